@@ -1,0 +1,86 @@
+"""`RunConfig`: everything that defines a run, validated once, saved as config.json.
+
+The scalar training fields are declared as `Param`s (`TRAIN_PARAMS`) so that the CLI
+flags, the validator and the app's widgets come from one list. The data set, model and
+method each declare their own options (`data_params`, `model_params`, `method_params`).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+from lab.params import Choice, Interval, Param, check_name, validate_params
+
+TRAIN_PARAMS: tuple[Param, ...] = (
+    Param("epochs", 20, Interval(int, 1, 1000), "passes over the training split"),
+    Param("batch_size", 128, Interval(int, 2, 65536), "samples per mini-batch"),
+    Param("optimizer", "sgd", Choice(("sgd", "adam")), "sgd (with momentum) or adam"),
+    Param("lr", 0.05, Interval(float, 0, 10, closed="right"), "learning rate"),
+    Param("momentum", 0.9, Interval(float, 0, 1, closed="left"), "SGD momentum (ignored by adam)"),
+    Param("seed", 0, Interval(int, 0, 2**31 - 1), "seed of initialisation, batch order and the method's draws"),
+    Param("train_size", 0, Interval(int, 0, 10**7), "training samples used, stratified (0 = the full split)"),
+    Param("probe_size", 2000, Interval(int, 10, 10**5), "test points measured every epoch (stratified)"),
+    Param("data_seed", 0, Interval(int, 0, 2**31 - 1), "seed of the train/test split and subsample"),
+)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One run. `lam=None` means the method's default weight (resolved by `validate`)."""
+
+    data: str = "digits"  # data set name, a key of lab.data.DATASETS
+    model: str = "mlp"  # "mlp" or "cnn"
+    method: str = "ce"  # regularizer name, a key of lab.regularizers.REGISTRY
+    lam: float | None = None  # weight of the penalty in the total loss
+    data_params: dict = field(default_factory=dict)  # the data set's own options
+    model_params: dict = field(default_factory=dict)  # widths, activation, channels
+    method_params: dict = field(default_factory=dict)  # the regularizer's own options
+    epochs: int = 20
+    batch_size: int = 128
+    optimizer: str = "sgd"
+    lr: float = 0.05  # learning rate
+    momentum: float = 0.9
+    seed: int = 0
+    train_size: int = 0  # 0 = full training split
+    probe_size: int = 2000
+    data_seed: int = 0
+    device: str = "auto"  # "auto" (CUDA when present), "cpu" or "cuda"
+    name: str | None = None  # run folder name; None = generated
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "RunConfig":
+        """From a saved config.json; unknown keys are refused by `validate`, not silently dropped."""
+        known = {f.name for f in fields(cls)}
+        extra = sorted(set(d) - known)
+        if extra:
+            from lab.errors import ConfigError
+
+            raise ConfigError(f"Unknown run setting {extra[0]!r}; settings are: {', '.join(sorted(known))}.")
+        return cls(**d)
+
+
+def validate(cfg: RunConfig) -> RunConfig:
+    """The same config with every name checked, every value coerced and all defaults filled in."""
+    from lab import data, models, regularizers
+    from lab.device import check_device
+
+    check_name("data set", cfg.data, data.DATASETS)
+    check_name("model", cfg.model, models.MODELS)
+    check_name("method", cfg.method, regularizers.REGISTRY)
+    ds = data.DATASETS[cfg.data]
+    reg = regularizers.REGISTRY[cfg.method]
+    train = validate_params("training", TRAIN_PARAMS, {p.name: getattr(cfg, p.name) for p in TRAIN_PARAMS})
+    lam = reg.default_lam if cfg.lam is None else reg.lam_param().check(cfg.method, cfg.lam)
+    models.check_compatible(cfg.model, ds)
+    return replace(
+        cfg,
+        lam=lam,
+        data_params=validate_params(cfg.data, ds.params, cfg.data_params),
+        model_params=validate_params(cfg.model, models.MODELS[cfg.model].params, cfg.model_params),
+        method_params=validate_params(cfg.method, reg.params, cfg.method_params),
+        device=check_device(cfg.device),
+        **train,
+    )

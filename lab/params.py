@@ -1,0 +1,155 @@
+"""Declared hyperparameters: one `Param` carries default, allowed values and help.
+
+The CLI options, the validator and the app's widgets are all generated from these
+declarations (scikit-learn's `_parameter_constraints` idea, reduced to what we need).
+Every refusal uses one sentence template:
+"The 's' parameter of mhe must be an int among {0, 1, 2}. Got 3 instead."
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from lab.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Numbers of `type` in [low, high]; `None` bounds are open-ended; `closed` picks the ends."""
+
+    type: type
+    low: float | None = None
+    high: float | None = None
+    closed: str = "both"  # "both", "left", "right" or "neither"
+
+    def coerce(self, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError
+        if self.type is int:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            if isinstance(value, str):
+                value = value.strip()
+            v = int(value) if not isinstance(value, float) else int(value)
+        else:
+            v = float(value)
+            if not math.isfinite(v):
+                raise ValueError
+        lo_ok = self.low is None or (v >= self.low if self.closed in ("both", "left") else v > self.low)
+        hi_ok = self.high is None or (v <= self.high if self.closed in ("both", "right") else v < self.high)
+        if not (lo_ok and hi_ok):
+            raise ValueError
+        return v
+
+    def __str__(self) -> str:
+        name = "an int" if self.type is int else "a float"
+        lb = "[" if self.closed in ("both", "left") else "("
+        rb = "]" if self.closed in ("both", "right") else ")"
+        lo = "-inf" if self.low is None else f"{self.low:g}"
+        hi = "inf" if self.high is None else f"{self.high:g}"
+        return f"{name} in the range {lb}{lo}, {hi}{rb}"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of a fixed set of values (ints or strings)."""
+
+    options: tuple
+
+    def coerce(self, value: Any) -> Any:
+        for o in self.options:
+            if isinstance(o, int) and not isinstance(o, bool):
+                try:
+                    if not isinstance(value, bool) and float(value) == o:
+                        return o
+                except (TypeError, ValueError):
+                    pass
+            elif value == o:
+                return o
+        raise ValueError
+
+    def __str__(self) -> str:
+        kind = "an int" if all(isinstance(o, int) for o in self.options) else "a str"
+        return f"{kind} among {{{', '.join(repr(o) if isinstance(o, str) else str(o) for o in self.options)}}}"
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A boolean; accepts True/False and the strings true/false/yes/no/1/0."""
+
+    def coerce(self, value: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, (int, float)) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str) and value.strip().lower() in _BOOL_WORDS:
+            return _BOOL_WORDS[value.strip().lower()]
+        raise ValueError
+
+    def __str__(self) -> str:
+        return "a bool (true or false)"
+
+
+_BOOL_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+
+
+@dataclass(frozen=True)
+class Param:
+    """One hyperparameter: `name` (as on the CLI with - for _), default, constraint, help."""
+
+    name: str
+    default: Any
+    constraint: Interval | Choice | Flag
+    help: str
+
+    def check(self, owner: str, value: Any) -> Any:
+        """The coerced value, or ConfigError with the one-sentence template."""
+        try:
+            return self.constraint.coerce(value)
+        except (TypeError, ValueError, OverflowError):
+            raise ConfigError(
+                f"The '{self.name}' parameter of {owner} must be {self.constraint}. Got {value!r} instead."
+            ) from None
+
+
+def validate_params(owner: str, params: Iterable[Param], values: dict[str, Any] | None) -> dict[str, Any]:
+    """Defaults filled in, every value checked; unknown names are refused with the allowed list."""
+    params = tuple(params)
+    values = dict(values or {})
+    known = {p.name for p in params}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        allowed = ", ".join(sorted(known)) or "none"
+        raise ConfigError(f"{owner} has no parameter {unknown[0]!r}; its parameters are: {allowed}.")
+    return {p.name: p.check(owner, values.get(p.name, p.default)) for p in params}
+
+
+def check_name(kind: str, name: Any, allowed: Iterable[str]) -> str:
+    """`name` if it is one of `allowed`, else ConfigError listing them."""
+    allowed = list(allowed)
+    if name not in allowed:
+        raise ConfigError(f"Unknown {kind} {name!r}; choose one of: {', '.join(allowed)}.")
+    return name
+
+
+@dataclass(frozen=True)
+class IntList:
+    """A non-empty list of ints in [low, high], also written "64,128"; at most `max_len` items."""
+
+    low: int = 1
+    high: int = 4096
+    max_len: int = 8
+
+    def coerce(self, value: Any) -> tuple[int, ...]:
+        if isinstance(value, str):
+            value = [v for v in value.replace(" ", "").split(",") if v]
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = [value]
+        items = tuple(Interval(int, self.low, self.high).coerce(v) for v in value)
+        if not 1 <= len(items) <= self.max_len:
+            raise ValueError
+        return items
+
+    def __str__(self) -> str:
+        return f"a list of 1 to {self.max_len} ints in [{self.low}, {self.high}] (e.g. 256,256)"

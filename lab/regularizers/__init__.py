@@ -1,0 +1,16 @@
+"""Regularizers by name (the name on screen, on the command line and in run folders).
+
+The registry fills by explicit imports, one line per module. The pure formula functions
+named in METHODS.md are importable from here.
+"""
+from lab.regularizers.base import REGISTRY, Regularizer, StepContext, register
+from lab.regularizers import baselines  # noqa: F401  (ce, weight_decay, dropout, label_smoothing)
+
+__all__ = ["REGISTRY", "Regularizer", "StepContext", "register", "get"]
+
+
+def get(name: str) -> type[Regularizer]:
+    """The regularizer class registered as `name`; ConfigError lists the known names."""
+    from lab.params import check_name
+
+    return REGISTRY[check_name("method", name, REGISTRY)]

@@ -1,0 +1,263 @@
+"""The run store: one folder per run under the runs folder, written so a crash loses nothing.
+
+    <runs>/<run_id>/config.json          the validated RunConfig
+                    metrics.jsonl        one JSON object per epoch
+                    snapshots/epoch_NNN.npz   probe snapshot (numpy-only format, see README)
+                    status.json          {"status": running|done|stopped|diverged|failed, ...}
+                    model.pt             last state_dict (read back with weights_only=True)
+
+Every file is written to a temporary name in the same folder and renamed into place, so a
+process killed at any moment leaves each earlier epoch readable. A run whose status says
+"running" but whose process is gone is reported as "interrupted". This is the only module
+that touches run folders.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import socket
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lab.config import RunConfig
+from lab.errors import StoreError
+
+STATUSES = ("running", "done", "stopped", "diverged", "failed", "interrupted")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def runs_root(path: str | os.PathLike | None = None) -> Path:
+    """The runs folder: `path`, else $REGLAB_RUNS, else ./runs."""
+    return Path(path or os.environ.get("REGLAB_RUNS") or "runs")
+
+
+def check_name(name: str) -> str:
+    """A run name that stays inside the runs folder: letters, digits, '.', '_', '-', 1-100
+    characters, not starting with '.' or '-'."""
+    if not isinstance(name, str) or not _NAME.match(name) or ".." in name:
+        raise StoreError(f"Invalid run name {name!r}: use 1-100 letters, digits, '.', '_' or '-', "
+                         f"starting with a letter or digit.")
+    return name
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to a temporary sibling, flush it to disk, and rename it over `path`."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _json_bytes(obj: Any) -> bytes:
+    return json.dumps(obj, indent=1, allow_nan=False, default=_jsonable).encode()
+
+
+def _jsonable(o: Any) -> Any:
+    if isinstance(o, (tuple, set)):
+        return list(o)
+    if isinstance(o, (np.integer, np.floating)):
+        return o.item()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def _finite(record: dict) -> dict:
+    """NaN/inf become None so metrics.jsonl stays strict JSON (a diverged epoch keeps its row)."""
+    return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in record.items()}
+
+
+def new_run_id(cfg: RunConfig) -> str:
+    """`<data>-<model>-<method>-s<seed>-<yymmdd-hhmmss>-<4 hex>`: unique and readable."""
+    stamp = time.strftime("%y%m%d-%H%M%S")
+    return f"{cfg.data}-{cfg.model}-{cfg.method}-s{cfg.seed}-{stamp}-{os.urandom(2).hex()}"
+
+
+class RunWriter:
+    """Creates a run folder and writes it as training goes. Never overwrites an existing run."""
+
+    def __init__(self, root: Path, cfg: RunConfig):
+        self.id = check_name(cfg.name) if cfg.name else new_run_id(cfg)
+        root.mkdir(parents=True, exist_ok=True)
+        self.path = root / self.id
+        try:
+            (self.path / "snapshots").mkdir(parents=True, exist_ok=False)
+        except FileExistsError:
+            raise StoreError(f"A run named {self.id!r} already exists in {root}; choose another name.") from None
+        self.metrics: list[dict] = []
+        atomic_write(self.path / "config.json", _json_bytes(cfg.to_dict()))
+        self.status("running")
+
+    def status(self, status: str, error: str | None = None, **extra: Any) -> None:
+        """Write status.json; "running" records the pid and host so a dead process is noticed."""
+        doc = {"status": status, "time": time.time(), "pid": os.getpid(), "host": socket.gethostname(), **extra}
+        if error:
+            doc["error"] = error
+        atomic_write(self.path / "status.json", _json_bytes(doc))
+
+    def snapshot(self, epoch: int, arrays: dict[str, np.ndarray]) -> None:
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        atomic_write(self.path / "snapshots" / f"epoch_{epoch:03d}.npz", buf.getvalue())
+
+    def epoch(self, record: dict) -> None:
+        """Append one epoch's metrics (the whole file is rewritten atomically; it is small)."""
+        self.metrics.append(_finite(record))
+        atomic_write(self.path / "metrics.jsonl", "".join(json.dumps(m) + "\n" for m in self.metrics).encode())
+
+    def model_state(self, state: dict) -> None:
+        import torch
+
+        buf = io.BytesIO()
+        torch.save({k: v.detach().cpu() for k, v in state.items()}, buf)
+        atomic_write(self.path / "model.pt", buf.getvalue())
+
+
+@dataclass
+class RunRecord:
+    """A saved run as read back: id, folder, config, status document and metrics."""
+
+    id: str
+    path: Path
+    config: RunConfig
+    status: dict
+    metrics: list[dict] = field(default_factory=list)
+
+    @property
+    def state(self) -> str:
+        return self.status.get("status", "interrupted")
+
+    def final(self, key: str = "test_acc") -> float | None:
+        return self.metrics[-1].get(key) if self.metrics else None
+
+    @property
+    def snapshot_epochs(self) -> list[int]:
+        return snapshot_epochs(self.path)
+
+
+def _alive(status: dict) -> bool:
+    if status.get("host") != socket.gethostname():
+        return True  # another machine's run: trust what it says
+    try:
+        os.kill(int(status.get("pid", -1)), 0)
+        return True
+    except (OSError, ValueError, OverflowError):
+        return False
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise StoreError(f"{path.parent.name}: {path.name} is missing; this is not a complete run folder.") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise StoreError(f"{path.parent.name}: {path.name} is corrupt ({e}); delete the folder or fix the file.") from None
+
+
+def load_run(run: str | Path, root: Path | None = None) -> RunRecord:
+    """Read a run by id (under `root`) or by folder path. A truncated last metrics line (a kill
+    mid-write on a file system without atomic rename) is dropped, earlier lines are kept."""
+    path = Path(run) if root is None else root / check_name(str(run))
+    if not path.is_dir():
+        raise StoreError(f"No run folder {str(path)!r}; `python -m lab runs` lists the saved runs.")
+    cfg_doc = _read_json(path / "config.json")
+    if not isinstance(cfg_doc, dict):
+        raise StoreError(f"{path.name}: config.json is not a run configuration.")
+    try:
+        cfg = RunConfig.from_dict(cfg_doc)
+    except (TypeError, ValueError) as e:
+        raise StoreError(f"{path.name}: config.json is not a run configuration ({e}).") from None
+    try:
+        status = _read_json(path / "status.json")
+    except StoreError:
+        status = {"status": "interrupted"}
+    if not isinstance(status, dict) or status.get("status") not in STATUSES:
+        status = {"status": "interrupted"}
+    if status["status"] == "running" and not _alive(status):
+        status = {**status, "status": "interrupted"}
+    metrics = []
+    if (path / "metrics.jsonl").exists():
+        for line in (path / "metrics.jsonl").read_text(errors="replace").splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                break
+            if isinstance(row, dict):
+                metrics.append(row)
+    return RunRecord(path.name, path, cfg, status, metrics)
+
+
+def list_runs(root: Path) -> list[RunRecord]:
+    """Every readable run under `root`, newest first; unreadable folders are skipped with a warning."""
+    out = []
+    if not root.is_dir():
+        return out
+    for p in root.iterdir():
+        if not p.is_dir() or p.name.startswith("."):
+            continue
+        try:
+            out.append(load_run(p))
+        except StoreError as e:
+            warnings.warn(f"Skipped {p.name}: {e}", stacklevel=2)
+    return sorted(out, key=lambda r: r.status.get("time", 0), reverse=True)
+
+
+def snapshot_epochs(path: Path) -> list[int]:
+    """Epochs whose snapshot file exists, ascending."""
+    found = []
+    for f in (path / "snapshots").glob("epoch_*.npz"):
+        try:
+            found.append(int(f.stem.split("_")[1]))
+        except ValueError:
+            continue
+    return sorted(found)
+
+
+def load_snapshot(run: RunRecord | Path, epoch: int) -> dict[str, np.ndarray]:
+    """The probe snapshot of one epoch as float32/int arrays (numpy only, no pickle)."""
+    path = (run.path if isinstance(run, RunRecord) else Path(run)) / "snapshots" / f"epoch_{epoch:03d}.npz"
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k: (z[k].astype(np.float32) if z[k].dtype == np.float16 else z[k]) for k in z.files}
+    except FileNotFoundError:
+        raise StoreError(f"Run {path.parent.parent.name} has no snapshot for epoch {epoch}.") from None
+    except (ValueError, OSError, EOFError) as e:
+        raise StoreError(f"The snapshot {path.name} of run {path.parent.parent.name} is corrupt ({e}).") from None
+
+
+def load_model_state(run: RunRecord) -> dict:
+    """The last saved state_dict (torch.load with weights_only=True)."""
+    import torch
+
+    try:
+        return torch.load(run.path / "model.pt", map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise StoreError(f"Run {run.id} has no saved model (model.pt).") from None
+    except Exception as e:  # any unpickling refusal or truncation
+        raise StoreError(f"The model file of run {run.id} is unreadable ({e}).") from None
+
+
+def rename_run(root: Path, old: str, new: str) -> Path:
+    """Rename a run folder (and its config's name); refuses to overwrite an existing run."""
+    src, dst = root / check_name(old), root / check_name(new)
+    if dst.exists():
+        raise StoreError(f"A run named {new!r} already exists; choose another name.")
+    rec = load_run(src)
+    os.rename(src, dst)
+    atomic_write(dst / "config.json", _json_bytes({**rec.config.to_dict(), "name": new}))
+    return dst
+
+
+def delete_run(root: Path, run_id: str) -> None:
+    """Delete one run folder (only a folder that is a run under `root`)."""
+    path = root / check_name(run_id)
+    load_run(path)
+    shutil.rmtree(path)

@@ -1,0 +1,149 @@
+"""The one training loop (CLI, app, tests, benchmarks): total = task + lambda x penalty.
+
+Each epoch records the train loss split into its task and regularizer parts, every penalty
+term, train/test accuracy and time, and writes a probe snapshot (every hidden state of the
+probe set, the logits, and every weight layer's weight and bias, float16). A non-finite
+loss ends the run as `diverged` with everything recorded so far; a set `stop` event ends
+it as `stopped` between two steps; any exception marks it `failed` and is re-raised.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from lab.config import RunConfig, validate
+from lab.data import Prepared, prepare
+from lab.device import make_generator, pick_device
+from lab.models import Net, build_model
+from lab.regularizers import REGISTRY, StepContext
+from lab.store import RunWriter
+
+Progress = Callable[[dict], None]
+
+
+@dataclass
+class Result:
+    """What `train` returns: status, the per-epoch records, the run folder (if stored)."""
+
+    status: str
+    history: list[dict] = field(default_factory=list)
+    path: Path | None = None
+    error: str | None = None
+    model: Net | None = None
+
+
+@torch.no_grad()
+def evaluate(model: Net, x: torch.Tensor, y: torch.Tensor, bs: int = 4096) -> tuple[float, float]:
+    """(mean cross-entropy, accuracy) in eval mode, in chunks."""
+    model.eval()
+    loss = correct = 0.0
+    for i in range(0, len(y), bs):
+        logits = model(x[i:i + bs]).logits
+        loss += torch.nn.functional.cross_entropy(logits, y[i:i + bs], reduction="sum").item()
+        correct += (logits.argmax(1) == y[i:i + bs]).sum().item()
+    model.train()
+    return loss / len(y), correct / len(y)
+
+
+@torch.no_grad()
+def probe_snapshot(model: Net, data: Prepared) -> dict[str, np.ndarray]:
+    """`probe_y`, `logits`, `hidden_<i>` (from the input side), `weight_<j>`/`bias_<j>` (forward order)."""
+    model.eval()
+    out = model(data.probe.x)
+    model.train()
+    snap = {"probe_y": data.probe.y.cpu().numpy(), "logits": out.logits.half().cpu().numpy()}
+    snap.update({f"hidden_{i}": h.half().cpu().numpy() for i, h in enumerate(out.hidden)})
+    for j, layer in enumerate(model.weight_layers()):
+        snap[f"weight_{j}"] = layer.weight.half().cpu().numpy()
+        snap[f"bias_{j}"] = layer.bias.half().cpu().numpy()
+    return snap
+
+
+def _batches(reg, data: Prepared, bs: int, gen: torch.Generator):
+    """Index batches as the method's capabilities ask: pairs, class-balanced, or plain."""
+    if "second_batch" in reg.needs:
+        return data.train.pair_batches(bs, gen)
+    if "balanced_batches" in reg.needs:
+        return ((i, None) for i in data.train.balanced_batches(bs, data.n_classes, gen))
+    return ((i, None) for i in data.train.batches(bs, gen))
+
+
+def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | None = None,
+          stop: threading.Event | None = None) -> Result:
+    """Train one run; with `runs` set, write it to the run store as it goes."""
+    cfg = validate(cfg)
+    device = pick_device(cfg.device)
+    gen = make_generator(cfg.seed, device)
+    data = prepare(cfg.data, cfg.data_params, data_seed=cfg.data_seed, train_size=cfg.train_size,
+                   probe_size=cfg.probe_size, device=device)
+    model = build_model(cfg.model, cfg.model_params, data.sample_shape, data.n_classes, gen)
+    reg = REGISTRY[cfg.method](**cfg.method_params)
+    reg.setup(model, data.n_classes)
+    opt = (torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum) if cfg.optimizer == "sgd"
+           else torch.optim.Adam(model.parameters(), lr=cfg.lr))
+    writer = RunWriter(runs, cfg) if runs is not None else None
+    result = Result("running", path=writer.path if writer else None, model=model)
+    train_eval = data.train.x[: cfg.probe_size], data.train.y[: cfg.probe_size]
+    try:
+        if writer:
+            writer.snapshot(0, probe_snapshot(model, data))
+        for epoch in range(1, cfg.epochs + 1):
+            t0, sums, steps = time.perf_counter(), {}, 0
+            for i, j in _batches(reg, data, cfg.batch_size, gen):
+                ctx = StepContext(model, data.train.x[i], data.train.y[i], model(data.train.x[i]), data.n_classes, gen)
+                if j is not None:
+                    ctx.x2, ctx.y2 = data.train.x[j], data.train.y[j]
+                    ctx.out2 = model(ctx.x2)
+                task = reg.task_loss(ctx)
+                terms = reg.penalty(ctx)
+                reg_loss = cfg.lam * sum(terms.values()) if terms else task.new_zeros(())
+                loss = task + reg_loss
+                if not torch.isfinite(loss):
+                    result.status, result.error = "diverged", (
+                        f"loss became {loss.item()} at epoch {epoch}, step {steps + 1}; lower the learning rate "
+                        f"(now {cfg.lr:g}) or lambda (now {cfg.lam:g})")
+                    break
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                for k, v in {"task_loss": task, "reg_loss": reg_loss, **{f"penalty/{k}": t for k, t in terms.items()}}.items():
+                    sums[k] = sums.get(k, 0.0) + v.detach()
+                steps += 1
+                if on_progress:
+                    on_progress({"event": "step", "epoch": epoch, "step": steps})
+                if stop is not None and stop.is_set():
+                    result.status = "stopped"
+                    break
+            if steps == 0:
+                break
+            seconds = time.perf_counter() - t0
+            rec = {"epoch": epoch, **{k: float(v) / steps for k, v in sums.items()}}
+            rec["train_loss"] = rec["task_loss"] + rec["reg_loss"]
+            _, rec["train_acc"] = evaluate(model, *train_eval)
+            rec["test_loss"], rec["test_acc"] = evaluate(model, data.test.x, data.test.y)
+            rec["seconds"] = seconds
+            result.history.append(rec)
+            if writer:
+                writer.snapshot(epoch, probe_snapshot(model, data))
+                writer.epoch(rec)
+                writer.model_state(model.state_dict())
+            if on_progress:
+                on_progress({"event": "epoch", "record": rec, "epochs": cfg.epochs})
+            if result.status != "running":
+                break
+        if result.status == "running":
+            result.status = "done"
+    except BaseException as e:
+        result.status, result.error = "failed", f"{type(e).__name__}: {e}"
+        if writer:
+            writer.status("failed", result.error)
+        raise
+    if writer:
+        writer.status(result.status, result.error, epochs_done=len(result.history))
+    return result
