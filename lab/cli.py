@@ -1,0 +1,225 @@
+"""`python -m lab`: train, runs, compare (and the report/study commands of their modules).
+
+Options are generated from the declarations: the training fields (`TRAIN_PARAMS`), then the
+chosen data set's, model's and method's own `Param`s, so `python -m lab train --method mhe
+--help` lists mhe's options. Every value is checked by its Param, so a bad value gets the
+same one-line sentence here as in the app. Errors print one line and exit with status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import signal
+import sys
+import threading
+from dataclasses import replace
+from pathlib import Path
+from typing import Sequence
+
+from lab.config import TRAIN_PARAMS, RunConfig
+from lab.errors import LabError
+from lab.params import Flag, Interval, Param, check_name
+
+TRAIN_CHECK = {p.name: p for p in TRAIN_PARAMS}
+LAMBDA = Param("lambda", 0.0, Interval(float, 0, None), "weight of the penalty")
+PICKS = (("data", "digits", "data set"), ("model", "mlp", "model"), ("method", "ce", "method"))
+
+
+def _flag(p: Param) -> str:
+    return "--" + p.name.replace("_", "-")
+
+
+def _add_params(parser: argparse.ArgumentParser | argparse._ArgumentGroup, params: Sequence[Param]) -> None:
+    """One option per Param; values stay strings until the Param checks them."""
+    for p in params:
+        if isinstance(p.constraint, Flag):
+            parser.add_argument(_flag(p), dest=p.name, nargs="?", const="true", default=None,
+                                metavar="BOOL", help=f"{p.help} (default {p.default})")
+        else:
+            parser.add_argument(_flag(p), dest=p.name, default=None, metavar=p.name.upper(),
+                                help=f"{p.help}; {p.constraint} (default {p.default})")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", default="digits", help="data set (default digits)")
+    parser.add_argument("--model", default="mlp", help="mlp or cnn (default mlp)")
+    parser.add_argument("--lambda", dest="lam", default=None, help="weight of the penalty (default: the method's)")
+    parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    parser.add_argument("--runs", default=None, help="runs folder (default $REGLAB_RUNS or ./runs)")
+    _add_params(parser.add_argument_group("training"), TRAIN_PARAMS)
+
+
+def _picked(argv: Sequence[str]) -> dict[str, str]:
+    """The data set, model and method named on the command line (validated), before full parsing."""
+    from lab import data, models, regularizers
+
+    pre = argparse.ArgumentParser(add_help=False)
+    for name, default, _ in PICKS:
+        pre.add_argument(f"--{name}", default=default)
+    ns, _ = pre.parse_known_args(argv)
+    known = {"data": data.DATASETS, "model": models.MODELS, "method": regularizers.REGISTRY}
+    return {name: check_name(kind, getattr(ns, name), known[name]) for name, _, kind in PICKS}
+
+
+def _specific_params(picked: dict[str, str]) -> dict[str, tuple[Param, ...]]:
+    from lab import data, models, regularizers
+
+    return {"data_params": data.DATASETS[picked["data"]].params,
+            "model_params": models.MODELS[picked["model"]].params,
+            "method_params": regularizers.REGISTRY[picked["method"]].params}
+
+
+def _config(ns: argparse.Namespace, picked: dict[str, str], specific: dict[str, tuple[Param, ...]]) -> RunConfig:
+    """A RunConfig from parsed strings; validation happens in `lab.config.validate`."""
+    given = {p.name: getattr(ns, p.name) for p in TRAIN_PARAMS if getattr(ns, p.name) is not None}
+    parts = {k: {p.name: getattr(ns, p.name) for p in ps if getattr(ns, p.name, None) is not None}
+             for k, ps in specific.items()}
+    lam = None if ns.lam is None else LAMBDA.check(picked["method"], ns.lam)
+    return RunConfig(**picked, lam=lam, device=ns.device, name=getattr(ns, "name", None), **parts,
+                     **{k: TRAIN_CHECK[k].check("training", v) for k, v in given.items()})
+
+
+def _progress_bar(total_epochs: int, desc: str):
+    """A tqdm bar over epochs and a callback that advances it (steps shown as a postfix)."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total_epochs, desc=desc, unit="epoch", file=sys.stderr, leave=False)
+
+    def on_progress(ev: dict) -> None:
+        if ev["event"] == "epoch":
+            r = ev["record"]
+            bar.update(1)
+            bar.set_postfix(loss=f"{r['train_loss']:.3f}", test_acc=f"{r['test_acc']:.3f}")
+
+    return bar, on_progress
+
+
+def _train_one(cfg: RunConfig, runs: Path, desc: str):
+    """Train with a progress bar; Ctrl-C stops the run cleanly (status `stopped`)."""
+    from lab.config import validate
+    from lab.train import train
+
+    cfg = validate(cfg)
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.set()) if threading.current_thread() is threading.main_thread() else None
+    bar, on_progress = _progress_bar(cfg.epochs, desc)
+    try:
+        return train(cfg, runs=runs, on_progress=on_progress, stop=stop)
+    finally:
+        bar.close()
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def cmd_train(argv: Sequence[str]) -> int:
+    from lab.store import runs_root
+
+    picked = _picked(argv)
+    specific = _specific_params(picked)
+    parser = argparse.ArgumentParser(prog="python -m lab train", description="Train one run and save it.")
+    _common(parser)
+    parser.add_argument("--method", default="ce", help="regularizer (default ce)")
+    parser.add_argument("--name", default=None, help="run folder name (default: generated)")
+    for title, params in (("data set", specific["data_params"]), ("model", specific["model_params"]),
+                          (f"method {picked['method']}", specific["method_params"])):
+        _add_params(parser.add_argument_group(f"{title} options"), params)
+    ns = parser.parse_args(argv)
+    res = _train_one(_config(ns, picked, specific), runs_root(ns.runs), picked["method"])
+    last = res.history[-1] if res.history else {}
+    print(f"{res.status}: {len(res.history)} epochs, test accuracy {last.get('test_acc', float('nan')):.4f}"
+          + (f" ({res.error})" if res.error else ""), file=sys.stderr)
+    print(res.path)
+    return 0 if res.status in ("done", "stopped") else 1
+
+
+def cmd_runs(argv: Sequence[str]) -> int:
+    import warnings
+
+    from lab.store import list_runs, runs_root
+
+    parser = argparse.ArgumentParser(prog="python -m lab runs", description="List saved runs.")
+    parser.add_argument("--runs", default=None, help="runs folder (default $REGLAB_RUNS or ./runs)")
+    ns = parser.parse_args(argv)
+    root = runs_root(ns.runs)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        runs = list_runs(root)
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    if not runs:
+        print(f"No runs in {root}; start one with `python -m lab train`.")
+        return 0
+    print(f"{'run':<52} {'status':<11} {'epochs':>6} {'test acc':>8}")
+    for r in runs:
+        acc = r.final("test_acc")
+        print(f"{r.id:<52} {r.state:<11} {len(r.metrics):>6} {'-' if acc is None else f'{acc:.4f}':>8}")
+    return 0
+
+
+def summarize(rows: list[dict]) -> list[dict]:
+    """Per method: mean and sample std of the final test accuracy over seeds, in input order."""
+    import numpy as np
+
+    out = []
+    for method in dict.fromkeys(r["method"] for r in rows):
+        accs = np.array([r["test_acc"] for r in rows if r["method"] == method and r["test_acc"] is not None])
+        out.append({"method": method, "n": len(accs), "mean": float(accs.mean()) if len(accs) else float("nan"),
+                    "std": float(accs.std(ddof=1)) if len(accs) > 1 else 0.0})
+    return out
+
+
+def cmd_compare(argv: Sequence[str]) -> int:
+    from lab.store import runs_root
+
+    picked = _picked(argv)
+    parser = argparse.ArgumentParser(prog="python -m lab compare",
+                                     description="Train several methods on identical data, model and seeds.")
+    _common(parser)
+    parser.add_argument("--methods", default="ce,weight_decay", help="comma-separated methods (default ce,weight_decay)")
+    parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
+    parser.add_argument("--out", default=None, help="CSV file (default <runs>/compare-<data>-<model>.csv)")
+    specific = _specific_params(picked)
+    for title, params in (("data set", specific["data_params"]), ("model", specific["model_params"])):
+        _add_params(parser.add_argument_group(f"{title} options"), params)
+    ns = parser.parse_args(argv)
+    from lab import regularizers
+
+    methods = [check_name("method", m, regularizers.REGISTRY) for m in ns.methods.split(",") if m]
+    seeds = [TRAIN_CHECK["seed"].check("training", s) for s in ns.seeds.split(",") if s]
+    base = _config(ns, {**picked, "method": "ce"}, {**specific, "method_params": ()})
+    root = runs_root(ns.runs)
+    rows = []
+    for method in methods:
+        for seed in seeds:
+            cfg = replace(base, method=method, seed=seed, lam=base.lam if method != "ce" else None)
+            res = _train_one(cfg, root, f"{method} s{seed}")
+            rows.append({"method": method, "seed": seed, "status": res.status, "run": res.path.name,
+                         "test_acc": res.history[-1]["test_acc"] if res.history else None})
+    out = Path(ns.out) if ns.out else root / f"compare-{picked['data']}-{picked['model']}.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w", newline="") as f:
+        w = csv.DictWriter(f, ["method", "seed", "status", "run", "test_acc"])
+        w.writeheader()
+        w.writerows(rows)
+    print(f"{'method':<16} {'seeds':>5}  final test accuracy (mean ± std)")
+    for s in summarize(rows):
+        print(f"{s['method']:<16} {s['n']:>5}  {s['mean']:.4f} ± {s['std']:.4f}")
+    print(f"per-run results: {out}")
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "runs": cmd_runs, "compare": cmd_compare}
+USAGE = "usage: python -m lab {train,runs,compare} [options]   (python -m lab COMMAND --help for options)"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(USAGE)
+        return 0
+    try:
+        command = COMMANDS[check_name("command", argv[0], COMMANDS)]
+        return command(argv[1:])
+    except LabError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
