@@ -79,19 +79,25 @@ def _config(ns: argparse.Namespace, picked: dict[str, str], specific: dict[str, 
                      **{k: TRAIN_CHECK[k].check("training", v) for k, v in given.items()})
 
 
-def _progress_bar(total_epochs: int, desc: str):
-    """A tqdm bar over epochs and a callback that advances it (steps shown as a postfix)."""
-    from tqdm import tqdm
+class _ProgressBar:
+    """A tqdm bar over epochs, opened at the first progress event (so setup errors print alone)."""
 
-    bar = tqdm(total=total_epochs, desc=desc, unit="epoch", file=sys.stderr, leave=False)
+    def __init__(self, total_epochs: int, desc: str):
+        self.total, self.desc, self.bar = total_epochs, desc, None
 
-    def on_progress(ev: dict) -> None:
+    def __call__(self, ev: dict) -> None:
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=self.total, desc=self.desc, unit="epoch", file=sys.stderr, leave=False)
         if ev["event"] == "epoch":
             r = ev["record"]
-            bar.update(1)
-            bar.set_postfix(loss=f"{r['train_loss']:.3f}", test_acc=f"{r['test_acc']:.3f}")
+            self.bar.update(1)
+            self.bar.set_postfix(loss=f"{r['train_loss']:.3f}", test_acc=f"{r['test_acc']:.3f}")
 
-    return bar, on_progress
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _train_one(cfg: RunConfig, runs: Path, desc: str):
@@ -102,9 +108,9 @@ def _train_one(cfg: RunConfig, runs: Path, desc: str):
     cfg = validate(cfg)
     stop = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: stop.set()) if threading.current_thread() is threading.main_thread() else None
-    bar, on_progress = _progress_bar(cfg.epochs, desc)
+    bar = _ProgressBar(cfg.epochs, desc)
     try:
-        return train(cfg, runs=runs, on_progress=on_progress, stop=stop)
+        return train(cfg, runs=runs, on_progress=bar, stop=stop)
     finally:
         bar.close()
         if previous is not None:

@@ -1,0 +1,1 @@
+"""Benchmarks: each module prints its table and exposes a function for `python -m bench`."""

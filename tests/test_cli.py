@@ -1,0 +1,78 @@
+"""`python -m lab` end to end: train, runs, compare, and one-line errors (never a traceback)."""
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lab.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_train_prints_run_folder_and_saves_it(tmp_path, capsys):
+    assert main(["train", "--epochs", "2", "--train-size", "200", "--widths", "32", "--runs", str(tmp_path),
+                 "--name", "cli-run"]) == 0
+    out = capsys.readouterr().out.strip()
+    assert out == str(tmp_path / "cli-run")
+    cfg = json.loads((tmp_path / "cli-run" / "config.json").read_text())
+    assert cfg["model_params"]["widths"] == [32] and cfg["epochs"] == 2 and cfg["train_size"] == 200
+    assert len((tmp_path / "cli-run" / "metrics.jsonl").read_text().splitlines()) == 2
+
+
+def test_method_options_are_parsed_and_checked(tmp_path, capsys):
+    assert main(["train", "--method", "dropout", "--p", "0.5", "--epochs", "1", "--train-size", "100",
+                 "--widths", "16", "--runs", str(tmp_path), "--name", "d"]) == 0
+    assert json.loads((tmp_path / "d" / "config.json").read_text())["method_params"] == {"p": 0.5}
+    assert main(["train", "--method", "dropout", "--p", "1.5", "--runs", str(tmp_path)]) == 2
+    assert "The 'p' parameter of dropout must be a float in the range [0, 1). Got '1.5' instead." in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["train", "--data", "nope"], "Unknown data set 'nope'; choose one of: digits, mnist1d"),
+    (["train", "--model", "rnn"], "Unknown model 'rnn'; choose one of: mlp, cnn."),
+    (["train", "--method", "magic"], "Unknown method 'magic'; choose one of: ce,"),
+    (["train", "--epochs", "0"], "The 'epochs' parameter of training must be an int in the range [1, 1000]"),
+    (["train", "--lambda", "-1"], "The 'lambda' parameter of ce must be a float"),
+    (["train", "--model", "cnn", "--data", "moons"], "needs image-shaped data"),
+    (["train", "--train-size", "999999"], "train_size 999999 is larger than the digits training split"),
+    (["train", "--name", "../escape"], "Invalid run name '../escape'"),
+    (["frobnicate"], "Unknown command 'frobnicate'; choose one of: train, runs, compare"),
+    (["compare", "--methods", "ce,nope"], "Unknown method 'nope'"),
+])
+def test_bad_input_is_one_line(tmp_path, capsys, argv, needle):
+    assert main(argv + ["--runs", str(tmp_path)] if argv[0] != "frobnicate" else argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert needle in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_runs_lists_status_and_accuracy(tmp_path, capsys):
+    main(["train", "--epochs", "1", "--train-size", "100", "--widths", "16", "--runs", str(tmp_path), "--name", "r1"])
+    (tmp_path / "junk").mkdir()
+    (tmp_path / "junk" / "config.json").write_text("{not json")
+    capsys.readouterr()
+    assert main(["runs", "--runs", str(tmp_path)]) == 0
+    cap = capsys.readouterr()
+    line = next(l for l in cap.out.splitlines() if l.startswith("r1 "))
+    assert "done" in line and line.split()[-1].replace(".", "").isdigit()
+    assert "Skipped junk" in cap.err
+
+
+def test_compare_writes_csv_and_mean_std(tmp_path, capsys):
+    out = tmp_path / "cmp.csv"
+    assert main(["compare", "--methods", "ce,label_smoothing", "--seeds", "0,1", "--epochs", "1", "--train-size",
+                 "100", "--widths", "16", "--runs", str(tmp_path), "--out", str(out)]) == 0
+    rows = list(csv.DictReader(out.open()))
+    assert [(r["method"], r["seed"]) for r in rows] == [("ce", "0"), ("ce", "1"), ("label_smoothing", "0"),
+                                                       ("label_smoothing", "1")]
+    text = capsys.readouterr().out
+    assert "ce " in text and "±" in text
+
+
+def test_module_entry_point_in_a_subprocess(tmp_path):
+    p = subprocess.run([sys.executable, "-m", "lab", "train", "--lr", "abc", "--runs", str(tmp_path)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert p.stderr.strip() == "error: The 'lr' parameter of training must be a float in the range (0, 10]. Got 'abc' instead."
