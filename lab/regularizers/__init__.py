@@ -5,6 +5,8 @@ named in METHODS.md are importable from here.
 """
 from lab.regularizers.base import REGISTRY, Regularizer, StepContext, register
 from lab.regularizers import baselines  # noqa: F401  (ce, weight_decay, dropout, label_smoothing)
+from lab.regularizers.gini import class_coverage_kl, gini_impurity  # noqa: F401  (gini)
+from lab.regularizers.phantom import class_phantoms, phantom_embeddings, phantom_mix, phantom_penalty  # noqa: F401  (phantom)
 
 __all__ = ["REGISTRY", "Regularizer", "StepContext", "register", "get"]
 

@@ -1,0 +1,80 @@
+"""Gini impurity + KL discriminability loss (Croitoru, Grigore, Ionescu 2022, arXiv 2202.07073).
+
+**Interpretation** of the normalisation (METHODS.md section 4): with non-negative features
+A (n, d), M = one_hot(y)^T A gives M_cj = sum_{i: y_i = c} A_ij and p(c|j) = M_cj / sum_c' M_c'j.
+Features whose batch mass is <= eps (dead units) are left out of both terms, through a
+0/1 weight so that everything stays one vectorised, differentiable expression.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from lab.models import Net
+from lab.params import Interval, Param
+from lab.regularizers.base import Regularizer, StepContext, register
+
+EPS = 1e-8  # mass at or below which a feature counts as dead; also guards log(q)
+
+
+def _class_given_feature(a: Tensor, y: Tensor, n_classes: int, eps: float) -> tuple[Tensor, Tensor, Tensor]:
+    """(p (C, d) with p[c, j] = p(c|j), keep (d,) 0/1 weights of live features, number kept)."""
+    m = F.one_hot(y, n_classes).to(a.dtype).T @ a
+    total = m.sum(0)
+    live = total > eps
+    keep = live.to(a.dtype)
+    p = m / torch.where(live, total, 1.0)
+    return p, keep, keep.sum().clamp_min(1)
+
+
+def _impurity(p: Tensor, keep: Tensor, n_kept: Tensor) -> Tensor:
+    return ((1 - p.square().sum(0)) * keep).sum() / n_kept
+
+
+def _coverage_kl(p: Tensor, keep: Tensor, n_kept: Tensor, pi: Tensor, eps: float) -> Tensor:
+    q = (p * keep).sum(1) / n_kept
+    kl = (torch.xlogy(pi, pi) - pi * torch.log(q + eps)).sum()
+    return torch.where(keep.sum() > 0, kl, torch.zeros_like(kl))
+
+
+def _frequencies(y: Tensor, n_classes: int, like: Tensor) -> Tensor:
+    return torch.bincount(y, minlength=n_classes).to(like.dtype) / len(y)
+
+
+def gini_impurity(a: Tensor, y: Tensor, n_classes: int, eps: float = EPS) -> Tensor:
+    """Mean over live features j of 1 - sum_c p(c|j)^2: 0 when each feature fires for one
+    class, at most 1 - 1/C (a feature spread evenly over the classes); 0 if none is live."""
+    return _impurity(*_class_given_feature(a, y, n_classes, eps))
+
+
+def class_coverage_kl(a: Tensor, y: Tensor, n_classes: int, prior: Tensor | None = None,
+                      eps: float = EPS) -> Tensor:
+    """KL(pi || q) = sum_c pi_c log(pi_c / (q_c + eps)), q_c = mean over live features of
+    p(c|j), pi = the batch's class frequencies unless `prior` (C,) is given; 0 if no feature
+    is live. Small when the features together cover every class as often as it occurs."""
+    pi = _frequencies(y, n_classes, a) if prior is None else prior.to(a)
+    return _coverage_kl(*_class_given_feature(a, y, n_classes, eps), pi, eps)
+
+
+@register
+class Gini(Regularizer):
+    """Penalty alpha x gini_impurity + beta x class_coverage_kl of the features (ReLU outputs
+    as they are, softplus of signed activations such as tanh)."""
+
+    name = "gini"
+    summary = "features that each fire for one class (Gini impurity) and together cover all classes (KL)"
+    params = (
+        Param("alpha", 1.0, Interval(float, 0, None), "weight of the Gini impurity of the features"),
+        Param("beta", 1.0, Interval(float, 0, None), "weight of the class-coverage KL term"),
+    )
+    default_lam = 0.1
+
+    def setup(self, model: Net, n_classes: int) -> None:
+        self.nonneg = (lambda z: z) if model.activation == "relu" else F.softplus
+
+    def penalty(self, ctx: StepContext) -> dict[str, Tensor]:
+        a = self.nonneg(ctx.out.features)
+        stats = _class_given_feature(a, ctx.y, ctx.n_classes, EPS)  # shared by both terms
+        return {"gini": self.alpha * _impurity(*stats),
+                "kl": self.beta * _coverage_kl(*stats, _frequencies(ctx.y, ctx.n_classes, a), EPS)}
