@@ -1,0 +1,153 @@
+"""Real image sets read from a data root: MNIST, Fashion-MNIST, CIFAR-10, CIFAR-100.
+
+Nothing is downloaded unless `download` is true. MNIST and Fashion-MNIST are read by
+torchvision's own `MNIST`/`FashionMNIST` classes: the idx files hold raw bytes and no code,
+so their reader is safe on any file. CIFAR's files are Python pickles, and torchvision reads
+them with a plain `pickle.load`, which runs whatever a crafted file asks for; the lab never
+unpickles a user-provided file that way. So for CIFAR torchvision only downloads and checks
+the archive (md5), and the batches are read here by `_SafeUnpickler`, which rebuilds numpy
+arrays and nothing else. Images come back as float32 (n, C, H, W) in [0, 255] with the data
+set's own test split in `RawData.test`.
+"""
+from __future__ import annotations
+
+import codecs
+import pickle
+from pathlib import Path
+
+import numpy as np
+
+from lab.data.raw import RawData
+from lab.errors import DataError
+
+IMAGE_SETS = ("mnist", "fashion_mnist", "cifar10", "cifar100")
+
+# The only globals a CIFAR batch needs: numpy's array reconstruction (under its numpy 1 and 2
+# module names) and, for files written by Python 3 with protocol 2, `_codecs.encode` (bytes).
+_RECONSTRUCT = np.zeros(0).__reduce__()[0]
+_ALLOWED = {
+    ("numpy.core.multiarray", "_reconstruct"): _RECONSTRUCT,
+    ("numpy._core.multiarray", "_reconstruct"): _RECONSTRUCT,
+    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "dtype"): np.dtype,
+    ("_codecs", "encode"): codecs.encode,
+}
+
+
+class _Refused(pickle.UnpicklingError):
+    """The pickle asks for a global outside `_ALLOWED`."""
+
+
+class _SafeUnpickler(pickle.Unpickler):
+    """An unpickler that builds only dicts, lists, strings, numbers and numpy arrays."""
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in _ALLOWED:
+            raise _Refused(f"unexpected object {module}.{name}")
+        return _ALLOWED[(module, name)]
+
+
+def _require(folder: Path, files: list[str], name: str) -> None:
+    """DataError naming the folder and the files expected there, if any is missing."""
+    missing = [f for f in files if not (folder / f).is_file()]
+    if missing:
+        raise DataError(f"{name}: {', '.join(missing)} not found in {folder}; expected there: "
+                        f"{', '.join(files)}. Pass --download (download=true) or put the files there.")
+
+
+def _as_images(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    return np.ascontiguousarray(x.reshape(-1, *shape), dtype=np.float32)
+
+
+def _load_mnist(name: str, root: Path, download: bool) -> RawData:
+    """MNIST or Fashion-MNIST from the four uncompressed idx files in <root>/<Class>/raw/."""
+    from torchvision import datasets
+
+    cls = datasets.MNIST if name == "mnist" else datasets.FashionMNIST
+    folder = root / cls.__name__ / "raw"
+    if not download:
+        _require(folder, [f.removesuffix(".gz") for f, _ in cls.resources], name)
+    try:
+        train, test = (cls(str(root), train=t, download=download) for t in (True, False))
+    except (RuntimeError, AssertionError, TypeError, ValueError, KeyError, OSError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise DataError(f"{name}: cannot read the files in {folder} ({first}).") from None
+    return RawData(_as_images(train.data.numpy(), (1, 28, 28)), train.targets.numpy().astype(np.int64),
+                   list(cls.classes), (_as_images(test.data.numpy(), (1, 28, 28)), test.targets.numpy().astype(np.int64)))
+
+
+def _field(doc: dict, *keys: str):
+    """doc[key] for the first key present as str or bytes (Python 2 and 3 pickles differ)."""
+    for k in keys:
+        for kk in (k, k.encode()):
+            if kk in doc:
+                return doc[kk]
+    raise KeyError(keys[0])
+
+
+def _read_pickle(path: Path, name: str) -> dict:
+    try:
+        with open(path, "rb") as f:
+            doc = _SafeUnpickler(f, encoding="latin1").load()
+    except _Refused as e:
+        raise DataError(f"{name}: refusing to load {path}: {e}; only numpy arrays are allowed.") from None
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError) as e:
+        raise DataError(f"{name}: {path} is not a readable CIFAR file ({type(e).__name__}: {e}).") from None
+    if not isinstance(doc, dict):
+        raise DataError(f"{name}: {path} is not a CIFAR file (it holds a {type(doc).__name__}, not a dict).")
+    return doc
+
+
+def _read_batches(folder: Path, files: list[str], name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenated (n, 3, 32, 32) float32 images and int64 labels of CIFAR batch files."""
+    xs, ys = [], []
+    for f in files:
+        doc = _read_pickle(folder / f, name)
+        try:
+            x, y = _field(doc, "data"), np.asarray(_field(doc, "labels", "fine_labels"), dtype=np.int64)
+        except KeyError as e:
+            raise DataError(f"{name}: {folder / f} has no {e.args[0]!r} entry; is it a CIFAR batch?") from None
+        if not isinstance(x, np.ndarray) or x.dtype != np.uint8 or x.ndim != 2 or x.shape[1] != 3072 \
+                or y.shape != (len(x),):
+            raise DataError(f"{name}: {folder / f} does not hold uint8 (n, 3072) images with n labels.")
+        xs.append(x)
+        ys.append(y)
+    return _as_images(np.concatenate(xs), (3, 32, 32)), np.concatenate(ys)
+
+
+def _load_cifar(name: str, root: Path, download: bool) -> RawData:
+    """CIFAR-10/100 batches from <root>/cifar-10-batches-py/ or <root>/cifar-100-python/."""
+    from torchvision import datasets
+
+    cls = datasets.CIFAR10 if name == "cifar10" else datasets.CIFAR100
+    folder = root / cls.base_folder
+    train_files, test_files = [f for f, _ in cls.train_list], [f for f, _ in cls.test_list]
+    files = [*train_files, *test_files, cls.meta["filename"]]
+    if download and any(not (folder / f).is_file() for f in files):
+        from torchvision.datasets.utils import download_and_extract_archive
+
+        try:
+            download_and_extract_archive(cls.url, str(root), filename=cls.filename, md5=cls.tgz_md5)
+        except Exception as e:  # network, disk or checksum failure: one line for the user
+            raise DataError(f"{name}: download of {cls.url} into {root} failed ({type(e).__name__}: {e}).") from None
+    _require(folder, files, name)
+    meta = _read_pickle(folder / cls.meta["filename"], name)
+    try:
+        classes = [c.decode() if isinstance(c, bytes) else str(c) for c in _field(meta, cls.meta["key"])]
+    except KeyError:
+        raise DataError(f"{name}: {folder / cls.meta['filename']} has no {cls.meta['key']!r} entry.") from None
+    x, y = _read_batches(folder, train_files, name)
+    test = _read_batches(folder, test_files, name)
+    labels = np.concatenate([y, test[1]])
+    if len(labels) == 0 or labels.min() < 0 or labels.max() >= len(classes):
+        raise DataError(f"{name}: the files in {folder} hold no images or labels outside the {len(classes)} "
+                        f"classes of its meta file.")
+    return RawData(x, y, classes, test)
+
+
+def load_image_set(name: str, root: str, download: bool) -> RawData:
+    """One of IMAGE_SETS from the folder `root` (downloaded into it first when `download`)."""
+    if name not in IMAGE_SETS:
+        raise DataError(f"Unknown image set {name!r}; choose one of: {', '.join(IMAGE_SETS)}.")
+    load = _load_mnist if name in ("mnist", "fashion_mnist") else _load_cifar
+    return load(name, Path(root).expanduser(), download)

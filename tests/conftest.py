@@ -1,0 +1,38 @@
+"""Shared fixtures: a runs folder, a tiny run configuration, and one tiny finished run."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from lab.config import RunConfig
+from lab.store import RunRecord, load_run
+from lab.train import train
+
+# Small enough to train in well under a second on a laptop CPU; not meant to be accurate.
+TINY = dict(data="digits", model="mlp", method="ce", epochs=2, batch_size=32, train_size=200,
+            probe_size=50, model_params={"widths": (16, 8)})
+
+
+@pytest.fixture
+def tiny_config() -> Callable[..., RunConfig]:
+    """`tiny_config(**overrides)` -> a RunConfig of a 2-epoch digits MLP on 200 samples."""
+    return lambda **over: RunConfig(**{**TINY, **over})
+
+
+@pytest.fixture
+def runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty runs folder that $REGLAB_RUNS also points to (it is created by the first run)."""
+    folder = tmp_path / "runs"
+    monkeypatch.setenv("REGLAB_RUNS", str(folder))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> RunRecord:
+    """A finished 2-epoch run named "tiny", shared by the whole session: read it, never change it."""
+    root = tmp_path_factory.mktemp("shared-runs")
+    result = train(RunConfig(**TINY, name="tiny"), runs=root)
+    assert result.status == "done", result.error
+    return load_run(result.path)
