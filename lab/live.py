@@ -1,0 +1,168 @@
+"""Live runs: training in a bounded pool of background threads, watched by the app.
+
+One `LiveRuns` per runs folder and process. `start(cfg, owner)` validates the config,
+fixes the run id at once (the run folder will carry that name, so a URL can point at it)
+and queues the run; at most `max_workers` runs train at the same time (the default, 2,
+matches a 2-core laptop) and the others wait with status "queued" and a visible queue
+position. Each live run keeps its status, progress and per-epoch history under its own
+lock; readers get an immutable `LiveView`. Only the owner (an opaque token, one per app
+session) may stop a run; anyone may watch it. A run whose folder is complete is evicted
+once it ends (its folder is then the record); a run that ended without a folder (stopped
+while queued, or failed before its first write) stays in memory with its reason.
+This module never touches the UI: the worker threads only call `lab.train.train`.
+"""
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from lab.config import RunConfig, validate
+from lab.errors import StoreError
+from lab.store import check_name, new_run_id
+
+LIVE = ("queued", "running")
+
+
+@dataclass(frozen=True)
+class LiveView:
+    """A consistent copy of one live run's state, taken under its lock."""
+
+    id: str
+    owner: str
+    config: RunConfig
+    status: str  # queued, running, done, stopped, diverged or failed
+    epoch: int  # epoch in progress (1-based; 0 before the first step)
+    step: int  # step within that epoch
+    steps_per_epoch: int  # known after the first epoch, else 0
+    history: tuple[dict, ...]
+    error: str | None
+    position: int | None  # 1-based place in the queue while queued
+
+    @property
+    def live(self) -> bool:
+        return self.status in LIVE
+
+    @property
+    def fraction(self) -> float:
+        """Share of the run's steps done, in [0, 1]."""
+        done = len(self.history)
+        if self.steps_per_epoch and self.epoch > done:
+            done += min(self.step / self.steps_per_epoch, 1.0)
+        return min(done / self.config.epochs, 1.0)
+
+
+@dataclass
+class _Run:
+    id: str
+    owner: str
+    config: RunConfig
+    order: int
+    status: str = "queued"
+    epoch: int = 0
+    step: int = 0
+    steps_per_epoch: int = 0
+    history: list[dict] = field(default_factory=list)
+    error: str | None = None
+    stop: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    future: Future | None = None
+
+    def progress(self, event: dict) -> None:
+        with self.lock:
+            if event["event"] == "step":
+                self.epoch, self.step = event["epoch"], event["step"]
+            else:
+                self.history.append(dict(event["record"]))
+                self.steps_per_epoch = self.steps_per_epoch or self.step
+
+
+class LiveRuns:
+    """The process-wide manager of background runs writing into `runs`."""
+
+    def __init__(self, runs: Path, max_workers: int = 2, keep_ended: int = 50):
+        self.runs = Path(runs)
+        self.max_workers = max_workers
+        self.keep_ended = keep_ended  # ended runs without a folder kept for their message
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="reglab-train")
+        self._lock = threading.Lock()
+        self._runs: dict[str, _Run] = {}
+        self._order = 0
+
+    def start(self, cfg: RunConfig, owner: str) -> str:
+        """Validate `cfg` (ConfigError on a bad value), queue it, and return its run id."""
+        name = check_name(cfg.name) if cfg.name else new_run_id(cfg)
+        cfg = validate(replace(cfg, name=name))
+        with self._lock:
+            if name in self._runs or (self.runs / name).exists():
+                raise StoreError(f"A run named {name!r} already exists; choose another name.")
+            self._order += 1
+            run = _Run(name, owner, cfg, self._order)
+            self._runs[name] = run
+            run.future = self._pool.submit(self._work, run)
+        return name
+
+    def _work(self, run: _Run) -> None:
+        from lab.train import train
+
+        with run.lock:
+            cancelled = run.stop.is_set()
+            run.status, run.error = ("stopped", "stopped before it started") if cancelled else ("running", None)
+        if cancelled:
+            return self._ended(run)
+        try:
+            result = train(run.config, runs=self.runs, on_progress=run.progress, stop=run.stop)
+            with run.lock:
+                run.status, run.error = result.status, result.error
+        except Exception as e:  # train already wrote status.json (when the folder exists)
+            with run.lock:
+                run.status, run.error = "failed", f"{type(e).__name__}: {e}"
+        self._ended(run)
+
+    def _ended(self, run: _Run) -> None:
+        """Drop the run from memory when its folder holds everything; else keep its reason."""
+        with self._lock:
+            if (self.runs / run.id / "status.json").exists():
+                self._runs.pop(run.id, None)
+            ended = sorted((r for r in self._runs.values() if r.status not in LIVE), key=lambda r: r.order)
+            for old in ended[: max(len(ended) - self.keep_ended, 0)]:
+                self._runs.pop(old.id, None)
+
+    def stop(self, run_id: str, owner: str) -> bool:
+        """Ask a run to stop (between two steps); only its owner may. True if it was live."""
+        with self._lock:
+            run = self._runs.get(run_id)
+        if run is None or run.owner != owner:
+            return False
+        with run.lock:
+            if run.status not in LIVE:
+                return False
+            run.stop.set()
+        return True
+
+    def get(self, run_id: str) -> LiveView | None:
+        """The run's state if it is in memory (queued, training, or ended without a folder)."""
+        with self._lock:
+            run = self._runs.get(run_id)
+            queued = sorted((r.order, r.id) for r in self._runs.values() if r.status == "queued")
+        if run is None:
+            return None
+        with run.lock:
+            position = next((i + 1 for i, (_, rid) in enumerate(queued) if rid == run.id), None)
+            return LiveView(run.id, run.owner, run.config, run.status, run.epoch, run.step,
+                            run.steps_per_epoch, tuple(run.history), run.error,
+                            position if run.status == "queued" else None)
+
+    def runs_of(self, owner: str) -> list[LiveView]:
+        """This owner's runs still in memory, oldest first."""
+        with self._lock:
+            ids = [r.id for r in sorted(self._runs.values(), key=lambda r: r.order) if r.owner == owner]
+        return [v for v in map(self.get, ids) if v is not None]
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until every run submitted so far has ended (tests, benchmarks, shutdown)."""
+        with self._lock:
+            futures = [r.future for r in self._runs.values() if r.future is not None]
+        for f in futures:
+            f.result(timeout=timeout)

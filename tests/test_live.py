@@ -1,0 +1,99 @@
+"""LiveRuns: bounded pool with a visible queue, owner scoping, stop, failures, eviction."""
+import sys
+import time
+
+import pytest
+
+from lab.config import RunConfig
+from lab.errors import ConfigError
+from lab.live import LiveRuns
+from lab.store import load_run
+
+TINY = RunConfig(data="moons", data_params={"n_samples": 200}, model_params={"widths": (8,)},
+                 batch_size=32, probe_size=20, epochs=2)
+LONG = RunConfig(**{**TINY.to_dict(), "epochs": 1000})
+
+
+def _until(cond, timeout=30.0):
+    end = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.01)
+
+
+def test_runs_beyond_the_bound_queue_visibly_and_stop_is_for_the_owner(tmp_path):
+    live = LiveRuns(tmp_path, max_workers=1)
+    a = live.start(LONG, "alice")
+    b = live.start(TINY, "bob")
+    _until(lambda: live.get(a).status == "running" and live.get(a).history)
+    vb = live.get(b)
+    assert (vb.status, vb.position, vb.fraction) == ("queued", 1, 0.0)
+    assert not live.stop(a, "bob") and live.get(a).status == "running"
+    assert [v.id for v in live.runs_of("alice")] == [a] and [v.id for v in live.runs_of("bob")] == [b]
+    assert live.stop(a, "alice")
+    live.wait(timeout=30)
+    assert load_run(a, tmp_path).state == "stopped" and load_run(b, tmp_path).state == "done"
+    assert live.get(a) is None and live.get(b) is None  # saved, so evicted from memory
+    assert len(load_run(b, tmp_path).metrics) == 2
+
+
+def test_a_queued_run_stopped_before_it_starts_never_trains(tmp_path):
+    live = LiveRuns(tmp_path, max_workers=1)
+    a = live.start(LONG, "alice")
+    b = live.start(TINY, "alice")
+    assert live.stop(b, "alice")
+    live.stop(a, "alice")
+    live.wait(timeout=30)
+    vb = live.get(b)
+    assert (vb.status, vb.error, vb.history) == ("stopped", "stopped before it started", ())
+    assert not (tmp_path / b).exists()
+
+
+def test_four_owners_all_finish_with_their_own_data(tmp_path):
+    live = LiveRuns(tmp_path, max_workers=2)
+    ids = {f"user{i}": live.start(RunConfig(**{**TINY.to_dict(), "epochs": i + 1, "seed": i}), f"user{i}")
+           for i in range(4)}
+    assert sum(live.get(r) is not None and live.get(r).status == "queued" for r in ids.values()) >= 2
+    live.wait(timeout=60)
+    for i, (owner, rid) in enumerate(ids.items()):
+        rec = load_run(rid, tmp_path)
+        assert rec.state == "done" and rec.config.seed == i and len(rec.metrics) == i + 1
+        assert live.runs_of(owner) == []
+
+
+def test_run_id_is_the_folder_name_and_bad_configs_are_refused_at_start(tmp_path):
+    live = LiveRuns(tmp_path)
+    rid = live.start(TINY, "me")
+    assert rid.startswith("moons-mlp-ce-s0-")
+    live.wait(timeout=30)
+    assert load_run(rid, tmp_path).config.name == rid
+    with pytest.raises(ConfigError, match="'lr' parameter"):
+        live.start(RunConfig(**{**TINY.to_dict(), "lr": -1.0}), "me")
+
+
+def test_a_failure_before_the_folder_exists_is_kept_with_its_message(tmp_path):
+    live = LiveRuns(tmp_path)
+    rid = live.start(RunConfig(data="mnist", data_params={"root": str(tmp_path / "nowhere")}, epochs=1), "me")
+    live.wait(timeout=30)
+    v = live.get(rid)
+    assert v.status == "failed" and v.error.startswith("DataError: mnist:") and live.runs_of("me") == [v]
+
+
+def test_an_exception_mid_run_marks_the_saved_run_failed(tmp_path, monkeypatch):
+    train_module = sys.modules["lab.train"]  # `lab.train` the attribute is the function
+    real = train_module.probe_snapshot
+    calls = []
+
+    def flaky(model, data):
+        calls.append(1)
+        if len(calls) == 2:
+            raise MemoryError("out of memory (simulated)")
+        return real(model, data)
+
+    monkeypatch.setattr(train_module, "probe_snapshot", flaky)
+    live = LiveRuns(tmp_path)
+    rid = live.start(TINY, "me")
+    live.wait(timeout=30)
+    rec = load_run(rid, tmp_path)
+    assert rec.state == "failed" and "out of memory (simulated)" in rec.status["error"]
+    assert live.get(rid) is None
