@@ -1,0 +1,234 @@
+"""Run store: names that cannot escape, no overwrite, atomic writes under a simulated crash,
+tolerant reading (truncated metrics, corrupt or foreign folders), snapshots, rename/delete."""
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lab import store
+from lab.config import RunConfig
+from lab.errors import StoreError
+from lab.store import (RunWriter, atomic_write, check_name, delete_run, list_runs, load_model_state, load_run,
+                       load_snapshot, rename_run, runs_root, snapshot_epochs)
+
+
+def make_run(root: Path, name: str, epochs: int = 0) -> RunWriter:
+    """A run folder written by RunWriter, with `epochs` metric rows (no training)."""
+    w = RunWriter(root, RunConfig(name=name))
+    for e in range(1, epochs + 1):
+        w.epoch({"epoch": e, "train_loss": 1.0 / e, "test_acc": 0.5 + e / 100})
+    return w
+
+
+@pytest.mark.parametrize("bad", ["../x", "/abs", "a/b", ".hidden", "", "..", "-flag", "a\\b", "x" * 101,
+                                 "a..b", "tab\tname", None])
+def test_bad_run_names_are_refused(bad, runs):
+    with pytest.raises(StoreError, match="Invalid run name"):
+        check_name(bad)
+    if isinstance(bad, str) and bad:
+        with pytest.raises(StoreError):
+            RunWriter(runs, RunConfig(name=bad))
+        with pytest.raises(StoreError):
+            load_run(bad, runs)
+    assert not (runs.parent / "x").exists()
+
+
+@pytest.mark.parametrize("good", ["run1", "digits-mlp-ce-s0-251125-101010-ab12", "A.b_c-1", "x" * 100])
+def test_good_run_names_are_accepted(good, runs):
+    assert check_name(good) == good
+    assert make_run(runs, good).path == runs / good
+
+
+def test_a_run_is_never_overwritten(runs):
+    first = make_run(runs, "r", epochs=2)
+    with pytest.raises(StoreError, match="A run named 'r' already exists"):
+        RunWriter(runs, RunConfig(name="r", seed=9))
+    rec = load_run("r", runs)
+    assert rec.config.seed == 0 and len(rec.metrics) == 2 and first.path == rec.path
+
+
+def test_generated_ids_are_valid_and_distinct(runs):
+    a, b = RunWriter(runs, RunConfig()), RunWriter(runs, RunConfig())
+    assert a.id != b.id and check_name(a.id) == a.id and a.id.startswith("digits-mlp-ce-s0-")
+
+
+@pytest.mark.parametrize("crash_in", ["fsync", "replace"])
+def test_a_crash_mid_write_keeps_the_old_file(runs, monkeypatch, crash_in):
+    w = make_run(runs, "crash", epochs=2)
+    before = (w.path / "metrics.jsonl").read_bytes()
+
+    def boom(*a, **k):
+        raise OSError("simulated power cut")
+
+    monkeypatch.setattr(os, crash_in, boom)
+    with pytest.raises(OSError, match="power cut"):
+        w.epoch({"epoch": 3, "train_loss": 0.1, "test_acc": 0.9})
+    with pytest.raises(OSError):
+        w.snapshot(3, {"probe_y": np.arange(3)})
+    monkeypatch.undo()
+    assert (w.path / "metrics.jsonl").read_bytes() == before
+    leftovers = sorted(p.name for p in w.path.rglob("*.tmp"))
+    assert len(leftovers) == 2 and all(n.startswith(".") for n in leftovers)
+    rec = load_run("crash", runs)
+    assert [m["epoch"] for m in rec.metrics] == [1, 2] and rec.snapshot_epochs == []
+    assert [r.id for r in list_runs(runs)] == ["crash"]
+
+
+def test_atomic_write_replaces_whole_file(tmp_path):
+    target = tmp_path / "f.json"
+    atomic_write(target, b"old")
+    atomic_write(target, b"new contents")
+    assert target.read_bytes() == b"new contents" and [p.name for p in tmp_path.iterdir()] == ["f.json"]
+
+
+def test_truncated_last_metrics_line_is_dropped(runs):
+    w = make_run(runs, "trunc", epochs=3)
+    text = (w.path / "metrics.jsonl").read_text()
+    (w.path / "metrics.jsonl").write_text(text[:-15])
+    assert [m["epoch"] for m in load_run("trunc", runs).metrics] == [1, 2]
+
+
+def test_non_finite_metrics_are_stored_as_null(runs):
+    w = make_run(runs, "nan")
+    w.epoch({"epoch": 1, "train_loss": float("nan"), "task_loss": float("inf"), "test_acc": 0.1})
+    line = (w.path / "metrics.jsonl").read_text().strip()
+    assert json.loads(line) == {"epoch": 1, "train_loss": None, "task_loss": None, "test_acc": 0.1}
+
+
+def test_listing_skips_corrupt_and_foreign_folders(runs):
+    make_run(runs, "good", epochs=1)
+    (runs / "bad-json").mkdir()
+    (runs / "bad-json" / "config.json").write_text('{"data": "digits", ')
+    (runs / "no-config").mkdir()
+    (runs / "no-config" / "notes.txt").write_text("hello")
+    (runs / "foreign").mkdir()
+    (runs / "foreign" / "config.json").write_text(json.dumps({"learning_rate": 3}))
+    (runs / "list-config").mkdir()
+    (runs / "list-config" / "config.json").write_text("[1, 2]")
+    (runs / "stray.txt").write_text("not a run")
+    (runs / ".hidden").mkdir()
+    with pytest.warns(UserWarning) as caught:
+        listed = list_runs(runs)
+    assert [r.id for r in listed] == ["good"] and listed[0].final() == 0.51
+    skipped = sorted(str(w.message).split(":")[0] for w in caught)
+    assert skipped == ["Skipped bad-json", "Skipped foreign", "Skipped list-config", "Skipped no-config"]
+    assert list_runs(runs / "absent") == []
+
+
+def test_missing_or_garbage_status_reads_as_interrupted(runs):
+    w = make_run(runs, "s")
+    (w.path / "status.json").write_text("{oops")
+    assert load_run("s", runs).state == "interrupted"
+    (w.path / "status.json").write_text(json.dumps({"status": "partying"}))
+    assert load_run("s", runs).state == "interrupted"
+    (w.path / "status.json").unlink()
+    assert load_run("s", runs).state == "interrupted"
+
+
+def test_running_with_a_dead_pid_is_interrupted(runs):
+    w = make_run(runs, "dead")
+    assert load_run("dead", runs).state == "running"  # this process is alive
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    doc = json.loads((w.path / "status.json").read_text())
+    (w.path / "status.json").write_text(json.dumps({**doc, "pid": proc.pid}))
+    assert load_run("dead", runs).state == "interrupted"
+    (w.path / "status.json").write_text(json.dumps({**doc, "pid": proc.pid, "host": socket.gethostname() + "-x"}))
+    assert load_run("dead", runs).state == "running"  # another machine's run is trusted
+
+
+def test_snapshot_round_trip_as_float32(runs):
+    w = make_run(runs, "snap")
+    h = np.array([[0.5, -1.25], [3.0, 1e-3]], np.float16)
+    w.snapshot(0, {"probe_y": np.array([1, 0]), "hidden_0": h})
+    w.snapshot(12, {"probe_y": np.array([1, 0]), "hidden_0": h * 2})
+    assert snapshot_epochs(w.path) == [0, 12] == load_run("snap", runs).snapshot_epochs
+    snap = load_snapshot(load_run("snap", runs), 12)
+    assert snap["hidden_0"].dtype == np.float32 and snap["probe_y"].dtype == np.int64
+    np.testing.assert_array_equal(snap["hidden_0"], (h * 2).astype(np.float32))
+    np.testing.assert_array_equal(load_snapshot(w.path, 0)["probe_y"], [1, 0])
+
+
+def test_missing_non_npz_or_pickled_snapshots_raise_store_error(runs):
+    w = make_run(runs, "bad-snap")
+    with pytest.raises(StoreError, match="no snapshot for epoch 4"):
+        load_snapshot(w.path, 4)
+    (w.path / "snapshots" / "epoch_001.npz").write_bytes(b"not an npz at all")
+    with pytest.raises(StoreError, match="epoch_001.npz of run bad-snap is corrupt"):
+        load_snapshot(w.path, 1)
+    np.savez(w.path / "snapshots" / "epoch_002.npz", evil=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(StoreError, match="is corrupt"):
+        load_snapshot(w.path, 2)
+
+
+@pytest.mark.xfail(reason="store.load_snapshot does not catch zipfile.BadZipFile (a damaged npz)", strict=True)
+@pytest.mark.parametrize("damage", [lambda b: b[:300], lambda b: b[:200] + bytes(100) + b[300:]],
+                         ids=["truncated", "overwritten"])
+def test_damaged_npz_raises_store_error(runs, damage):
+    w = make_run(runs, "bad-zip")
+    w.snapshot(3, {"probe_y": np.arange(1000)})
+    path = w.path / "snapshots" / "epoch_003.npz"
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(StoreError, match="epoch_003.npz of run bad-zip is corrupt"):
+        load_snapshot(w.path, 3)
+
+
+class _Exploit:
+    def __reduce__(self):
+        return os.system, ("exit 0",)
+
+
+def test_model_state_loads_weights_only(runs):
+    import torch
+
+    w = make_run(runs, "model")
+    w.model_state({"w": torch.arange(6.0).view(2, 3)})
+    assert torch.equal(load_model_state(load_run("model", runs))["w"], torch.arange(6.0).view(2, 3))
+    (w.path / "model.pt").write_bytes(pickle.dumps({"w": _Exploit()}, protocol=2))
+    with pytest.raises(StoreError, match="model file of run model is unreadable"):
+        load_model_state(load_run("model", runs))
+
+
+def test_rename_and_delete(runs):
+    make_run(runs, "old", epochs=1)
+    make_run(runs, "taken")
+    assert rename_run(runs, "old", "new") == runs / "new"
+    rec = load_run("new", runs)
+    assert rec.config.name == "new" and len(rec.metrics) == 1 and not (runs / "old").exists()
+    with pytest.raises(StoreError, match="already exists"):
+        rename_run(runs, "new", "taken")
+    with pytest.raises(StoreError, match="Invalid run name"):
+        rename_run(runs, "new", "../outside")
+    delete_run(runs, "new")
+    assert not (runs / "new").exists() and (runs / "taken").exists()
+    (runs / "not-a-run").mkdir()
+    with pytest.raises(StoreError):
+        delete_run(runs, "not-a-run")
+    assert (runs / "not-a-run").exists()
+    with pytest.raises(StoreError, match="Invalid run name"):
+        delete_run(runs, "..")
+
+
+def test_runs_root_respects_argument_then_environment(monkeypatch, tmp_path):
+    monkeypatch.delenv("REGLAB_RUNS", raising=False)
+    assert runs_root() == Path("runs")
+    monkeypatch.setenv("REGLAB_RUNS", str(tmp_path / "env"))
+    assert runs_root() == tmp_path / "env"
+    assert runs_root(tmp_path / "arg") == tmp_path / "arg"
+
+
+def test_a_trained_run_reads_back_complete(tiny_run):
+    assert tiny_run.state == "done" and tiny_run.status["epochs_done"] == 2
+    assert [m["epoch"] for m in tiny_run.metrics] == [1, 2] and tiny_run.snapshot_epochs == [0, 1, 2]
+    assert tiny_run.config.model_params["widths"] == [16, 8]  # JSON has lists
+    assert sorted(p.name for p in tiny_run.path.iterdir()) == [
+        "config.json", "metrics.jsonl", "model.pt", "snapshots", "status.json"]
+    assert store.load_run(tiny_run.id, tiny_run.path.parent).final() == tiny_run.metrics[-1]["test_acc"]
