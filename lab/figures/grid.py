@@ -1,0 +1,96 @@
+"""Figure layout shared by every builder (`styled`, `color`) and small multiples (`grid`).
+
+Builders return single-panel figures with explicit trace colours, so that `grid` can copy
+their traces into one figure and the same layer or class keeps its colour in every panel.
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+from plotly.subplots import make_subplots
+
+COLORS = qualitative.Plotly
+_3D = {"scatter3d", "surface", "mesh3d", "cone", "streamtube", "volume", "isosurface"}
+BELOW = {"orientation": "h", "yanchor": "top", "y": -0.15, "xanchor": "left", "x": 0}  # legend under the plot
+_OWN = {"domain", "anchor", "matches", "overlaying", "position"}  # set by make_subplots, never copied
+
+
+def color(i: int) -> str:
+    """The i-th colour of the shared palette (cycles)."""
+    return COLORS[i % len(COLORS)]
+
+
+def styled(fig: go.Figure, title: str, x_title: str, y_title: str, subtitle: str | None = None) -> go.Figure:
+    """Title (and an optional subtitle, e.g. a caveat or a projection note), axis titles, a
+    visible legend, and `uirevision="keep"` so zoom and legend clicks survive redraws."""
+    fig.update_layout(title={"text": title, "subtitle": {"text": subtitle or ""}}, xaxis_title=x_title,
+                      yaxis_title=y_title, showlegend=True, uirevision="keep", template="plotly_white",
+                      margin={"t": 90 if subtitle else 60})
+    return fig
+
+
+def _axis(ax) -> dict:
+    return {k: v for k, v in ax.to_plotly_json().items() if k not in _OWN}
+
+
+def grid(figs: Sequence[go.Figure], titles: Sequence[str] | None = None, cols: int = 2, shared: bool = True,
+         title: str | None = None, row_height: int = 360) -> go.Figure:
+    """Small multiples: every figure's traces and axis settings copied into one cell of a
+    rows x `cols` grid (3-D figures get a 3-D cell). `shared`: all 2-D cells share x and y
+    ranges (zooming one zooms all; meant for the same view of several runs) and colour scales
+    are unified (one colour bar, min and max over all panels). Legend entries with the same
+    name are grouped, shown once, and toggle together. `titles` default to the figures' titles."""
+    n = len(figs)
+    rows = max(1, math.ceil(n / cols))
+    is3d = [any(t.type in _3D for t in f.data) for f in figs]
+    specs = [[({"type": "scene"} if is3d[r * cols + c] else {}) if r * cols + c < n else None for c in range(cols)]
+             for r in range(rows)]
+    titles = list(titles) if titles is not None else [f.layout.title.text or "" for f in figs]
+    out = make_subplots(rows, cols, specs=specs, subplot_titles=titles, shared_xaxes="all" if shared else False,
+                        shared_yaxes="all" if shared else False, horizontal_spacing=0.08,
+                        vertical_spacing=min(0.12, 0.3 / rows))
+    seen: set[str] = set()
+    for k, fig in enumerate(figs):
+        r, c = k // cols + 1, k % cols + 1
+        for trace in fig.data:
+            trace = go.Figure(trace).data[0]  # a copy
+            name = trace.name or ""
+            trace.update(legendgroup=trace.legendgroup or name, showlegend=trace.showlegend is not False
+                         and name not in seen)
+            seen.add(name)
+            out.add_trace(trace, row=r, col=c)
+        cell = out.get_subplot(r, c)
+        if is3d[k]:
+            cell.update(_axis(fig.layout.scene))
+            continue
+        x, y = _axis(fig.layout.xaxis), _axis(fig.layout.yaxis)
+        if shared and r * cols + c <= n - cols:  # a cell below shows the shared x title
+            x.pop("title", None)
+        if shared and c > 1:
+            y.pop("title", None)
+        cell.xaxis.update(x)
+        cell.yaxis.update(y)
+    if shared:
+        _unify_colour_scales(out)
+    out.update_layout(title=title or "", showlegend=True, uirevision="keep", template="plotly_white",
+                      height=row_height * rows + 80, legend={**BELOW, "y": -0.3 / rows})
+    return out
+
+
+def _unify_colour_scales(fig: go.Figure) -> None:
+    """One colour bar (the first), and every marker colour scale spanning all panels' range."""
+    lo = [t.marker.cmin for t in fig.data if getattr(t, "marker", None) is not None and t.marker.cmin is not None]
+    hi = [t.marker.cmax for t in fig.data if getattr(t, "marker", None) is not None and t.marker.cmax is not None]
+    shown = False
+    for t in fig.data:
+        marker = getattr(t, "marker", None)
+        if marker is not None and lo and marker.cmin is not None:
+            marker.update(cmin=min(lo), cmax=max(hi))
+        owner = (marker if marker is not None and marker.showscale
+                 else t if "showscale" in t and t.showscale is not False else None)  # heatmaps show one by default
+        if owner is not None:
+            owner.showscale = not shown
+            shown = True

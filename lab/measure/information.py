@@ -1,0 +1,105 @@
+"""Mutual information of a layer T with the input X and the label Y, in bits (METHODS.md).
+
+X is uniform over the n probe points and the net is deterministic, so every estimate
+needs a way to make T noisy or discrete; both below are the standard ones of the
+information-plane literature (Shwartz-Ziv & Tishby 2017; Saxe et al. ICLR 2018;
+Kolchinsky & Tracey 2017), and both have caveats the views must show (`binning_caveat`):
+
+- I(X;T) <= log2 n: once every probe point has its own pattern (wide layers, many bins,
+  small noise) the estimate saturates at log2 n and I(T;Y) at H(Y), whatever the net does.
+- Binning depends on the bin count; ReLU activations are unbounded with many exact zeros,
+  so equal-width bins from min to max put most values in the first bin (one large value
+  stretches them all), and equal-mass bins merge the zeros into one bin. The "compression"
+  phase seen with binned tanh layers comes from saturation (Saxe et al. 2018).
+- The KDE estimate depends on the assumed noise variance relative to the activation scale.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from lab.measure.similarity import as_array
+
+class MI(NamedTuple):
+    """I(X;T) and I(T;Y) in bits."""
+
+    ixt: float
+    ity: float
+
+
+def entropy_bits(ids: np.ndarray) -> float:
+    """Plug-in entropy (bits) of the empirical distribution of the values in `ids`."""
+    _, counts = np.unique(ids, return_counts=True)
+    p = counts / counts.sum()
+    return float(-(p * np.log2(p)).sum())
+
+
+def bin_patterns(t, n_bins: int = 30, adaptive: bool = True) -> np.ndarray:
+    """One integer id per sample: its tuple of per-unit bins (n,). Edges are shared by all
+    units of the layer: `adaptive` = the n_bins-quantiles of all the layer's values (equal
+    mass; repeated edges, e.g. from many zeros, are merged), else n_bins equal widths from
+    the layer's min to max. Bin k holds the values in [edge_k, edge_k+1)."""
+    t = as_array(t).reshape(len(t), -1)
+    q = np.linspace(0, 1, n_bins + 1)[1:-1]  # inner edges only: the outer bins are open
+    inner = np.unique(np.quantile(t, q)) if adaptive else t.min() + q * (t.max() - t.min())
+    bins = np.searchsorted(inner, t, side="right").astype(np.uint8 if n_bins < 256 else np.uint16)
+    rows = np.ascontiguousarray(bins).view(np.dtype((np.void, bins.dtype.itemsize * bins.shape[1])))
+    return np.unique(rows.ravel(), return_inverse=True)[1].ravel()
+
+
+def mi_binning(t, y, n_bins: int = 30, adaptive: bool = True) -> MI:
+    """Binning estimate: I(X;T) = H(T) (X uniform, T a function of X) and
+    I(T;Y) = H(T) - sum_c p_c H(T | Y = c) = H(T) + H(Y) - H(T, Y), T the bin pattern."""
+    pattern, y = bin_patterns(t, n_bins, adaptive), as_array(y, np.int64)
+    h_t = entropy_bits(pattern)
+    joint = pattern * (int(y.max()) + 1) + y
+    return MI(h_t, h_t + entropy_bits(y) - entropy_bits(joint))
+
+
+def sq_distances(t) -> np.ndarray:
+    """Pairwise squared Euclidean distances of the rows of `t` (n, ...), (n, n), >= 0, zero diagonal."""
+    t = as_array(t).reshape(len(t), -1)
+    sq = (t * t).sum(1)
+    d2 = t @ t.T
+    d2 *= -2
+    d2 += sq[:, None]
+    d2 += sq[None, :]
+    np.maximum(d2, 0.0, out=d2)
+    np.fill_diagonal(d2, 0.0)
+    return d2
+
+
+def mi_kde(t, y, noise_var: float = 0.1) -> MI:
+    """Pairwise-distance (Kolchinsky-Tracey) estimate for T + N(0, noise_var I):
+    I(X;T) = -(1/n) sum_i log2((1/n) sum_j exp(-||t_i - t_j||^2 / (2 noise_var))),
+    I(T;Y) = I(X;T) - sum_c p_c I_c(X;T), I_c the same sum within class c. noise_var = 0.1
+    is the value of Saxe et al. 2018; it sets the resolution, so compare runs at one value.
+    The largest term of every row is its own (j = i, exp(0) = 1), so the plain sum is
+    already the stable log-sum-exp: no overflow, and never log of 0. Exponents below -60
+    are raised to -60 (terms < 1e-26 beside that 1; avoids slow subnormal arithmetic)."""
+    y = as_array(y, np.int64)
+    k = sq_distances(t)
+    k /= -2 * noise_var
+    np.exp(np.maximum(k, -60.0, out=k), out=k)
+    onehot = np.eye(int(y.max()) + 1)[y]
+    n, n_own = len(y), onehot.sum(0)[y]
+    ixt = -np.log2(k.sum(1) / n).mean()
+    within = -np.log2((k @ onehot)[np.arange(n), y] / n_own).mean()
+    return MI(float(ixt), float(ixt - within))
+
+
+def binning_caveat(activation: str, adaptive: bool = True, n_bins: int = 30, n: int | None = None) -> str:
+    """A sentence for the view beside a binning estimate of a layer with `activation`."""
+    parts = [f"Binning with {n_bins} {'equal-mass' if adaptive else 'equal-width'} bins: the numbers change "
+             f"with the bin count."]
+    if activation == "relu":
+        parts.append("ReLU outputs are unbounded with many exact zeros, so "
+                     + ("the zeros share one bin." if adaptive else "a few large values stretch the bins and most "
+                                                                 "values fall in the first one."))
+    elif activation == "tanh":
+        parts.append("Saturated tanh units (near +-1) fall in the end bins; the 'compression' this shows is an "
+                     "effect of saturation (Saxe et al. 2018).")
+    bound = f"log2 {n} = {np.log2(n):.2f} bits" if n else "log2 of the number of probe points"
+    parts.append(f"I(X;T) cannot exceed {bound}; at that ceiling every point has its own pattern and I(T;Y) = H(Y).")
+    return " ".join(parts)
