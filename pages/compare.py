@@ -1,0 +1,111 @@
+"""Compare: 2-6 runs side by side (or a grid of methods launched here): a metrics table with
+mean ± std over seeds, accuracy curves overlaid, and each view as small multiples at one epoch."""
+from dataclasses import replace
+
+import streamlit as st
+
+import ui
+from lab import data, models
+from lab.config import TRAIN_PARAMS, RunConfig
+from lab.errors import LabError
+from lab.figures import grid
+from lab.params import IntList, Param
+from lab.regularizers import REGISTRY
+from lab.study import pm
+
+SEEDS = Param("seeds", (0, 1), IntList(0, 2**31 - 1, 10), "one run per method and seed")
+TRAIN = {p.name: p for p in TRAIN_PARAMS}
+GRID_DEFAULTS = {"epochs": 10, "train_size": 300, "lr": TRAIN["lr"].default}
+
+st.title("Compare")
+ui.explain("""
+**The table.** Runs with the same method and settings but different seeds form one row: the final **test
+accuracy** and **train accuracy** (fraction classified correctly) as *mean ± standard deviation over the
+seeds*. A difference smaller than the ± is within the noise of the seeds.
+
+**The curves.** Test accuracy of every run against epoch, one colour per method, one dash style per seed.
+
+**Small multiples.** The same view of each run at the same epoch, on shared axes and colour scales, so a
+difference you see is a difference between the methods. Expect **ce** to show high similarity between
+different classes and clustered neurons; *phantom* lowers inter-class similarity, *mhe*/*comhe* spread the
+neurons' angles towards the uniform reference, *itra* and *gini* reshape the features.
+""")
+
+wanted = [r for r in st.query_params.get("runs", "").split(",") if r]
+with st.expander("Launch a grid: the same data, model and seeds, several methods", expanded=not wanted):
+    c_data, c_methods, c_train = st.columns(3)
+    ds = c_data.selectbox("data set", list(data.DATASETS), key="grid.data")
+    model = c_data.selectbox("model", list(models.MODELS), key="grid.model")
+    methods = c_methods.multiselect("methods", list(REGISTRY), default=[m for m in ("ce", "phantom") if m in REGISTRY],
+                                    key="grid.methods")
+    with c_methods:
+        seeds = ui.param_widget(SEEDS, "grid.seeds")
+    with c_train:
+        train = {k: ui.param_widget(TRAIN[k], f"grid.{k}", v) for k, v in GRID_DEFAULTS.items()}
+    if st.button("Launch the grid", key="grid.go", disabled=not methods):
+        try:
+            base = RunConfig(data=ds, model=model, **train)
+            wanted = [ui.manager().start(replace(base, method=m, seed=s), ui.owner())
+                      for m in methods for s in SEEDS.check("grid", seeds)]
+            st.query_params["runs"] = ",".join(wanted)
+        except LabError as e:
+            ui.error(e)
+
+options = list(dict.fromkeys([v.id for v in ui.manager().runs_of(ui.owner())] + [r.id for r in ui.saved_runs()]
+                             + wanted))
+
+
+def picked() -> None:
+    st.query_params["runs"] = ",".join(st.session_state[pick_key])
+
+
+pick_key = "compare.pick." + ",".join(wanted)
+chosen = st.multiselect("Runs to compare (2 to 6)", options, default=wanted[:6], max_selections=6, key=pick_key,
+                        on_change=picked, placeholder="pick runs, or launch a grid above")
+runs = [r for r in map(ui.find, chosen) if r is not None]
+if len(runs) < 2:
+    st.info("Pick at least two runs above, launch a grid, or start the demo on **Home**.")
+    st.stop()
+
+
+@st.fragment(run_every=ui.LIVE_POLL_S if any(r.running for r in runs) else None)
+def progress() -> None:
+    now = [ui.find(r.id) or r for r in runs]
+    groups: dict[str, list[ui.RunInfo]] = {}
+    for r in now:
+        groups.setdefault(f"{r.config.data} {r.config.model} {ui.run_label(r.config, seed=False)}", []).append(r)
+    st.dataframe([{"runs": key, "seeds": ", ".join(str(r.config.seed) for r in rs),
+                   "status": ", ".join(sorted({r.status for r in rs})),
+                   "epochs": ", ".join(str(len(r.history)) for r in rs),
+                   "test accuracy": pm([r.history[-1]["test_acc"] for r in rs if r.history]),
+                   "train accuracy": pm([r.history[-1]["train_acc"] for r in rs if r.history])}
+                  for key, rs in groups.items()], hide_index=True, key="compare.table")
+    fig = ui.overlay_curves({r.label: r.history for r in now}, "test_acc", "Test accuracy")
+    if any(r.running for r in now):
+        st.plotly_chart(fig, key="compare.acc", width="stretch")
+    else:
+        ui.figure(fig, key="compare.acc", name="test-accuracy")
+    if any(r.running for r in runs) and not any(r.running for r in now):
+        st.rerun()
+
+
+progress()
+
+saved = [r for r in runs if r.record is not None and not r.running]
+if len(saved) < 2:
+    st.caption("The views appear here once at least two of the runs have finished.")
+    st.stop()
+epochs = sorted(set.intersection(*(set(r.record.snapshot_epochs) for r in saved)))
+if not epochs:
+    st.warning("These runs have no epoch in common to compare.")
+    st.stop()
+view = st.radio("View", list(ui.VIEWS), horizontal=True, key="compare.view")
+
+
+def draw(epoch: int) -> None:
+    figs = [ui.VIEWS[view](r.record, epoch) for r in saved]
+    ui.figure(grid(figs, titles=[r.label for r in saved], cols=min(len(saved), 3),
+                   title=f"{view} at epoch {epoch}"), key="compare.grid", name=f"compare-{view}-epoch{epoch}")
+
+
+ui.epoch_player(epochs, draw, key="compare.epochs")

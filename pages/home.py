@@ -1,0 +1,61 @@
+"""Home: what the lab is, in three sentences, and a one-click demo (CE against one seed method)."""
+import streamlit as st
+
+import ui
+from lab.config import RunConfig
+from lab.errors import LabError
+from lab.regularizers import REGISTRY
+
+DEMO_METHOD = next(m for m in ("phantom", "mhe", "weight_decay", "ce") if m in REGISTRY)
+DEMO = RunConfig(data="digits", model="mlp", train_size=300, epochs=12)
+
+st.title("🧪 RegLab")
+st.markdown(
+    "RegLab trains small neural networks in your browser, with or without a **regularizer**: an extra "
+    "term in the loss that shapes what the network learns.  \n"
+    "While a run trains you watch its loss and accuracy; afterwards you look inside it, epoch by epoch: "
+    "how the classes spread in the learned features, how the neurons point on the hypersphere, "
+    "how similar same-class and different-class samples look, and how much information each layer keeps.  \n"
+    "Comparing a regularizer with plain cross-entropy on the same data, model and seeds shows what it changed.")
+
+st.subheader("Try it")
+st.markdown(f"The demo trains two MLPs on 300 handwritten 8x8 digits (a scarce-data setting, where "
+            f"regularizers matter): plain cross-entropy (**ce**) and **{DEMO_METHOD}** "
+            f"({REGISTRY[DEMO_METHOD].summary}), {DEMO.epochs} epochs each, side by side.")
+
+
+def start_demo() -> None:
+    try:
+        ids = [ui.manager().start(RunConfig(**{**DEMO.to_dict(), "method": m}), ui.owner())
+               for m in ("ce", DEMO_METHOD)]
+    except LabError as e:
+        st.session_state["_demo_error"] = str(e)
+        return
+    st.session_state["_demo_ids"] = ids
+
+
+st.button(f"▶ Run the demo: ce vs {DEMO_METHOD}", type="primary", on_click=start_demo, key="demo")
+if "_demo_error" in st.session_state:
+    st.error(st.session_state.pop("_demo_error"))
+if ids := st.session_state.pop("_demo_ids", None):
+    st.switch_page(ui.PAGES["compare"], query_params={"runs": ",".join(ids)})
+
+st.subheader("Or")
+c1, c2, c3 = st.columns(3)
+c1.page_link(ui.PAGES["train"], label="Train your own run", icon="🏋️")
+c2.page_link(ui.PAGES["runs"], label="Browse saved runs", icon="🗂️")
+c3.page_link(ui.PAGES["compare"], label="Compare methods", icon="⚖️")
+
+ui.explain("""
+**The loss.** A network is trained by lowering *total loss = task loss + λ × penalty*. The task loss is the
+cross-entropy between the predicted class probabilities and the true labels; the penalty is what a
+regularizer adds (for example the squared size of the weights for *weight decay*), and λ says how much it counts.
+
+**The pages.** *Train* starts a run and shows its curves live. *Embeddings*, *Hypersphere*, *Similarity*
+and *Information* look inside one run at any epoch. *Compare* puts several runs side by side, and *Runs*
+lists everything saved, with downloads.
+
+**What to expect.** With only 300 training images plain cross-entropy overfits: training accuracy reaches 1
+while test accuracy stays lower. A good regularizer narrows that gap, or makes the features of different
+classes less similar.
+""")

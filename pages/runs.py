@@ -1,0 +1,94 @@
+"""Runs: every saved run with its status and headline numbers; open, rename, delete,
+download metrics (CSV), configuration (JSON) and the training curves (HTML)."""
+import csv
+import io
+import json
+
+import streamlit as st
+
+import ui
+from lab.errors import LabError
+from lab.figures import training_curves
+from lab.store import delete_run, rename_run
+
+st.title("Runs")
+ui.explain("""
+**The table.** One row per saved run (a folder in the runs folder): its data set, model, method, λ and seed,
+its **status** (*done*, *stopped* by you, *diverged* when the loss became infinite, *failed* on an error,
+*interrupted* when the app or the computer stopped mid-run), how many epochs it finished, and its final
+**test accuracy** (fraction of held-out samples classified correctly) and **train accuracy**. A large gap
+between the two means the network memorised its training set; regularizers aim to shrink it.
+
+**Files.** Each run keeps its configuration, one line of metrics per epoch and a snapshot of the network's
+activations on a fixed set of test points after every epoch: that is what the view pages draw.
+""")
+
+runs = ui.saved_runs()
+if not runs:
+    st.info("No saved runs yet. Train one on the **Train** page or start the demo on **Home**.")
+    st.page_link(ui.PAGES["train"], label="Go to Train", icon="🏋️")
+    st.stop()
+
+
+def _acc(r, key: str) -> float | None:
+    return r.final(key)
+
+
+st.dataframe([{"run": r.id, "status": r.state, "data": r.config.data, "model": r.config.model,
+               "method": r.config.method, "λ": r.config.lam, "seed": r.config.seed,
+               "epochs": f"{len(r.metrics)}/{r.config.epochs}", "test acc": _acc(r, "test_acc"),
+               "train acc": _acc(r, "train_acc")} for r in runs],
+             hide_index=True, key="table",
+             column_config={"test acc": st.column_config.NumberColumn(format="%.3f"),
+                            "train acc": st.column_config.NumberColumn(format="%.3f")})
+
+ids = [r.id for r in runs]
+current = ui.current_run()
+rid = st.selectbox("Run", ids, index=ids.index(current) if current in ids else 0, key="runs.pick")
+run = runs[ids.index(rid)]
+if rid != current:
+    ui.open_run(rid)
+
+st.subheader(ui.esc(run.id))
+if run.status.get("error"):
+    st.error(f"{run.state}: {run.status['error']}")
+open_col, csv_col, json_col = st.columns(3)
+with open_col:
+    st.page_link(ui.PAGES["train"], label="Open (curves)", icon="🏋️", query_params={"run": rid})
+
+
+def metrics_csv(metrics: list[dict]) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, list(dict.fromkeys(k for m in metrics for k in m)))
+    w.writeheader()
+    w.writerows(metrics)
+    return buf.getvalue()
+
+
+csv_col.download_button("⬇ metrics.csv", metrics_csv(run.metrics), f"{rid}-metrics.csv", "text/csv",
+                        key="dl.csv", on_click="ignore", disabled=not run.metrics)
+json_col.download_button("⬇ config.json", json.dumps(run.config.to_dict(), indent=1), f"{rid}-config.json",
+                         "application/json", key="dl.json", on_click="ignore")
+ui.view_links(rid)
+if run.metrics:
+    ui.figure(training_curves(run.metrics, title=f"{ui.RunInfo(rid, run.state, run.metrics, None, None, run).label}"
+                                                 f": training curves"), key=f"runs-curves-{rid}", name=f"{rid}-curves")
+
+with st.expander("Rename or delete"):
+    new = st.text_input("New name", value=rid, key="runs.rename",
+                        help="1-100 letters, digits, '.', '_' or '-', starting with a letter or digit")
+    if st.button("Rename", key="runs.rename.go", disabled=new == rid):
+        try:
+            rename_run(ui.root(), rid, new)
+            ui.open_run(new)
+            st.rerun()
+        except LabError as e:
+            st.error(str(e))
+    sure = st.checkbox(f"Yes, delete {rid} and all its files", key=f"runs.sure.{rid}")
+    if st.button("Delete", key="runs.delete", type="primary", disabled=not sure):
+        try:
+            delete_run(ui.root(), rid)
+            ui.open_run(None)
+            st.rerun()
+        except LabError as e:
+            st.error(str(e))

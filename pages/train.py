@@ -1,0 +1,105 @@
+"""Train: data set, model, method and settings from their declarations; train in the
+background (lab.live) and follow the run live; ?run=<id> reopens it after a reload."""
+import streamlit as st
+
+import ui
+from lab import data, models
+from lab.config import TRAIN_PARAMS, RunConfig
+from lab.errors import LabError
+from lab.figures import training_curves
+from lab.regularizers import REGISTRY
+
+MAIN = ("epochs", "lr", "optimizer", "seed", "train_size")
+STATUS = {"queued": "⏳", "running": "🏃", "done": "✅", "stopped": "⏹️", "diverged": "💥", "failed": "❌",
+          "interrupted": "⚠️"}
+
+st.title("Train")
+ui.explain("""
+**Curves.** Left: the **task loss** (cross-entropy on the training batches, in nats), the **regularizer loss**
+λ × penalty (what the method adds), the **test loss**, and each penalty term before λ (dotted). Right: the
+fraction of training and test samples classified correctly after each epoch.
+
+**Reading them.** *total loss = task loss + λ × penalty*: a method trades a little task loss for a smaller
+penalty. When training accuracy climbs to 1 but test accuracy stalls, the net memorises; a regularizer is meant
+to shrink that gap. A run **diverges** when the loss becomes infinite or NaN (learning rate or λ too large):
+it stops, keeps its curves, and says why.
+
+**Settings.** Each method's own options come from its declaration; hover a box for its meaning and range.
+""")
+
+with st.container(border=True):
+    c_data, c_method, c_train = st.columns(3)
+    with c_data:
+        ds = st.selectbox("data set", list(data.DATASETS), key="data",
+                          help="; ".join(f"{k}: {v.description}" for k, v in data.DATASETS.items()))
+        st.caption(data.DATASETS[ds].description)
+        data_params = ui.param_widgets(data.DATASETS[ds].params, f"data.{ds}", cols=1)
+        model = st.selectbox("model", list(models.MODELS), key="model")
+        model_params = ui.param_widgets(models.MODELS[model].params, f"model.{model}", cols=1)
+    with c_method:
+        methods = list(REGISTRY)
+        method = st.selectbox("method", methods, index=methods.index("ce"), key="method")
+        reg = REGISTRY[method]
+        st.caption(reg.summary)
+        lam = None if method == "ce" else ui.param_widget(reg.lam_param(), f"lam.{method}", label="lambda (λ)")
+        method_params = ui.param_widgets(reg.params, f"method.{method}", cols=1)
+    with c_train:
+        train = {p.name: ui.param_widget(p, f"train.{p.name}") for p in TRAIN_PARAMS if p.name in MAIN}
+        with st.expander("More training settings"):
+            train |= {p.name: ui.param_widget(p, f"train.{p.name}") for p in TRAIN_PARAMS if p.name not in MAIN}
+    if st.button("🏋️ Train", type="primary", key="train"):
+        try:
+            rid = ui.manager().start(RunConfig(data=ds, model=model, method=method, lam=lam, data_params=data_params,
+                                               model_params=model_params, method_params=method_params, **train),
+                                     ui.owner())
+            ui.open_run(rid)
+        except LabError as e:
+            st.error(str(e))
+
+info = ui.find(ui.current_run())
+if info is None:
+    if ui.current_run():
+        st.warning(f"There is no run called {ui.esc(ui.current_run())}.")
+    st.info("Choose the settings above and press **Train**; the curves appear here as the run trains.")
+    st.stop()
+
+st.subheader(f"Run {ui.esc(info.id)}")
+if info.running and info.live.owner == ui.owner():
+    st.button("■ Stop", key="stop", on_click=ui.manager().stop, args=(info.id, ui.owner()),
+              help="Stops between two steps; the epochs done so far are kept.")
+elif info.running:
+    st.caption("This run was started in another session: you can watch it, only that session can stop it.")
+
+
+@st.fragment(run_every=ui.LIVE_POLL_S if info.running else None)
+def monitor() -> None:
+    run = ui.find(info.id) or info
+    epochs, done = run.config.epochs, len(run.history)
+    if run.status == "queued":
+        st.progress(0.0, text=f"⏳ queued: position {run.live.position}; "
+                              f"{ui.manager().max_workers} runs train at a time")
+    elif run.running:
+        step = f", step {run.live.step}" if run.live.step else ""
+        st.progress(run.live.fraction, text=f"🏃 training: epoch {max(run.live.epoch, 1)} of {epochs}{step}")
+    else:
+        st.progress(done / epochs, text=f"{STATUS.get(run.status, '')} {run.status}: {done} of {epochs} epochs")
+    if run.error:
+        (st.warning if run.status == "stopped" else st.error)(f"{run.status}: {run.error}")
+    if run.history:
+        last = run.history[-1]
+        st.caption(f"epoch {last['epoch']}: test accuracy {last['test_acc']:.3f}, "
+                   f"train accuracy {last['train_acc']:.3f}, task loss {last['task_loss']:.4f}")
+        fig = training_curves(run.history, title=f"{run.label}: training curves")
+        if run.running:
+            st.plotly_chart(fig, key=f"curves-{run.id}", width="stretch")
+        else:
+            ui.figure(fig, key=f"curves-{run.id}", name=f"{run.id}-curves")
+    if info.running and not run.running:
+        st.rerun()
+
+
+monitor()
+with st.expander("Configuration of this run"):
+    st.json(info.config.to_dict())
+if info.record is not None and not info.running:
+    ui.view_links(info.id)
