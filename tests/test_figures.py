@@ -1,0 +1,96 @@
+"""Every figure builder: title, axis titles with units, expected traces, uirevision; the grid."""
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from lab.figures import (accuracy_curves, angle_histogram, energy_curves, gap_curves, grid, information_plane,
+                         loss_curves, mi_curves, nn_angle_curves, similarity_heatmap, similarity_histograms,
+                         sphere_figure, training_curves)
+from lab.measure import pairwise_angles, sample_pair_similarities, similarity_stats, sphere_points
+
+HISTORY = [{"epoch": 1, "task_loss": 1.2, "reg_loss": 0.1, "penalty/hidden_energy": 0.5, "penalty/output_energy": 0.2,
+            "train_acc": 0.6, "test_loss": 1.1, "test_acc": 0.55},
+           {"epoch": 2, "task_loss": 0.8, "reg_loss": 0.05, "penalty/hidden_energy": 0.4, "penalty/output_energy": 0.1,
+            "train_acc": 0.8, "test_loss": None, "test_acc": 0.7}]  # a diverged value is stored as None
+EPOCHS = np.arange(4)
+LAYERS = {f"layer {i} (linear 8->8)": {"epoch": EPOCHS, "energy": 1 + np.exp(-EPOCHS - i), "min_nn": 0.5 + 0 * EPOCHS,
+                                       "mean_nn": 1.2 + 0 * EPOCHS} for i in range(3)}
+MI = {f"hidden_{i}": {"epoch": EPOCHS, "ixt": EPOCHS + 1.0 + i, "ity": EPOCHS / 4} for i in range(2)}
+SIM = {"epoch": EPOCHS, "intra": 0.5 + EPOCHS / 10, "inter": 0.4 - EPOCHS / 10, "gap": 0.1 + EPOCHS / 5}
+
+
+def check(fig: go.Figure, n_traces: int, x: str, y: str) -> None:
+    assert isinstance(fig, go.Figure) and len(fig.data) == n_traces
+    assert fig.layout.title.text and fig.layout.uirevision == "keep"
+    assert x in fig.layout.xaxis.title.text and y in fig.layout.yaxis.title.text
+
+
+def test_training_curves_full_live_and_empty_history():
+    check(loss_curves(HISTORY), 5, "epoch", "nats")  # task, lambda x penalty, test, 2 penalty terms
+    check(accuracy_curves(HISTORY), 2, "epoch", "fraction")
+    check(loss_curves([{"epoch": 1, "task_loss": 2.0, "reg_loss": 0.0}]), 2, "epoch", "loss")  # a live first epoch
+    both = training_curves(HISTORY)
+    assert len(both.data) == 7 and both.layout.xaxis2.title.text == "epoch" and "accuracy" in both.layout.yaxis2.title.text
+    assert len(training_curves([]).data) == 0
+
+
+def test_angle_histogram_has_the_uniform_reference():
+    fig = angle_histogram(pairwise_angles(np.eye(6)), d=6)
+    check(fig, 2, "degrees", "density")
+    hist, ref = fig.data
+    assert np.allclose(hist.x, 90) and "d = 6" in ref.name
+    assert np.trapezoid(ref.y, ref.x) == pytest.approx(1, abs=1e-3)  # a density per degree
+
+
+def test_energy_and_nearest_neighbour_curves():
+    check(energy_curves(LAYERS), 3, "epoch", "energy")
+    assert energy_curves(LAYERS).layout.yaxis.type == "log" and energy_curves(LAYERS, s=0).layout.yaxis.type == "linear"
+    fig = nn_angle_curves(LAYERS)
+    check(fig, 6, "epoch", "degrees")
+    assert fig.data[0].y[0] == pytest.approx(np.degrees(1.2))
+
+
+@pytest.mark.parametrize("half_space, n_traces", [(False, 2), (True, 3)])
+def test_sphere_figure(half_space, n_traces):
+    points, note = sphere_points(np.random.default_rng(0).normal(size=(10, 7)))
+    fig = sphere_figure(points, note, half_space)
+    assert len(fig.data) == n_traces and fig.layout.title.text and fig.layout.uirevision == "keep"
+    assert "projected" in fig.layout.title.subtitle.text and "unit" in fig.layout.scene.xaxis.title.text
+    if half_space:
+        assert np.allclose(fig.data[2].x, -fig.data[1].x)
+
+
+def test_similarity_figures_label_classes():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(40, 5)), np.arange(40) % 3
+    stats = similarity_stats(x, y)
+    fig = similarity_heatmap(stats["matrix"], ["cat", "dog", "eel"])
+    check(fig, 1, "class", "class")
+    assert list(fig.data[0].x) == ["cat", "dog", "eel"] and (fig.data[0].zmin, fig.data[0].zmax) == (-1, 1)
+    hist = similarity_histograms(sample_pair_similarities(x, y, 100), stats)
+    check(hist, 2, "cosine", "density")
+    assert len(hist.layout.shapes) == 2  # the exact means
+    check(gap_curves(SIM), 3, "epoch", "cosine")
+
+
+def test_information_plane_and_curves():
+    fig = information_plane(MI, note="binning caveat")
+    check(fig, 2, "bits", "bits")
+    assert [t.marker.showscale for t in fig.data] == [True, False]  # one colour bar, epochs
+    assert list(fig.data[1].marker.color) == list(EPOCHS) and fig.layout.title.subtitle.text == "binning caveat"
+    check(mi_curves(MI), 4, "epoch", "bits")
+
+
+def test_grid_copies_traces_shares_axes_and_groups_legends():
+    short = {"hidden_0": {"epoch": np.arange(9), "ixt": np.arange(9.0), "ity": np.arange(9.0)}}
+    fig = grid([information_plane(MI), information_plane(short)], ["run a", "run b"], cols=2, title="two runs")
+    assert len(fig.data) == 3 and fig.layout.title.text == "two runs" and fig.layout.uirevision == "keep"
+    assert [a.text for a in fig.layout.annotations] == ["run a", "run b"]
+    assert fig.layout.xaxis2.matches == "x" and fig.layout.xaxis.title.text == "I(X;T) (bits)"
+    assert {(t.marker.cmin, t.marker.cmax) for t in fig.data} == {(0, 8)}  # one epoch scale for all panels
+    assert [t.marker.showscale for t in fig.data] == [True, False, False]
+    assert [t.showlegend for t in fig.data] == [True, True, False]  # hidden_0 listed once, toggles both panels
+    three = grid([sphere_figure(*sphere_points(np.eye(3))), gap_curves(SIM), gap_curves(SIM)], cols=2)
+    assert len(three.data) == 8 and three.layout.scene.xaxis.title.text and three.layout.height > 360 * 2
+    heat = grid([similarity_heatmap(np.eye(2)), similarity_heatmap(-np.eye(2))])
+    assert [t.showscale for t in heat.data] == [True, False]
