@@ -5,6 +5,8 @@ named in METHODS.md are importable from here.
 """
 from lab.regularizers.base import REGISTRY, Regularizer, StepContext, register
 from lab.regularizers import baselines  # noqa: F401  (ce, weight_decay, dropout, label_smoothing)
+from lab.regularizers.mhe import mhe_energy  # noqa: F401  (mhe)
+from lab.regularizers.comhe import comhe_energy  # noqa: F401  (comhe)
 from lab.regularizers.gini import class_coverage_kl, gini_impurity  # noqa: F401  (gini)
 from lab.regularizers.phantom import class_phantoms, phantom_embeddings, phantom_mix, phantom_penalty  # noqa: F401  (phantom)
 from lab.regularizers.racecar import model_reconstruction_errors, racecar_loss_dense, reconstruction_errors, reverse_pass  # noqa: F401  (racecar)

@@ -93,11 +93,11 @@ class MHE(Regularizer):
     )
     default_lam = 1.0
 
-    def hidden_energy(self, i: int, rows: Tensor) -> Tensor:
+    def hidden_energy(self, ctx: StepContext, i: int, rows: Tensor) -> Tensor:
         """Energy of hidden weight layer i (rows (N, d)); CoMHE overrides this."""
         return mhe_energy(rows, self.s, self.half_space)
 
     def penalty(self, ctx: StepContext) -> dict[str, Tensor]:
         *hidden, head = ctx.model.weight_layers()
-        e_hidden = sum(self.hidden_energy(i, layer_rows(layer)) for i, layer in enumerate(hidden))
+        e_hidden = sum(self.hidden_energy(ctx, i, layer_rows(layer)) for i, layer in enumerate(hidden))
         return {"hidden_energy": e_hidden, "output_energy": self.output_weight * mhe_energy(layer_rows(head), self.s)}
