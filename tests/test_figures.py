@@ -94,3 +94,11 @@ def test_grid_copies_traces_shares_axes_and_groups_legends():
     assert len(three.data) == 8 and three.layout.scene.xaxis.title.text and three.layout.height > 360 * 2
     heat = grid([similarity_heatmap(np.eye(2)), similarity_heatmap(-np.eye(2))])
     assert [t.showscale for t in heat.data] == [True, False]
+
+
+def test_grid_shows_shared_axis_titles_once_per_column_and_row():
+    fig = grid([gap_curves(SIM)] * 5, cols=2)  # 3 rows, the last one half full
+    x_titles = [fig.layout[f"xaxis{i if i > 1 else ''}"].title.text for i in range(1, 6)]
+    y_titles = [fig.layout[f"yaxis{i if i > 1 else ''}"].title.text for i in range(1, 6)]
+    assert x_titles == [None, None, None, "epoch", "epoch"]  # the lowest cell of each column
+    assert y_titles == ["mean cosine similarity", None] * 2 + ["mean cosine similarity"]

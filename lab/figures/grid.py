@@ -13,7 +13,7 @@ from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 COLORS = qualitative.Plotly
-_3D = {"scatter3d", "surface", "mesh3d", "cone", "streamtube", "volume", "isosurface"}
+_3D = {"scatter3d", "surface", "mesh3d"}
 BELOW = {"orientation": "h", "yanchor": "top", "y": -0.15, "xanchor": "left", "x": 0}  # legend under the plot
 _OWN = {"domain", "anchor", "matches", "overlaying", "position"}  # set by make_subplots, never copied
 
@@ -67,7 +67,7 @@ def grid(figs: Sequence[go.Figure], titles: Sequence[str] | None = None, cols: i
             cell.update(_axis(fig.layout.scene))
             continue
         x, y = _axis(fig.layout.xaxis), _axis(fig.layout.yaxis)
-        if shared and r * cols + c <= n - cols:  # a cell below shows the shared x title
+        if shared and k + cols < n:  # the cell below shows the shared x title
             x.pop("title", None)
         if shared and c > 1:
             y.pop("title", None)
@@ -81,16 +81,13 @@ def grid(figs: Sequence[go.Figure], titles: Sequence[str] | None = None, cols: i
 
 
 def _unify_colour_scales(fig: go.Figure) -> None:
-    """One colour bar (the first), and every marker colour scale spanning all panels' range."""
-    lo = [t.marker.cmin for t in fig.data if getattr(t, "marker", None) is not None and t.marker.cmin is not None]
-    hi = [t.marker.cmax for t in fig.data if getattr(t, "marker", None) is not None and t.marker.cmax is not None]
-    shown = False
-    for t in fig.data:
-        marker = getattr(t, "marker", None)
-        if marker is not None and lo and marker.cmin is not None:
-            marker.update(cmin=min(lo), cmax=max(hi))
-        owner = (marker if marker is not None and marker.showscale
-                 else t if "showscale" in t and t.showscale is not False else None)  # heatmaps show one by default
-        if owner is not None:
-            owner.showscale = not shown
-            shown = True
+    """Every marker colour scale spans the range of all panels; only the first colour bar shows."""
+    markers = [t.marker for t in fig.data if "marker" in t]
+    scaled = [m for m in markers if m.cmin is not None and m.cmax is not None]
+    if scaled:
+        lo, hi = min(m.cmin for m in scaled), max(m.cmax for m in scaled)
+        for m in scaled:
+            m.update(cmin=lo, cmax=hi)
+    bars = [m for m in markers if m.showscale] + [t for t in fig.data if "showscale" in t and t.showscale is not False]
+    for i, bar in enumerate(bars):  # a heatmap's showscale None means shown
+        bar.showscale = i == 0
