@@ -190,17 +190,18 @@ def _output_energy(p: Probe) -> float:
     return mhe_energy(p.model.head.weight, s=2).item()
 
 
-def _penalty_of(method: str) -> Callable[[Probe], float]:
-    """The method's own penalty (default options) evaluated on the probe set."""
-    def measure(p: Probe) -> float:
-        from lab.regularizers import REGISTRY, StepContext
+def _reconstruction(p: Probe) -> float:
+    from lab.regularizers import model_reconstruction_errors
 
-        reg = REGISTRY[method]()
-        reg.setup(p.model, p.n_classes)
-        ctx = StepContext(p.model, p.x, p.y, p.out, p.n_classes, _cpu_generator())
-        return float(sum(t.item() for t in reg.penalty(ctx).values()))
+    return float(sum(e.item() for e in model_reconstruction_errors(p.model, p.x, p.out)))
 
-    return measure
+
+def _l2(p: Probe) -> float:
+    """The weight_decay penalty itself, evaluated on the snapshot's weights."""
+    from lab.regularizers import REGISTRY, StepContext
+
+    ctx = StepContext(p.model, p.x, p.y, p.out, p.n_classes, _cpu_generator())
+    return REGISTRY["weight_decay"]().penalty(ctx)["l2"].item()
 
 
 def _mmd(p: Probe) -> float:
@@ -223,7 +224,7 @@ def _similarity(key: str) -> Callable[[Probe], float]:
     def measure(p: Probe) -> float:
         from lab.measure import similarity_stats
 
-        return float(similarity_stats(p.out.features, p.y)[key])
+        return float(similarity_stats(p.out.features.numpy(), p.y.numpy(), p.n_classes)[key])
 
     return measure
 
@@ -239,12 +240,12 @@ class Quantity:
 QUANTITIES = (
     Quantity("energy", "hyperspherical energy of the hidden layers (s=2, half-space)", ("mhe", "comhe"), _hidden_energy),
     Quantity("energy_out", "hyperspherical energy of the output layer (s=2)", ("mhe", "comhe"), _output_energy),
-    Quantity("recon", "Racecar reverse-pass reconstruction error", ("racecar",), _penalty_of("racecar")),
+    Quantity("recon", "Racecar reverse-pass reconstruction error", ("racecar",), _reconstruction),
     Quantity("mmd", "MMD² between two disjoint halves of the probe features", ("itra",), _mmd),
     Quantity("gini", "Gini impurity of the probe features over classes", ("gini",), _gini),
     Quantity("inter", "inter-class cosine similarity of the features", ("phantom",), _similarity("inter")),
     Quantity("intra", "intra-class cosine similarity of the features", ("phantom",), _similarity("intra")),
-    Quantity("l2", "0.5 x sum of squared weights", ("weight_decay",), _penalty_of("weight_decay")),
+    Quantity("l2", "0.5 x sum of squared weights", ("weight_decay",), _l2),
 )
 
 

@@ -1,0 +1,182 @@
+"""Studies end to end: a tiny grid, its CSV / markdown / HTML outputs, resume, and the Ray backend."""
+from __future__ import annotations
+
+import csv
+import importlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lab import study as st
+from lab.errors import StoreError
+
+TRAIN_MODULE = importlib.import_module("lab.train")  # `lab.train` is also the re-exported function
+
+TINY = """description = "tiny test study"
+seeds = [0, 1]
+epochs = 2
+batch_size = 32
+train_size = 120
+probe_size = 60
+[data.digits]
+[models.mlp]
+widths = [16]
+[methods.ce]
+[methods.weight_decay]
+lam = [1e-3]
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny study file, already run once through the command line into `runs/` and `out/` beside it."""
+    folder = tmp_path_factory.mktemp("study")
+    (folder / "tiny.toml").write_text(TINY)
+    assert st.main([str(folder / "tiny.toml"), "--runs", str(folder / "runs"), "--out", str(folder / "out")]) == 0
+    return folder / "tiny.toml"
+
+
+@pytest.fixture
+def count_training(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Names of the runs `lab.train.train` is asked to train from now on."""
+    calls: list[str] = []
+    real = TRAIN_MODULE.train
+
+    def counting(cfg, **kw):
+        calls.append(cfg.name)
+        return real(cfg, **kw)
+
+    monkeypatch.setattr(TRAIN_MODULE, "train", counting)
+    return calls
+
+
+def _csv(path: Path) -> list[dict]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_tiny_study_writes_every_table_and_figure(tiny):
+    out = tiny.parent / "out"
+    rows = _csv(out / "results.csv")
+    assert [(r["method"], r["seed"]) for r in rows] == [("ce", "0"), ("ce", "1"), ("weight_decay", "0"), ("weight_decay", "1")]
+    assert list(rows[0]) == st.CSV_FIELDS
+    assert all(r["status"] == "done" and r["epochs"] == "2" and 0 <= float(r["final_test_acc"]) <= 1 for r in rows)
+    assert rows[2]["quantity"] == "l2" and float(rows[2]["quantity_final"]) > 0 and rows[0]["quantity"] == ""
+    assert float(rows[0]["final_l2"]) > 0  # CE is measured too, as the reference
+    assert rows[2]["run"] == "study-tiny-digits-mlp-weight_decay-lam0.001-s0"
+
+    results = st.run_study(st.load_study(str(tiny)), tiny.parent / "runs")
+    html = (out / "report.html").read_text()
+    titles = [f.title for figs in st.figures(results).values() for f in figs]
+    assert titles == ["Test accuracy over training: digits / mlp", "0.5 x sum of squared weights: digits / mlp"]
+    for needle in [*titles, st.table_title("digits", "mlp"), *st.TABLE_HEAD, "weight_decay λ=0.001", "plotly-gz"]:
+        assert needle in html, needle
+    assert html.count('data-figure="fig-') == len(titles)
+    assert os.path.getsize(out / "report.html") < 3e6
+    md = (out / "results.md").read_text()
+    mean = np.mean([float(r["final_test_acc"]) for r in rows[:2]])
+    assert f"| ce | 2 | {mean:.3f} ± " in md and "| weight_decay λ=0.001 | 2 |" in md
+    assert (out / "accuracy-digits-mlp.png").stat().st_size > 1000 and (out / "quantities-digits-mlp.png").exists()
+
+
+def test_resume_reuses_finished_runs_and_replaces_the_others(tiny, tmp_path, count_training):
+    runs, study = tmp_path / "runs", st.load_study(str(tiny))
+    shutil.copytree(tiny.parent / "runs", runs)
+    first = st.run_study(study, runs)
+    assert [r["trained"] for r in first] == [False] * 4 and count_training == []
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    names = [r["run"] for r in first]
+    (runs / names[0] / "status.json").write_text(json.dumps({"status": "running", "pid": dead.pid,
+                                                             "host": socket.gethostname()}))
+    (runs / names[1] / "status.json").write_text(json.dumps({"status": "failed", "error": "boom"}))
+    stale = json.loads((runs / names[3] / "config.json").read_text())
+    (runs / names[3] / "config.json").write_text(json.dumps({**stale, "lr": 0.5}))
+    again = st.run_study(study, runs)
+    assert count_training == [names[0], names[1], names[3]]
+    assert [r["trained"] for r in again] == [True, True, False, True]
+    assert len(list((runs / ".replaced").iterdir())) == 3
+    assert [r["test_acc"] for r in again] == [r["test_acc"] for r in first]  # same seed, same run
+
+
+def test_a_run_still_being_trained_is_left_alone(tiny, tmp_path):
+    runs, study = tmp_path / "runs", st.load_study(str(tiny))
+    cfg = st.expand(study)[0][0]
+    (runs / cfg.name).mkdir(parents=True)
+    (runs / cfg.name / "config.json").write_text(json.dumps(cfg.to_dict()))
+    (runs / cfg.name / "status.json").write_text(json.dumps({"status": "running", "pid": os.getpid(),
+                                                             "host": socket.gethostname()}))
+    with pytest.raises(StoreError, match=f"Run {cfg.name} is being trained by process {os.getpid()}"):
+        st.run_study(study, runs)
+
+
+@pytest.mark.parametrize("edit,needle", [
+    (("[methods.ce]", "[methods.magic]\n[methods.ce]"), "Unknown method 'magic'; choose one of: ce,"),
+    (("[methods.ce]\n", ""), "study tiny needs the method 'ce'"),
+    (("epochs = 2", "epochs = 0"), "The 'epochs' parameter of training must be an int"),
+    (("seeds = [0, 1]", "seeds = [0, 1]\nepoch = 3"), "study tiny has no setting 'epoch'"),
+    (("lam = [1e-3]", "lam = [1e-3]\nparams = {p = 1}"), "weight_decay has no parameter 'p'"),
+    (("[data.digits]", "[data.digitz]"), "has no setting 'digitz'"),
+])
+def test_bad_study_files_give_one_line(tmp_path, capsys, edit, needle):
+    (tmp_path / "tiny.toml").write_text(TINY.replace(*edit))
+    assert st.main([str(tmp_path / "tiny.toml"), "--runs", str(tmp_path / "runs")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert needle in err and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert st.main(["no_such_study"]) == 2
+    assert "Unknown study 'no_such_study'; choose one of: " in capsys.readouterr().err
+
+
+def test_sweeps_expand_to_named_grid_points():
+    s = st.parse_study("g", {"seeds": [3], "data": {"digits": {}}, "models": {"mlp": {}},
+                             "methods": {"ce": {}, "dropout": {"sweep": {"p": [0.1, 0.5]}},
+                                         "label_smoothing": {"params": {"eps": 0.2}}}})
+    grid = st.expand(s)
+    assert [cfg.name for cfg, _ in grid] == ["study-g-digits-mlp-ce-lam0-s3", "study-g-digits-mlp-dropout-p0.1-lam0-s3",
+                                             "study-g-digits-mlp-dropout-p0.5-lam0-s3",
+                                             "study-g-digits-mlp-label_smoothing-lam0-s3"]
+    assert [st.label(cfg, v) for cfg, v in grid] == ["ce", "dropout p=0.1", "dropout p=0.5", "label_smoothing"]
+    assert grid[3][0].method_params == {"eps": 0.2}
+
+
+def test_paired_comparison_by_hand():
+    ref = [{"seed": s, "final_test_acc": a} for s, a in [(0, 0.90), (1, 0.80), (2, 0.85)]]
+    rows = [{"seed": s, "final_test_acc": a} for s, a in [(2, 0.85), (0, 0.92), (1, 0.84)]]
+    p = st.paired(rows, ref)  # differences by seed: 0.02, 0.04, 0.00
+    assert (p["n"], p["wins"], p["ties"], p["losses"]) == (3, 2, 1, 0)
+    assert p["diff"] == "0.020 ± 0.020"
+    assert p["sign_p"] == pytest.approx(0.5)  # 2 wins of 2 non-ties: 2 x 0.5^2
+    assert p["t_p"] == pytest.approx(0.2254, abs=1e-3)  # t = 0.02 / (0.02 / sqrt 3) = 1.732, 2 dof
+    assert st.pm([0.5]) == "0.500 ± 0.000" and st.pm([]) == "-"
+
+
+@pytest.mark.parametrize("name", st.available())
+def test_shipped_studies_expand(name):
+    grid = st.expand(st.load_study(name))
+    methods = {cfg.method for cfg, _ in grid}
+    assert {"ce", "weight_decay", "dropout", "label_smoothing"} <= methods
+    assert len({cfg.name for cfg, _ in grid}) == len(grid)
+
+
+def test_ray_backend_gives_the_same_results(tiny, tmp_path):
+    ray = pytest.importorskip("ray")
+    study = st.load_study(str(tiny))
+    local = st.run_study(study, tiny.parent / "runs")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        remote = st.run_study(study, tmp_path / "ray", backend="ray")
+    finally:
+        ray.shutdown()
+    a, b = st.csv_rows(local), st.csv_rows(remote)
+    assert [list(r) for r in a] == [list(r) for r in b]
+    for ra, rb in zip(a, b):
+        assert {k: v for k, v in ra.items() if k != "train_seconds"} == pytest.approx(
+            {k: v for k, v in rb.items() if k != "train_seconds"}, rel=1e-5, nan_ok=True)
+    assert (tmp_path / "ray" / a[0]["run"] / "metrics.jsonl").exists()
