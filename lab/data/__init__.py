@@ -1,0 +1,158 @@
+"""Data sets by name, and `prepare`: split, subsample, probe set, standardise, move to device.
+
+A prepared data set depends only on the data settings of a run (name, options,
+`data_seed`, `train_size`, `probe_size`), never on the run seed, so every method and seed
+of a comparison sees identical data.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from lab.data import offline
+from lab.data.raw import DataSpec, RawData
+from lab.data.tensors import TensorSet
+from lab.errors import ConfigError
+from lab.params import Flag, Interval, Param
+
+_TOY = (
+    Param("n_samples", 1000, Interval(int, 20, 10**6), "points generated"),
+    Param("noise", 0.1, Interval(float, 0, 5), "noise level (std of the added Gaussian)"),
+)
+
+
+def _images(name: str):
+    def load(seed: int, root: str, download: bool) -> RawData:
+        from lab.data.images import load_image_set
+
+        return load_image_set(name, root, download)
+
+    return load
+
+
+class _Path:
+    """Any non-empty folder path (a string)."""
+
+    def coerce(self, value):
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError
+        return value
+
+    def __str__(self) -> str:
+        return "a folder path"
+
+
+_IMAGE_PARAMS = (
+    Param("root", "data", _Path(), "folder that holds the data files"),
+    Param("download", False, Flag(), "download the files into root when they are missing"),
+)
+
+DATASETS: dict[str, DataSpec] = {
+    "digits": DataSpec("digits", lambda seed: offline.load_digits(), (1, 8, 8),
+                       description="scikit-learn 8x8 digits, 1,797 images, 10 classes (offline)"),
+    "mnist1d": DataSpec("mnist1d", lambda seed: offline.load_mnist1d(), (1, 40), test_fraction=0.2,
+                        description="MNIST-1D, 5,000 generated signals of length 40, 10 classes (offline)"),
+    "moons": DataSpec("moons", offline.load_moons, (2,), _TOY,
+                      description="two interleaving half circles, 2 classes (offline)"),
+    "circles": DataSpec("circles", offline.load_circles, (2,),
+                        (_TOY[0], Param("noise", 0.05, Interval(float, 0, 5), "noise level")),
+                        description="a circle inside a circle, 2 classes (offline)"),
+    "spirals": DataSpec("spirals", offline.load_spirals, (2,),
+                        (_TOY[0], Param("noise", 0.5, Interval(float, 0, 5), "noise level"),
+                         Param("arms", 3, Interval(int, 2, 10), "number of spiral arms = classes")),
+                        description="interleaved spirals, one class per arm (offline)"),
+    "mnist": DataSpec("mnist", _images("mnist"), (1, 28, 28), _IMAGE_PARAMS, offline=False,
+                      description="MNIST handwritten digits (files under root)"),
+    "fashion_mnist": DataSpec("fashion_mnist", _images("fashion_mnist"), (1, 28, 28), _IMAGE_PARAMS, offline=False,
+                              description="Fashion-MNIST clothing images (files under root)"),
+    "cifar10": DataSpec("cifar10", _images("cifar10"), (3, 32, 32), _IMAGE_PARAMS, offline=False,
+                        description="CIFAR-10 colour images, 10 classes (files under root)"),
+    "cifar100": DataSpec("cifar100", _images("cifar100"), (3, 32, 32), _IMAGE_PARAMS, offline=False,
+                         description="CIFAR-100 colour images, 100 classes (files under root)"),
+}
+
+
+@dataclass
+class Prepared:
+    """A prepared data set on one device. `probe` indexes into `test`."""
+
+    train: TensorSet
+    test: TensorSet
+    probe: TensorSet
+    classes: list[str]
+    sample_shape: tuple[int, ...]
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+
+def _stratified_take(y: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Sorted indices of a stratified subsample of size n (each class in proportion, largest
+    remainders first, at least one per class when n allows)."""
+    classes, counts = np.unique(y, return_counts=True)
+    want = counts * n / len(y)
+    take = np.floor(want).astype(int)
+    short = n - take.sum()
+    take[np.argsort(-(want - take), kind="stable")[:short]] += 1
+    idx = [rng.permutation(np.flatnonzero(y == c))[:k] for c, k in zip(classes, take)]
+    return np.sort(np.concatenate(idx))
+
+
+_CACHE: dict[tuple, tuple] = {}
+_LOCK = threading.Lock()
+
+
+def _split(spec: DataSpec, params: dict, data_seed: int, train_size: int, probe_size: int):
+    """numpy arrays (x_tr, y_tr, x_te, y_te, probe_idx, classes), cached per data settings."""
+    key = (spec.name, tuple(sorted(params.items())), data_seed, train_size, probe_size)
+    with _LOCK:
+        if key in _CACHE:
+            return _CACHE[key]
+    raw = spec.load(seed=data_seed, **params)
+    rng = np.random.default_rng(data_seed)
+    if raw.test is None:
+        test_idx = _stratified_take(raw.y, int(round(len(raw.y) * spec.test_fraction)), rng)
+        mask = np.ones(len(raw.y), bool)
+        mask[test_idx] = False
+        x_tr, y_tr, x_te, y_te = raw.x[mask], raw.y[mask], raw.x[test_idx], raw.y[test_idx]
+    else:
+        x_tr, y_tr, (x_te, y_te) = raw.x, raw.y, raw.test
+    if train_size:
+        if train_size < len(raw.classes):
+            raise ConfigError(f"train_size {train_size} is smaller than the {len(raw.classes)} classes of {spec.name}; "
+                              f"use 0 (all) or at least {len(raw.classes)}.")
+        if train_size > len(y_tr):
+            raise ConfigError(f"train_size {train_size} is larger than the {spec.name} training split "
+                              f"({len(y_tr)} samples); use at most {len(y_tr)} or 0 for all.")
+        keep = _stratified_take(y_tr, train_size, rng)
+        x_tr, y_tr = x_tr[keep], y_tr[keep]
+    probe = _stratified_take(y_te, min(probe_size, len(y_te)), rng)
+    out = (x_tr, y_tr, x_te, y_te, probe, raw.classes)
+    with _LOCK:
+        _CACHE[key] = out
+    return out
+
+
+def prepare(name: str, params: dict, *, data_seed: int = 0, train_size: int = 0, probe_size: int = 2000,
+            device: torch.device | str = "cpu") -> Prepared:
+    """Split (stratified, fixed by `data_seed`), subsample `train_size` (0 = all), pick the probe
+    set, standardise with training statistics only (per channel for images and signals, per
+    feature for vectors), and put everything on `device`."""
+    spec = DATASETS[name]
+    x_tr, y_tr, x_te, y_te, probe, classes = _split(spec, params, data_seed, train_size, probe_size)
+    axes = (0, *range(2, x_tr.ndim)) if x_tr.ndim > 2 else (0,)
+    mean = x_tr.mean(axis=axes, keepdims=True)
+    std = np.maximum(x_tr.std(axis=axes, keepdims=True), 1e-6)
+
+    def tensors(x: np.ndarray, y: np.ndarray) -> TensorSet:
+        return TensorSet(torch.as_tensor((x - mean) / std, dtype=torch.float32, device=device),
+                         torch.as_tensor(y, dtype=torch.int64, device=device))
+
+    test = tensors(x_te, y_te)
+    pidx = torch.as_tensor(probe, device=test.y.device)
+    return Prepared(tensors(x_tr, y_tr), test, TensorSet(test.x[pidx], test.y[pidx]), list(classes),
+                    tuple(x_tr.shape[1:]))
