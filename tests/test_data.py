@@ -318,3 +318,44 @@ def test_truncated_or_foreign_files_give_a_data_error(tmp_path):
     images.write_bytes(images.read_bytes()[:1000])
     with pytest.raises(DataError, match="mnist: cannot read the files in"):
         load_image_set("mnist", str(tmp_path), download=False)
+
+
+def test_labels_outside_the_classes_are_refused(tmp_path):
+    write_cifar10(tmp_path, np.random.default_rng(8))
+    write_pickle(tmp_path / "cifar-10-batches-py" / "test_batch", cifar_batch(np.random.default_rng(9), [3, 10], "labels"))
+    with pytest.raises(DataError, match="labels outside the 10 classes"):
+        load_image_set("cifar10", str(tmp_path), download=False)
+    write_mnist(tmp_path, "MNIST", np.random.default_rng(10))
+    write_idx(tmp_path / "MNIST" / "raw" / "t10k-labels-idx1-ubyte", np.full(10, 12, np.uint8))
+    with pytest.raises(DataError, match="labels outside the 10 classes"):
+        load_image_set("mnist", str(tmp_path), download=False)
+
+
+def test_download_fetches_only_missing_files_and_reports_failure_in_one_line(tmp_path, monkeypatch):
+    import torchvision.datasets.mnist as tv_mnist
+    import torchvision.datasets.utils as tv_utils
+    from torchvision.datasets import CIFAR10
+
+    calls = []
+
+    def fake_download(url, download_root, filename, md5):
+        calls.append((url, filename, md5))
+        write_cifar10(Path(download_root), np.random.default_rng(11))
+
+    monkeypatch.setattr(tv_utils, "download_and_extract_archive", fake_download)
+    assert len(load_image_set("cifar10", str(tmp_path), download=True).y) == 20
+    assert calls == [(CIFAR10.url, CIFAR10.filename, CIFAR10.tgz_md5)]
+    load_image_set("cifar10", str(tmp_path), download=True)
+    assert len(calls) == 1  # the files are there now
+
+    def offline(*a, **k):
+        raise RuntimeError("no network\nsecond line")
+
+    monkeypatch.setattr(tv_utils, "download_and_extract_archive", offline)
+    with pytest.raises(DataError, match=r"^cifar100: download of https://\S+ into .* failed \(RuntimeError: no "
+                                        r"network second line\)\.$"):
+        load_image_set("cifar100", str(tmp_path), download=True)
+    monkeypatch.setattr(tv_mnist, "download_and_extract_archive", offline)
+    with pytest.raises(DataError, match=r"^fashion_mnist: cannot read the files in .*FashionMNIST/raw") as e:
+        load_image_set("fashion_mnist", str(tmp_path), download=True)
+    assert "\n" not in str(e.value)

@@ -55,6 +55,15 @@ def _require(folder: Path, files: list[str], name: str) -> None:
                         f"{', '.join(files)}. Pass --download (download=true) or put the files there.")
 
 
+def _one_line(e: BaseException) -> str:
+    return " ".join(f"{type(e).__name__}: {e}".split())
+
+
+def _check_labels(labels: np.ndarray, n_classes: int, folder: Path, name: str) -> None:
+    if len(labels) == 0 or labels.min() < 0 or labels.max() >= n_classes:
+        raise DataError(f"{name}: the files in {folder} hold no samples, or labels outside the {n_classes} classes.")
+
+
 def _as_images(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return np.ascontiguousarray(x.reshape(-1, *shape), dtype=np.float32)
 
@@ -70,10 +79,11 @@ def _load_mnist(name: str, root: Path, download: bool) -> RawData:
     try:
         train, test = (cls(str(root), train=t, download=download) for t in (True, False))
     except (RuntimeError, AssertionError, TypeError, ValueError, KeyError, OSError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise DataError(f"{name}: cannot read the files in {folder} ({first}).") from None
-    return RawData(_as_images(train.data.numpy(), (1, 28, 28)), train.targets.numpy().astype(np.int64),
-                   list(cls.classes), (_as_images(test.data.numpy(), (1, 28, 28)), test.targets.numpy().astype(np.int64)))
+        raise DataError(f"{name}: cannot read the files in {folder} ({_one_line(e)}).") from None
+    y, y_test = (s.targets.numpy().astype(np.int64) for s in (train, test))
+    _check_labels(np.concatenate([y, y_test]), len(cls.classes), folder, name)
+    return RawData(_as_images(train.data.numpy(), (1, 28, 28)), y, list(cls.classes),
+                   (_as_images(test.data.numpy(), (1, 28, 28)), y_test))
 
 
 def _field(doc: dict, *keys: str):
@@ -92,7 +102,7 @@ def _read_pickle(path: Path, name: str) -> dict:
     except _Refused as e:
         raise DataError(f"{name}: refusing to load {path}: {e}; only numpy arrays are allowed.") from None
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError) as e:
-        raise DataError(f"{name}: {path} is not a readable CIFAR file ({type(e).__name__}: {e}).") from None
+        raise DataError(f"{name}: {path} is not a readable CIFAR file ({_one_line(e)}).") from None
     if not isinstance(doc, dict):
         raise DataError(f"{name}: {path} is not a CIFAR file (it holds a {type(doc).__name__}, not a dict).")
     return doc
@@ -129,7 +139,7 @@ def _load_cifar(name: str, root: Path, download: bool) -> RawData:
         try:
             download_and_extract_archive(cls.url, str(root), filename=cls.filename, md5=cls.tgz_md5)
         except Exception as e:  # network, disk or checksum failure: one line for the user
-            raise DataError(f"{name}: download of {cls.url} into {root} failed ({type(e).__name__}: {e}).") from None
+            raise DataError(f"{name}: download of {cls.url} into {root} failed ({_one_line(e)}).") from None
     _require(folder, files, name)
     meta = _read_pickle(folder / cls.meta["filename"], name)
     try:
@@ -138,10 +148,7 @@ def _load_cifar(name: str, root: Path, download: bool) -> RawData:
         raise DataError(f"{name}: {folder / cls.meta['filename']} has no {cls.meta['key']!r} entry.") from None
     x, y = _read_batches(folder, train_files, name)
     test = _read_batches(folder, test_files, name)
-    labels = np.concatenate([y, test[1]])
-    if len(labels) == 0 or labels.min() < 0 or labels.max() >= len(classes):
-        raise DataError(f"{name}: the files in {folder} hold no images or labels outside the {len(classes)} "
-                        f"classes of its meta file.")
+    _check_labels(np.concatenate([y, test[1]]), len(classes), folder, name)
     return RawData(x, y, classes, test)
 
 
