@@ -12,7 +12,11 @@ head always gets plain full-space MHE weighted by `output_weight`, as in `mhe`:
   uses the updated P.
 - adversarial: P (k = 30) takes `ascent_steps` gradient-ascent steps on the full-space s = 2
   energy of W P^T (W detached: P seeks the view where neurons crowd), then W minimises the
-  energy under that P. The released code's one-step look-ahead is left out.
+  energy under that P. The released code's one-step look-ahead is left out. With k < d the
+  adversary can always make two neurons collide (the energy is unbounded above), so its step
+  is small: measured on digits (300 samples, MLP 256-256, 30 epochs, 2 seeds), ascent_lr 1.0
+  blew the penalty up to ~150 and training collapsed at epoch ~19, 0.1 spiked to ~4.7, 0.03
+  stayed within 1.05-1.10 at CE's test accuracy.
 The learned P live in this regularizer (created by `setup` on the model's device, from the
 model's generator), not in the model's optimizer.
 """
@@ -54,12 +58,14 @@ class CoMHE(MHE):
         Param("n_proj", 20, Interval(int, 1, 256), "random: number C of projections averaged per layer"),
         Param("k", 40, Interval(int, 1, 4096), "random: projected dimension (a layer with d <= k is not projected)"),
         Param("k_learned", 30, Interval(int, 1, 4096), "angle/adversarial: rows of the learned P (d <= k: not projected)"),
-        Param("proj_lr", 0.1, Interval(float, 0, 100, closed="right"), "angle/adversarial: step size of P's updates"),
+        Param("proj_lr", 0.1, Interval(float, 0, 100, closed="right"), "angle: SGD step size of P"),
+        Param("ascent_lr", 0.03, Interval(float, 0, 100, closed="right"), "adversarial: gradient-ascent step size of P"),
         Param("ascent_steps", 10, Interval(int, 1, 100), "adversarial: gradient-ascent steps of P per training step"),
     )
 
     def setup(self, model: Net, n_classes: int) -> None:
-        """angle/adversarial: one P (k_learned, d) per projected hidden layer, entries N(0, 1)."""
+        """angle/adversarial: one P (k_learned, d) per projected hidden layer, entries N(0, 1/d)
+        (the energies ignore P's scale; this one makes the step sizes comparable across layers)."""
         self.proj: dict[int, Tensor] = {}
         if self.variant == "random":
             return
@@ -67,7 +73,7 @@ class CoMHE(MHE):
             w = layer_rows(layer)
             if w.shape[1] > self.k_learned:
                 self.proj[i] = torch.randn(self.k_learned, w.shape[1], generator=model.generator,
-                                           device=w.device, dtype=w.dtype)
+                                           device=w.device, dtype=w.dtype) / w.shape[1] ** 0.5
 
     def _update_projection(self, i: int, w: Tensor, objective: Callable[[Tensor, Tensor], Tensor], steps: int,
                            lr: float) -> Tensor:
@@ -93,5 +99,5 @@ class CoMHE(MHE):
             p = self._update_projection(i, rows.detach(), angle_mismatch, 1, self.proj_lr)[None]
         else:
             p = self._update_projection(i, rows.detach(), lambda w, q: -mhe_energy(w @ q.mT, 2), self.ascent_steps,
-                                        self.proj_lr)[None]
+                                        self.ascent_lr)[None]
         return comhe_energy(rows, p, self.s, self.half_space)

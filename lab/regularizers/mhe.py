@@ -31,45 +31,52 @@ def unit_rows(w: Tensor, eps: float = 1e-4) -> Tensor:
 
 
 def _kernel_sum(d2: Tensor, s: int, drop_diagonal: bool) -> tuple[Tensor, Tensor]:
-    """sum f(d2) over the last two dims and the slope df/dd2 (0 where clamped or dropped);
-    works in place on d2."""
-    clamped = d2 <= D2_FLOOR
-    d2 = d2.clamp_min_(D2_FLOOR)
+    """sum over the last two dims of f(d2), and -df/dd2 (0 where d2 was clamped, and on the
+    diagonal when it is dropped); overwrites d2."""
+    diagonal = d2.diagonal(dim1=-2, dim2=-1)
+    if drop_diagonal:
+        diagonal.fill_(1.0)  # self-pairs: kept off the clamp here, zeroed below
+    clamped = d2 <= D2_FLOOR if d2.min() <= D2_FLOOR else None  # coinciding neurons only: rare
+    if clamped is not None:
+        d2.clamp_min_(D2_FLOOR)
     if s == 0:
-        f, slope = d2.log().mul_(-0.5), d2.reciprocal().mul_(-0.5)
+        f, neg_slope = d2.log().mul_(-0.5), d2.reciprocal_().mul_(0.5)
+    elif s == 2:
+        f = d2.reciprocal_()
+        neg_slope = f.square()
     else:
         f = d2.pow(-0.5 * s)
-        slope = f.div(d2).mul_(-0.5 * s)
-    slope.masked_fill_(clamped, 0)
+        neg_slope = f.div(d2).mul_(0.5 * s)
+    if clamped is not None:
+        neg_slope.masked_fill_(clamped, 0.0)
     if drop_diagonal:
         f.diagonal(dim1=-2, dim2=-1).zero_()
-        slope.diagonal(dim1=-2, dim2=-1).zero_()
-    return f.sum((-2, -1)), slope
+        neg_slope.diagonal(dim1=-2, dim2=-1).zero_()
+    return f.sum((-2, -1)), neg_slope
 
 
 class _PairEnergy(torch.autograd.Function):
-    """Energy of unit rows u (..., N, d) from their Gram matrix G; the slope dE/dG is formed in
-    the forward pass, so the backward pass is one matmul, (D + D^T) u."""
+    """Energy of unit rows u (..., N, d) from their Gram matrix G. dE/dG = D x 2 / pairs is
+    formed in the forward pass (D symmetric), so the backward pass is one matmul, 2 D u."""
 
     @staticmethod
     def forward(ctx, u: Tensor, s: int, half_space: bool) -> Tensor:
         n = u.shape[-2]
         g = u @ u.mT
-        total, slope = _kernel_sum(torch.rsub(g, 2, alpha=2), s, drop_diagonal=True)  # d2 = 2 - 2 G
-        d_g = slope.mul_(-2)
+        total, d = _kernel_sum(torch.rsub(g, 2, alpha=2), s, drop_diagonal=True)  # d2 = 2 - 2 G
         pairs = n * (n - 1)  # ordered pairs i != j = twice the unordered ones
         if half_space:
-            plus, slope = _kernel_sum(torch.rsub(g, 2, alpha=-2), s, drop_diagonal=False)  # d2 = 2 + 2 G
+            plus, neg_slope = _kernel_sum(torch.rsub(g, 2, alpha=-2), s, drop_diagonal=False)  # d2 = 2 + 2 G
             total, pairs = total + plus, n * (2 * n - 1)  # unordered pairs of the 2N points [w; -w]
-            d_g.add_(slope, alpha=2)
-        pairs = max(pairs, 1)  # no pair: energy 0
-        ctx.save_for_backward(u, d_g.div_(pairs))
-        return total / pairs
+            d.sub_(neg_slope)
+        ctx.pairs = max(pairs, 1)  # no pair: energy 0
+        ctx.save_for_backward(u, d)
+        return total / ctx.pairs
 
     @staticmethod
     def backward(ctx, grad: Tensor) -> tuple[Tensor, None, None]:
-        u, d_g = ctx.saved_tensors
-        return (d_g + d_g.mT) @ u * grad[..., None, None], None, None
+        u, d = ctx.saved_tensors
+        return (d @ u) * (grad * (4 / ctx.pairs))[..., None, None], None, None
 
 
 def mhe_energy(w: Tensor, s: int = 2, half_space: bool = False, eps: float = 1e-4) -> Tensor:

@@ -1,0 +1,110 @@
+"""Training-step time of every registered method / plain CE's, same model, batch and optimiser.
+
+    python -m bench.steps [--quick] [--device cpu|cuda]
+
+A step is what `lab.train.train` does per batch: forward (both batches for methods that
+need a second one), task loss, penalty, total = task + lambda x penalty, backward, SGD
+step. Each method runs with its defaults on digits, the default MLP, batch 128, with CE
+timed side by side in the same process: warm-up, then alternating blocks of steps (CE,
+method, CE, method, ...); the ratio is the median of the per-block ratios. Timers:
+`perf_counter` on CPU, CUDA events on GPU.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import statistics
+import time
+from typing import Callable
+
+import torch
+
+from lab.config import RunConfig, validate
+from lab.data import Prepared, prepare
+from lab.device import make_generator, pick_device
+from lab.models import build_model
+from lab.regularizers import REGISTRY, StepContext
+from lab.train import _batches
+
+GOALS = {"phantom": 1.3, "gini": 1.5, "racecar": 2.5, "mhe": 3.0, "itra": 4.0, "comhe": 35.0}
+
+
+def make_step(method: str, data: Prepared, device: torch.device, seed: int = 0) -> Callable[[], None]:
+    """One training step of `method` (defaults) on the next of a fixed cycle of batches."""
+    cfg = validate(RunConfig(method=method, device=device.type, seed=seed))
+    gen = make_generator(cfg.seed, device)
+    model = build_model(cfg.model, cfg.model_params, data.sample_shape, data.n_classes, gen)
+    reg = REGISTRY[method](**cfg.method_params)
+    reg.setup(model, data.n_classes)
+    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum)
+    batches = itertools.cycle(list(_batches(reg, data, cfg.batch_size, gen)))
+    x, y = data.train.x, data.train.y
+
+    def step() -> None:
+        i, j = next(batches)
+        ctx = StepContext(model, x[i], y[i], model(x[i]), data.n_classes, gen)
+        if j is not None:
+            ctx.x2, ctx.y2 = x[j], y[j]
+            ctx.out2 = model(ctx.x2)
+        terms = reg.penalty(ctx)
+        loss = reg.task_loss(ctx) + (cfg.lam * sum(terms.values()) if terms else 0.0)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+def block_seconds(step: Callable[[], None], n: int, device: torch.device) -> float:
+    """Seconds per step over `n` consecutive steps."""
+    if device.type == "cuda":
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        for _ in range(n):
+            step()
+        end.record()
+        torch.cuda.synchronize()
+        return start.elapsed_time(end) / 1000 / n
+    t0 = time.perf_counter()
+    for _ in range(n):
+        step()
+    return (time.perf_counter() - t0) / n
+
+
+def step_ratios(quick: bool = False, device: str = "cpu") -> dict[str, float]:
+    """{method: median over repetitions of (its step time / CE's step time)} for every method
+    in REGISTRY (CE itself included, as a noise check); quick = fewer, shorter repetitions."""
+    dev = pick_device(device)
+    steps, reps = (10, 3) if quick else (50, 7)
+    cfg = validate(RunConfig(device=dev.type))
+    data = prepare(cfg.data, cfg.data_params, data_seed=cfg.data_seed, train_size=cfg.train_size,
+                   probe_size=cfg.probe_size, device=dev)
+    ce = make_step("ce", data, dev)
+    ratios = {}
+    for name in REGISTRY:
+        step = make_step(name, data, dev)
+        n = max(2, steps // 10) if name == "comhe" else steps  # comhe's goal allows 35 CE steps per step
+        for s in (ce, step):
+            block_seconds(s, 3, dev)  # warm-up
+        ratios[name] = statistics.median(
+            block_seconds(step, n, dev) / block_seconds(ce, steps, dev) for _ in range(reps))
+    return ratios
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer, shorter repetitions")
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    args = parser.parse_args()
+    ratios = step_ratios(args.quick, args.device)
+    print(f"step time / CE step time: digits, MLP 256-256, batch 128, SGD, {args.device}, "
+          f"{torch.get_num_threads()} threads")
+    print(f"{'method':<16}{'ratio':>8}{'goal':>8}")
+    for name, r in ratios.items():
+        goal = GOALS.get(name)
+        verdict = "" if goal is None else ("  ok" if r <= goal else "  OVER")
+        print(f"{name:<16}{r:>8.2f}{'' if goal is None else f'{goal:>8.1f}':>8}{verdict}")
+
+
+if __name__ == "__main__":
+    main()
