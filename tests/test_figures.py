@@ -79,6 +79,7 @@ def test_information_plane_and_curves():
     assert [t.marker.showscale for t in fig.data] == [True, False]  # one colour bar, epochs
     assert list(fig.data[1].marker.color) == list(EPOCHS) and fig.layout.title.subtitle.text == "binning caveat"
     check(mi_curves(MI), 4, "epoch", "bits")
+    assert len(information_plane(MI, ceilings=(6.6, 3.3)).layout.shapes) == 2
 
 
 def test_grid_copies_traces_shares_axes_and_groups_legends():

@@ -8,7 +8,7 @@ import torch
 
 import lab.measure
 from lab.config import RunConfig
-from lab.measure import (angle_summary, binning_caveat, hyperspherical_energy, mi_binning, mi_kde,
+from lab.measure import (angle_summary, binning_caveat, hyperspherical_energy, mi_binning, mi_ceilings, mi_kde,
                          nearest_neighbour_angles, neuron_rows, pairwise_angles, sample_pair_similarities,
                          similarity_stats, sphere_points, uniform_angle_density)
 from lab.measure.information import entropy_bits
@@ -152,6 +152,10 @@ def test_kde_by_hand_and_decreasing_in_noise():
     t, y = rng.normal(size=(200, 10)), rng.integers(0, 5, 200)
     ixt = [mi_kde(t, y, v).ixt for v in (0.01, 0.1, 1, 10, 100)]
     assert np.all(np.diff(ixt) < 0) and 0 < ixt[-1] and ixt[0] <= np.log2(200) + 1e-9
+
+
+def test_ceilings():
+    assert tuple(mi_ceilings(np.array([0, 0, 1, 2]))) == pytest.approx((2.0, 1.5))
 
 
 def test_binning_caveat_names_the_problem():

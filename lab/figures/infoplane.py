@@ -10,10 +10,12 @@ from lab.figures.grid import BELOW, color, styled
 SYMBOLS = ("circle", "square", "diamond", "triangle-up", "cross", "x", "star", "hexagon")
 
 
-def information_plane(series: dict[str, dict], title: str = "Information plane",
-                      note: str | None = None) -> go.Figure:
+def information_plane(series: dict[str, dict], title: str = "Information plane", note: str | None = None,
+                      ceilings: tuple[float, float] | None = None) -> go.Figure:
     """One path per layer (line in the layer's colour, markers coloured by epoch on one
-    shared scale with one colour bar); `note` (e.g. `binning_caveat`) becomes the subtitle."""
+    shared scale with one colour bar); `note` (e.g. `binning_caveat`) becomes the subtitle;
+    `ceilings` = (log2 n, H(Y)) from `mi_ceilings` are drawn as dotted lines, where the
+    estimates saturate."""
     epochs = np.concatenate([np.asarray(v["epoch"]) for v in series.values()]) if series else np.zeros(1)
     traces = []
     for i, (layer, v) in enumerate(series.items()):
@@ -25,6 +27,9 @@ def information_plane(series: dict[str, dict], title: str = "Information plane",
             hovertemplate="epoch %{customdata}<br>I(X;T) %{x:.2f} bits<br>I(T;Y) %{y:.2f} bits<extra>" + layer
                           + "</extra>"))
     fig = styled(go.Figure(traces), title, "I(X;T) (bits)", "I(T;Y) (bits)", note)
+    if ceilings is not None:
+        fig.add_vline(x=ceilings[0], line={"dash": "dot", "color": "gray"}, annotation_text="log2 n")
+        fig.add_hline(y=ceilings[1], line={"dash": "dot", "color": "gray"}, annotation_text="H(Y)")
     return fig.update_layout(legend=BELOW)  # the right edge holds the colour bar
 
 

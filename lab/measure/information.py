@@ -35,6 +35,12 @@ def entropy_bits(ids: np.ndarray) -> float:
     return float(-(p * np.log2(p)).sum())
 
 
+def mi_ceilings(y) -> MI:
+    """The largest possible estimates on these probe labels: I(X;T) <= log2 n, I(T;Y) <= H(Y)."""
+    y = as_array(y, np.int64)
+    return MI(float(np.log2(len(y))), entropy_bits(y))
+
+
 def bin_patterns(t, n_bins: int = 30, adaptive: bool = True) -> np.ndarray:
     """One integer id per sample: its tuple of per-unit bins (n,). Edges are shared by all
     units of the layer: `adaptive` = the n_bins-quantiles of all the layer's values (equal
