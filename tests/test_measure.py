@@ -7,15 +7,13 @@ import pytest
 import torch
 
 import lab.measure
-from lab.config import RunConfig
 from lab.measure import (angle_summary, binning_caveat, hyperspherical_energy, mi_binning, mi_ceilings, mi_kde,
                          nearest_neighbour_angles, neuron_rows, pairwise_angles, sample_pair_similarities,
                          similarity_stats, sphere_points, uniform_angle_density)
 from lab.measure.information import entropy_bits
 from lab.measure.series import energy_series, mi_series, similarity_series, weight_label
 from lab.regularizers.mhe import mhe_energy
-from lab.store import load_run, load_snapshot
-from lab.train import train
+from lab.store import load_snapshot
 
 SIMPLEX = np.eye(5) - 1 / 5  # 5 unit-norm-able rows at equal angles arccos(-1/4)
 
@@ -166,47 +164,41 @@ def test_binning_caveat_names_the_problem():
 
 # --- series from a real run ------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("runs")
-    cfg = RunConfig(epochs=2, train_size=200, probe_size=100, name="tiny", model_params={"widths": (32, 16)})
-    train(cfg, runs=root)
-    return load_run(root / "tiny")
+# `tiny_run` (tests/conftest.py): digits, MLP 64-16-8-10, 2 epochs, 50 probe points, snapshots 0, 1, 2.
 
-
-def test_similarity_series(run):
-    s = similarity_series(run)
+def test_similarity_series(tiny_run):
+    s = similarity_series(tiny_run)
     assert s["epoch"].tolist() == [0, 1, 2] and s["matrix"].shape == (3, 10, 10)
-    snap = load_snapshot(run, 2)
+    snap = load_snapshot(tiny_run, 2)
     direct = similarity_stats(snap["hidden_1"], snap["probe_y"])
     assert s["gap"][-1] == pytest.approx(direct["gap"]) and s["gap"] == pytest.approx(s["intra"] - s["inter"])
-    first = similarity_series(run, layer="hidden_0", epochs=[1])
+    first = similarity_series(tiny_run, layer="hidden_0", epochs=[1])
     assert first["epoch"].tolist() == [1] and first["intra"].shape == (1,)
 
 
-def test_energy_series(run):
-    e = energy_series(run, s=2, half_space=True)
-    assert list(e) == ["layer 0 (linear 64->32)", "layer 1 (linear 32->16)", "layer 2 (linear 16->10, head)"]
-    w = torch.tensor(load_snapshot(run, 1)["weight_1"], dtype=torch.float64)
-    assert e["layer 1 (linear 32->16)"]["energy"][1] == pytest.approx(float(mhe_energy(w, 2, True)))
+def test_energy_series(tiny_run):
+    e = energy_series(tiny_run, s=2, half_space=True)
+    assert list(e) == ["layer 0 (linear 64->16)", "layer 1 (linear 16->8)", "layer 2 (linear 8->10, head)"]
+    w = torch.tensor(load_snapshot(tiny_run, 1)["weight_1"], dtype=torch.float64)
+    assert e["layer 1 (linear 16->8)"]["energy"][1] == pytest.approx(float(mhe_energy(w, 2, True)))
     assert all(v["epoch"].tolist() == [0, 1, 2] and (v["min_nn"] <= v["mean_nn"]).all() for v in e.values())
 
 
 @pytest.mark.parametrize("estimator", ["binning", "kde"])
-def test_mi_series(run, estimator):
-    m = mi_series(run, estimator)
-    h_y = entropy_bits(load_snapshot(run, 0)["probe_y"])
+def test_mi_series(tiny_run, estimator):
+    m = mi_series(tiny_run, estimator)
+    h_y = entropy_bits(load_snapshot(tiny_run, 0)["probe_y"])
     assert list(m) == ["hidden_0", "hidden_1"]
     for v in m.values():
         assert v["epoch"].tolist() == [0, 1, 2]
-        assert (v["ixt"] <= np.log2(100) + 1e-9).all() and (v["ity"] <= h_y + 1e-9).all() and (v["ity"] >= -1e-9).all()
+        assert (v["ixt"] <= np.log2(50) + 1e-9).all() and (v["ity"] <= h_y + 1e-9).all() and (v["ity"] >= -1e-9).all()
 
 
-def test_weight_labels_and_unknown_estimator(run):
+def test_weight_labels_and_unknown_estimator(tiny_run):
     assert weight_label(1, (32, 16, 3, 3)) == "layer 1 (conv2d 16->32, 3x3)"
     assert weight_label(0, (8, 1, 5)) == "layer 0 (conv1d 1->8, 5)"
     with pytest.raises(ValueError, match="binning"):
-        mi_series(run, "histogram")
+        mi_series(tiny_run, "histogram")
 
 
 def test_pure_measurements_do_not_import_training_store_or_figures():
