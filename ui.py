@@ -40,7 +40,9 @@ def root() -> Path:
 
 @st.cache_resource(max_entries=8)
 def _manager(folder: str) -> LiveRuns:
-    return LiveRuns(Path(folder), max_workers=int(os.environ.get("REGLAB_WORKERS", "2")))
+    live = LiveRuns(Path(folder), max_workers=int(os.environ.get("REGLAB_WORKERS", "2")))
+    live.warm()
+    return live
 
 
 def manager() -> LiveRuns:
@@ -87,11 +89,14 @@ def run_label(cfg, seed: bool = True) -> str:
     return f"{cfg.method}{lam}{opts}" + (f" s{cfg.seed}" if seed else "")
 
 
-def find(run_id: str | None) -> RunInfo | None:
-    """The run called `run_id`: the live one if in memory, else the saved folder; None if neither."""
+def find(run_id: str | None, folder: bool = True) -> RunInfo | None:
+    """The run called `run_id`: the live one if in memory, else the saved folder; None if neither.
+    `folder=False` skips reading the folder of a live run (for the 4-per-second redraws)."""
     if not run_id:
         return None
     view = manager().get(run_id)
+    if view is not None and view.live and not folder:
+        return RunInfo(view.id, view.status, list(view.history), view.error, view, None)
     try:
         record = load_run(run_id, root())
     except StoreError:
@@ -342,13 +347,21 @@ def angles_view(record: RunRecord, epoch: int, layer: str | None = None) -> Any:
                            title=f"{labels[key]}, epoch {epoch}")
 
 
-def infoplane_view(record: RunRecord, epoch: int, estimator: str = "binning") -> Any:
+def until(per_layer: dict[str, dict], epoch: int) -> dict[str, dict]:
+    """The per-epoch `series` entries of every layer up to and including `epoch`."""
+    out = {}
+    for layer, row in per_layer.items():
+        keep = row["epoch"] <= epoch
+        out[layer] = {k: v[keep] for k, v in row.items()}
+    return out
+
+
+def infoplane_view(record: RunRecord, epoch: int, estimator: str = "binning", **options: Any) -> Any:
     """Every hidden layer's path in the information plane from epoch 0 up to `epoch`."""
     from lab.figures import information_plane
 
-    upto = [e for e in record.snapshot_epochs if e <= epoch]
-    return information_plane(series("mi_series", record, upto, estimator=estimator),
-                             title=f"up to epoch {epoch} ({estimator})")
+    return information_plane(until(series("mi_series", record, estimator=estimator, **options), epoch),
+                             title=f"Information plane up to epoch {epoch} ({estimator})")
 
 
 VIEWS: dict[str, Callable[[RunRecord, int], Any]] = {

@@ -90,6 +90,18 @@ class LiveRuns:
         self._runs: dict[str, _Run] = {}
         self._order = 0
 
+    def warm(self, cfg: RunConfig | None = None) -> threading.Thread:
+        """Prepare `cfg`'s data (default: the default run's) in a background thread, so that the
+        first run pressed after start-up does not pay the data set's loading and imports."""
+        from lab.data import prepare
+
+        cfg = validate(cfg or RunConfig())
+        thread = threading.Thread(target=prepare, args=(cfg.data, cfg.data_params), daemon=True, name="reglab-warm",
+                                  kwargs={"data_seed": cfg.data_seed, "train_size": cfg.train_size,
+                                          "probe_size": cfg.probe_size})
+        thread.start()
+        return thread
+
     def start(self, cfg: RunConfig, owner: str) -> str:
         """Validate `cfg` (ConfigError on a bad value), queue it, and return its run id."""
         name = check_name(cfg.name) if cfg.name else new_run_id(cfg)

@@ -70,7 +70,7 @@ if len(runs) < 2:
 
 @st.fragment(run_every=ui.LIVE_POLL_S if any(r.running for r in runs) else None)
 def progress() -> None:
-    now = [ui.find(r.id) or r for r in runs]
+    now = [ui.find(r.id, folder=False) or r for r in runs]
     groups: dict[str, list[ui.RunInfo]] = {}
     for r in now:
         groups.setdefault(f"{r.config.data} {r.config.model} {ui.run_label(r.config, seed=False)}", []).append(r)

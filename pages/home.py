@@ -36,7 +36,7 @@ def start_demo() -> None:
 
 st.button(f"▶ Run the demo: ce vs {DEMO_METHOD}", type="primary", on_click=start_demo, key="demo")
 if "_demo_error" in st.session_state:
-    st.error(st.session_state.pop("_demo_error"))
+    st.error(ui.esc(st.session_state.pop("_demo_error")))
 if ids := st.session_state.pop("_demo_ids", None):
     st.switch_page(ui.PAGES["compare"], query_params={"runs": ",".join(ids)})
 

@@ -30,14 +30,10 @@ if not runs:
     st.stop()
 
 
-def _acc(r, key: str) -> float | None:
-    return r.final(key)
-
-
 st.dataframe([{"run": r.id, "status": r.state, "data": r.config.data, "model": r.config.model,
                "method": r.config.method, "λ": r.config.lam, "seed": r.config.seed,
-               "epochs": f"{len(r.metrics)}/{r.config.epochs}", "test acc": _acc(r, "test_acc"),
-               "train acc": _acc(r, "train_acc")} for r in runs],
+               "epochs": f"{len(r.metrics)}/{r.config.epochs}", "test acc": r.final("test_acc"),
+               "train acc": r.final("train_acc")} for r in runs],
              hide_index=True, key="table",
              column_config={"test acc": st.column_config.NumberColumn(format="%.3f"),
                             "train acc": st.column_config.NumberColumn(format="%.3f")})
@@ -51,7 +47,7 @@ if rid != current:
 
 st.subheader(ui.esc(run.id))
 if run.status.get("error"):
-    st.error(f"{run.state}: {run.status['error']}")
+    st.error(ui.esc(f"{run.state}: {run.status['error']}"))
 open_col, csv_col, json_col = st.columns(3)
 with open_col:
     st.page_link(ui.PAGES["train"], label="Open (curves)", icon="🏋️", query_params={"run": rid})
@@ -71,24 +67,27 @@ json_col.download_button("⬇ config.json", json.dumps(run.config.to_dict(), ind
                          "application/json", key="dl.json", on_click="ignore")
 ui.view_links(rid)
 if run.metrics:
-    ui.figure(training_curves(run.metrics, title=f"{ui.RunInfo(rid, run.state, run.metrics, None, None, run).label}"
-                                                 f": training curves"), key=f"runs-curves-{rid}", name=f"{rid}-curves")
+    ui.figure(training_curves(run.metrics, title=f"{ui.run_label(run.config)}: training curves"),
+              key=f"runs-curves-{rid}", name=f"{rid}-curves")
 
+busy = ui.manager().get(rid) is not None and ui.manager().get(rid).live
 with st.expander("Rename or delete"):
+    if busy:
+        st.caption("This run is still training; rename or delete it once it has finished.")
     new = st.text_input("New name", value=rid, key="runs.rename",
                         help="1-100 letters, digits, '.', '_' or '-', starting with a letter or digit")
-    if st.button("Rename", key="runs.rename.go", disabled=new == rid):
+    if st.button("Rename", key="runs.rename.go", disabled=busy or new == rid):
         try:
             rename_run(ui.root(), rid, new)
             ui.open_run(new)
             st.rerun()
         except LabError as e:
-            st.error(str(e))
-    sure = st.checkbox(f"Yes, delete {rid} and all its files", key=f"runs.sure.{rid}")
-    if st.button("Delete", key="runs.delete", type="primary", disabled=not sure):
+            ui.error(e)
+    sure = st.checkbox(f"Yes, delete {ui.esc(rid)} and all its files", key=f"runs.sure.{rid}", disabled=busy)
+    if st.button("Delete", key="runs.delete", type="primary", disabled=busy or not sure):
         try:
             delete_run(ui.root(), rid)
             ui.open_run(None)
             st.rerun()
         except LabError as e:
-            st.error(str(e))
+            ui.error(e)

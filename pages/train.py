@@ -54,7 +54,7 @@ with st.container(border=True):
                                      ui.owner())
             ui.open_run(rid)
         except LabError as e:
-            st.error(str(e))
+            ui.error(e)
 
 info = ui.find(ui.current_run())
 if info is None:
@@ -73,7 +73,7 @@ elif info.running:
 
 @st.fragment(run_every=ui.LIVE_POLL_S if info.running else None)
 def monitor() -> None:
-    run = ui.find(info.id) or info
+    run = ui.find(info.id, folder=False) or info
     epochs, done = run.config.epochs, len(run.history)
     if run.status == "queued":
         st.progress(0.0, text=f"⏳ queued: position {run.live.position}; "
@@ -84,7 +84,7 @@ def monitor() -> None:
     else:
         st.progress(done / epochs, text=f"{STATUS.get(run.status, '')} {run.status}: {done} of {epochs} epochs")
     if run.error:
-        (st.warning if run.status == "stopped" else st.error)(f"{run.status}: {run.error}")
+        (st.warning if run.status == "stopped" else st.error)(ui.esc(f"{run.status}: {run.error}"))
     if run.history:
         last = run.history[-1]
         st.caption(f"epoch {last['epoch']}: test accuracy {last['test_acc']:.3f}, "

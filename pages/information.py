@@ -1,0 +1,63 @@
+"""Information: the information plane (I(X;T) against I(T;Y) per hidden layer, coloured by
+epoch) up to any epoch, and both informations against epoch, by binning or KDE."""
+import streamlit as st
+
+import ui
+from lab.figures import mi_curves
+from lab.measure import binning_caveat
+
+NOTES = {
+    "ce": "**ce** first raises I(T;Y) (the layers learn the label); whether I(X;T) later falls "
+          "(\"compression\") depends on the activation and the estimator: see the note under the plane.",
+    "racecar": "**racecar** asks every layer to reconstruct the one before: layers keep more about the input "
+               "(higher I(X;T)), sitting in the middle of the plane rather than at its extremes.",
+    "dropout": "**dropout** adds noise during training, which tends to lower I(X;T) of the hidden layers.",
+    "itra": "**itra** aligns the features of different batches; expect little change in I(T;Y).",
+}
+
+st.title("Information")
+run = ui.page_run()
+ui.explain(f"""
+**Quantity.** Treat the probe input X as picked at random among the n probe points, T as a layer's output and Y
+as the label. **I(X;T)** (bits) says how much of the input the layer still distinguishes, at most log₂ n;
+**I(T;Y)** how much it says about the label, at most H(Y) = log₂ 10 ≈ 3.3 bits for 10 balanced classes.
+A deterministic network needs a way to make T coarse: **binning** puts each unit's value in one of a few bins
+and counts patterns (I(X;T) = H(T), I(T;Y) = H(T) − Σ_c p_c H(T | Y = c)); **KDE** adds Gaussian noise of a
+chosen variance to T and measures pairwise distances.
+
+**The plane.** Each layer is a path through the epochs (colour = epoch): moving up means learning the label,
+moving left means forgetting input detail.
+
+**What to expect.** {ui.expectation(run.config.method if run else "ce", NOTES)}
+""")
+if run is None:
+    st.stop()
+if run.record is None or not run.record.snapshot_epochs:
+    st.info("This run has no snapshot yet; its first one is written when training starts.")
+    st.stop()
+
+record = run.record
+c_est, c_a, c_b = st.columns(3)
+estimator = c_est.radio("Estimator", ("binning", "kde"), horizontal=True, key="info.estimator")
+if estimator == "binning":
+    options = {"n_bins": c_a.slider("bins per unit", 2, 100, 30, key="info.bins"),
+               "adaptive": c_b.checkbox("adaptive bins (equal mass)", value=True, key="info.adaptive")}
+    n = len(ui.snapshot(record, record.snapshot_epochs[0])["probe_y"])
+    note = binning_caveat(run.config.model_params.get("activation", "relu"), options["adaptive"],
+                          options["n_bins"], n)
+    st.info(note)
+else:
+    options = {"noise_var": c_a.select_slider("noise variance", (0.001, 0.01, 0.1, 1.0), value=0.1,
+                                              key="info.noise")}
+    note = "KDE estimate: the numbers depend on the noise variance relative to the activations' scale."
+per_layer = ui.series("mi_series", record, estimator=estimator, **options)
+
+
+def draw(epoch: int) -> None:
+    ui.figure(ui.infoplane_view(record, epoch, estimator, **options), key="info.plane",
+              name=f"{record.id}-infoplane-e{epoch}")
+
+
+st.caption(f"Run **{ui.esc(record.id)}** · {ui.esc(run.label)} · {run.status}")
+ui.epoch_player(record.snapshot_epochs, draw, key="info")
+ui.figure(mi_curves(per_layer, note=note), key="info.curves", name=f"{record.id}-mi-curves")

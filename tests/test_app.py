@@ -1,0 +1,115 @@
+"""The Streamlit app through AppTest: every page renders with and without a run, Train trains
+live and draws curves, Compare shows two runs, Runs renames and deletes, bad input is one line."""
+import re
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import ui
+from lab.config import RunConfig
+from lab.train import train
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = dict(data="digits", train_size=100, probe_size=100, epochs=2, model_params={"widths": (16, 16)})
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> Path:
+    """A runs folder with two finished runs (ce and weight_decay) of the same tiny setting."""
+    folder = tmp_path_factory.mktemp("runs")
+    for method, name in (("ce", "tiny-ce"), ("weight_decay", "tiny-wd")):
+        train(RunConfig(method=method, name=name, **TINY), runs=folder)
+    return folder
+
+
+@pytest.fixture
+def app(runs, monkeypatch):
+    def make(run: str | None = None, **query) -> AppTest:
+        monkeypatch.setenv("REGLAB_RUNS", str(runs))
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        if run:
+            at.query_params["run"] = run
+        at.query_params.update(query)
+        return at.run()
+
+    return make
+
+
+def _texts(at: AppTest) -> str:
+    return " ".join(str(e.value) for kind in ("markdown", "info", "caption", "error", "warning") for e in at.get(kind))
+
+
+def test_every_page_file_is_registered_in_the_navigation():
+    files = {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")}
+    assert set(ui.PAGES.values()) == files
+    app_py = (ROOT / "app.py").read_text()
+    assert {k for k in re.findall(r'ui\.PAGES\["(\w+)"\]', app_py)} == set(ui.PAGES)
+
+
+@pytest.mark.parametrize("run", [None, "tiny-ce"])
+def test_every_page_renders_with_and_without_a_run(app, run):
+    at = app(run)
+    for page in ui.PAGES.values():
+        at.switch_page(page).run()
+        assert not at.exception, (page, at.exception)
+        if run is None and page not in (ui.PAGES["home"], ui.PAGES["train"], ui.PAGES["runs"]):
+            assert re.search(r"No run selected|Pick at least two", _texts(at)), page
+        if run and page not in (ui.PAGES["home"], ui.PAGES["compare"]):
+            assert at.get("plotly_chart"), page
+
+
+def test_train_page_trains_digits_live_and_draws_its_curves(app):
+    at = app().switch_page(ui.PAGES["train"]).run()
+    at.number_input(key="train.epochs").set_value(2)
+    at.number_input(key="train.train_size").set_value(100)
+    at.text_input(key="model.mlp.widths").set_value("16")
+    at.button(key="train").click().run()
+    rid = at.query_params["run"][0] if isinstance(at.query_params["run"], list) else at.query_params["run"]
+    assert rid.startswith("digits-mlp-ce-s0-")
+    end = time.monotonic() + 60
+    while "done" not in " ".join(p.text for p in at.get("progress")):
+        assert time.monotonic() < end and not at.exception
+        time.sleep(0.2)
+        at.run()
+    assert at.get("plotly_chart") and "epoch 2: test accuracy" in _texts(at)
+    assert not at.exception
+
+
+def test_a_bad_setting_is_refused_in_one_line(app):
+    at = app().switch_page(ui.PAGES["train"]).run()
+    at.text_input(key="model.mlp.widths").set_value("0,abc")
+    at.button(key="train").click().run()
+    assert not at.exception and len(at.error) == 1
+    assert "widths" in at.error[0].value and "\n" not in at.error[0].value
+
+
+def test_someone_elses_live_run_can_be_watched_but_not_stopped(app, runs):
+    rid = ui._manager(str(runs.resolve())).start(RunConfig(**{**TINY, "epochs": 1000}), "another-session")
+    try:
+        at = app(rid).switch_page(ui.PAGES["train"]).run()
+        assert not at.exception and not [b for b in at.button if b.key == "stop"]
+        assert "another session" in _texts(at)
+    finally:
+        ui._manager(str(runs.resolve())).stop(rid, "another-session")
+
+
+def test_compare_shows_two_runs_side_by_side(app):
+    at = app(runs="tiny-ce,tiny-wd").switch_page(ui.PAGES["compare"]).run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert len(table) == 2 and set(table["test accuracy"].str.contains("±")) == {True}
+    assert len(at.get("plotly_chart")) == 2  # accuracy overlay + small multiples
+
+
+def test_runs_page_renames_and_deletes_with_confirmation(app, runs):
+    train(RunConfig(name="scratch", **{**TINY, "epochs": 1}), runs=runs)
+    at = app("scratch").switch_page(ui.PAGES["runs"]).run()
+    at.text_input(key="runs.rename").set_value("scratch-2").run()
+    at.button(key="runs.rename.go").click().run()
+    assert not at.exception and (runs / "scratch-2").is_dir() and not (runs / "scratch").exists()
+    assert at.button(key="runs.delete").disabled
+    at.checkbox(key="runs.sure.scratch-2").check().run()
+    at.button(key="runs.delete").click().run()
+    assert not at.exception and not (runs / "scratch-2").exists()
