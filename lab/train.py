@@ -16,12 +16,13 @@ from typing import Callable
 
 import numpy as np
 import torch
+from torch import Tensor
 
 from lab.config import RunConfig, validate
 from lab.data import Prepared, prepare
 from lab.device import make_generator, pick_device
 from lab.models import Net, build_model
-from lab.regularizers import REGISTRY, StepContext
+from lab.regularizers import REGISTRY, Regularizer, StepContext
 from lab.store import RunWriter
 
 Progress = Callable[[dict], None]
@@ -65,13 +66,26 @@ def probe_snapshot(model: Net, data: Prepared) -> dict[str, np.ndarray]:
     return snap
 
 
-def _batches(reg, data: Prepared, bs: int, gen: torch.Generator):
+def batches(reg: Regularizer, data: Prepared, bs: int, gen: torch.Generator):
     """Index batches as the method's capabilities ask: pairs, class-balanced, or plain."""
     if "second_batch" in reg.needs:
         return data.train.pair_batches(bs, gen)
     if "balanced_batches" in reg.needs:
         return ((i, None) for i in data.train.balanced_batches(bs, data.n_classes, gen))
     return ((i, None) for i in data.train.batches(bs, gen))
+
+
+def batch_losses(model: Net, reg: Regularizer, lam: float, data: Prepared, batch: tuple[Tensor, Tensor | None],
+                 gen: torch.Generator) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
+    """(task loss, lambda x penalty, penalty terms) of one step on the index batch(es) `batch`."""
+    i, j = batch
+    x, y = data.train.x, data.train.y
+    ctx = StepContext(model, x[i], y[i], model(x[i]), data.n_classes, gen)
+    if j is not None:
+        ctx.x2, ctx.y2, ctx.out2 = x[j], y[j], model(x[j])
+    task = reg.task_loss(ctx)
+    terms = reg.penalty(ctx)
+    return task, (lam * sum(terms.values()) if terms else task.new_zeros(())), terms
 
 
 def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | None = None,
@@ -95,14 +109,8 @@ def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | N
             writer.snapshot(0, probe_snapshot(model, data))
         for epoch in range(1, cfg.epochs + 1):
             t0, sums, steps = time.perf_counter(), {}, 0
-            for i, j in _batches(reg, data, cfg.batch_size, gen):
-                ctx = StepContext(model, data.train.x[i], data.train.y[i], model(data.train.x[i]), data.n_classes, gen)
-                if j is not None:
-                    ctx.x2, ctx.y2 = data.train.x[j], data.train.y[j]
-                    ctx.out2 = model(ctx.x2)
-                task = reg.task_loss(ctx)
-                terms = reg.penalty(ctx)
-                reg_loss = cfg.lam * sum(terms.values()) if terms else task.new_zeros(())
+            for batch in batches(reg, data, cfg.batch_size, gen):
+                task, reg_loss, terms = batch_losses(model, reg, cfg.lam, data, batch, gen)
                 loss = task + reg_loss
                 if not torch.isfinite(loss):
                     result.status, result.error = "diverged", (

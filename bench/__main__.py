@@ -1,0 +1,85 @@
+"""`python -m bench [--quick]`: every benchmark in one process, one table of ratios.
+
+Writes bench/results.md (the table, pasted into the README's performance section) and
+bench/results.json (keys engine_overhead, step_ratio{method: ratio}, first_point_s,
+app_start_s, tsne_cold_ratio, tsne_warm_ratio, cached_view_s, machine). With a GPU present
+the training figures (engine, step ratios) are measured on it as well, under "cuda".
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import torch
+
+from bench.app import app_bench
+from bench.embed import embed_bench
+from bench.engine import engine_overhead
+from bench.steps import step_ratios
+
+GOALS = {"phantom": 1.3, "gini": 1.5, "racecar": 2.5, "mhe": 3.0, "itra": 4.0, "comhe": 35.0}
+HERE = Path(__file__).parent
+
+
+def collect(quick: bool) -> dict:
+    """Run every benchmark; a benchmark that cannot run here records its reason instead of a number."""
+    res: dict = {"machine": {"cores": os.cpu_count(), "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+                             "python": platform.python_version(), "torch": torch.__version__},
+                 "quick": quick, "date": time.strftime("%Y-%m-%d %H:%M")}
+    res.update(engine_overhead(quick))
+    res["step_ratio"] = step_ratios(quick)
+    if torch.cuda.is_available():
+        res["cuda"] = {"step_ratio": step_ratios(quick, device="cuda")}
+    res.update(embed_bench(quick))
+    try:
+        res.update(app_bench(quick))
+    except Exception as e:  # no browser on this machine: say so in the table
+        res["app_error"] = f"{type(e).__name__}: {e}"
+    return res
+
+
+def _row(name: str, value, goal: str) -> str:
+    v = "n/a" if value is None else (f"{value:.3f}" if isinstance(value, float) else str(value))
+    ok = ""
+    if value is not None and goal:
+        bound = float(goal.split()[-1].rstrip("s"))
+        ok = "yes" if value <= bound else "no"
+    return f"| {name} | {v} | {goal} | {ok} |"
+
+
+def table(r: dict) -> str:
+    m = r["machine"]
+    lines = [f"Measured {r['date']} on {m['cores']} cores, {m['gpu'] or 'no GPU'}, torch {m['torch']}"
+             + (" (quick)" if r["quick"] else "") + ".", "",
+             "| measurement | value | goal | met |", "| --- | --- | --- | --- |",
+             _row("lab epoch / bare PyTorch loop (training span)", r["engine_overhead"], "<= 1.15"),
+             _row("lab epoch incl. eval + snapshot + writes / bare", r["epoch_with_measurement_ratio"], "")]
+    for method, ratio in r["step_ratio"].items():
+        lines.append(_row(f"step time {method} / ce", ratio, f"<= {GOALS[method]}" if method in GOALS else ""))
+    lines += [_row("t-SNE cold / scikit-learn TSNE (2,000 points)", r.get("tsne_cold_ratio"), "<= 0.5"),
+              _row("t-SNE warm-started per epoch / scikit-learn TSNE", r.get("tsne_warm_ratio"), "<= 0.15"),
+              _row("UMAP cold (s)", r.get("umap_cold_s"), ""), _row("UMAP warm-started (s)", r.get("umap_warm_s"), ""),
+              _row("cached embedding re-view (s)", r.get("cached_view_s"), "<= 0.2 s"),
+              _row("Train click to first curve point (s)", r.get("first_point_s"), "<= 1 s"),
+              _row("app open to first page drawn (s)", r.get("app_start_s"), "<= 3 s")]
+    if "app_error" in r:
+        lines.append(f"\nApp timings not measured: {r['app_error']}")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (under a minute on 2 cores)")
+    r = collect(parser.parse_args().quick)
+    md = table(r)
+    (HERE / "results.md").write_text(md)
+    (HERE / "results.json").write_text(json.dumps(r, indent=1))
+    print(md)
+
+
+if __name__ == "__main__":
+    main()
