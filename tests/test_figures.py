@@ -90,7 +90,7 @@ def test_grid_copies_traces_shares_axes_and_groups_legends():
     assert fig.layout.xaxis2.matches == "x" and fig.layout.xaxis.title.text == "I(X;T) (bits)"
     assert {(t.marker.cmin, t.marker.cmax) for t in fig.data} == {(0, 8)}  # one epoch scale for all panels
     assert [t.marker.showscale for t in fig.data] == [True, False, False]
-    assert [t.showlegend for t in fig.data] == [True, True, False]  # hidden_0 listed once, toggles both panels
+    assert [t.showlegend is not False for t in fig.data] == [True, True, False]  # hidden_0 listed once, toggles both
     three = grid([sphere_figure(*sphere_points(np.eye(3))), gap_curves(SIM), gap_curves(SIM)], cols=2)
     assert len(three.data) == 8 and three.layout.scene.xaxis.title.text and three.layout.height > 360 * 2
     heat = grid([similarity_heatmap(np.eye(2)), similarity_heatmap(-np.eye(2))])

@@ -6,6 +6,7 @@ their traces into one figure and the same layer or class keeps its colour in eve
 from __future__ import annotations
 
 import math
+import textwrap
 from typing import Sequence
 
 import plotly.graph_objects as go
@@ -25,10 +26,12 @@ def color(i: int) -> str:
 
 def styled(fig: go.Figure, title: str, x_title: str, y_title: str, subtitle: str | None = None) -> go.Figure:
     """Title (and an optional subtitle, e.g. a caveat or a projection note), axis titles, a
-    visible legend, and `uirevision="keep"` so zoom and legend clicks survive redraws."""
-    fig.update_layout(title={"text": title, "subtitle": {"text": subtitle or ""}}, xaxis_title=x_title,
+    visible legend, and `uirevision="keep"` so zoom and legend clicks survive redraws. A long
+    subtitle is wrapped (plotly does not wrap titles)."""
+    lines = textwrap.wrap(subtitle or "", 120)
+    fig.update_layout(title={"text": title, "subtitle": {"text": "<br>".join(lines)}}, xaxis_title=x_title,
                       yaxis_title=y_title, showlegend=True, uirevision="keep", template="plotly_white",
-                      margin={"t": 90 if subtitle else 60})
+                      margin={"t": 70 + 16 * len(lines)})
     return fig
 
 
@@ -37,12 +40,13 @@ def _axis(ax) -> dict:
 
 
 def grid(figs: Sequence[go.Figure], titles: Sequence[str] | None = None, cols: int = 2, shared: bool = True,
-         title: str | None = None, row_height: int = 360) -> go.Figure:
+         title: str | None = None, row_height: int | None = None) -> go.Figure:
     """Small multiples: every figure's traces and axis settings copied into one cell of a
     rows x `cols` grid (3-D figures get a 3-D cell). `shared`: all 2-D cells share x and y
     ranges (zooming one zooms all; meant for the same view of several runs) and colour scales
     are unified (one colour bar, min and max over all panels). Legend entries with the same
-    name are grouped, shown once, and toggle together. `titles` default to the figures' titles."""
+    name are grouped, shown once, and toggle together. `titles` default to the figures' titles;
+    `row_height` (pixels) defaults to 360, or 480 when a cell is 3-D."""
     n = len(figs)
     rows = max(1, math.ceil(n / cols))
     is3d = [any(t.type in _3D for t in f.data) for f in figs]
@@ -58,8 +62,9 @@ def grid(figs: Sequence[go.Figure], titles: Sequence[str] | None = None, cols: i
         for trace in fig.data:
             trace = go.Figure(trace).data[0]  # a copy
             name = trace.name or ""
-            trace.update(legendgroup=trace.legendgroup or name, showlegend=trace.showlegend is not False
-                         and name not in seen)
+            trace.legendgroup = trace.legendgroup or name
+            if name in seen:
+                trace.showlegend = False
             seen.add(name)
             out.add_trace(trace, row=r, col=c)
         cell = out.get_subplot(r, c)
@@ -76,7 +81,7 @@ def grid(figs: Sequence[go.Figure], titles: Sequence[str] | None = None, cols: i
     if shared:
         _unify_colour_scales(out)
     out.update_layout(title=title or "", showlegend=True, uirevision="keep", template="plotly_white",
-                      height=row_height * rows + 80, legend={**BELOW, "y": -0.3 / rows})
+                      height=(row_height or (480 if any(is3d) else 360)) * rows + 80, legend={**BELOW, "y": -0.3 / rows})
     return out
 
 

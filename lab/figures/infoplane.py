@@ -27,8 +27,9 @@ def information_plane(series: dict[str, dict], title: str = "Information plane",
             hovertemplate="epoch %{customdata}<br>I(X;T) %{x:.2f} bits<br>I(T;Y) %{y:.2f} bits<extra>" + layer
                           + "</extra>"))
     fig = styled(go.Figure(traces), title, "I(X;T) (bits)", "I(T;Y) (bits)", note)
+    fig.update_xaxes(rangemode="tozero").update_yaxes(rangemode="tozero")  # also when every point saturates
     if ceilings is not None:
-        fig.add_vline(x=ceilings[0], line={"dash": "dot", "color": "gray"}, annotation_text="log2 n")
+        fig.add_vline(x=ceilings[0], line={"dash": "dot", "color": "gray"}, annotation_text="log2 n", annotation_position="bottom left")
         fig.add_hline(y=ceilings[1], line={"dash": "dot", "color": "gray"}, annotation_text="H(Y)")
     return fig.update_layout(legend=BELOW)  # the right edge holds the colour bar
 
