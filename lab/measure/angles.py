@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from lab.measure.similarity import as_array, unit_rows
-from lab.regularizers.mhe import mhe_energy
+from lab.regularizers import mhe_energy
 
 
 def neuron_rows(w) -> np.ndarray:
