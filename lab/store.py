@@ -21,6 +21,7 @@ import shutil
 import socket
 import time
 import warnings
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,9 +148,12 @@ def _alive(status: dict) -> bool:
     if status.get("host") != socket.gethostname():
         return True  # another machine's run: trust what it says
     try:
-        os.kill(int(status.get("pid", -1)), 0)
+        pid = int(status.get("pid", 0))
+        if pid <= 0:
+            return False
+        os.kill(pid, 0)
         return True
-    except (OSError, ValueError, OverflowError):
+    except (OSError, ValueError, OverflowError, TypeError):
         return False
 
 
@@ -229,7 +233,7 @@ def load_snapshot(run: RunRecord | Path, epoch: int) -> dict[str, np.ndarray]:
             return {k: (z[k].astype(np.float32) if z[k].dtype == np.float16 else z[k]) for k in z.files}
     except FileNotFoundError:
         raise StoreError(f"Run {path.parent.parent.name} has no snapshot for epoch {epoch}.") from None
-    except (ValueError, OSError, EOFError) as e:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
         raise StoreError(f"The snapshot {path.name} of run {path.parent.parent.name} is corrupt ({e}).") from None
 
 

@@ -110,6 +110,9 @@ def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | N
         for epoch in range(1, cfg.epochs + 1):
             t0, sums, steps = time.perf_counter(), {}, 0
             for batch in batches(reg, data, cfg.batch_size, gen):
+                if stop is not None and stop.is_set():
+                    result.status = "stopped"
+                    break
                 task, reg_loss, terms = batch_losses(model, reg, cfg.lam, data, batch, gen)
                 loss = task + reg_loss
                 if not torch.isfinite(loss):
@@ -125,9 +128,6 @@ def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | N
                 steps += 1
                 if on_progress:
                     on_progress({"event": "step", "epoch": epoch, "step": steps})
-                if stop is not None and stop.is_set():
-                    result.status = "stopped"
-                    break
             if steps == 0:
                 break
             seconds = time.perf_counter() - t0

@@ -145,8 +145,6 @@ def test_running_with_a_dead_pid_is_interrupted(runs):
     assert load_run("dead", runs).state == "running"  # another machine's run is trusted
 
 
-@pytest.mark.xfail(reason="store._alive calls os.kill(-1, 0) for a missing pid (or 0 for pid 0), which "
-                          "succeeds, so the run reads as running forever", strict=True)
 @pytest.mark.parametrize("pid", [None, 0, -1])
 def test_running_without_a_valid_pid_is_interrupted(runs, pid):
     w = make_run(runs, "nopid")
@@ -179,7 +177,6 @@ def test_missing_non_npz_or_pickled_snapshots_raise_store_error(runs):
         load_snapshot(w.path, 2)
 
 
-@pytest.mark.xfail(reason="store.load_snapshot does not catch zipfile.BadZipFile (a damaged npz)", strict=True)
 @pytest.mark.parametrize("damage", [lambda b: b[:300], lambda b: b[:200] + bytes(100) + b[300:]],
                          ids=["truncated", "overwritten"])
 def test_damaged_npz_raises_store_error(runs, damage):
