@@ -76,10 +76,11 @@ def available() -> list[str]:
     return sorted(p.stem for p in STUDIES.glob("*.toml"))
 
 
-def _table(owner: str, doc: Any, allowed: set[str]) -> dict:
+def _table(owner: str, doc: Any, allowed: set[str] | None = None) -> dict:
+    """`doc` if it is a table whose keys are all in `allowed` (None: any keys)."""
     if not isinstance(doc, dict):
         raise ConfigError(f"{owner} must be a table, got {doc!r}.")
-    extra = sorted(set(doc) - allowed)
+    extra = sorted(set(doc) - allowed) if allowed is not None else []
     if extra:
         raise ConfigError(f"{owner} has no setting {extra[0]!r}; its settings are: {', '.join(sorted(allowed))}.")
     return doc
@@ -100,22 +101,21 @@ def parse_study(name: str, doc: dict) -> Study:
     for key in ("data", "models", "methods", "seeds"):
         if key not in doc:
             raise ConfigError(f"study {name} needs a '{key}' setting.")
-    datasets = {check_name("data set", d, data.DATASETS): dict(_table(f"data.{d}", o, set(o or {})))
-                for d, o in _table(f"study {name} data", doc["data"], set(data.DATASETS)).items()}
-    nets = {check_name("model", m, models.MODELS): dict(_table(f"models.{m}", o, set(o or {})))
-            for m, o in _table(f"study {name} models", doc["models"], set(models.MODELS)).items()}
+    datasets = {check_name("data set", d, data.DATASETS): _table(f"data.{d}", o)
+                for d, o in _table(f"study {name} data", doc["data"]).items()}
+    nets = {check_name("model", m, models.MODELS): _table(f"models.{m}", o)
+            for m, o in _table(f"study {name} models", doc["models"]).items()}
     variants = []
-    for method, spec in _table(f"study {name} methods", doc["methods"], set(doc["methods"])).items():
+    for method, spec in _table(f"study {name} methods", doc["methods"]).items():
         check_name("method", method, regularizers.REGISTRY)
         spec = _table(f"methods.{method}", spec, _METHOD_KEYS)
-        sweep = {k: _listed(f"methods.{method}.sweep.{k}", v) for k, v in _table(
-            f"methods.{method}.sweep", spec.get("sweep", {}), set(spec.get("sweep", {}))).items()}
+        fixed = _table(f"methods.{method}.params", spec.get("params", {}))
+        sweep = {k: _listed(f"methods.{method}.sweep.{k}", v)
+                 for k, v in _table(f"methods.{method}.sweep", spec.get("sweep", {})).items()}
         lams = _listed(f"methods.{method}.lam", spec["lam"]) if "lam" in spec else [None]
         swept = tuple(k for k, v in sweep.items() if len(v) > 1)
-        for values in itertools.product(*sweep.values()):
-            for lam in lams:
-                params = {**spec.get("params", {}), **dict(zip(sweep, values))}
-                variants.append(Variant(method, params, lam, swept, len(lams) > 1))
+        for values, lam in itertools.product(itertools.product(*sweep.values()), lams):
+            variants.append(Variant(method, {**fixed, **dict(zip(sweep, values))}, lam, swept, len(lams) > 1))
     if not any(v.method == "ce" for v in variants):
         raise ConfigError(f"study {name} needs the method 'ce': it is the reference of the paired comparison.")
     seeds = tuple(_listed(f"study {name} seeds", doc["seeds"]))

@@ -123,7 +123,9 @@ def test_a_run_still_being_trained_is_left_alone(tiny, tmp_path):
     (("epochs = 2", "epochs = 0"), "The 'epochs' parameter of training must be an int"),
     (("seeds = [0, 1]", "seeds = [0, 1]\nepoch = 3"), "study tiny has no setting 'epoch'"),
     (("lam = [1e-3]", "lam = [1e-3]\nparams = {p = 1}"), "weight_decay has no parameter 'p'"),
-    (("[data.digits]", "[data.digitz]"), "has no setting 'digitz'"),
+    (("[data.digits]", "[data.digitz]"), "Unknown data set 'digitz'; choose one of: digits,"),
+    (("widths = [16]", "widths = [16]\ndepth = 3"), "mlp has no parameter 'depth'"),
+    (("lam = [1e-3]", "lam = 1e-3"), "methods.weight_decay.lam must be a non-empty list"),
 ])
 def test_bad_study_files_give_one_line(tmp_path, capsys, edit, needle):
     (tmp_path / "tiny.toml").write_text(TINY.replace(*edit))
