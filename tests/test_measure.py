@@ -150,6 +150,7 @@ def test_kde_by_hand_and_decreasing_in_noise():
     t, y = rng.normal(size=(200, 10)), rng.integers(0, 5, 200)
     ixt = [mi_kde(t, y, v).ixt for v in (0.01, 0.1, 1, 10, 100)]
     assert np.all(np.diff(ixt) < 0) and 0 < ixt[-1] and ixt[0] <= np.log2(200) + 1e-9
+    assert tuple(mi_kde(t, y, 10, block=7)) == pytest.approx(tuple(mi_kde(t, y, 10)))  # row blocks change nothing
 
 
 def test_ceilings():
