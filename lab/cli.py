@@ -1,4 +1,4 @@
-"""`python -m lab`: train, runs, compare (and the report/study commands of their modules).
+"""`python -m lab`: train, runs, compare, and report/study (whose modules add their own options).
 
 Options are generated from the declarations: the training fields (`TRAIN_PARAMS`), then the
 chosen data set's, model's and method's own `Param`s, so `python -m lab train --method mhe
@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib
 import signal
 import sys
 import threading
 from dataclasses import replace
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from lab.config import TRAIN_PARAMS, RunConfig
 from lab.errors import LabError
@@ -214,8 +215,22 @@ def cmd_compare(argv: Sequence[str]) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "runs": cmd_runs, "compare": cmd_compare}
-USAGE = "usage: python -m lab {train,runs,compare} [options]   (python -m lab COMMAND --help for options)"
+def module_command(module: str, name: str) -> Callable[[Sequence[str]], int]:
+    """A command that lives in its own module (`add_parser(subparsers)` + `run(args)`), imported
+    only when used."""
+
+    def command(argv: Sequence[str]) -> int:
+        mod = importlib.import_module(module)
+        parser = argparse.ArgumentParser(prog="python -m lab")
+        mod.add_parser(parser.add_subparsers(dest="command"))
+        return mod.run(parser.parse_args([name, *argv]))
+
+    return command
+
+
+COMMANDS = {"train": cmd_train, "runs": cmd_runs, "compare": cmd_compare,
+            "report": module_command("lab.report", "report"), "study": module_command("lab.study", "study")}
+USAGE = f"usage: python -m lab {{{','.join(COMMANDS)}}} [options]   (python -m lab COMMAND --help for options)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
