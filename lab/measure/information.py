@@ -21,6 +21,7 @@ import numpy as np
 
 from lab.measure.similarity import as_array
 
+
 class MI(NamedTuple):
     """I(X;T) and I(T;Y) in bits."""
 
@@ -49,14 +50,15 @@ def bin_patterns(t, n_bins: int = 30, adaptive: bool = True) -> np.ndarray:
     t = as_array(t).reshape(len(t), -1)
     q = np.linspace(0, 1, n_bins + 1)[1:-1]  # inner edges only: the outer bins are open
     inner = np.unique(np.quantile(t, q)) if adaptive else t.min() + q * (t.max() - t.min())
-    bins = np.searchsorted(inner, t, side="right").astype(np.uint8 if n_bins < 256 else np.uint16)
+    bins = np.searchsorted(inner, t, side="right").astype(np.min_scalar_type(n_bins))
     rows = np.ascontiguousarray(bins).view(np.dtype((np.void, bins.dtype.itemsize * bins.shape[1])))
     return np.unique(rows.ravel(), return_inverse=True)[1].ravel()
 
 
 def mi_binning(t, y, n_bins: int = 30, adaptive: bool = True) -> MI:
     """Binning estimate: I(X;T) = H(T) (X uniform, T a function of X) and
-    I(T;Y) = H(T) - sum_c p_c H(T | Y = c) = H(T) + H(Y) - H(T, Y), T the bin pattern."""
+    I(T;Y) = H(T) - sum_c p_c H(T | Y = c) = H(T) + H(Y) - H(T, Y), T the bin pattern
+    (`bin_patterns`). Caveats in the module docstring; `binning_caveat` words them for a view."""
     pattern, y = bin_patterns(t, n_bins, adaptive), as_array(y, np.int64)
     h_t = entropy_bits(pattern)
     joint = pattern * (int(y.max()) + 1) + y
