@@ -56,8 +56,9 @@ def _kernel_sum(d2: Tensor, s: int, drop_diagonal: bool) -> tuple[Tensor, Tensor
 
 
 class _PairEnergy(torch.autograd.Function):
-    """Energy of unit rows u (..., N, d) from their Gram matrix G. dE/dG = D x 2 / pairs is
-    formed in the forward pass (D symmetric), so the backward pass is one matmul, 2 D u."""
+    """Energy of unit rows u (..., N, d) from their Gram matrix G = u u^T. The forward pass also
+    forms the symmetric D = -df/dd2(2 - 2G) [+ df/dd2(2 + 2G)], so dE/dG = 2 D / pairs and the
+    backward pass is one matmul, dE/du = (dE/dG + dE/dG^T) u = 4 D u / pairs."""
 
     @staticmethod
     def forward(ctx, u: Tensor, s: int, half_space: bool) -> Tensor:
