@@ -22,7 +22,7 @@ def neuron_rows(w) -> np.ndarray:
 
 
 def _cosines(w) -> np.ndarray:
-    u = unit_rows(neuron_rows(w))
+    u = unit_rows(w)  # flattens conv kernels per output channel
     return np.clip(u @ u.T, -1.0, 1.0)
 
 
@@ -84,7 +84,7 @@ def sphere_points(w) -> tuple[np.ndarray, str]:
     (uncentred PCA, so -w maps to minus the image of w), renormalised to length 1; angles
     are distorted, the note says so.
     """
-    u = unit_rows(neuron_rows(w))
+    u = unit_rows(w)
     d = u.shape[1]
     if d <= 3:
         return np.pad(u, ((0, 0), (0, 3 - d))), f"exact (d = {d})"

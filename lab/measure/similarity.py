@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+
 def as_array(x, dtype=np.float64) -> np.ndarray:
-    """A numpy copy of an array or (detached, CPU) torch tensor; samples keep axis 0."""
+    """A numpy array of `dtype` from an array or a torch tensor (detached, moved to the CPU)."""
     if hasattr(x, "detach"):
         x = x.detach().cpu().numpy()
     return np.asarray(x, dtype=dtype)
