@@ -2,8 +2,8 @@
 
     python -m bench.steps [--quick] [--device cpu|cuda]
 
-A step is what `lab.train.train` does per batch: forward (both batches for methods that
-need a second one), task loss, penalty, total = task + lambda x penalty, backward, SGD
+A step is what `lab.train.train` does per batch: `lab.train.batch_losses` (forward, both
+batches for methods that need a second one, task loss, lambda x penalty), backward, SGD
 step. Each method runs with its defaults on digits, the default MLP, batch 128, with CE
 timed side by side in the same process: warm-up, then alternating blocks of steps (CE,
 method, CE, method, ...); the ratio is the median of the per-block ratios. Timers:
@@ -23,8 +23,8 @@ from lab.config import RunConfig, validate
 from lab.data import Prepared, prepare
 from lab.device import make_generator, pick_device
 from lab.models import build_model
-from lab.regularizers import REGISTRY, StepContext
-from lab.train import _batches
+from lab.regularizers import REGISTRY
+from lab.train import batch_losses, batches
 
 GOALS = {"phantom": 1.3, "gini": 1.5, "racecar": 2.5, "mhe": 3.0, "itra": 4.0, "comhe": 35.0}
 
@@ -37,17 +37,11 @@ def make_step(method: str, data: Prepared, device: torch.device, seed: int = 0) 
     reg = REGISTRY[method](**cfg.method_params)
     reg.setup(model, data.n_classes)
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum)
-    batches = itertools.cycle(list(_batches(reg, data, cfg.batch_size, gen)))
-    x, y = data.train.x, data.train.y
+    cycle = itertools.cycle(list(batches(reg, data, cfg.batch_size, gen)))
 
     def step() -> None:
-        i, j = next(batches)
-        ctx = StepContext(model, x[i], y[i], model(x[i]), data.n_classes, gen)
-        if j is not None:
-            ctx.x2, ctx.y2 = x[j], y[j]
-            ctx.out2 = model(ctx.x2)
-        terms = reg.penalty(ctx)
-        loss = reg.task_loss(ctx) + (cfg.lam * sum(terms.values()) if terms else 0.0)
+        task, reg_loss, _ = batch_losses(model, reg, cfg.lam, data, next(cycle), gen)
+        loss = task + reg_loss
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
