@@ -108,6 +108,8 @@ def test_sphere_points_exact_in_3d_and_unit_when_projected():
     p, note = sphere_points(rng.normal(size=(20, 40)))
     assert p.shape == (20, 3) and np.linalg.norm(p, axis=1) == pytest.approx(np.ones(20))
     assert "projected from d = 40" in note
+    p, _ = sphere_points(rng.normal(size=(2, 40)))  # e.g. the head of a 2-class net
+    assert p.shape == (2, 3) and np.linalg.norm(p, axis=1) == pytest.approx(np.ones(2))
 
 
 # --- mutual information ----------------------------------------------------------------------

@@ -90,5 +90,5 @@ def sphere_points(w) -> tuple[np.ndarray, str]:
         return np.pad(u, ((0, 0), (0, 3 - d))), f"exact (d = {d})"
     _, sv, vt = np.linalg.svd(u, full_matrices=False)
     kept = (sv[:3] ** 2).sum() / (sv ** 2).sum()
-    p = unit_rows(u @ vt[:3].T)
+    p = unit_rows(np.pad(u @ vt[:3].T, ((0, 0), (0, max(0, 3 - len(vt))))))  # fewer than 3 neurons: pad
     return p, f"projected from d = {d} onto the top 3 singular directions ({kept:.0%} of the energy), renormalised"
