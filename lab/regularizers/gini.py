@@ -18,34 +18,32 @@ from lab.regularizers.base import Regularizer, StepContext, register
 EPS = 1e-8  # mass at or below which a feature counts as dead; also guards log(q)
 
 
-def _class_given_feature(a: Tensor, y: Tensor, n_classes: int, eps: float) -> tuple[Tensor, Tensor, Tensor]:
-    """(p (C, d) with p[c, j] = p(c|j), keep (d,) 0/1 weights of live features, number kept)."""
-    m = F.one_hot(y, n_classes).to(a.dtype).T @ a
+def _class_given_feature(a: Tensor, onehot: Tensor, eps: float) -> tuple[Tensor, Tensor]:
+    """(p (C, d) with p[c, j] = p(c|j), zero for dead features; the number of live features)."""
+    m = onehot.T @ a
     total = m.sum(0)
     live = total > eps
-    keep = live.to(a.dtype)
-    p = m / torch.where(live, total, 1.0)
-    return p, keep, keep.sum().clamp_min(1)
+    return m / torch.where(live, total, torch.inf), live.sum()
 
 
-def _impurity(p: Tensor, keep: Tensor, n_kept: Tensor) -> Tensor:
-    return ((1 - p.square().sum(0)) * keep).sum() / n_kept
+def _impurity(p: Tensor, n_live: Tensor) -> Tensor:
+    return (n_live - p.square().sum()) / n_live.clamp_min(1)
 
 
-def _coverage_kl(p: Tensor, keep: Tensor, n_kept: Tensor, pi: Tensor, eps: float) -> Tensor:
-    q = (p * keep).sum(1) / n_kept
+def _coverage_kl(p: Tensor, n_live: Tensor, pi: Tensor, eps: float) -> Tensor:
+    q = p.sum(1) / n_live.clamp_min(1)
     kl = (torch.xlogy(pi, pi) - pi * torch.log(q + eps)).sum()
-    return torch.where(keep.sum() > 0, kl, torch.zeros_like(kl))
+    return kl * (n_live > 0)
 
 
-def _frequencies(y: Tensor, n_classes: int, like: Tensor) -> Tensor:
-    return torch.bincount(y, minlength=n_classes).to(like.dtype) / len(y)
+def _onehot(y: Tensor, n_classes: int, like: Tensor) -> Tensor:
+    return F.one_hot(y, n_classes).to(like.dtype)
 
 
 def gini_impurity(a: Tensor, y: Tensor, n_classes: int, eps: float = EPS) -> Tensor:
     """Mean over live features j of 1 - sum_c p(c|j)^2: 0 when each feature fires for one
     class, at most 1 - 1/C (a feature spread evenly over the classes); 0 if none is live."""
-    return _impurity(*_class_given_feature(a, y, n_classes, eps))
+    return _impurity(*_class_given_feature(a, _onehot(y, n_classes, a), eps))
 
 
 def class_coverage_kl(a: Tensor, y: Tensor, n_classes: int, prior: Tensor | None = None,
@@ -53,8 +51,9 @@ def class_coverage_kl(a: Tensor, y: Tensor, n_classes: int, prior: Tensor | None
     """KL(pi || q) = sum_c pi_c log(pi_c / (q_c + eps)), q_c = mean over live features of
     p(c|j), pi = the batch's class frequencies unless `prior` (C,) is given; 0 if no feature
     is live. Small when the features together cover every class as often as it occurs."""
-    pi = _frequencies(y, n_classes, a) if prior is None else prior.to(a)
-    return _coverage_kl(*_class_given_feature(a, y, n_classes, eps), pi, eps)
+    onehot = _onehot(y, n_classes, a)
+    pi = onehot.mean(0) if prior is None else prior.to(a)
+    return _coverage_kl(*_class_given_feature(a, onehot, eps), pi, eps)
 
 
 @register
@@ -75,6 +74,6 @@ class Gini(Regularizer):
 
     def penalty(self, ctx: StepContext) -> dict[str, Tensor]:
         a = self.nonneg(ctx.out.features)
-        stats = _class_given_feature(a, ctx.y, ctx.n_classes, EPS)  # shared by both terms
-        return {"gini": self.alpha * _impurity(*stats),
-                "kl": self.beta * _coverage_kl(*stats, _frequencies(ctx.y, ctx.n_classes, a), EPS)}
+        onehot = _onehot(ctx.y, ctx.n_classes, a)
+        stats = _class_given_feature(a, onehot, EPS)  # shared by both terms
+        return {"gini": self.alpha * _impurity(*stats), "kl": self.beta * _coverage_kl(*stats, onehot.mean(0), EPS)}

@@ -17,16 +17,21 @@ from lab.params import Choice, Flag, Interval, Param
 from lab.regularizers.base import Regularizer, StepContext, register
 
 
-def _subset_means(member: Tensor, z: Tensor, k: int | None, generator: torch.Generator | None) -> tuple[Tensor, Tensor]:
-    """Row r: the mean of k members of row r of `member` (r, n) bool, drawn at random (all of
-    them when k is None or larger), and how many were averaged. One draw of random keys for all
-    rows; a member is chosen when its key ranks among the row's k smallest member keys."""
-    if k is not None:
-        keys = torch.rand(member.shape, device=z.device, generator=generator).masked_fill(~member, 2.0)
-        member = member & (keys.argsort(1).argsort(1) < k)
-    w = member.to(z.dtype)
-    count = w.sum(1)
-    return (w @ z) / count.clamp_min(1).unsqueeze(1), count
+def _random_subset(member: Tensor, k: int | None, generator: torch.Generator | None) -> Tensor:
+    """0/1 weights (r, n): k members of each row of `member` (r, n, 0/1) drawn at random, all of
+    them when the row has at most k. One draw of keys for all rows: members' keys lie in [-1, 0),
+    the others' in [0, 1), and a member is kept when its key is at most the row's k-th smallest."""
+    if k is None or k >= member.shape[1]:
+        return member
+    keys = torch.rand(member.shape, dtype=torch.float64, device=member.device, generator=generator) - member
+    return member * (keys <= keys.kthvalue(k, dim=1, keepdim=True).values)
+
+
+def _class_sums(z: Tensor, y: Tensor, n_classes: int, k: int | None,
+                generator: torch.Generator | None) -> tuple[Tensor, Tensor]:
+    """Per class: the sum of k random class-c samples of z (C, d), and how many were summed (C,)."""
+    w = _random_subset(F.one_hot(y, n_classes).T.to(z.dtype), k, generator)
+    return w @ z, w.sum(1)
 
 
 def class_phantoms(z: Tensor, y: Tensor, n_classes: int, k: int | None = None,
@@ -34,22 +39,24 @@ def class_phantoms(z: Tensor, y: Tensor, n_classes: int, k: int | None = None,
     """(phantoms (C, d), present (C,) bool): the phantom of class c is the mean of k randomly
     chosen class-c samples of the batch (k None: all); `present[c]` is False (and the phantom
     zero) when the batch has no class-c sample."""
-    member = F.one_hot(y, n_classes).T.bool()
-    phantoms, count = _subset_means(member, z, k, generator)
-    return phantoms, count > 0
+    sums, count = _class_sums(z, y, n_classes, k, generator)
+    return sums / count.clamp_min(1).unsqueeze(1), count > 0
 
 
 def phantom_penalty(z: Tensor, y: Tensor, phantoms: Tensor, present: Tensor, margin: float = 0.0,
                     attract: bool = True) -> Tensor:
     """mean over samples i and present classes c' != y_i of max(0, cos(z_i, phantom_c') - margin)
-    + (attract) mean over i with present[y_i] of 1 - cos(z_i, phantom_{y_i})."""
-    cos = F.normalize(z, dim=1) @ F.normalize(phantoms, dim=1).T  # (n, C)
-    own = F.one_hot(y, len(present)).bool()
-    others = (~own & present).to(z.dtype)
+    + (attract) mean over i with present[y_i] of 1 - cos(z_i, phantom_{y_i}).
+    Cosines ignore the phantoms' scale, so per-class sums serve as well as means."""
+    norms = z.norm(dim=1, keepdim=True) * phantoms.norm(dim=1)
+    cos = (z @ phantoms.T) / norms.clamp_min(1e-12)  # (n, C), without elementwise work on z
+    live = present.to(z.dtype)
+    own = F.one_hot(y, len(present)).to(z.dtype) * live  # (i, y_i) where class y_i is present
+    others = live - own
     loss = (F.relu(cos - margin) * others).sum() / others.sum().clamp_min(1)
     if attract:
-        mine = present[y].to(z.dtype)
-        loss = loss + ((1 - cos.gather(1, y.unsqueeze(1)).squeeze(1)) * mine).sum() / mine.sum().clamp_min(1)
+        n_own = own.sum()
+        loss = loss + (n_own - (cos * own).sum()) / n_own.clamp_min(1)
     return loss
 
 
@@ -57,9 +64,10 @@ def phantom_embeddings(z: Tensor, y: Tensor, k: int | None = None,
                        generator: torch.Generator | None = None) -> Tensor:
     """Each sample's phantom: the mean of k other same-class samples of the batch, drawn at
     random (k None: all others); a sample with no other same-class sample keeps its own z."""
-    member = (y.unsqueeze(0) == y.unsqueeze(1)).fill_diagonal_(False)
-    phi, count = _subset_means(member, z, k, generator)
-    return torch.where(count.unsqueeze(1) > 0, phi, z)
+    member = (y.unsqueeze(0) == y.unsqueeze(1)).to(z.dtype).fill_diagonal_(0)
+    w = _random_subset(member, k, generator)
+    count = w.sum(1, keepdim=True)
+    return torch.where(count > 0, (w @ z) / count.clamp_min(1), z)
 
 
 def phantom_mix(z: Tensor, y: Tensor, alpha: float = 0.5, k: int | None = 2,
@@ -112,5 +120,6 @@ class Phantom(Regularizer):
     def penalty(self, ctx: StepContext) -> dict[str, Tensor]:
         if self.mode == "mix":
             return {}
-        phantoms, present = class_phantoms(ctx.out.features, ctx.y, ctx.n_classes, self.k, ctx.generator)
-        return {"phantom": phantom_penalty(ctx.out.features, ctx.y, phantoms, present, self.margin, self.attract)}
+        z = ctx.out.features
+        sums, count = _class_sums(z, ctx.y, ctx.n_classes, self.k, ctx.generator)
+        return {"phantom": phantom_penalty(z, ctx.y, sums, count > 0, self.margin, self.attract)}
