@@ -2,6 +2,7 @@
 
     <runs>/<run_id>/config.json          the validated RunConfig
                     metrics.jsonl        one JSON object per epoch
+                    probe.npz            the probe inputs `x` (standardised) and labels `y`
                     snapshots/epoch_NNN.npz   probe snapshot (numpy-only format, see README)
                     status.json          {"status": running|done|stopped|diverged|failed, ...}
                     model.pt             last state_dict (read back with weights_only=True)
@@ -104,10 +105,17 @@ class RunWriter:
             doc["error"] = error
         atomic_write(self.path / "status.json", _json_bytes(doc))
 
-    def snapshot(self, epoch: int, arrays: dict[str, np.ndarray]) -> None:
+    def _npz(self, path: Path, arrays: dict[str, np.ndarray]) -> None:
         buf = io.BytesIO()
         np.savez(buf, **arrays)
-        atomic_write(self.path / "snapshots" / f"epoch_{epoch:03d}.npz", buf.getvalue())
+        atomic_write(path, buf.getvalue())
+
+    def probe(self, x: np.ndarray, y: np.ndarray) -> None:
+        """The probe set once per run (its inputs are the same every epoch)."""
+        self._npz(self.path / "probe.npz", {"x": x, "y": y})
+
+    def snapshot(self, epoch: int, arrays: dict[str, np.ndarray]) -> None:
+        self._npz(self.path / "snapshots" / f"epoch_{epoch:03d}.npz", arrays)
 
     def epoch(self, record: dict) -> None:
         """Append one epoch's metrics (the whole file is rewritten atomically; it is small)."""
@@ -225,16 +233,30 @@ def snapshot_epochs(path: Path) -> list[int]:
     return sorted(found)
 
 
+def _run_path(run: RunRecord | Path) -> Path:
+    return run.path if isinstance(run, RunRecord) else Path(run)
+
+
 def load_snapshot(run: RunRecord | Path, epoch: int) -> dict[str, np.ndarray]:
     """The probe snapshot of one epoch as float32/int arrays (numpy only, no pickle)."""
-    path = (run.path if isinstance(run, RunRecord) else Path(run)) / "snapshots" / f"epoch_{epoch:03d}.npz"
+    path = _run_path(run)
+    return _load_npz(path / "snapshots" / f"epoch_{epoch:03d}.npz", path.name, f"snapshot for epoch {epoch}")
+
+
+def load_probe(run: RunRecord | Path) -> dict[str, np.ndarray]:
+    """The run's probe set: `x` (standardised inputs, float32) and `y`."""
+    path = _run_path(run)
+    return _load_npz(path / "probe.npz", path.name, "probe set (probe.npz)")
+
+
+def _load_npz(path: Path, run_name: str, what: str) -> dict[str, np.ndarray]:
     try:
         with np.load(path, allow_pickle=False) as z:
             return {k: (z[k].astype(np.float32) if z[k].dtype == np.float16 else z[k]) for k in z.files}
     except FileNotFoundError:
-        raise StoreError(f"Run {path.parent.parent.name} has no snapshot for epoch {epoch}.") from None
+        raise StoreError(f"Run {run_name} has no {what}.") from None
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
-        raise StoreError(f"The snapshot {path.name} of run {path.parent.parent.name} is corrupt ({e}).") from None
+        raise StoreError(f"The {what} of run {run_name} is corrupt ({e}).") from None
 
 
 def load_model_state(run: RunRecord) -> dict:

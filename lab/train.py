@@ -106,6 +106,7 @@ def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | N
     train_eval = data.train.x[: cfg.probe_size], data.train.y[: cfg.probe_size]
     try:
         if writer:
+            writer.probe(data.probe.x.cpu().numpy(), data.probe.y.cpu().numpy())
             writer.snapshot(0, probe_snapshot(model, data))
         for epoch in range(1, cfg.epochs + 1):
             t0, sums, steps = time.perf_counter(), {}, 0

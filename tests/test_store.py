@@ -170,7 +170,7 @@ def test_missing_non_npz_or_pickled_snapshots_raise_store_error(runs):
     with pytest.raises(StoreError, match="no snapshot for epoch 4"):
         load_snapshot(w.path, 4)
     (w.path / "snapshots" / "epoch_001.npz").write_bytes(b"not an npz at all")
-    with pytest.raises(StoreError, match="epoch_001.npz of run bad-snap is corrupt"):
+    with pytest.raises(StoreError, match="snapshot for epoch 1 of run bad-snap is corrupt"):
         load_snapshot(w.path, 1)
     np.savez(w.path / "snapshots" / "epoch_002.npz", evil=np.array([{"a": 1}], dtype=object))
     with pytest.raises(StoreError, match="is corrupt"):
@@ -184,7 +184,7 @@ def test_damaged_npz_raises_store_error(runs, damage):
     w.snapshot(3, {"probe_y": np.arange(1000)})
     path = w.path / "snapshots" / "epoch_003.npz"
     path.write_bytes(damage(path.read_bytes()))
-    with pytest.raises(StoreError, match="epoch_003.npz of run bad-zip is corrupt"):
+    with pytest.raises(StoreError, match="snapshot for epoch 3 of run bad-zip is corrupt"):
         load_snapshot(w.path, 3)
 
 
@@ -237,5 +237,11 @@ def test_a_trained_run_reads_back_complete(tiny_run):
     assert [m["epoch"] for m in tiny_run.metrics] == [1, 2] and tiny_run.snapshot_epochs == [0, 1, 2]
     assert tiny_run.config.model_params["widths"] == [16, 8]  # JSON has lists
     assert sorted(p.name for p in tiny_run.path.iterdir()) == [
-        "config.json", "metrics.jsonl", "model.pt", "snapshots", "status.json"]
+        "config.json", "metrics.jsonl", "model.pt", "probe.npz", "snapshots", "status.json"]
     assert store.load_run(tiny_run.id, tiny_run.path.parent).final() == tiny_run.metrics[-1]["test_acc"]
+
+
+def test_probe_set_is_saved_once_with_inputs(tiny_run):
+    probe = store.load_probe(tiny_run)
+    assert probe["x"].shape == (len(probe["y"]), 1, 8, 8)
+    np.testing.assert_array_equal(probe["y"], store.load_snapshot(tiny_run, 1)["probe_y"])
