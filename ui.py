@@ -21,6 +21,19 @@ from lab.live import LiveRuns, LiveView
 from lab.params import Choice, Flag, Interval, IntList, Param
 from lab.store import RunRecord, list_runs, load_run, load_snapshot, runs_root
 
+def _route_through_app() -> None:
+    """On a fresh server whose first request is a page URL (/train?run=...), Streamlit runs that
+    pages/ file by itself (its old multipage mode, because a pages/ folder exists) and app.py's
+    st.navigation never runs. Pages import this module first, so switch that mode off here and
+    rerun: the rerun goes through app.py."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_route_through_app()
 LIVE_POLL_S = 0.25  # seconds between two redraws of a live run
 PAGES = {"home": "pages/home.py", "train": "pages/train.py", "runs": "pages/runs.py", "compare": "pages/compare.py",
          "embeddings": "pages/embeddings.py", "hypersphere": "pages/hypersphere.py",
@@ -133,12 +146,11 @@ def run_picker() -> None:
     current = current_run() or st.session_state.get("_last_run")
     if current:
         open_run(current)
-    mine = [v.id for v in manager().runs_of(owner())]
-    saved = {r.id: r for r in saved_runs()}
-    options = list(dict.fromkeys(mine + list(saved)))
+    mine = {v.id: (v.config, v.status) for v in manager().runs_of(owner())}
+    shown = mine | {r.id: (r.config, r.state) for r in saved_runs() if r.id not in mine}
+    options = list(shown)
     if current and current not in options:
         options.insert(0, current)
-    status = {v.id: v.status for v in manager().runs_of(owner())} | {k: r.state for k, r in saved.items()}
     if not options:
         st.sidebar.caption("No runs yet: train one on the Train page.")
         return
@@ -149,7 +161,8 @@ def run_picker() -> None:
             open_run(st.session_state["_picker"])
 
     st.sidebar.selectbox("Run", options, key="_picker", index=None, placeholder="pick a run",
-                         format_func=lambda r: f"{r} · {status.get(r, '?')}", on_change=picked,
+                         format_func=lambda r: f"{run_label(shown[r][0])} · {shown[r][1]} · {r}" if r in shown else r,
+                         on_change=picked,
                          help="Your live runs first, then every saved run. The run is shown on each page.")
 
 

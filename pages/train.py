@@ -89,11 +89,11 @@ def monitor() -> None:
         last = run.history[-1]
         st.caption(f"epoch {last['epoch']}: test accuracy {last['test_acc']:.3f}, "
                    f"train accuracy {last['train_acc']:.3f}, task loss {last['task_loss']:.4f}")
-        fig = training_curves(run.history, title=f"{run.label}: training curves")
-        if run.running:
-            st.plotly_chart(fig, key=f"curves-{run.id}", width="stretch")
-        else:
-            ui.figure(fig, key=f"curves-{run.id}", name=f"{run.id}-curves")
+    fig = training_curves(run.history, title=f"{run.label}: training curves")
+    if run.running:  # drawn empty at once, so the chart library is loaded before the first epoch ends
+        st.plotly_chart(fig, key=f"curves-{run.id}", width="stretch")
+    elif run.history:
+        ui.figure(fig, key=f"curves-{run.id}", name=f"{run.id}-curves")
     if info.running and not run.running:
         st.rerun()
 
