@@ -1,0 +1,204 @@
+"""`python -m lab report RUN [--compare RUN ...]`: every figure of a run in one standalone HTML
+file (plotly.js inlined once), or several runs side by side at the same epoch.
+
+One run: training curves, the embedding animated over epochs (PCA; t-SNE with `--tsne`),
+k-NN accuracy per layer, angle histograms, hyperspherical energy and nearest-neighbour angles,
+the class similarity matrix, histograms and gap, the information plane and MI curves, and
+the configuration. `--compare`: the same views as small multiples at one epoch, plus a table
+of final accuracies. Figures come from `lab.figures`, numbers from `lab.measure`.
+"""
+from __future__ import annotations
+
+import argparse
+import html
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from lab.errors import LabError
+from lab.figures import (accuracy_curves, angle_histogram, energy_curves, gap_curves, grid, information_plane,
+                         mi_curves, nn_angle_curves, similarity_heatmap, similarity_histograms, training_curves)
+from lab.figures.embedding import LABELS, embedding_animation, embedding_scatter, knn_curves
+from lab.measure import binning_caveat, pairwise_angles, sample_pair_similarities, similarity_stats
+from lab.measure.embed import class_centroids, embed_run, features, knn_series
+from lab.measure.information import mi_ceilings
+from lab.measure.series import energy_series, hidden_layers, mi_series, similarity_series, weight_layers
+from lab.store import RunRecord, atomic_write, load_run, load_snapshot, runs_root
+
+MAX_FRAMES = 40  # animation frames: evenly spaced snapshots, first and last included
+
+
+@dataclass
+class Section:
+    """A heading, then figures and/or a ready HTML fragment (a table)."""
+
+    title: str
+    figures: list[go.Figure]
+    html: str = ""
+
+
+def class_names(rec: RunRecord) -> list[str] | None:
+    """The data set's class names, or None (indices are shown) when it cannot be loaded here."""
+    from lab.data import DATASETS
+
+    try:
+        return list(DATASETS[rec.config.data].load(seed=rec.config.data_seed, **rec.config.data_params).classes)
+    except (LabError, OSError, KeyError, TypeError):
+        return None
+
+
+def spaced(epochs: list[int], most: int = MAX_FRAMES) -> list[int]:
+    """At most `most` of `epochs`, evenly spaced, keeping the first and the last."""
+    if len(epochs) <= most:
+        return list(epochs)
+    return [epochs[i] for i in sorted(set(np.linspace(0, len(epochs) - 1, most).round().astype(int)))]
+
+
+def table(rows: list[dict]) -> str:
+    """An HTML table with the union of the rows' keys as columns (floats to 4 digits)."""
+    cols = list(dict.fromkeys(k for r in rows for k in r))
+
+    def cell(v) -> str:
+        return f"{v:.4f}" if isinstance(v, float) else html.escape(str("" if v is None else v))
+
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    body = "".join("<tr>" + "".join(f"<td>{cell(r.get(c))}</td>" for c in cols) + "</tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def feature_weight(snapshot: dict[str, np.ndarray]) -> str:
+    """The key of the weight layer that produces the features (the last before the head)."""
+    keys = list(weight_layers(snapshot))
+    return keys[-2] if len(keys) > 1 else keys[-1]
+
+
+def _embedding(rec: RunRecord, method: str, names: list[str] | None, n_classes: int) -> go.Figure:
+    series = embed_run(rec, None, method, spaced(rec.snapshot_epochs))
+    centroids = np.stack([class_centroids(xy, series["y"], n_classes) for xy in series["xy"]])
+    return embedding_animation(series, names, method, f"{LABELS[method]} of the features ({rec.id})",
+                               extra={"class centroids": centroids})
+
+
+def run_sections(rec: RunRecord, tsne: bool = False) -> list[Section]:
+    """Every view of one run, in reading order."""
+    last = load_snapshot(rec, rec.snapshot_epochs[-1])
+    names, y = class_names(rec), last["probe_y"]
+    n_classes, feat_layer = last["logits"].shape[1], hidden_layers(last)[-1]
+    layers = [*hidden_layers(last), "logits"]
+    knn = {layer: knn_series(rec, layer, rec.snapshot_epochs) for layer in layers}
+    maps = [_embedding(rec, m, names, n_classes) for m in ("pca", *(("tsne",) if tsne else ()))]
+    energy = energy_series(rec)
+    angle_figs = [angle_histogram(pairwise_angles(last[k]), int(np.prod(last[k].shape[1:])), f"Angles, {label}")
+                  for k, label in weight_layers(last).items()]
+    sim = similarity_series(rec, feat_layer)
+    f = features(last, feat_layer)
+    stats = similarity_stats(f, y, n_classes)
+    mi = mi_series(rec)
+    note = binning_caveat(rec.config.model_params.get("activation", "relu"), n=len(y))
+    epoch = rec.snapshot_epochs[-1]
+    return [
+        Section("Training", [training_curves(rec.metrics, f"Training ({rec.id})")]),
+        Section("Embedding", maps),
+        Section("Separability", [knn_curves(knn)]),
+        Section("Hypersphere", [grid(angle_figs, cols=2, shared=False, title=f"Angles between neurons, epoch {epoch}"),
+                                energy_curves(energy), nn_angle_curves(energy)]),
+        Section("Similarity", [similarity_heatmap(stats["matrix"], names, f"Mean cosine similarity, {feat_layer}, "
+                                                                          f"epoch {epoch}"),
+                               similarity_histograms(sample_pair_similarities(f, y), stats,
+                                                     f"Cosine similarity of sampled pairs, epoch {epoch}"),
+                               gap_curves(sim)]),
+        Section("Information", [information_plane(mi, note=note, ceilings=tuple(mi_ceilings(y))),
+                                mi_curves(mi, note=note)]),
+        Section("Configuration", [], table([{"setting": k, "value": v} for k, v in
+                                            {**rec.config.to_dict(), "status": rec.state}.items()])),
+    ]
+
+
+def compare_sections(recs: list[RunRecord], epoch: int | None = None) -> list[Section]:
+    """The runs side by side at `epoch` (default: the last epoch every run has), shared axes
+    where the quantities are comparable, and a table of final accuracies."""
+    common = sorted(set.intersection(*(set(r.snapshot_epochs) for r in recs)))
+    if not common:
+        raise LabError("These runs have no snapshot epoch in common; compare runs of the same length.")
+    epoch = common[-1] if epoch is None else epoch
+    if epoch not in common:
+        raise LabError(f"Not every run has a snapshot at epoch {epoch}; common epochs: {common[0]}..{common[-1]}.")
+    names = class_names(recs[0])
+    snaps = [load_snapshot(r, epoch) for r in recs]
+    feats = [features(s, hidden_layers(s)[-1]) for s in snaps]
+    titles = [f"{r.id}" for r in recs]
+    maps = [embedding_scatter(embed_run(r, None, "pca", [epoch])["xy"][0], s["probe_y"], names, "pca")
+            for r, s in zip(recs, snaps)]
+    heads = [angle_histogram(pairwise_angles(s[k]), int(np.prod(s[k].shape[1:]))) for s in snaps
+             for k in [feature_weight(s)]]
+    sims = [similarity_heatmap(similarity_stats(f, s["probe_y"], s["logits"].shape[1])["matrix"], names)
+            for f, s in zip(feats, snaps)]
+    mis = [information_plane(mi_series(r)) for r in recs]
+    rows = [{"run": r.id, "method": r.config.method, "lambda": r.config.lam, "seed": r.config.seed,
+             "status": r.state, "epochs": len(r.metrics), "train acc": r.final("train_acc"),
+             "test acc": r.final("test_acc"), f"k-NN acc (epoch {epoch})": knn_series(r, None, [epoch])["knn"][0]}
+            for r in recs]
+    cols = min(len(recs), 3)
+    return [
+        Section("Final accuracy", [], table(rows)),
+        Section("Accuracy", [grid([accuracy_curves(r.metrics) for r in recs], titles, cols, title="Accuracy")]),
+        Section("Embedding", [grid(maps, titles, cols, shared=False, title=f"PCA of the features, epoch {epoch}")]),
+        Section("Hypersphere", [grid(heads, titles, cols, title=f"Angles between neurons of the feature layer, "
+                                                                 f"epoch {epoch}")]),
+        Section("Similarity", [grid(sims, titles, cols, title=f"Mean cosine similarity of the features, epoch {epoch}")]),
+        Section("Information", [grid(mis, titles, cols, title="Information plane (binning)")]),
+    ]
+
+
+STYLE = ("body{font-family:sans-serif;max-width:1200px;margin:auto;padding:1em}"
+         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}")
+
+
+def to_html(sections: list[Section], title: str) -> str:
+    """One standalone page: plotly.js inlined with the first figure only."""
+    parts, first = [], True
+    for s in sections:
+        parts.append(f"<h2>{html.escape(s.title)}</h2>{s.html}")
+        for fig in s.figures:
+            parts.append(fig.to_html(full_html=False, include_plotlyjs="inline" if first else False))
+            first = False
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>{''.join(parts)}</body></html>")
+
+
+def report(run: str, compare: Sequence[str] = (), out: str | Path | None = None, runs: str | Path | None = None,
+           tsne: bool = False, epoch: int | None = None) -> Path:
+    """Write the report of `run` (or of `run` and `compare` side by side) and return its path."""
+    root = runs_root(runs)
+    recs = [load_run(r, root) if not Path(r).is_dir() else load_run(r) for r in (run, *compare)]
+    for r in recs:
+        if not r.snapshot_epochs:
+            raise LabError(f"Run {r.id} has no snapshots yet; nothing to report.")
+    if compare:
+        sections, title = compare_sections(recs, epoch), "RegLab comparison: " + ", ".join(r.id for r in recs)
+    else:
+        sections, title = run_sections(recs[0], tsne), f"RegLab report: {recs[0].id}"
+    path = Path(out or f"{recs[0].id}{'-compare' if compare else ''}.html")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, to_html(sections, title).encode())
+    return path
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("report", help="write one standalone HTML file with every figure of a run")
+    p.add_argument("run", help="run id (under --runs) or run folder")
+    p.add_argument("--compare", nargs="+", default=(), metavar="RUN", help="more runs to show side by side")
+    p.add_argument("--out", default=None, help="output file (default RUN.html in the current folder)")
+    p.add_argument("--runs", default=None, help="runs folder (default $REGLAB_RUNS or ./runs)")
+    p.add_argument("--tsne", action="store_true", help="add an animated t-SNE map (slower on the first report)")
+    p.add_argument("--epoch", type=int, default=None, help="epoch compared (default: the last one all runs have)")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    path = report(args.run, args.compare, args.out, args.runs, args.tsne, args.epoch)
+    print(f"report: {path}")
+    return 0
