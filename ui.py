@@ -377,7 +377,17 @@ def infoplane_view(record: RunRecord, epoch: int, estimator: str = "binning", **
                              title=f"Information plane up to epoch {epoch} ({estimator})")
 
 
+def embedding_view(record: RunRecord, epoch: int) -> Any:
+    """PCA map of the features (the last hidden state) at `epoch`."""
+    from lab.figures.embedding import embedding_scatter
+    from lab.measure.embed import embed_run
+
+    maps = embed_run(record, None, "pca", epochs=[epoch])
+    return embedding_scatter(maps["xy"][0], maps["y"], method="pca", title=f"PCA of the features, epoch {epoch}")
+
+
 VIEWS: dict[str, Callable[[RunRecord, int], Any]] = {
+    "Embedding (PCA)": embedding_view,
     "Similarity between classes": similarity_view,
     "Angles between neurons": angles_view,
     "Information plane": infoplane_view,
