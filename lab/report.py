@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -58,11 +59,14 @@ def spaced(epochs: list[int], most: int = MAX_FRAMES) -> list[int]:
 
 
 def table(rows: list[dict]) -> str:
-    """An HTML table with the union of the rows' keys as columns (floats to 4 digits)."""
+    """An HTML table with the union of the rows' keys as columns (floats to 4 significant
+    digits, dicts and lists as JSON)."""
     cols = list(dict.fromkeys(k for r in rows for k in r))
 
     def cell(v) -> str:
-        return f"{v:.4f}" if isinstance(v, float) else html.escape(str("" if v is None else v))
+        if isinstance(v, float):
+            return f"{v:.4g}"
+        return html.escape(json.dumps(v) if isinstance(v, (dict, list, tuple)) else str("" if v is None else v))
 
     head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
     body = "".join("<tr>" + "".join(f"<td>{cell(r.get(c))}</td>" for c in cols) + "</tr>" for r in rows)

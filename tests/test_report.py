@@ -1,0 +1,69 @@
+"""`python -m lab report`: one standalone HTML file with every figure of a real (tiny) run."""
+import re
+
+import pytest
+
+from lab.cli import main
+from lab.config import RunConfig
+from lab.errors import LabError
+from lab.report import report, spaced
+from lab.train import train
+
+TITLES = ("Training (base)", "PCA of the features (base)", "k-NN accuracy of each layer", "Angles between neurons",
+          "Hyperspherical energy per layer", "Angle to the nearest neighbour", "Mean cosine similarity",
+          "Cosine similarity of sampled pairs", "Intra- and inter-class similarity", "Information plane",
+          "Mutual information per layer")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    for name, method in (("base", "ce"), ("wd", "weight_decay")):
+        train(RunConfig(data="digits", method=method, epochs=2, lr=0.1, probe_size=200, name=name), runs=root)
+    return root
+
+
+def test_report_has_every_figure_and_the_config(runs, tmp_path):
+    out = report("base", runs=runs, out=tmp_path / "sub" / "r.html")
+    page = out.read_text()
+    for title in TITLES:
+        assert title in page, title
+    # training, PCA, k-NN, angles (one grid), energy, nn angle, 3 similarity, 2 information
+    assert page.count('class="plotly-graph-div"') == 11
+    assert len(re.findall(r"plotly\.js v\d", page)) == 1  # the library inlined once
+    assert "<td>lr</td><td>0.1</td>" in page and "<td>method</td><td>ce</td>" in page
+    assert "addFrames" in page and "Play" in page  # the PCA map is animated
+    assert "<td>model_params</td><td>{&quot;widths&quot;: [256, 256]" in page
+
+
+def test_compare_side_by_side_with_final_accuracy_table(runs, tmp_path):
+    page = report("base", ["wd"], runs=runs, out=tmp_path / "c.html").read_text()
+    assert "test acc" in page and "<td>weight_decay</td>" in page and "<td>base</td>" in page
+    assert "PCA of the features, epoch 2" in page and "Information plane (binning)" in page
+    with pytest.raises(LabError, match="epoch 9"):
+        report("base", ["wd"], runs=runs, out=tmp_path / "c.html", epoch=9)
+
+
+def test_cli_errors_are_one_line(runs, tmp_path, capsys):
+    assert main(["report", "nope", "--runs", str(runs)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "nope" in err and "\n" not in err
+    broken = tmp_path / "broken"
+    (broken / "snapshots").mkdir(parents=True)
+    (broken / "config.json").write_text((runs / "base" / "config.json").read_text())
+    (broken / "snapshots" / "epoch_000.npz").write_bytes(b"not a zip")
+    assert main(["report", str(broken), "--out", str(tmp_path / "b.html")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "corrupt" in err and "\n" not in err
+
+
+def test_cli_writes_the_file(runs, tmp_path, capsys):
+    out = tmp_path / "cli.html"
+    assert main(["report", "base", "--runs", str(runs), "--out", str(out)]) == 0
+    assert out.exists() and str(out) in capsys.readouterr().out
+
+
+def test_spaced_keeps_first_and_last():
+    assert spaced(list(range(5)), 10) == [0, 1, 2, 3, 4]
+    picked = spaced(list(range(101)), 5)
+    assert picked == [0, 25, 50, 75, 100]
