@@ -19,9 +19,9 @@ from lab.regularizers.base import Regularizer, StepContext, register
 EPS = 1e-8  # mass at or below which a feature counts as dead; also guards log(q)
 
 
-def _class_given_feature(a: Tensor, onehot: Tensor, eps: float) -> tuple[Tensor, Tensor]:
+def _class_given_feature(a: Tensor, oh: Tensor, eps: float) -> tuple[Tensor, Tensor]:
     """(p (C, d) with p[c, j] = p(c|j), zero for dead features; the number of live features)."""
-    m = onehot.T @ a
+    m = oh.T @ a
     total = m.sum(0)
     live = total > eps
     return m / torch.where(live, total, torch.inf), live.sum()
@@ -37,14 +37,16 @@ def _coverage_kl(p: Tensor, n_live: Tensor, pi: Tensor, eps: float) -> Tensor:
     return kl * (n_live > 0)
 
 
-def _onehot(y: Tensor, n_classes: int, like: Tensor) -> Tensor:
-    return F.one_hot(y, n_classes).to(like.dtype)
+def onehot(y: Tensor, n_classes: int, dtype: torch.dtype) -> Tensor:
+    """(n, C) 0/1 of `dtype` (also used by phantom); a comparison, so unlike F.one_hot no range
+    check that would wait for the device."""
+    return (y.unsqueeze(1) == torch.arange(n_classes, device=y.device)).to(dtype)
 
 
 def gini_impurity(a: Tensor, y: Tensor, n_classes: int, eps: float = EPS) -> Tensor:
     """Mean over live features j of 1 - sum_c p(c|j)^2: 0 when each feature fires for one
     class, at most 1 - 1/C (a feature spread evenly over the classes); 0 if none is live."""
-    return _impurity(*_class_given_feature(a, _onehot(y, n_classes, a), eps))
+    return _impurity(*_class_given_feature(a, onehot(y, n_classes, a.dtype), eps))
 
 
 def class_coverage_kl(a: Tensor, y: Tensor, n_classes: int, prior: Tensor | None = None,
@@ -52,9 +54,9 @@ def class_coverage_kl(a: Tensor, y: Tensor, n_classes: int, prior: Tensor | None
     """KL(pi || q) = sum_c pi_c log(pi_c / (q_c + eps)), q_c = mean over live features of
     p(c|j), pi = the batch's class frequencies unless `prior` (C,) is given; 0 if no feature
     is live. Small when the features together cover every class as often as it occurs."""
-    onehot = _onehot(y, n_classes, a)
-    pi = onehot.mean(0) if prior is None else prior.to(a)
-    return _coverage_kl(*_class_given_feature(a, onehot, eps), pi, eps)
+    oh = onehot(y, n_classes, a.dtype)
+    pi = oh.mean(0) if prior is None else prior.to(a)
+    return _coverage_kl(*_class_given_feature(a, oh, eps), pi, eps)
 
 
 @register
@@ -79,6 +81,6 @@ class Gini(Regularizer):
 
     def penalty(self, ctx: StepContext) -> dict[str, Tensor]:
         a = self.nonneg(ctx.out.features)
-        onehot = _onehot(ctx.y, ctx.n_classes, a)
-        stats = _class_given_feature(a, onehot, EPS)  # shared by both terms
-        return {"gini": self.alpha * _impurity(*stats), "kl": self.beta * _coverage_kl(*stats, onehot.mean(0), EPS)}
+        oh = onehot(ctx.y, ctx.n_classes, a.dtype)
+        stats = _class_given_feature(a, oh, EPS)  # shared by both terms
+        return {"gini": self.alpha * _impurity(*stats), "kl": self.beta * _coverage_kl(*stats, oh.mean(0), EPS)}

@@ -15,6 +15,7 @@ from torch import Tensor
 from lab.errors import ConfigError
 from lab.params import Choice, Flag, Interval, Param
 from lab.regularizers.base import Regularizer, StepContext, register
+from lab.regularizers.gini import onehot
 
 
 def _random_subset(member: Tensor, k: int | None, generator: torch.Generator | None) -> Tensor:
@@ -27,10 +28,9 @@ def _random_subset(member: Tensor, k: int | None, generator: torch.Generator | N
     return member * (keys <= keys.kthvalue(k, dim=1, keepdim=True).values)
 
 
-def _class_sums(z: Tensor, y: Tensor, n_classes: int, k: int | None,
-                generator: torch.Generator | None) -> tuple[Tensor, Tensor]:
+def _class_sums(z: Tensor, oh: Tensor, k: int | None, generator: torch.Generator | None) -> tuple[Tensor, Tensor]:
     """Per class: the sum of k random class-c samples of z (C, d), and how many were summed (C,)."""
-    w = _random_subset(F.one_hot(y, n_classes).T.to(z.dtype), k, generator)
+    w = _random_subset(oh.T, k, generator)
     return w @ z, w.sum(1)
 
 
@@ -39,8 +39,21 @@ def class_phantoms(z: Tensor, y: Tensor, n_classes: int, k: int | None = None,
     """(phantoms (C, d), present (C,) bool): the phantom of class c is the mean of k randomly
     chosen class-c samples of the batch (k None: all); `present[c]` is False (and the phantom
     zero) when the batch has no class-c sample."""
-    sums, count = _class_sums(z, y, n_classes, k, generator)
+    sums, count = _class_sums(z, onehot(y, n_classes, z.dtype), k, generator)
     return sums / count.clamp_min(1).unsqueeze(1), count > 0
+
+
+def _penalty(z: Tensor, oh: Tensor, phantoms: Tensor, live: Tensor, margin: float, attract: bool) -> Tensor:
+    """`phantom_penalty` with y as one-hot `oh` (n, C) and `present` as 0/1 `live` (C,), written as
+    one weighted sum over the (n, C) cosines (the weights need no gradient)."""
+    cos = (z @ phantoms.T) / (z.norm(dim=1, keepdim=True) * phantoms.norm(dim=1)).clamp_min(1e-12)
+    own = oh * live  # (i, y_i) where class y_i is present
+    others = live - own
+    terms = F.relu(cos - margin) * (others / others.sum().clamp_min(1))
+    if not attract:
+        return terms.sum()
+    n_own = own.sum()
+    return (terms - cos * (own / n_own.clamp_min(1))).sum() + (n_own > 0)
 
 
 def phantom_penalty(z: Tensor, y: Tensor, phantoms: Tensor, present: Tensor, margin: float = 0.0,
@@ -48,16 +61,7 @@ def phantom_penalty(z: Tensor, y: Tensor, phantoms: Tensor, present: Tensor, mar
     """mean over samples i and present classes c' != y_i of max(0, cos(z_i, phantom_c') - margin)
     + (attract) mean over i with present[y_i] of 1 - cos(z_i, phantom_{y_i}).
     Cosines ignore the phantoms' scale, so per-class sums serve as well as means."""
-    norms = z.norm(dim=1, keepdim=True) * phantoms.norm(dim=1)
-    cos = (z @ phantoms.T) / norms.clamp_min(1e-12)  # (n, C), without elementwise work on z
-    live = present.to(z.dtype)
-    own = F.one_hot(y, len(present)).to(z.dtype) * live  # (i, y_i) where class y_i is present
-    others = live - own
-    loss = (F.relu(cos - margin) * others).sum() / others.sum().clamp_min(1)
-    if attract:
-        n_own = own.sum()
-        loss = loss + (n_own - (cos * own).sum()) / n_own.clamp_min(1)
-    return loss
+    return _penalty(z, onehot(y, len(present), z.dtype), phantoms, present.to(z.dtype), margin, attract)
 
 
 def phantom_embeddings(z: Tensor, y: Tensor, k: int | None = None,
@@ -125,5 +129,6 @@ class Phantom(Regularizer):
         if self.mode == "mix":
             return {}
         z = ctx.out.features
-        sums, count = _class_sums(z, ctx.y, ctx.n_classes, self.k, ctx.generator)
-        return {"phantom": phantom_penalty(z, ctx.y, sums, count > 0, self.margin, self.attract)}
+        oh = onehot(ctx.y, ctx.n_classes, z.dtype)
+        sums, count = _class_sums(z, oh, self.k, ctx.generator)
+        return {"phantom": _penalty(z, oh, sums, (count > 0).to(z.dtype), self.margin, self.attract)}
