@@ -21,19 +21,6 @@ from lab.live import LiveRuns, LiveView
 from lab.params import Choice, Flag, Interval, IntList, Param
 from lab.store import RunRecord, list_runs, load_run, load_snapshot, runs_root
 
-def _route_through_app() -> None:
-    """On a fresh server whose first request is a page URL (/train?run=...), Streamlit runs that
-    pages/ file by itself (its old multipage mode, because a pages/ folder exists) and app.py's
-    st.navigation never runs. Pages import this module first, so switch that mode off here and
-    rerun: the rerun goes through app.py."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
-_route_through_app()
 LIVE_POLL_S = 0.25  # seconds between two redraws of a live run
 PAGES = {"home": "pages/home.py", "train": "pages/train.py", "runs": "pages/runs.py", "compare": "pages/compare.py",
          "embeddings": "pages/embeddings.py", "hypersphere": "pages/hypersphere.py",
@@ -122,8 +109,10 @@ def find(run_id: str | None, folder: bool = True) -> RunInfo | None:
 
 
 def saved_runs() -> list[RunRecord]:
-    """Every readable saved run, newest first."""
-    return list_runs(root())
+    """Every readable saved run, newest first, less the runs other sessions are still training."""
+    live, me = manager(), owner()
+    return [r for r in list_runs(root())
+            if r.state != "running" or (v := live.get(r.id)) is None or not v.live or v.owner == me]
 
 
 def current_run() -> str | None:
@@ -184,6 +173,24 @@ def view_links(run_id: str) -> None:
     for col, (name, icon) in zip(cols, (("embeddings", "🗺️"), ("hypersphere", "🌐"), ("similarity", "🟥"),
                                         ("information", "ℹ️"))):
         col.page_link(PAGES[name], label=name.capitalize(), icon=icon, query_params={"run": run_id})
+
+
+def page(title: str) -> None:
+    """Start a page: make sure it has app.py's frame, then draw its title.
+
+    Because a pages/ folder exists, Streamlit runs a pages/ file by itself (its old multipage
+    mode) until app.py's st.navigation has run once in the process: on a fresh server whose
+    first request is a page URL (/train?run=...), and on every AppTest run after switch_page.
+    Switch that mode off; on a session's first run (nothing to lose) rerun through app.py,
+    otherwise (a rerun would drop the click that caused it) draw the sidebar here."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        if not st.session_state:
+            st.rerun()
+        run_picker()
+    st.title(title)
 
 
 def explain(text: str) -> None:

@@ -17,7 +17,7 @@ SEEDS = Param("seeds", (0, 1), IntList(0, 2**31 - 1, 10), "one run per method an
 TRAIN = {p.name: p for p in TRAIN_PARAMS}
 GRID_DEFAULTS = {"epochs": 10, "train_size": 300, "lr": TRAIN["lr"].default}
 
-st.title("Compare")
+ui.page("Compare")
 ui.explain("""
 **The table.** Runs with the same method and settings but different seeds form one row: the final **test
 accuracy** and **train accuracy** (fraction classified correctly) as *mean ± standard deviation over the

@@ -18,7 +18,7 @@ NOTES = {
     "label_smoothing": "**label_smoothing** gives tighter, rounder clusters at a similar distance from each other.",
 }
 
-st.title("Embeddings")
+ui.page("Embeddings")
 run = ui.page_run()
 ui.explain(f"""
 **Quantity.** Each of the probe points (held-out test samples, the same ones every epoch) is a vector of a

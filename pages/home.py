@@ -9,7 +9,7 @@ from lab.regularizers import REGISTRY
 DEMO_METHOD = next(m for m in ("phantom", "mhe", "weight_decay", "ce") if m in REGISTRY)
 DEMO = RunConfig(data="digits", model="mlp", train_size=300, epochs=12)
 
-st.title("🧪 RegLab")
+ui.page("🧪 RegLab")
 st.markdown(
     "RegLab trains small neural networks in your browser, with or without a **regularizer**: an extra "
     "term in the loss that shapes what the network learns.  \n"

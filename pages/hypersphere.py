@@ -19,7 +19,7 @@ NOTES = {
     "racecar": "**racecar** asks the layers to be invertible, which discourages neurons pointing the same way.",
 }
 
-st.title("Hypersphere")
+ui.page("Hypersphere")
 run = ui.page_run()
 ui.explain(f"""
 **Quantity.** Each neuron of a layer is its row of incoming weights w, a vector of d numbers (the layer's

@@ -15,7 +15,7 @@ NOTES = {
     "itra": "**itra** aligns the features of different batches; expect little change in I(T;Y).",
 }
 
-st.title("Information")
+ui.page("Information")
 run = ui.page_run()
 ui.explain(f"""
 **Quantity.** Treat the probe input X as picked at random among the n probe points, T as a layer's output and Y
@@ -38,7 +38,9 @@ if run.record is None or not run.record.snapshot_epochs:
 
 record = run.record
 c_est, c_a, c_b = st.columns(3)
-estimator = c_est.radio("Estimator", ("binning", "kde"), horizontal=True, key="info.estimator")
+estimator = c_est.radio("Estimator", ("kde", "binning"), horizontal=True, key="info.estimator",
+                        help="binning saturates at log2 n for wide layers (every probe point gets its own "
+                             "pattern); KDE with a noise variance near the activations' scale stays informative")
 if estimator == "binning":
     options = {"n_bins": c_a.slider("bins per unit", 2, 100, 30, key="info.bins"),
                "adaptive": c_b.checkbox("adaptive bins (equal mass)", value=True, key="info.adaptive")}
@@ -47,7 +49,7 @@ if estimator == "binning":
                           options["n_bins"], n)
     st.info(note)
 else:
-    options = {"noise_var": c_a.select_slider("noise variance", (0.001, 0.01, 0.1, 1.0), value=0.1,
+    options = {"noise_var": c_a.select_slider("noise variance", (0.01, 0.1, 1.0, 10.0), value=1.0,
                                               key="info.noise")}
     note = "KDE estimate: the numbers depend on the noise variance relative to the activations' scale."
 per_layer = ui.series("mi_series", record, estimator=estimator, **options)

@@ -11,7 +11,7 @@ from lab.errors import LabError
 from lab.figures import training_curves
 from lab.store import delete_run, rename_run
 
-st.title("Runs")
+ui.page("Runs")
 ui.explain("""
 **The table.** One row per saved run (a folder in the runs folder): its data set, model, method, λ and seed,
 its **status** (*done*, *stopped* by you, *diverged* when the loss became infinite, *failed* on an error,

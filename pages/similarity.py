@@ -19,7 +19,7 @@ NOTES = {
     "label_smoothing": "**label_smoothing** pulls same-class features together (tighter clusters, higher intra).",
 }
 
-st.title("Similarity")
+ui.page("Similarity")
 run = ui.page_run()
 ui.explain(f"""
 **Quantity.** The *cosine similarity* of two feature vectors a and b is cos = a·b / (‖a‖‖b‖): 1 when they

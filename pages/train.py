@@ -13,7 +13,7 @@ MAIN = ("epochs", "lr", "optimizer", "seed", "train_size")
 STATUS = {"queued": "⏳", "running": "🏃", "done": "✅", "stopped": "⏹️", "diverged": "💥", "failed": "❌",
           "interrupted": "⚠️"}
 
-st.title("Train")
+ui.page("Train")
 ui.explain("""
 **Curves.** Left: the **task loss** (cross-entropy on the training batches, in nats), the **regularizer loss**
 λ × penalty (what the method adds), the **test loss**, and each penalty term before λ (dotted). Right: the
@@ -52,9 +52,11 @@ with st.container(border=True):
             rid = ui.manager().start(RunConfig(data=ds, model=model, method=method, lam=lam, data_params=data_params,
                                                model_params=model_params, method_params=method_params, **train),
                                      ui.owner())
-            ui.open_run(rid)
         except LabError as e:
             ui.error(e)
+        else:
+            ui.open_run(rid)
+            st.rerun()  # so that the sidebar lists the new run too
 
 info = ui.find(ui.current_run())
 if info is None:

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 import ui
 from lab.config import RunConfig
+from lab.store import load_run
 from lab.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,3 +114,27 @@ def test_runs_page_renames_and_deletes_with_confirmation(app, runs):
     at.checkbox(key="runs.sure.scratch-2").check().run()
     at.button(key="runs.delete").click().run()
     assert not at.exception and not (runs / "scratch-2").exists()
+
+
+def test_four_sessions_train_at_once_and_each_sees_only_its_own_live_run(app, runs):
+    sessions = []
+    for i in range(4):
+        at = app().switch_page(ui.PAGES["train"]).run()
+        at.number_input(key="train.epochs").set_value(3 + i)
+        at.number_input(key="train.seed").set_value(i)
+        at.number_input(key="train.train_size").set_value(100)
+        at.text_input(key="model.mlp.widths").set_value("16")
+        sessions.append(at.button(key="train").click().run())
+    ids = [at.query_params["run"] for at in sessions]
+    assert len(set(ids)) == 4
+    for at, rid in zip(sessions, ids):
+        listed = {label.rsplit(" · ", 1)[-1] for label in at.selectbox(key="_picker").options}
+        assert rid in listed
+        assert all(load_run(o, runs).state == "done" for o in listed & set(ids) - {rid})  # only finished ones
+    end = time.monotonic() + 60
+    while not all("done" in " ".join(p.text for p in at.run().get("progress")) for at in sessions):
+        assert time.monotonic() < end and not any(at.exception for at in sessions)
+        time.sleep(0.2)
+    for i, rid in enumerate(ids):
+        rec = load_run(rid, runs)
+        assert rec.config.seed == i and len(rec.metrics) == 3 + i  # nothing mixed between sessions
