@@ -78,16 +78,23 @@ def _pca2(x: np.ndarray, seed: int) -> np.ndarray:
     return np.pad(z, ((0, 0), (0, 2 - k)))
 
 
+def neighbours(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(distances, indices), each (n, k'), of every row's k' = min(k, n - 1) nearest other rows,
+    exact (brute force, Euclidean). Both t-SNE and UMAP start from this graph: the libraries'
+    own small-data paths are slower (UMAP calls a Python distance function per pair)."""
+    from sklearn.neighbors import NearestNeighbors
+
+    return NearestNeighbors(n_neighbors=min(k, len(x) - 1), algorithm="brute").fit(x).kneighbors()
+
+
 def _tsne(x: np.ndarray, init: np.ndarray | None, seed: int, perplexity: float, early_iter: int, n_iter: int,
           warm_early_iter: int, warm_iter: int, theta: float, n_jobs: int) -> np.ndarray:
     from openTSNE import TSNEEmbedding, affinity, initialization
     from openTSNE.nearest_neighbors import PrecomputedNeighbors
-    from sklearn.neighbors import NearestNeighbors
 
     perplexity = min(perplexity, (len(x) - 1) / 3)
-    k = min(len(x) - 1, int(3 * perplexity))
-    dist, idx = NearestNeighbors(n_neighbors=k + 1, algorithm="brute").fit(x).kneighbors(x)
-    aff = affinity.PerplexityBasedNN(knn_index=PrecomputedNeighbors(idx[:, 1:], dist[:, 1:]), perplexity=perplexity)
+    dist, idx = neighbours(x, int(3 * perplexity))
+    aff = affinity.PerplexityBasedNN(knn_index=PrecomputedNeighbors(idx, dist), perplexity=perplexity)
     opt = dict(n_jobs=n_jobs, negative_gradient_method="auto", theta=theta, random_state=seed)
     if init is None:
         start = initialization.jitter(initialization.rescale(_pca2(x, seed).astype(np.float64)), random_state=seed)
@@ -106,11 +113,14 @@ def _umap(x: np.ndarray, init: np.ndarray | None, seed: int, n_neighbors: int, m
           warm_epochs: int) -> np.ndarray:
     import umap  # seconds to import (numba): only when a UMAP map is asked for
 
-    model = umap.UMAP(n_neighbors=min(n_neighbors, len(x) - 1), min_dist=min_dist, random_state=seed,
+    dist, idx = neighbours(x, n_neighbors - 1)  # UMAP counts each point as its own first neighbour
+    n = len(x)
+    model = umap.UMAP(n_neighbors=idx.shape[1] + 1, min_dist=min_dist, random_state=seed,
                       init="spectral" if init is None else np.asarray(init, np.float32),
-                      n_epochs=n_epochs if init is None else warm_epochs)
+                      n_epochs=n_epochs if init is None else warm_epochs, force_approximation_algorithm=True,
+                      precomputed_knn=(np.c_[np.arange(n), idx], np.c_[np.zeros(n), dist].astype(np.float32)))
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "n_jobs overridden by random_state"
+        warnings.simplefilter("ignore")  # n_jobs overridden by random_state; no search index (no transform)
         return model.fit_transform(x)
 
 

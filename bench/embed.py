@@ -1,0 +1,135 @@
+"""Embedding speed on 2,000 probe points, as ratios to scikit-learn's TSNE on the same points.
+
+    python -m bench.embed [--quick]
+
+Points: the second hidden layer (256 units) of an MNIST-1D MLP 256-256 after each training
+epoch, on 2,000 training signals (the run's own probe set has only 1,000: the test split).
+Timed in one process: scikit-learn `TSNE(random_state=0)` (its defaults; also limited to one
+OpenMP thread, since its threads slow down badly when the cores are busy), the lab's cold
+t-SNE, its warm-started t-SNE per epoch (from the previous epoch's map), UMAP cold (numba
+compilation is done by a warm-up call first and reported apart) and warm-started, and a
+cached re-view of a whole t-SNE sequence through `embed_run`. Each map's quality is printed
+beside it: 2-D k-NN accuracy (5-fold) and trustworthiness (10 neighbours). Goals: cold
+<= 0.5 x scikit-learn, warm <= 0.15 x, cached re-view < 0.2 s.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from threadpoolctl import threadpool_limits
+
+from lab.config import RunConfig, validate
+from lab.data import Prepared, prepare
+from lab.data.tensors import TensorSet
+from lab.device import make_generator
+from lab.measure.embed import embed, embed_run, features, knn_accuracy, procrustes_align
+from lab.models import build_model
+from lab.store import load_model_state, load_run, load_snapshot
+from lab.train import probe_snapshot, train
+
+N_POINTS = 2000
+
+
+def probe_run(root: Path, epochs: int) -> Path:
+    """Train MNIST-1D for `epochs` and write, after each epoch, a snapshot of 2,000 training
+    points into the run folder `<root>/probe2000` (same format as the run store's)."""
+    cfg = validate(RunConfig(data="mnist1d", epochs=epochs, name="bench"))
+    data = prepare(cfg.data, cfg.data_params, data_seed=cfg.data_seed)
+    big = Prepared(data.train, data.test, TensorSet(data.train.x[:N_POINTS], data.train.y[:N_POINTS]),
+                   data.classes, data.sample_shape)
+    model = build_model(cfg.model, cfg.model_params, data.sample_shape, data.n_classes,
+                        make_generator(0, torch.device("cpu")))
+    out = root / "probe2000" / "snapshots"
+    out.mkdir(parents=True)
+
+    def on_epoch(ev: dict) -> None:
+        if ev["event"] == "epoch":
+            model.load_state_dict(load_model_state(load_run(root / "bench")))
+            np.savez(out / f"epoch_{ev['record']['epoch']:03d}.npz", **probe_snapshot(model, big))
+
+    train(cfg, runs=root, on_progress=on_epoch)
+    return out.parent
+
+
+def _timed(f):
+    t0 = time.perf_counter()
+    value = f()
+    return value, time.perf_counter() - t0
+
+
+def _quality(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> str:
+    from sklearn.manifold import trustworthiness
+
+    return f"2-D k-NN {knn_accuracy(z, y):.3f}, trustworthiness {trustworthiness(x, z, n_neighbors=10):.4f}"
+
+
+def embed_bench(quick: bool = False) -> dict[str, float]:
+    """{"tsne_cold_ratio", "tsne_warm_ratio", "umap_cold_s", "umap_warm_s", "cached_view_s"} and
+    the two ratios to a one-thread scikit-learn ("..._1thread"); ratios are to scikit-learn TSNE
+    on the same 2,000 points. Prints a table as it goes."""
+    from sklearn.manifold import TSNE
+
+    epochs, reps = (3, 1) if quick else (6, 2)
+    with tempfile.TemporaryDirectory() as tmp:
+        run = probe_run(Path(tmp), epochs)
+        xs = [features(load_snapshot(run, e), "hidden_1") for e in range(1, epochs + 1)]
+        y = load_snapshot(run, epochs)["probe_y"]
+        x = xs[-1]
+        print(f"{len(x)} points x {x.shape[1]} features (MNIST-1D MLP, hidden_1), {os.cpu_count()} CPUs, "
+              f"load average {os.getloadavg()[0]:.1f}")
+        sk_times, sk1_times, cold_times = [], [], []
+        for _ in range(reps):
+            sk, t = _timed(lambda: TSNE(random_state=0).fit_transform(x))
+            sk_times.append(t)
+            with threadpool_limits(1):
+                sk_times_1 = _timed(lambda: TSNE(random_state=0).fit_transform(x))[1]
+            sk1_times.append(sk_times_1)
+            cold, t = _timed(lambda: embed(x, "tsne"))
+            cold_times.append(t)
+        t_sk, t_sk1, t_cold = (statistics.median(v) for v in (sk_times, sk1_times, cold_times))
+        print(f"sklearn TSNE           {t_sk:7.2f} s   {_quality(x, y, sk)}")
+        print(f"sklearn TSNE, 1 thread {t_sk1:7.2f} s   (a second baseline: threads contend on a busy machine)")
+        print(f"lab t-SNE cold         {t_cold:7.2f} s   ratio {t_cold / t_sk:.3f} ({t_cold / t_sk1:.3f} to 1 thread)   "
+              f"{_quality(x, y, cold)}")
+        warm_times, prev = [], embed(xs[0], "tsne")
+        for xe in xs[1:]:
+            z, t = _timed(lambda: embed(xe, "tsne", init=prev))
+            warm_times.append(t)
+            prev = procrustes_align(z, prev)
+        t_warm = statistics.mean(warm_times)
+        print(f"lab t-SNE warm/epoch   {t_warm:7.2f} s   ratio {t_warm / t_sk:.3f} ({t_warm / t_sk1:.3f} to 1 thread)   "
+              f"{_quality(x, y, prev)} "
+              f"(after {len(warm_times)} warm epochs)")
+        _, t_import = _timed(lambda: __import__("umap"))
+        _, t_jit = _timed(lambda: embed(xs[0][:200], "umap"))
+        u, t_ucold = _timed(lambda: embed(x, "umap"))
+        u_prev = embed(xs[-2], "umap")
+        uw, t_uwarm = _timed(lambda: embed(x, "umap", init=u_prev))
+        print(f"UMAP import {t_import:.2f} s, first call (numba compile) {t_jit:.2f} s")
+        print(f"UMAP cold              {t_ucold:7.2f} s   {_quality(x, y, u)}")
+        print(f"UMAP warm/epoch        {t_uwarm:7.2f} s   {_quality(x, y, uw)}")
+        _, t_first = _timed(lambda: embed_run(run, "hidden_1", "tsne"))
+        _, t_cached = _timed(lambda: embed_run(run, "hidden_1", "tsne"))
+        print(f"embed_run t-SNE, {epochs} epochs: first {t_first:.2f} s, cached re-view {t_cached:.3f} s")
+    return {"tsne_cold_ratio": t_cold / t_sk, "tsne_warm_ratio": t_warm / t_sk,
+            "tsne_cold_ratio_1thread": t_cold / t_sk1,
+            "tsne_warm_ratio_1thread": t_warm / t_sk1, "umap_cold_s": t_ucold,
+            "umap_warm_s": t_uwarm, "cached_view_s": t_cached}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="3 epochs, one repetition")
+    result = embed_bench(parser.parse_args().quick)
+    print("  ".join(f"{k}={v:.3f}" for k, v in result.items()))
+
+
+if __name__ == "__main__":
+    main()
