@@ -1,0 +1,80 @@
+"""Method views (METHODS.md "Views"): a method's own quantity over training for several runs on
+the same axes, the Gini p(c|j) heatmap, Racecar's per-layer reconstruction error and the first
+layer's singular vectors as images. Data from `lab.measure.quantities`."""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from lab.figures.grid import color, styled
+from lab.figures.similarity import class_names
+
+DASHES = (None, "dot", "dash", "dashdot")
+
+
+def quantity_curves(series: Mapping[str, dict], key: str, label: str, extra: Sequence[str] = (),
+                    title: str | None = None) -> go.Figure:
+    """`key` (solid) and the `extra` keys (dotted, dashed, ...) of `quantity_series` against epoch,
+    one colour per run: {run label: series}, e.g. {"ce": ..., "mhe": ...} on the same axes."""
+    traces = [go.Scatter(x=s["epoch"], y=s[k], mode="lines+markers", name=run if k == key else f"{run}: {k}",
+                         legendgroup=run, line={"color": color(i), "dash": DASHES[j % len(DASHES)]})
+              for i, (run, s) in enumerate(series.items()) for j, k in enumerate([key, *extra]) if k in s]
+    return styled(go.Figure(traces), title or label.split(" (")[0].capitalize() + " over training", "epoch", label)
+
+
+def gini_heatmap(p: np.ndarray, names: Sequence[str] | None = None,
+                 title: str = "Class given feature, p(c|j)") -> go.Figure:
+    """p(c|j) (C, d) from `class_given_feature_matrix` as classes x features, features sorted by
+    their most likely class (then by how sure); dead features (zero columns) are left out, the
+    subtitle says how many. A Gini-trained layer shows one bright cell per column."""
+    p = np.asarray(p)
+    live = np.flatnonzero(p.sum(0) > 0)
+    order = live[np.lexsort((-p[:, live].max(0), p[:, live].argmax(0)))]
+    labels = class_names(len(p), names)
+    fig = go.Figure(go.Heatmap(z=p[:, order], x=[f"f{j}" for j in order], y=labels, zmin=0, zmax=1,
+                               colorscale="Viridis", colorbar={"title": {"text": "p(c|j)"}}, name="p(c|j)",
+                               hovertemplate="feature %{x}, class %{y}: %{z:.3f}<extra></extra>"))
+    dead = p.shape[1] - len(live)
+    styled(fig, title, "feature j (sorted by its most likely class)", "class c",
+           f"{len(live)} live features; {dead} dead (no mass on the probe set) left out" if dead else None)
+    return fig.update_xaxes(type="category", showticklabels=len(order) <= 64).update_yaxes(type="category",
+                                                                                           autorange="reversed")
+
+
+def reconstruction_curves(series: dict, title: str = "Reverse-pass reconstruction error per layer") -> go.Figure:
+    """Each reconstructed state's error ("recon/<state>" keys of `quantity_series` for racecar)
+    and their sum (dashed, = the racecar penalty) against epoch, log y."""
+    parts = [k for k in series if k.startswith("recon/")]
+    traces = [go.Scatter(x=series["epoch"], y=series[k], mode="lines+markers", name=k.split("/", 1)[1],
+                         line={"color": color(i)}) for i, k in enumerate(parts)]
+    traces.append(go.Scatter(x=series["epoch"], y=series["recon"], mode="lines", name="total (the penalty)",
+                             line={"color": "black", "dash": "dash"}))
+    fig = styled(go.Figure(traces), title, "epoch", "0.5 x squared error per sample (state units²)")
+    return fig.update_yaxes(type="log")
+
+
+def singular_images(images: np.ndarray, values: np.ndarray,
+                    title: str = "First layer: right singular vectors in input space") -> go.Figure:
+    """A row of small images from `first_layer_singular_images` ((n, C, H, W); channels side by
+    side), one shared diverging colour scale centred at 0, the singular value above each."""
+    images = np.asarray(images)
+    n, (c, h, w) = len(images), images.shape[1:]
+    gap = np.full((h, 1), np.nan)
+    tiles = [np.hstack([x for ch in img for x in (ch, gap)][:-1]) for img in images]
+    top = float(np.nanmax(np.abs(images))) or 1.0
+    fig = make_subplots(1, n, subplot_titles=[f"σ{i + 1} = {v:.3g}" for i, v in enumerate(values)],
+                        horizontal_spacing=0.02)
+    for i, tile in enumerate(tiles):
+        fig.add_trace(go.Heatmap(z=tile, zmin=-top, zmax=top, zmid=0, colorscale="RdBu_r", showscale=i == 0,
+                                 colorbar={"title": {"text": "component"}}, name=f"vector {i + 1}",
+                                 hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>"), 1, i + 1)
+        fig.update_yaxes(scaleanchor=f"x{i + 1 if i else ''}", row=1, col=i + 1)
+    fig.update_yaxes(autorange="reversed", showticklabels=False)
+    fig.update_xaxes(showticklabels=False)
+    note = f"{c} channels side by side; " if c > 1 else ""
+    styled(fig, title, "pixel column", "pixel row",
+           note + "unit vectors, largest entry positive: the input patterns the first layer amplifies most")
+    return fig.update_layout(height=300, margin={"t": 120})

@@ -1,0 +1,178 @@
+"""Each method's own quantity from snapshots: equal to the pure formula functions, the racecar
+one equal to the live penalty, lowered by its method against CE; the method views' data and figures."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from lab.config import RunConfig
+from lab.errors import ConfigError
+from lab.figures.method import gini_heatmap, quantity_curves, reconstruction_curves, singular_images
+from lab.measure.quantities import (MMD_DRAWS, QUANTITIES, SIMILARITY, class_given_feature_matrix,
+                                    first_layer_singular_images, own_quantity, phantom_points, quantity_series)
+from lab.measure.similarity import similarity_stats
+from lab.models import build_model
+from lab.regularizers import (REGISTRY, StepContext, class_coverage_kl, gini_impurity, mhe_energy, mmd2,
+                              racecar_loss_dense)
+from lab.store import load_probe, load_run, load_snapshot
+from lab.train import train
+
+SEED_METHODS = ("mhe", "comhe", "racecar", "itra", "gini", "phantom")
+
+
+def _last(run):
+    return load_snapshot(run, run.snapshot_epochs[-1])
+
+
+def _t(a) -> torch.Tensor:
+    return torch.from_numpy(np.asarray(a, np.float64))
+
+
+def _value(run, method: str, key: str) -> float:
+    return float(quantity_series(run, method, epochs=run.snapshot_epochs[-1:])[key][0])
+
+
+# ----------------------------------------------------------------------------- equal to the formulas
+def test_every_method_has_a_quantity_and_unknown_ones_share_similarity() -> None:
+    assert set(REGISTRY) <= set(QUANTITIES)
+    assert own_quantity("no-such-method") is SIMILARITY
+    assert all("(" in q.label for q in QUANTITIES.values())  # a unit or scale in every label
+
+
+def test_series_shape_and_epoch_selection(tiny_run) -> None:
+    full = quantity_series(tiny_run)  # the run's own method (ce): the shared similarity
+    assert list(full) == ["epoch", "inter", "intra"] and list(full["epoch"]) == tiny_run.snapshot_epochs
+    assert np.isfinite(full["inter"]).all()
+    part = quantity_series(tiny_run.path, "gini", epochs=[1])
+    assert list(part["epoch"]) == [1] and set(part) == {"epoch", "gini", "kl"}
+
+
+def test_energy_is_mhe_energy_of_the_snapshot_weights(tiny_run) -> None:
+    snap = _last(tiny_run)
+    hidden = [mhe_energy(_t(snap[f"weight_{j}"]), 2, half_space=True).item() for j in (0, 1)]
+    assert _value(tiny_run, "mhe", "energy") == pytest.approx(np.mean(hidden), rel=1e-9)
+    assert _value(tiny_run, "comhe", "energy_out") == pytest.approx(mhe_energy(_t(snap["weight_2"]), 2).item(), rel=1e-9)
+
+
+def test_reconstruction_is_the_dense_racecar_penalty(tiny_run) -> None:
+    """The snapshot route (model_reconstruction_errors on a Net) against racecar_loss_dense on the raw arrays."""
+    snap, x = _last(tiny_run), torch.from_numpy(load_probe(tiny_run)["x"]).flatten(1)
+    ws = [torch.from_numpy(snap[f"weight_{j}"]) for j in range(3)]
+    bs = [torch.from_numpy(snap[f"bias_{j}"]) for j in range(3)]
+    series = quantity_series(tiny_run, "racecar", epochs=tiny_run.snapshot_epochs[-1:])
+    assert series["recon"][0] == pytest.approx(racecar_loss_dense(x, ws, bs, "relu").item(), rel=1e-5)
+    parts = [series[f"recon/{k}"][0] for k in ("input", "hidden_0", "hidden_1")]
+    assert sum(parts) == pytest.approx(series["recon"][0], rel=1e-9) and min(parts) > 0
+
+
+def test_mmd_is_mmd2_of_disjoint_probe_subsets(tiny_run) -> None:
+    snap = _last(tiny_run)
+    z = _t(snap["hidden_1"])
+    m, gen = len(z) // 2, torch.Generator().manual_seed(0)  # 50 probe points: subsets of 25
+    draws = [torch.randperm(len(z), generator=gen)[: 2 * m] for _ in range(MMD_DRAWS)]
+    want = np.mean([mmd2(z[i[:m]], z[i[m:]]).item() for i in draws])
+    got = _value(tiny_run, "itra", "mmd")
+    assert got == pytest.approx(want, rel=1e-9) and 0 < got < 2 * 5  # 5 bandwidths: k(a, a) = 5
+
+
+def test_gini_and_class_given_feature_matrix(tiny_run) -> None:
+    snap = _last(tiny_run)
+    a, y = _t(snap["hidden_1"]), torch.from_numpy(snap["probe_y"]).long()
+    series = quantity_series(tiny_run, "gini", epochs=tiny_run.snapshot_epochs[-1:])
+    assert series["gini"][0] == pytest.approx(gini_impurity(a, y, 10).item(), rel=1e-9)
+    assert series["kl"][0] == pytest.approx(class_coverage_kl(a, y, 10).item(), rel=1e-9)
+    p = class_given_feature_matrix(snap["hidden_1"], snap["probe_y"], 10)
+    live = p.sum(0) > 0
+    assert np.allclose(p[:, live].sum(0), 1) and series["gini"][0] == pytest.approx(1 - (p[:, live] ** 2).sum(0).mean())
+
+
+def test_class_given_feature_matrix_by_hand() -> None:
+    p = class_given_feature_matrix(np.array([[1.0, 0, 0], [3, 0, 0], [0, 2, 0]]), np.array([0, 1, 1]), 2)
+    assert np.allclose(p, [[0.25, 0, 0], [0.75, 1, 0]])  # the dead third feature: a zero column
+
+
+def test_similarity_and_l2(tiny_run) -> None:
+    snap = _last(tiny_run)
+    stats = similarity_stats(snap["hidden_1"], snap["probe_y"], 10)
+    assert _value(tiny_run, "phantom", "inter") == pytest.approx(stats["inter"], rel=1e-9)
+    assert _value(tiny_run, "dropout", "intra") == pytest.approx(stats["intra"], rel=1e-9)
+    l2 = 0.5 * sum((snap[f"weight_{j}"].astype(np.float64) ** 2).sum() for j in range(3))
+    assert _value(tiny_run, "weight_decay", "l2") == pytest.approx(l2, rel=1e-6)
+
+
+@pytest.mark.parametrize("model, params", [("mlp", {"widths": (16, 8)}),
+                                           ("cnn", {"channels": (4,), "feature_dim": 8})])
+def test_racecar_from_snapshot_equals_live_penalty(tiny_config, runs, model: str, params: dict) -> None:
+    """Snapshot weights are float16: the reconstruction from them matches the penalty of the live
+    model on the same probe inputs to float16 precision (MLP, and CNN through transposed convs)."""
+    result = train(tiny_config(method="racecar", model=model, model_params=params, epochs=1), runs=runs)
+    run = load_run(result.path)
+    x = torch.from_numpy(load_probe(run)["x"])
+    model_ = result.model.eval()
+    with torch.no_grad():
+        live = REGISTRY["racecar"]().penalty(StepContext(model_, x, None, model_(x), 10, None))["reconstruction"].item()
+    assert np.isfinite(live) and _value(run, "racecar", "recon") == pytest.approx(live, rel=1e-2)
+
+
+# ----------------------------------------------------------------------------- the views' data
+def test_phantom_points_are_class_means() -> None:
+    z = np.array([[1.0, 0], [3, 0], [0, 2], [0, 4]])
+    phantoms, present = phantom_points(z, np.array([0, 0, 2, 2]), 3, k=None)
+    assert np.allclose(phantoms, [[2, 0], [0, 0], [0, 3]]) and present.tolist() == [True, False, True]
+    one, _ = phantom_points(z, np.array([0, 0, 2, 2]), 3, k=1)
+    assert tuple(one[0]) in {(1, 0), (3, 0)} and tuple(one[2]) in {(0, 2), (0, 4)}
+
+
+def test_singular_images_recover_known_directions() -> None:
+    w = np.zeros((3, 4))
+    w[0, 0], w[1, 1], w[2, 3] = 3, 2, -1  # singular values 3, 2, 1 along inputs 0, 1, 3
+    images, values = first_layer_singular_images(w, (1, 2, 2), n=8)
+    assert images.shape == (3, 1, 2, 2) and np.allclose(values, [3, 2, 1])
+    assert np.allclose(images.reshape(3, 4), [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 1]])  # signed positive
+    conv, _ = first_layer_singular_images(np.random.default_rng(0).normal(size=(6, 2, 3, 3)), (2, 8, 8), n=4)
+    assert conv.shape == (4, 2, 3, 3)  # a conv layer's singular vectors live in kernel space
+    with pytest.raises(ConfigError):
+        first_layer_singular_images(np.ones((3, 40)), (1, 40))
+
+
+# ----------------------------------------------------------------------------- behaviour against CE
+BEHAVIOUR = dict(data="digits", model="mlp", train_size=300, probe_size=300, epochs=5, batch_size=32,
+                 model_params={"widths": (32, 32)})
+
+
+@pytest.fixture(scope="module")
+def behaviour_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("behaviour-runs")
+
+
+@pytest.fixture(scope="module")
+def ce_run(behaviour_root):
+    """Plain CE, trained once for every method's comparison."""
+    return load_run(train(RunConfig(**BEHAVIOUR, method="ce"), runs=behaviour_root).path)
+
+
+@pytest.mark.parametrize("method", SEED_METHODS)
+def test_method_lowers_its_own_quantity(method: str, ce_run, behaviour_root) -> None:
+    """Same data, model and seed as CE: the quantity the method targets ends lower (a broken
+    gradient path would leave it where CE's is)."""
+    run = load_run(train(RunConfig(**BEHAVIOUR, method=method), runs=behaviour_root).path)
+    key = own_quantity(method).key
+    mine, ce = _value(run, method, key), _value(ce_run, method, key)
+    assert np.isfinite(mine) and mine < ce, (method, key, mine, ce)
+
+
+# ----------------------------------------------------------------------------- figures
+def test_figures_are_titled_with_expected_traces(tiny_run) -> None:
+    gini_series = quantity_series(tiny_run, "gini")
+    fig = quantity_curves({"ce": gini_series, "again": gini_series}, "gini", QUANTITIES["gini"].label, extra=["kl"])
+    assert len(fig.data) == 4 and fig.layout.title.text and fig.layout.yaxis.title.text == QUANTITIES["gini"].label
+    p = np.array([[0.0, 0.2, 1.0, 0.0], [0.0, 0.8, 0.0, 0.0]])
+    fig = gini_heatmap(p, names=["zero", "one"])
+    assert len(fig.data) == 1 and list(fig.data[0].x) == ["f2", "f1"]  # dead f0, f3 left out; sorted by class
+    assert list(fig.data[0].y) == ["zero", "one"] and "2 dead" in fig.layout.title.subtitle.text
+    fig = reconstruction_curves(quantity_series(tiny_run, "racecar"))
+    assert len(fig.data) == 4 and fig.layout.title.text and fig.layout.yaxis.type == "log"
+    images, values = first_layer_singular_images(_last(tiny_run)["weight_0"], (1, 8, 8), n=5)
+    fig = singular_images(images, values)
+    assert len(fig.data) == 5 and fig.layout.title.text and fig.layout.xaxis.title.text
