@@ -327,8 +327,9 @@ def epoch_player(epochs: list[int], draw: Callable[[int], None], key: str, inter
     view()
 
 
-def overlay_curves(histories: dict[str, list[dict]], key: str, title: str) -> Any:
-    """One line per run of the metric `key` against epoch, on one plot (lab.figures styling)."""
+def overlay_curves(histories: dict[str, list[dict]], key: str, title: str, y_title: str) -> Any:
+    """One line per run of the metric `key` against epoch, on one plot (lab.figures styling);
+    accuracies keep the fixed range [0, 1] so an empty plot of a starting run looks right."""
     import plotly.graph_objects as go
 
     from lab.figures.grid import color, styled
@@ -336,7 +337,8 @@ def overlay_curves(histories: dict[str, list[dict]], key: str, title: str) -> An
     fig = go.Figure([go.Scatter(x=[h["epoch"] for h in hist], y=[h.get(key) for h in hist], name=name,
                                 mode="lines+markers", line={"color": color(i)})
                      for i, (name, hist) in enumerate(histories.items())])
-    return styled(fig, title, "epoch", key.replace("_", " "))
+    styled(fig, title, "epoch", y_title)
+    return fig.update_yaxes(range=[0, 1.02]) if key.endswith("_acc") else fig
 
 
 # Per-epoch figures of one run, shared by the view pages and Compare's small multiples.

@@ -80,7 +80,8 @@ def progress() -> None:
                    "test accuracy": pm([r.history[-1]["test_acc"] for r in rs if r.history]),
                    "train accuracy": pm([r.history[-1]["train_acc"] for r in rs if r.history])}
                   for key, rs in groups.items()], hide_index=True, key="compare.table")
-    fig = ui.overlay_curves({r.label: r.history for r in now}, "test_acc", "Test accuracy")
+    fig = ui.overlay_curves({r.label: r.history for r in now}, "test_acc", "Test accuracy",
+                            "test accuracy (fraction correct)")
     if any(r.running for r in now):
         st.plotly_chart(fig, key="compare.acc", width="stretch")
     else:

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 import ui
 from lab.config import RunConfig
-from lab.store import load_run
+from lab.store import RunWriter, load_run
 from lab.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -138,3 +138,13 @@ def test_four_sessions_train_at_once_and_each_sees_only_its_own_live_run(app, ru
     for i, rid in enumerate(ids):
         rec = load_run(rid, runs)
         assert rec.config.seed == i and len(rec.metrics) == 3 + i  # nothing mixed between sessions
+
+
+def test_a_diverged_run_shows_why_and_keeps_its_curves(app, runs):
+    writer = RunWriter(runs, RunConfig(name="blown", **TINY))
+    writer.epoch({"epoch": 1, "task_loss": 2.3, "reg_loss": 0.0, "train_loss": 2.3, "train_acc": 0.1,
+                  "test_loss": 2.3, "test_acc": 0.1, "seconds": 0.1})
+    writer.status("diverged", "loss became nan at epoch 2, step 1; lower the learning rate", epochs_done=1)
+    at = app("blown").switch_page(ui.PAGES["train"]).run()
+    assert not at.exception and at.get("plotly_chart")
+    assert "diverged: loss became nan at epoch 2" in at.error[0].value.replace("\\", "")
