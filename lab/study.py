@@ -33,6 +33,7 @@ import time
 import tomllib
 import warnings
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
 
@@ -176,6 +177,13 @@ class Probe:
     n_classes: int
     halves: tuple
 
+    @cached_property
+    def similarity(self) -> dict:
+        """`similarity_stats` of the features (computed once, read by intra and inter)."""
+        from lab.measure import similarity_stats
+
+        return similarity_stats(self.out.features.numpy(), self.y.numpy(), self.n_classes)
+
 
 def _hidden_energy(p: Probe) -> float:
     from lab.regularizers import mhe_energy
@@ -221,12 +229,7 @@ def _gini(p: Probe) -> float:
 
 
 def _similarity(key: str) -> Callable[[Probe], float]:
-    def measure(p: Probe) -> float:
-        from lab.measure import similarity_stats
-
-        return float(similarity_stats(p.out.features.numpy(), p.y.numpy(), p.n_classes)[key])
-
-    return measure
+    return lambda p: float(p.similarity[key])
 
 
 @dataclass(frozen=True)
@@ -349,9 +352,11 @@ def _local(jobs: list[RunConfig], root: Path, keys: list[str], bar) -> list[dict
     return results
 
 
-def _ray(jobs: list[RunConfig], root: Path, keys: list[str], bar, address: str | None, num_cpus: int | None) -> list[dict]:
-    """Each run is one Ray task (1 CPU) on an existing instance, the cluster at `address`, or a local
-    instance started here; the runs folder must be shared with the workers (same path)."""
+def _ray(jobs: list[RunConfig], root: Path, keys: list[str], bar, address: str | None, num_cpus: int | None,
+         gpus: float) -> list[dict]:
+    """Each run is one Ray task (1 CPU, `gpus` GPUs: Ray hides the GPUs from a task that asks for
+    none) on an existing instance, the cluster at `address`, or a local instance started here;
+    the runs folder must be shared with the workers (same path)."""
     import ray
 
     started = not ray.is_initialized()
@@ -359,7 +364,7 @@ def _ray(jobs: list[RunConfig], root: Path, keys: list[str], bar, address: str |
         ray.init(address=address, num_cpus=None if address else num_cpus, include_dashboard=False,
                  log_to_driver=False)
     try:
-        task = ray.remote(num_cpus=1)(execute).options(
+        task = ray.remote(num_cpus=1, num_gpus=gpus)(execute).options(
             runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}})
         refs = {task.remote(cfg, str(root.resolve()), keys): i for i, cfg in enumerate(jobs)}
         results: list[dict | None] = [None] * len(jobs)
@@ -375,7 +380,7 @@ def _ray(jobs: list[RunConfig], root: Path, keys: list[str], bar, address: str |
 
 
 def run_study(study: Study, root: Path, backend: str = "local", device: str = "auto",
-              address: str | None = None, num_cpus: int | None = None) -> list[dict]:
+              address: str | None = None, num_cpus: int | None = None, gpus_per_run: float = 0.0) -> list[dict]:
     """Train (or reuse) every run of the grid; one result dict per run, in grid order."""
     from tqdm import tqdm
 
@@ -386,7 +391,7 @@ def run_study(study: Study, root: Path, backend: str = "local", device: str = "a
     with tqdm(total=len(grid), desc=f"study {study.name}", unit="run", file=sys.stderr) as bar:
         jobs = [cfg for cfg, _ in grid]
         results = (_local(jobs, root, keys, bar) if backend == "local"
-                   else _ray(jobs, root, keys, bar, address, num_cpus))
+                   else _ray(jobs, root, keys, bar, address, num_cpus, gpus_per_run))
     return [{**r, "config": cfg, "data": cfg.data, "model": cfg.model, "variant": label(cfg, v)}
             for (cfg, v), r in zip(grid, results)]
 
@@ -464,11 +469,16 @@ def tables(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
     out = {}
     for key, variants in _groups(rows).items():
         ce = variants["ce"]
+
+        def quantity(rs: list[dict]) -> str:
+            q = rs[0]["quantity"]
+            if not q:
+                return ""
+            return f"{q} {pm([r['quantity_final'] for r in rs], 4)} (CE {np.mean([r[f'final_{q}'] for r in ce]):.4f})"
+
         out[key] = [{"variant": name, "seeds": len(rs), "final": pm([r["final_test_acc"] for r in rs]),
                      "best": pm([r["best_test_acc"] for r in rs]),
-                     "paired": paired(rs, ce) if name != "ce" else None,
-                     "quantity": (f"{rs[0]['quantity']} {pm([r['quantity_final'] for r in rs], 4)}"
-                                  if rs[0]["quantity"] else "")}
+                     "paired": paired(rs, ce) if name != "ce" else None, "quantity": quantity(rs)}
                     for name, rs in variants.items()]
     return out
 
@@ -478,7 +488,7 @@ def _p(x: float) -> str:
 
 
 TABLE_HEAD = ["variant", "seeds", "final test acc", "best test acc", "Δ vs CE (paired)", "wins/ties/losses",
-              "p (t-test)", "p (sign)", "own quantity at the end"]
+              "p (t-test)", "p (sign)", "own quantity at the end (CE's)"]
 
 
 def _cells(t: dict) -> list[str]:
@@ -547,7 +557,8 @@ def _stack(curves: list[list]) -> tuple[np.ndarray, np.ndarray]:
 def figures(results: list[dict]) -> dict[tuple[str, str], list[Figure]]:
     """Per (data, model): test accuracy of every variant, then each measured quantity for every
     method's best variant and all variants of the quantity's own methods. Shown at first: each
-    method's best variant by mean final test accuracy (for quantities: only the own methods' and CE)."""
+    method's best variant by mean final test accuracy; for a quantity, CE's and every variant of
+    its own methods (how it moves with lambda)."""
     methods = list(dict.fromkeys(r["config"].method for r in results))
     out = {}
     for (d, m), variants in _groups(results).items():
@@ -569,9 +580,8 @@ def figures(results: list[dict]) -> dict[tuple[str, str], list[Figure]]:
                        [series(n, None, n in headline) for n in variants])]
         for q in QUANTITIES:
             if q.key in variants["ce"][0]["quantities"]:
-                own = (*q.owners, "ce")
                 figs.append(Figure(q.key, f"{q.title[0].upper()}{q.title[1:]}: {d} / {m}", q.key, [
-                    series(n, q.key, n in headline and method[n] in own)
+                    series(n, q.key, method[n] in q.owners or n == best["ce"])
                     for n in variants if n in headline or method[n] in q.owners]))
         out[(d, m)] = figs
     return out
@@ -722,7 +732,12 @@ def _arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                              "ray: one Ray task per run")
     parser.add_argument("--address", default=None, help="ray: address of an existing cluster (default: start one here)")
     parser.add_argument("--num-cpus", type=int, default=None, help="ray: CPUs of the local instance (default: all)")
+    parser.add_argument("--gpus-per-run", type=float, default=0.0,
+                        help="ray: GPUs per run task (e.g. 0.25 puts four runs on one GPU; default 0 = CPU)")
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="local: CPU threads of torch (default 1: these small models gain nothing from more, "
+                             "and a busy machine loses a lot; a Ray task also uses one)")
     return parser
 
 
@@ -736,10 +751,14 @@ def run(args: argparse.Namespace) -> int:
     """Run the study named in `args`; errors print one line (status 2), Ctrl-C leaves a resumable state (130)."""
     from lab.store import runs_root
 
+    import torch
+
+    torch.set_num_threads(max(1, args.threads))
     try:
         study = load_study(args.name)
         t0 = time.perf_counter()
-        results = run_study(study, runs_root(args.runs), args.backend, args.device, args.address, args.num_cpus)
+        results = run_study(study, runs_root(args.runs), args.backend, args.device, args.address, args.num_cpus,
+                            args.gpus_per_run)
         summary = timing(results, time.perf_counter() - t0)
         paths = write_outputs(study, results, Path(args.out or f"docs/study/{study.name}"), summary)
     except LabError as e:

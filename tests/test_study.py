@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import subprocess
+from html import escape
 from pathlib import Path
 
 import numpy as np
@@ -76,7 +77,7 @@ def test_tiny_study_writes_every_table_and_figure(tiny):
     titles = [f.title for figs in st.figures(results).values() for f in figs]
     assert titles == ["Test accuracy over training: digits / mlp", "0.5 x sum of squared weights: digits / mlp"]
     for needle in [*titles, st.table_title("digits", "mlp"), *st.TABLE_HEAD, "weight_decay λ=0.001", "plotly-gz"]:
-        assert needle in html, needle
+        assert escape(needle) in html, needle
     assert html.count('data-figure="fig-') == len(titles)
     assert os.path.getsize(out / "report.html") < 3e6
     md = (out / "results.md").read_text()
