@@ -12,7 +12,6 @@ from lab.figures.method import gini_heatmap, quantity_curves, reconstruction_cur
 from lab.measure.quantities import (MMD_DRAWS, QUANTITIES, SIMILARITY, class_given_feature_matrix,
                                     first_layer_singular_images, own_quantity, phantom_points, quantity_series)
 from lab.measure.similarity import similarity_stats
-from lab.models import build_model
 from lab.regularizers import (REGISTRY, StepContext, class_coverage_kl, gini_impurity, mhe_energy, mmd2,
                               racecar_loss_dense)
 from lab.store import load_probe, load_run, load_snapshot
@@ -52,7 +51,8 @@ def test_energy_is_mhe_energy_of_the_snapshot_weights(tiny_run) -> None:
     snap = _last(tiny_run)
     hidden = [mhe_energy(_t(snap[f"weight_{j}"]), 2, half_space=True).item() for j in (0, 1)]
     assert _value(tiny_run, "mhe", "energy") == pytest.approx(np.mean(hidden), rel=1e-9)
-    assert _value(tiny_run, "comhe", "energy_out") == pytest.approx(mhe_energy(_t(snap["weight_2"]), 2).item(), rel=1e-9)
+    head = mhe_energy(_t(snap["weight_2"]), 2).item()  # the head: full space
+    assert _value(tiny_run, "comhe", "energy_out") == pytest.approx(head, rel=1e-9)
 
 
 def test_reconstruction_is_the_dense_racecar_penalty(tiny_run) -> None:
@@ -90,6 +90,8 @@ def test_gini_and_class_given_feature_matrix(tiny_run) -> None:
 def test_class_given_feature_matrix_by_hand() -> None:
     p = class_given_feature_matrix(np.array([[1.0, 0, 0], [3, 0, 0], [0, 2, 0]]), np.array([0, 1, 1]), 2)
     assert np.allclose(p, [[0.25, 0, 0], [0.75, 1, 0]])  # the dead third feature: a zero column
+    soft = class_given_feature_matrix(np.array([[0.0], [0.0]]), np.array([0, 1]), 2, activation="tanh")
+    assert np.allclose(soft, [[0.5], [0.5]])  # signed activations: softplus(0) = log 2 for both
 
 
 def test_similarity_and_l2(tiny_run) -> None:

@@ -22,7 +22,8 @@ def quantity_curves(series: Mapping[str, dict], key: str, label: str, extra: Seq
     traces = [go.Scatter(x=s["epoch"], y=s[k], mode="lines+markers", name=run if k == key else f"{run}: {k}",
                          legendgroup=run, line={"color": color(i), "dash": DASHES[j % len(DASHES)]})
               for i, (run, s) in enumerate(series.items()) for j, k in enumerate([key, *extra]) if k in s]
-    return styled(go.Figure(traces), title or label.split(" (")[0].capitalize() + " over training", "epoch", label)
+    name = label.split(" (")[0]
+    return styled(go.Figure(traces), title or f"{name[:1].upper()}{name[1:]} over training", "epoch", label)
 
 
 def gini_heatmap(p: np.ndarray, names: Sequence[str] | None = None,

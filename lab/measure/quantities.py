@@ -91,7 +91,7 @@ def _labels(snapshot: dict[str, np.ndarray]) -> torch.Tensor:
     return torch.from_numpy(snapshot["probe_y"].astype(np.int64))
 
 
-def nonnegative(features: torch.Tensor, activation: str) -> torch.Tensor:
+def _nonnegative(features: torch.Tensor, activation: str) -> torch.Tensor:
     """The Gini regularizer's input: ReLU features as they are, softplus of signed ones."""
     return features if activation == "relu" else F.softplus(features)
 
@@ -127,7 +127,7 @@ def probe_mmd(snapshot: dict[str, np.ndarray], probe: Probe) -> float:
 
 def gini(snapshot: dict[str, np.ndarray], probe: Probe) -> dict[str, float]:
     """{"gini": gini_impurity, "kl": class_coverage_kl} of the probe features (Croitoru et al. 2022)."""
-    a, y = nonnegative(_features(snapshot), probe.net.activation), _labels(snapshot)
+    a, y = _nonnegative(_features(snapshot), probe.net.activation), _labels(snapshot)
     c = snapshot["logits"].shape[1]
     return {"gini": gini_impurity(a, y, c).item(), "kl": class_coverage_kl(a, y, c).item()}
 
@@ -195,10 +195,12 @@ def quantity_series(run: RunRecord | str, method: str | None = None,
 
 
 # ----------------------------------------------------------------------------- the views
-def class_given_feature_matrix(features, labels, n_classes: int) -> np.ndarray:
-    """p(c|j) (C, d) of non-negative features (n, d) as the gini regularizer computes it:
-    M_cj = sum_{i: y_i = c} A_ij normalised over classes; dead features (mass <= EPS) get a zero column."""
-    a = torch.as_tensor(np.asarray(features, np.float64).reshape(len(features), -1))
+def class_given_feature_matrix(features, labels, n_classes: int, activation: str = "relu") -> np.ndarray:
+    """p(c|j) (C, d) of the features (n, d) as the gini regularizer computes it (softplus first
+    unless `activation` is "relu"): M_cj = sum_{i: y_i = c} A_ij normalised over classes; dead
+    features (mass <= EPS) get a zero column."""
+    z = torch.as_tensor(np.asarray(features, np.float64).reshape(len(features), -1))
+    a = _nonnegative(z, activation)
     onehot = F.one_hot(torch.as_tensor(np.asarray(labels, np.int64)), n_classes).to(a.dtype)
     return _class_given_feature(a, onehot, EPS)[0].numpy()
 
