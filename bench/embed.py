@@ -96,17 +96,16 @@ def embed_bench(quick: bool = False) -> dict[str, float]:
         t_sk, t_sk1, t_cold = (statistics.median(v) for v in (sk_times, sk1_times, cold_times))
         print(f"sklearn TSNE           {t_sk:7.2f} s   {_quality(x, y, sk)}")
         print(f"sklearn TSNE, 1 thread {t_sk1:7.2f} s   (a second baseline: threads contend on a busy machine)")
-        print(f"lab t-SNE cold         {t_cold:7.2f} s   ratio {t_cold / t_sk:.3f} ({t_cold / t_sk1:.3f} to 1 thread)   "
-              f"{_quality(x, y, cold)}")
+        print(f"lab t-SNE cold         {t_cold:7.2f} s   ratio {t_cold / t_sk:.3f} "
+              f"({t_cold / t_sk1:.3f} to 1 thread)   {_quality(x, y, cold)}")
         warm_times, prev = [], embed(xs[0], "tsne")
         for xe in xs[1:]:
             z, t = _timed(lambda: embed(xe, "tsne", init=prev))
             warm_times.append(t)
             prev = procrustes_align(z, prev)
         t_warm = statistics.mean(warm_times)
-        print(f"lab t-SNE warm/epoch   {t_warm:7.2f} s   ratio {t_warm / t_sk:.3f} ({t_warm / t_sk1:.3f} to 1 thread)   "
-              f"{_quality(x, y, prev)} "
-              f"(after {len(warm_times)} warm epochs)")
+        print(f"lab t-SNE warm/epoch   {t_warm:7.2f} s   ratio {t_warm / t_sk:.3f} "
+              f"({t_warm / t_sk1:.3f} to 1 thread)   {_quality(x, y, prev)} (after {len(warm_times)} warm epochs)")
         _, t_import = _timed(lambda: __import__("umap"))
         _, t_jit = _timed(lambda: embed(xs[0][:200], "umap"))
         u, t_ucold = _timed(lambda: embed(x, "umap"))

@@ -20,12 +20,13 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lab.errors import LabError
-from lab.figures import (accuracy_curves, angle_histogram, energy_curves, gap_curves, grid, information_plane,
-                         mi_curves, nn_angle_curves, similarity_heatmap, similarity_histograms, training_curves)
-from lab.figures.embedding import LABELS, embedding_animation, embedding_scatter, knn_curves
-from lab.measure import binning_caveat, pairwise_angles, sample_pair_similarities, similarity_stats
-from lab.measure.embed import class_centroids, embed_run, features, knn_series
-from lab.measure.information import mi_ceilings
+from lab.figures import (accuracy_curves, angle_histogram, embedding_animation, embedding_scatter, energy_curves,
+                         gap_curves, grid, information_plane, knn_curves, mi_curves, nn_angle_curves,
+                         similarity_heatmap, similarity_histograms, training_curves)
+from lab.figures.embedding import LABELS
+from lab.measure import (binning_caveat, class_centroids, mi_ceilings, pairwise_angles, sample_pair_similarities,
+                         similarity_stats)
+from lab.measure.embed import embed_run, features, knn_series
 from lab.measure.series import energy_series, hidden_layers, mi_series, similarity_series, weight_layers
 from lab.store import RunRecord, atomic_write, load_run, load_snapshot, runs_root
 
@@ -79,30 +80,30 @@ def feature_weight(snapshot: dict[str, np.ndarray]) -> str:
     return keys[-2] if len(keys) > 1 else keys[-1]
 
 
-def _embedding(rec: RunRecord, method: str, names: list[str] | None, n_classes: int) -> go.Figure:
-    series = embed_run(rec, None, method, spaced(rec.snapshot_epochs))
+def _embedding(rec: RunRecord, method: str, epochs: list[int], names: list[str] | None, n_classes: int) -> go.Figure:
+    series = embed_run(rec, None, method, epochs)
     centroids = np.stack([class_centroids(xy, series["y"], n_classes) for xy in series["xy"]])
     return embedding_animation(series, names, method, f"{LABELS[method]} of the features ({rec.id})",
                                extra={"class centroids": centroids})
 
 
 def run_sections(rec: RunRecord, tsne: bool = False) -> list[Section]:
-    """Every view of one run, in reading order."""
-    last = load_snapshot(rec, rec.snapshot_epochs[-1])
+    """Every view of one run, in reading order; series over at most MAX_FRAMES epochs."""
+    epochs = spaced(rec.snapshot_epochs)
+    epoch = epochs[-1]
+    last = load_snapshot(rec, epoch)
     names, y = class_names(rec), last["probe_y"]
     n_classes, feat_layer = last["logits"].shape[1], hidden_layers(last)[-1]
-    layers = [*hidden_layers(last), "logits"]
-    knn = {layer: knn_series(rec, layer, rec.snapshot_epochs) for layer in layers}
-    maps = [_embedding(rec, m, names, n_classes) for m in ("pca", *(("tsne",) if tsne else ()))]
-    energy = energy_series(rec)
+    knn = {layer: knn_series(rec, layer, epochs) for layer in [*hidden_layers(last), "logits"]}
+    maps = [_embedding(rec, m, epochs, names, n_classes) for m in ("pca", *(("tsne",) if tsne else ()))]
+    energy = energy_series(rec, epochs=epochs)
     angle_figs = [angle_histogram(pairwise_angles(last[k]), int(np.prod(last[k].shape[1:])), f"Angles, {label}")
                   for k, label in weight_layers(last).items()]
-    sim = similarity_series(rec, feat_layer)
+    sim = similarity_series(rec, feat_layer, epochs)
     f = features(last, feat_layer)
     stats = similarity_stats(f, y, n_classes)
-    mi = mi_series(rec)
+    mi = mi_series(rec, epochs=epochs)
     note = binning_caveat(rec.config.model_params.get("activation", "relu"), n=len(y))
-    epoch = rec.snapshot_epochs[-1]
     return [
         Section("Training", [training_curves(rec.metrics, f"Training ({rec.id})")]),
         Section("Embedding", maps),
@@ -133,14 +134,14 @@ def compare_sections(recs: list[RunRecord], epoch: int | None = None) -> list[Se
     names = class_names(recs[0])
     snaps = [load_snapshot(r, epoch) for r in recs]
     feats = [features(s, hidden_layers(s)[-1]) for s in snaps]
-    titles = [f"{r.id}" for r in recs]
+    titles = [r.id for r in recs]
     maps = [embedding_scatter(embed_run(r, None, "pca", [epoch])["xy"][0], s["probe_y"], names, "pca")
             for r, s in zip(recs, snaps)]
     heads = [angle_histogram(pairwise_angles(s[k]), int(np.prod(s[k].shape[1:]))) for s in snaps
              for k in [feature_weight(s)]]
     sims = [similarity_heatmap(similarity_stats(f, s["probe_y"], s["logits"].shape[1])["matrix"], names)
             for f, s in zip(feats, snaps)]
-    mis = [information_plane(mi_series(r)) for r in recs]
+    mis = [information_plane(mi_series(r, epochs=spaced(r.snapshot_epochs))) for r in recs]
     rows = [{"run": r.id, "method": r.config.method, "lambda": r.config.lam, "seed": r.config.seed,
              "status": r.state, "epochs": len(r.metrics), "train acc": r.final("train_acc"),
              "test acc": r.final("test_acc"), f"k-NN acc (epoch {epoch})": knn_series(r, None, [epoch])["knn"][0]}
@@ -152,7 +153,8 @@ def compare_sections(recs: list[RunRecord], epoch: int | None = None) -> list[Se
         Section("Embedding", [grid(maps, titles, cols, shared=False, title=f"PCA of the features, epoch {epoch}")]),
         Section("Hypersphere", [grid(heads, titles, cols, title=f"Angles between neurons of the feature layer, "
                                                                  f"epoch {epoch}")]),
-        Section("Similarity", [grid(sims, titles, cols, title=f"Mean cosine similarity of the features, epoch {epoch}")]),
+        Section("Similarity", [grid(sims, titles, cols,
+                                    title=f"Mean cosine similarity of the features, epoch {epoch}")]),
         Section("Information", [grid(mis, titles, cols, title="Information plane (binning)")]),
     ]
 
@@ -177,7 +179,7 @@ def report(run: str, compare: Sequence[str] = (), out: str | Path | None = None,
            tsne: bool = False, epoch: int | None = None) -> Path:
     """Write the report of `run` (or of `run` and `compare` side by side) and return its path."""
     root = runs_root(runs)
-    recs = [load_run(r, root) if not Path(r).is_dir() else load_run(r) for r in (run, *compare)]
+    recs = [load_run(r) if Path(r).is_dir() and not (root / r).is_dir() else load_run(r, root) for r in (run, *compare)]
     for r in recs:
         if not r.snapshot_epochs:
             raise LabError(f"Run {r.id} has no snapshots yet; nothing to report.")

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import lab.measure.embed as E
-from lab.errors import ConfigError
+from lab.errors import ConfigError, LabError
 from lab.figures.embedding import embedding_animation, embedding_scatter, knn_curves
 
 
@@ -150,3 +150,11 @@ def test_scatter_legend_hover_and_knn_curves():
     assert "probe" in fig.data[0].hovertemplate and fig.layout.title.text == "T"
     curves = knn_curves({"hidden_0": {"epoch": [0, 1], "knn": [0.2, 0.9]}})
     assert curves.data[0].name == "hidden_0" and "k-NN" in curves.layout.yaxis.title.text
+
+
+def test_a_dead_layer_gives_a_finite_map_and_overflow_a_clear_error():
+    for method, params in (("pca", {}), ("tsne", {"perplexity": 5})):
+        z = E.embed(np.zeros((30, 4)), method, **params)
+        assert np.isfinite(z).all()  # every point identical: one spot, not NaN
+    with pytest.raises(LabError, match="non-finite"):
+        E.features({"hidden_0": np.array([[1.0, np.inf], [0.0, 1.0]])}, "hidden_0")

@@ -3,13 +3,17 @@ and cached next to the run, and k-NN accuracy as a separability number (METHODS.
 "Measurements").
 
 - PCA: the top two principal components (scikit-learn `PCA`).
-- t-SNE (van der Maaten & Hinton 2008) with openTSNE (Policar et al. 2024): exact k-NN
-  affinities (k = 3 x perplexity), Barnes-Hut gradients below 10,000 points, FFT above.
-  Cold: PCA initialisation scaled to std 1e-4 (Kobak & Berens 2019), early exaggeration 12,
-  then plain iterations. Warm: the previous epoch's layout as the start and a short plain
-  optimisation, so a map per epoch keeps pace with training.
+- t-SNE (van der Maaten & Hinton 2008) with openTSNE (Policar et al. 2024): perplexity
+  affinities on the exact k = 3 x perplexity nearest neighbours, Barnes-Hut gradients
+  (theta 0.8) below 10,000 points, FFT above, one thread (threads contend badly on 2 busy
+  cores and training runs beside it). Cold: PCA start scaled to std 1e-4 (Kobak & Berens
+  2019), 125 iterations at exaggeration 12, then 250 plain (scikit-learn runs 250 + 750).
+  Warm: the previous epoch's map as the start, 15 iterations at exaggeration 4 (lets
+  neighbourhoods that changed regroup) then 45 plain, so a map per epoch keeps pace with
+  training. bench/embed.py checks 2-D k-NN accuracy and trustworthiness against scikit-learn.
 - UMAP (McInnes et al. 2018), `umap-learn` imported on first use (the import alone takes
-  seconds); warm start from the previous layout with fewer epochs.
+  seconds, the first fit compiles with numba); the same exact neighbour graph; spectral
+  start with 200 epochs cold, the previous map with 30 epochs warm.
 
 Successive epochs are aligned by orthogonal Procrustes (rotation/reflection + translation,
 optional uniform scale) onto the previous epoch's aligned map, so the picture neither flips
@@ -32,7 +36,7 @@ from typing import Callable
 
 import numpy as np
 
-from lab.errors import ConfigError
+from lab.errors import ConfigError, LabError
 from lab.store import RunRecord, atomic_write, load_snapshot, snapshot_epochs
 
 Progress = Callable[[float, str], None]
@@ -74,7 +78,8 @@ def _pca2(x: np.ndarray, seed: int) -> np.ndarray:
     from sklearn.decomposition import PCA
 
     k = min(2, x.shape[1], len(x))
-    z = PCA(k, random_state=seed).fit_transform(x)
+    with np.errstate(invalid="ignore", divide="ignore"):  # explained variance ratio of constant data
+        z = PCA(k, random_state=seed).fit_transform(x)
     return np.pad(z, ((0, 0), (0, 2 - k)))
 
 
@@ -97,7 +102,9 @@ def _tsne(x: np.ndarray, init: np.ndarray | None, seed: int, perplexity: float, 
     aff = affinity.PerplexityBasedNN(knn_index=PrecomputedNeighbors(idx, dist), perplexity=perplexity)
     opt = dict(n_jobs=n_jobs, negative_gradient_method="auto", theta=theta, random_state=seed)
     if init is None:
-        start = initialization.jitter(initialization.rescale(_pca2(x, seed).astype(np.float64)), random_state=seed)
+        z = _pca2(x, seed).astype(np.float64)
+        std = z[:, 0].std()  # 0 when every point is the same (a dead layer): start from the jitter alone
+        start = initialization.jitter(z * (1e-4 / std) if std > 0 else z, random_state=seed)
         schedule = ((early_iter, 12.0, 0.5), (n_iter, None, 0.8))
     else:
         start = np.array(init, np.float64)
@@ -147,8 +154,11 @@ def features(snapshot: dict[str, np.ndarray], layer: str) -> np.ndarray:
     if layer not in snapshot or not (layer == "logits" or layer.startswith("hidden_")):
         have = sorted(k for k in snapshot if k == "logits" or k.startswith("hidden_"))
         raise ConfigError(f"No layer {layer!r} in this run's snapshots; layers are: {', '.join(have)}.")
-    a = snapshot[layer]
-    return a.reshape(len(a), -1).astype(np.float32)
+    a = snapshot[layer].reshape(len(snapshot[layer]), -1).astype(np.float32)
+    if not np.isfinite(a).all():
+        raise LabError(f"Layer {layer} has non-finite values in this snapshot (a diverging run, or values beyond "
+                       f"the float16 range of snapshots); choose an earlier epoch.")
+    return a
 
 
 def _cached(path: Path, compute: Callable[[], np.ndarray]) -> tuple[np.ndarray, bool]:
