@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -183,7 +184,7 @@ def own_quantity(method: str) -> Quantity:
     return QUANTITIES.get(method, SIMILARITY)
 
 
-def quantity_series(run: RunRecord | str, method: str | None = None,
+def quantity_series(run: RunRecord | str | Path, method: str | None = None,
                     epochs: list[int] | None = None) -> dict[str, np.ndarray]:
     """`own_quantity(method)` (default: the run's method) at each snapshot epoch (default: all):
     {"epoch": (E,), key: (E,), extra keys of the quantity: (E,)}; a run folder path is accepted."""
