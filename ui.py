@@ -22,6 +22,7 @@ from lab.params import Choice, Flag, Interval, IntList, Param
 from lab.store import RunRecord, list_runs, load_run, load_snapshot, runs_root
 
 LIVE_POLL_S = 0.25  # seconds between two redraws of a live run
+KDE_NOISE = 1.0  # default noise variance of the KDE information estimate (activation units squared)
 PAGES = {"home": "pages/home.py", "train": "pages/train.py", "runs": "pages/runs.py", "compare": "pages/compare.py",
          "embeddings": "pages/embeddings.py", "hypersphere": "pages/hypersphere.py",
          "similarity": "pages/similarity.py", "information": "pages/information.py"}
@@ -282,7 +283,7 @@ def series(name: str, record: RunRecord, epochs: Sequence[int] | None = None, **
                    tuple(sorted(options.items())))
 
 
-def error(e: Exception) -> None:
+def error(e: Exception | str) -> None:
     """A lab error as one escaped line (messages quote user input)."""
     st.error(esc(e))
 
@@ -378,10 +379,13 @@ def until(per_layer: dict[str, dict], epoch: int) -> dict[str, dict]:
     return out
 
 
-def infoplane_view(record: RunRecord, epoch: int, estimator: str = "binning", **options: Any) -> Any:
-    """Every hidden layer's path in the information plane from epoch 0 up to `epoch`."""
+def infoplane_view(record: RunRecord, epoch: int, estimator: str = "kde", **options: Any) -> Any:
+    """Every hidden layer's path in the information plane from epoch 0 up to `epoch` (default:
+    KDE with noise variance `KDE_NOISE`; binning saturates at log2 n for wide layers)."""
     from lab.figures import information_plane
 
+    if estimator == "kde":
+        options = {"noise_var": KDE_NOISE, **options}
     return information_plane(until(series("mi_series", record, estimator=estimator, **options), epoch),
                              title=f"Information plane up to epoch {epoch} ({estimator})")
 

@@ -98,14 +98,13 @@ class LiveRuns:
         self._order = 0
 
     def warm(self, cfg: RunConfig | None = None) -> threading.Thread:
-        """Prepare `cfg`'s data (default: the default run's) in a background thread, so that the
-        first run pressed after start-up does not pay the data set's loading and imports."""
-        from lab.data import prepare
+        """Train one throw-away epoch of `cfg` (default: the default run), unsaved, in a background
+        thread, so the first run pressed after start-up pays neither the data set's loading nor
+        torch's first-use set-up (measured: 2.4 s before the first step, then 0.03 s)."""
+        from lab.train import train
 
-        cfg = validate(cfg or RunConfig())
-        thread = threading.Thread(target=prepare, args=(cfg.data, cfg.data_params), daemon=True, name="reglab-warm",
-                                  kwargs={"data_seed": cfg.data_seed, "train_size": cfg.train_size,
-                                          "probe_size": cfg.probe_size})
+        thread = threading.Thread(target=train, args=(replace(validate(cfg or RunConfig()), epochs=1),),
+                                  daemon=True, name="reglab-warm")
         thread.start()
         return thread
 

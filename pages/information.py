@@ -49,7 +49,7 @@ if estimator == "binning":
                           options["n_bins"], n)
     st.info(note)
 else:
-    options = {"noise_var": c_a.select_slider("noise variance", (0.01, 0.1, 1.0, 10.0), value=1.0,
+    options = {"noise_var": c_a.select_slider("noise variance", (0.01, 0.1, 1.0, 10.0), value=ui.KDE_NOISE,
                                               key="info.noise")}
     note = "KDE estimate: the numbers depend on the noise variance relative to the activations' scale."
 per_layer = ui.series("mi_series", record, estimator=estimator, **options)

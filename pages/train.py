@@ -27,36 +27,57 @@ it stops, keeps its curves, and says why.
 **Settings.** Each method's own options come from its declaration; hover a box for its meaning and range.
 """)
 
+
+def declared(prefix: str, params) -> dict:
+    """The values of the widgets of declared `params` (keys `prefix.name`) from the session state."""
+    return {p.name: st.session_state[f"{prefix}.{p.name}"] for p in params}
+
+
+def start() -> None:
+    """Train's callback: start the run the widgets describe. A callback runs before the page, so
+    the sidebar and the monitor below already show the new run in this same rerun."""
+    s = st.session_state
+    ds, model, method = s["data"], s["model"], s["method"]
+    try:
+        rid = ui.manager().start(RunConfig(
+            data=ds, model=model, method=method, lam=None if method == "ce" else s[f"lam.{method}"],
+            data_params=declared(f"data.{ds}", data.DATASETS[ds].params),
+            model_params=declared(f"model.{model}", models.MODELS[model].params),
+            method_params=declared(f"method.{method}", REGISTRY[method].params),
+            **declared("train", TRAIN_PARAMS)), ui.owner())
+    except LabError as e:
+        s["_train_error"] = str(e)
+    else:
+        ui.open_run(rid)
+
+
 with st.container(border=True):
     c_data, c_method, c_train = st.columns(3)
     with c_data:
         ds = st.selectbox("data set", list(data.DATASETS), key="data",
                           help="; ".join(f"{k}: {v.description}" for k, v in data.DATASETS.items()))
         st.caption(data.DATASETS[ds].description)
-        data_params = ui.param_widgets(data.DATASETS[ds].params, f"data.{ds}", cols=1)
+        ui.param_widgets(data.DATASETS[ds].params, f"data.{ds}", cols=1)
         model = st.selectbox("model", list(models.MODELS), key="model")
-        model_params = ui.param_widgets(models.MODELS[model].params, f"model.{model}", cols=1)
+        ui.param_widgets(models.MODELS[model].params, f"model.{model}", cols=1)
     with c_method:
         methods = list(REGISTRY)
         method = st.selectbox("method", methods, index=methods.index("ce"), key="method")
-        reg = REGISTRY[method]
-        st.caption(reg.summary)
-        lam = None if method == "ce" else ui.param_widget(reg.lam_param(), f"lam.{method}", label="lambda (λ)")
-        method_params = ui.param_widgets(reg.params, f"method.{method}", cols=1)
+        st.caption(REGISTRY[method].summary)
+        if method != "ce":
+            ui.param_widget(REGISTRY[method].lam_param(), f"lam.{method}", label="lambda (λ)")
+        ui.param_widgets(REGISTRY[method].params, f"method.{method}", cols=1)
     with c_train:
-        train = {p.name: ui.param_widget(p, f"train.{p.name}") for p in TRAIN_PARAMS if p.name in MAIN}
+        for p in TRAIN_PARAMS:
+            if p.name in MAIN:
+                ui.param_widget(p, f"train.{p.name}")
         with st.expander("More training settings"):
-            train |= {p.name: ui.param_widget(p, f"train.{p.name}") for p in TRAIN_PARAMS if p.name not in MAIN}
-    if st.button("🏋️ Train", type="primary", key="train"):
-        try:
-            rid = ui.manager().start(RunConfig(data=ds, model=model, method=method, lam=lam, data_params=data_params,
-                                               model_params=model_params, method_params=method_params, **train),
-                                     ui.owner())
-        except LabError as e:
-            ui.error(e)
-        else:
-            ui.open_run(rid)
-            st.rerun()  # so that the sidebar lists the new run too
+            for p in TRAIN_PARAMS:
+                if p.name not in MAIN:
+                    ui.param_widget(p, f"train.{p.name}")
+    st.button("🏋️ Train", type="primary", key="train", on_click=start)
+    if "_train_error" in st.session_state:
+        ui.error(st.session_state.pop("_train_error"))
 
 info = ui.find(ui.current_run())
 if info is None:
@@ -71,6 +92,16 @@ if info.running and info.live.owner == ui.owner():
               help="Stops between two steps; the epochs done so far are kept.")
 elif info.running:
     st.caption("This run was started in another session: you can watch it, only that session can stop it.")
+
+
+def curves(run: ui.RunInfo):
+    """The training-curves figure, rebuilt only when an epoch is added (building it takes longer
+    than a redraw; four redraws a second would take the training thread's time)."""
+    key, memo = (run.id, len(run.history), run.status), st.session_state.setdefault("_curves", {})
+    if key not in memo:
+        memo.clear()
+        memo[key] = training_curves(run.history, title=f"{run.label}: training curves")
+    return memo[key]
 
 
 @st.fragment(run_every=ui.LIVE_POLL_S if info.running else None)
@@ -91,7 +122,7 @@ def monitor() -> None:
         last = run.history[-1]
         st.caption(f"epoch {last['epoch']}: test accuracy {last['test_acc']:.3f}, "
                    f"train accuracy {last['train_acc']:.3f}, task loss {last['task_loss']:.4f}")
-    fig = training_curves(run.history, title=f"{run.label}: training curves")
+    fig = curves(run)
     if run.running:  # drawn empty at once, so the chart library is loaded before the first epoch ends
         st.plotly_chart(fig, key=f"curves-{run.id}", width="stretch")
     elif run.history:

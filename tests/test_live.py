@@ -97,3 +97,8 @@ def test_an_exception_mid_run_marks_the_saved_run_failed(tmp_path, monkeypatch):
     rec = load_run(rid, tmp_path)
     assert rec.state == "failed" and "out of memory (simulated)" in rec.status["error"]
     assert live.get(rid) is None
+
+
+def test_warm_up_trains_a_throwaway_epoch_and_saves_nothing(tmp_path):
+    LiveRuns(tmp_path / "runs").warm(TINY).join(timeout=30)
+    assert not (tmp_path / "runs").exists()
