@@ -6,6 +6,7 @@ Layout and widgets only: every number shown comes from `lab` (training, `lab.mea
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import uuid
@@ -52,8 +53,23 @@ def manager() -> LiveRuns:
 
 
 def owner() -> str:
-    """This browser session's token: it alone may stop the runs it started."""
-    return st.session_state.setdefault("_owner", uuid.uuid4().hex)
+    """This browser's token: only it may stop the runs it started. Taken from the browser's XSRF
+    cookie, so a reload or a second tab keeps control; a random one where there is no cookie."""
+    if "_owner" not in st.session_state:
+        st.session_state["_owner"] = browser_id(st.context.cookies.get("_streamlit_xsrf")) or uuid.uuid4().hex
+    return st.session_state["_owner"]
+
+
+def browser_id(xsrf_cookie: str | None) -> str | None:
+    """A stable id of the browser from its XSRF cookie "2|mask|masked token|time": the token
+    (masked token XOR the repeated 4-byte mask) is fixed per browser, the mask changes per page
+    load. Hashed, so the secret itself is never kept. None when the cookie is absent or unreadable."""
+    try:
+        _, mask, masked, _ = xsrf_cookie.split("|")
+        m, t = bytes.fromhex(mask), bytes.fromhex(masked)
+    except (AttributeError, ValueError):
+        return None
+    return hashlib.sha256(bytes(b ^ m[i % len(m)] for i, b in enumerate(t))).hexdigest()[:32] if m else None
 
 
 @dataclass(frozen=True)

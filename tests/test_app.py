@@ -148,3 +148,11 @@ def test_a_diverged_run_shows_why_and_keeps_its_curves(app, runs):
     at = app("blown").switch_page(ui.PAGES["train"]).run()
     assert not at.exception and at.get("plotly_chart")
     assert "diverged: loss became nan at epoch 2" in at.error[0].value.replace("\\", "")
+
+
+def test_the_owner_is_the_browser_whatever_the_cookie_mask():
+    page1 = "2|dc39f110|653fdfee77778f8ac39a8d2db8b0fb69|1795641466"  # one browser, two page loads
+    page2 = "2|018b54ec|b88d7a12aac52a761e2828d165025e95|1795641466"
+    other = "2|018b54ec|b88d7a12aac52a761e2828d165025e96|1795641466"
+    assert ui.browser_id(page1) == ui.browser_id(page2) != ui.browser_id(other)
+    assert ui.browser_id(None) is None and ui.browser_id("garbage") is None and ui.browser_id("2|zz|00|1") is None

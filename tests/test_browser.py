@@ -20,10 +20,10 @@ def test_the_server_binds_to_localhost_by_default():
 
 @pytest.mark.skipif(shutil.which("chromium") is None,
                     reason="Debian's chromium is not installed (bash scripts/install-browser.sh)")
-def test_train_in_a_real_browser_draws_live_curves_without_an_exception(tmp_path):
+def test_train_in_a_real_browser_draws_live_curves_and_a_reload_keeps_the_stop_button(tmp_path):
     from playwright.sync_api import expect
 
-    from bench.app import PLOT, browser, idle, served
+    from bench.app import PLOT, POINT, browser, idle, served
 
     with served(tmp_path / "runs") as url, browser() as b:
         page = b.new_page(viewport={"width": 1400, "height": 1800})
@@ -31,19 +31,21 @@ def test_train_in_a_real_browser_draws_live_curves_without_an_exception(tmp_path
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(f"{url}/train")
         idle(page)
-        for key, value in (("train-epochs", "3"), ("train-train_size", "300")):
+        for key, value in (("train-epochs", "300"), ("train-train_size", "300")):
             field = page.locator(f".st-key-{key} input")
             field.fill(value)
             field.press("Enter")
             idle(page)
         page.locator(".st-key-train button").click()
         page.wait_for_url(re.compile(r"run=digits-mlp-ce-s0-"), timeout=30_000)
-        page.wait_for_selector(PLOT, timeout=45_000)
-        expect(page.get_by_text(re.compile(r"done: 3 of 3 epochs"))).to_be_visible(timeout=45_000)
+        page.wait_for_selector(POINT, timeout=45_000)  # the live curve has its first epoch
+        page.reload()  # same browser: the run reopens from the URL, still under this browser's control
+        page.locator(".st-key-stop button").first.click(timeout=30_000)
+        expect(page.get_by_text(re.compile(r"stopped: \d+ of 300 epochs")).first).to_be_visible(timeout=45_000)
         idle(page)
         page.wait_for_selector(PLOT, timeout=15_000)
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "train.png"))
         assert page.locator('[data-testid="stException"]').count() == 0
-        assert page.locator(PLOT).count() >= 1 and not errors
+        assert page.locator(POINT).count() >= 1 and not errors
         assert [p.name for p in (tmp_path / "runs").iterdir()] == [page.url.split("run=")[1]]
