@@ -39,11 +39,11 @@ st.dataframe([{"run": r.id, "status": r.state, "data": r.config.data, "model": r
                             "train acc": st.column_config.NumberColumn(format="%.3f")})
 
 ids = [r.id for r in runs]
-current = ui.current_run()
-rid = st.selectbox("Run", ids, index=ids.index(current) if current in ids else 0, key="runs.pick")
+rid = ui.current_run() if ui.current_run() in ids else ids[0]
+ui.open_run(rid)
+st.session_state["runs.pick"] = rid  # follows the sidebar's pick too
+st.selectbox("Run", ids, key="runs.pick", on_change=lambda: ui.open_run(st.session_state["runs.pick"]))
 run = runs[ids.index(rid)]
-if rid != current:
-    ui.open_run(rid)
 
 st.subheader(ui.esc(run.id))
 if run.status.get("error"):
