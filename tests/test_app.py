@@ -156,3 +156,20 @@ def test_the_owner_is_the_browser_whatever_the_cookie_mask():
     other = "2|018b54ec|b88d7a12aac52a761e2828d165025e96|1795641466"
     assert ui.browser_id(page1) == ui.browser_id(page2) != ui.browser_id(other)
     assert ui.browser_id(None) is None and ui.browser_id("garbage") is None and ui.browser_id("2|zz|00|1") is None
+
+
+def test_a_run_beyond_the_pool_shows_its_place_in_the_queue(app, runs):
+    live = ui._manager(str(runs.resolve()))
+    busy = [live.start(RunConfig(**{**TINY, "epochs": 1000, "seed": s}), "someone-else") for s in (1, 2)]
+    try:
+        at = app().switch_page(ui.PAGES["train"]).run()
+        at.number_input(key="train.epochs").set_value(1)
+        at.button(key="train").click().run()
+        assert "queued: position 1" in " ".join(p.text for p in at.get("progress"))
+    finally:
+        for rid in busy:
+            live.stop(rid, "someone-else")
+    end = time.monotonic() + 30
+    while "done" not in " ".join(p.text for p in at.run().get("progress")):
+        assert time.monotonic() < end
+        time.sleep(0.2)
