@@ -177,9 +177,10 @@ def to_html(sections: list[Section], title: str) -> str:
 
 def report(run: str, compare: Sequence[str] = (), out: str | Path | None = None, runs: str | Path | None = None,
            tsne: bool = False, epoch: int | None = None) -> Path:
-    """Write the report of `run` (or of `run` and `compare` side by side) and return its path."""
+    """Write the report of `run` (or of `run` and `compare` side by side) and return its path.
+    Each run is an id under `runs` (default $REGLAB_RUNS or ./runs) or a path to a run folder."""
     root = runs_root(runs)
-    recs = [load_run(r) if Path(r).is_dir() and not (root / r).is_dir() else load_run(r, root) for r in (run, *compare)]
+    recs = [load_run(r) if Path(r).is_dir() and Path(r).name != r else load_run(r, root) for r in (run, *compare)]
     for r in recs:
         if not r.snapshot_epochs:
             raise LabError(f"Run {r.id} has no snapshots yet; nothing to report.")
@@ -195,7 +196,7 @@ def report(run: str, compare: Sequence[str] = (), out: str | Path | None = None,
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser("report", help="write one standalone HTML file with every figure of a run")
-    p.add_argument("run", help="run id (under --runs) or run folder")
+    p.add_argument("run", help="run id (under --runs) or path to a run folder, e.g. ./runs/ID")
     p.add_argument("--compare", nargs="+", default=(), metavar="RUN", help="more runs to show side by side")
     p.add_argument("--out", default=None, help="output file (default RUN.html in the current folder)")
     p.add_argument("--runs", default=None, help="runs folder (default $REGLAB_RUNS or ./runs)")
