@@ -136,6 +136,7 @@ def compare_sections(recs: list[RunRecord], epoch: int | None = None) -> list[Se
     feats = [features(s, hidden_layers(s)[-1]) for s in snaps]
     titles = [r.id for r in recs]
     maps = [embedding_scatter(embed_run(r, None, "pca", [epoch])["xy"][0], s["probe_y"], names, "pca")
+            .update_yaxes(scaleanchor=None)  # "y scales with x" would tie every cell to the first cell's x
             for r, s in zip(recs, snaps)]
     heads = [angle_histogram(pairwise_angles(s[k]), int(np.prod(s[k].shape[1:]))) for s in snaps
              for k in [feature_weight(s)]]
