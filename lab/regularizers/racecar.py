@@ -57,7 +57,7 @@ def reconstruction_errors(states: Sequence[Tensor], weights: Sequence[Tensor], b
                           activation: Activation, geometry: Sequence[Geometry | None] | None = None) -> list[Tensor]:
     """Per state m = 1..n (input first): mean over the batch of 0.5 ||d'_m - d_m||^2."""
     recon = reverse_pass(states, weights, biases, activation, geometry)
-    return [(r - d).square().sum() * (0.5 / len(d)) for r, d in zip(recon, states)]
+    return [F.mse_loss(r, d, reduction="sum") * (0.5 / len(d)) for r, d in zip(recon, states)]
 
 
 def racecar_loss_dense(x: Tensor, weights: Sequence[Tensor], biases: Sequence[Tensor],
