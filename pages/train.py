@@ -13,8 +13,13 @@ MAIN = ("epochs", "lr", "optimizer", "seed", "train_size")
 STATUS = {"queued": "⏳", "running": "🏃", "done": "✅", "stopped": "⏹️", "diverged": "💥", "failed": "❌",
           "interrupted": "⚠️"}
 
+EXPECT = {True: "It adds nothing, so λ × penalty stays at 0: the curves to compare every method with.",
+          False: "Expect its λ × penalty curve to fall while the task loss follows plain **ce**'s closely; a λ "
+                 "too large slows the task loss down or makes the run diverge."}
+
 ui.page("Train")
-ui.explain("""
+chosen = REGISTRY[st.session_state.get("method", "ce")]
+ui.explain(f"""
 **Curves.** Left: the **task loss** (cross-entropy on the training batches, in nats), the **regularizer loss**
 λ × penalty (what the method adds), the **test loss**, and each penalty term before λ (dotted). Right: the
 fraction of training and test samples classified correctly after each epoch.
@@ -25,6 +30,8 @@ to shrink that gap. A run **diverges** when the loss becomes infinite or NaN (le
 it stops, keeps its curves, and says why.
 
 **Settings.** Each method's own options come from its declaration; hover a box for its meaning and range.
+
+**The chosen method, {chosen.name}:** {chosen.summary}. {EXPECT[chosen.name == "ce"]}
 """)
 
 
