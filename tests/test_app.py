@@ -173,3 +173,19 @@ def test_a_run_beyond_the_pool_shows_its_place_in_the_queue(app, runs):
     while "done" not in " ".join(p.text for p in at.run().get("progress")):
         assert time.monotonic() < end
         time.sleep(0.2)
+
+
+def test_compare_launches_a_grid_of_methods_and_seeds_and_tabulates_mean_and_std(app):
+    at = app().switch_page(ui.PAGES["compare"]).run()
+    at.multiselect(key="grid.methods").set_value(["ce", "weight_decay"])
+    at.text_input(key="grid.seeds").set_value("0,1")
+    at.number_input(key="grid.epochs").set_value(2)
+    at.number_input(key="grid.train_size").set_value(100)
+    at.button(key="grid.go").click().run()
+    ids = at.query_params["runs"].split(",")
+    assert len(ids) == 4 and not at.exception
+    end = time.monotonic() + 60
+    while not (table := at.run().dataframe[0].value)["status"].eq("done").all():
+        assert time.monotonic() < end and not at.exception
+        time.sleep(0.2)
+    assert list(table["seeds"]) == ["0, 1", "0, 1"] and table["test accuracy"].str.match(r"0\.\d+ ± 0\.\d+").all()
