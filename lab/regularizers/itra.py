@@ -119,7 +119,10 @@ class ITRA(Regularizer):
     mmd2(features(B1), features(B2)), gradients through both. `class_conditional` averages the
     per-class MMD instead (with ~C samples per class it collapses training at lambda 1: keep
     lambda small). Default lambda 1.0 (METHODS.md: digits, 300 samples, 3 seeds, test accuracy
-    0.953 vs CE 0.947, MMD between batches down 17%)."""
+    0.953 vs CE 0.947, MMD between batches down 17%). Measured here (tests/test_itra.py): the
+    penalty makes the features compact; at fixed bandwidths the MMD of batch-size probe subsets
+    is 11-15% lower than with lambda 0 on the same batches, while at the median bandwidth,
+    which rescales with the features, it hardly changes."""
 
     name = "itra"
     summary = "match the feature distributions of two disjoint mini-batches (MMD)"

@@ -77,9 +77,9 @@ def model_reconstruction_errors(model: Net, x: Tensor, out: Out | None = None) -
     state last); `out` = the model's forward of `x` when already computed. The penalty is their sum."""
     out = model(x) if out is None else out
     layers = model.weight_layers()
-    geometry = [(l.stride, l.padding) if isinstance(l, (nn.Conv1d, nn.Conv2d)) else None for l in layers]
-    return reconstruction_errors([x, *out.hidden, out.logits], [l.weight for l in layers],
-                                 [l.bias for l in layers], model.act, geometry)
+    geometry = [(m.stride, m.padding) if isinstance(m, (nn.Conv1d, nn.Conv2d)) else None for m in layers]
+    return reconstruction_errors([x, *out.hidden, out.logits], [m.weight for m in layers],
+                                 [m.bias for m in layers], model.act, geometry)
 
 
 @register
