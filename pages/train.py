@@ -86,11 +86,20 @@ with st.container(border=True):
     if "_train_error" in st.session_state:
         ui.error(st.session_state.pop("_train_error"))
 
+
+
+@st.cache_resource
+def empty_curves():
+    """The curves' empty frame, shown before any run (built once: never modified)."""
+    return training_curves([], title="Training curves")
+
+
 info = ui.find(ui.current_run())
 if info is None:
     if ui.current_run():
         st.warning(f"There is no run called {ui.esc(ui.current_run())}.")
     st.info("Choose the settings above and press **Train**; the curves appear here as the run trains.")
+    st.plotly_chart(empty_curves(), key="curves-empty", width="stretch")  # also loads the chart library now
     st.stop()
 
 st.subheader(f"Run {ui.esc(info.id)}")
