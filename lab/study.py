@@ -291,9 +291,10 @@ def measure_run(cfg: RunConfig, path: Path, keys: list[str]) -> dict[str, list[f
 
 
 # ----------------------------------------------------------------------------- running
-def _same_config(a: RunConfig, b: RunConfig) -> bool:
-    norm = lambda c: json.loads(json.dumps({**c.to_dict(), "device": None}))  # noqa: E731
-    return norm(a) == norm(b)
+def _comparable(cfg: RunConfig) -> dict:
+    """The config as saved in config.json (tuples as lists), the device left out: a run trained on
+    CUDA is as good as one trained on the CPU."""
+    return json.loads(json.dumps({**cfg.to_dict(), "device": None}))
 
 
 def _reusable(root: Path, cfg: RunConfig):
@@ -310,7 +311,7 @@ def _reusable(root: Path, cfg: RunConfig):
     if rec is not None and rec.state == "running":
         raise StoreError(f"Run {cfg.name} is being trained by process {rec.status.get('pid')}; "
                          f"wait for it or stop it, then run the study again.")
-    if rec is not None and rec.state in FINAL and _same_config(rec.config, cfg):
+    if rec is not None and rec.state in FINAL and _comparable(rec.config) == _comparable(cfg):
         return rec
     aside = root / ".replaced" / f"{cfg.name}-{time.strftime('%y%m%d-%H%M%S')}-{os.urandom(2).hex()}"
     aside.parent.mkdir(exist_ok=True)
