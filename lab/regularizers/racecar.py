@@ -24,6 +24,10 @@ Geometry = tuple[tuple[int, ...], tuple[int, ...]]  # (stride, padding) of a con
 _CONV_T = {3: F.conv_transpose1d, 4: F.conv_transpose2d}
 
 
+def _callable(activation: Activation) -> Callable[[Tensor], Tensor]:
+    return ACTIVATIONS[activation] if isinstance(activation, str) else activation
+
+
 def adjoint(weight: Tensor, y: Tensor, in_shape: Sequence[int], geometry: Geometry | None = None) -> Tensor:
     """W^T y: `y @ W` for a linear weight (out, in); for a conv weight (out, in, k[, k]) the
     transposed convolution with the conv's (stride, padding) and the output_padding that
@@ -42,7 +46,7 @@ def reverse_pass(states: Sequence[Tensor], weights: Sequence[Tensor], biases: Se
     """Reconstructions [d'_1, ..., d'_n] of the forward states `states` = [d_1, ..., d_{n+1}]
     (d_1 the input, d_{n+1} the logits), each shaped like its forward state. `geometry[m]` is
     layer m's (stride, padding) when it is a convolution, None for a linear layer."""
-    act = ACTIVATIONS[activation] if isinstance(activation, str) else activation
+    act = _callable(activation)
     geometry = geometry or [None] * len(weights)
     d, recon = states[-1], []
     for m in reversed(range(len(weights))):
@@ -64,7 +68,7 @@ def racecar_loss_dense(x: Tensor, weights: Sequence[Tensor], biases: Sequence[Te
                        activation: Activation) -> Tensor:
     """The racecar penalty of a stack of linear layers (`weights[m]` of shape (out, in)),
     `activation` after every layer but the last: forward, reverse, sum of the per-state errors."""
-    act = ACTIVATIONS[activation] if isinstance(activation, str) else activation
+    act = _callable(activation)
     states = [x]
     for m, (w, b) in enumerate(zip(weights, biases)):
         h = F.linear(states[-1], w, b)
