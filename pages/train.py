@@ -6,7 +6,7 @@ import ui
 from lab import data, models
 from lab.config import TRAIN_PARAMS, RunConfig
 from lab.errors import LabError
-from lab.figures import training_curves
+from lab.figures import accuracy_curves, loss_curves
 from lab.regularizers import REGISTRY
 
 MAIN = ("epochs", "lr", "optimizer", "seed", "train_size")
@@ -87,11 +87,20 @@ with st.container(border=True):
         ui.error(st.session_state.pop("_train_error"))
 
 
+def show_curves(figs, key: str, live: bool, name: str = "") -> None:
+    """Loss and accuracy side by side; exportable once the run has ended."""
+    for col, fig, part in zip(st.columns(2), figs, ("loss", "accuracy")):
+        with col:
+            if live:
+                st.plotly_chart(fig, key=f"{part}-{key}", width="stretch")
+            else:
+                ui.figure(fig, key=f"{part}-{key}", name=f"{name}-{part}")
+
 
 @st.cache_resource
 def empty_curves():
-    """The curves' empty frame, shown before any run (built once: never modified)."""
-    return training_curves([], title="Training curves")
+    """The curves' empty frames, shown before the first epoch (built once, never modified)."""
+    return loss_curves([]), accuracy_curves([])
 
 
 info = ui.find(ui.current_run())
@@ -99,7 +108,7 @@ if info is None:
     if ui.current_run():
         st.warning(f"There is no run called {ui.esc(ui.current_run())}.")
     st.info("Choose the settings above and press **Train**; the curves appear here as the run trains.")
-    st.plotly_chart(empty_curves(), key="curves-empty", width="stretch")  # also loads the chart library now
+    show_curves(empty_curves(), "empty", live=True)  # also loads the chart library before the click
     st.stop()
 
 st.subheader(f"Run {ui.esc(info.id)}")
@@ -111,12 +120,15 @@ elif info.running:
 
 
 def curves(run: ui.RunInfo):
-    """The training-curves figure, rebuilt only when an epoch is added (building it takes longer
-    than a redraw; four redraws a second would take the training thread's time)."""
+    """The loss and accuracy figures, rebuilt only when an epoch is added (four redraws a second
+    must not take the training thread's time; two plain figures build 3x faster than a grid)."""
+    if not run.history:
+        return empty_curves()
     key, memo = (run.id, len(run.history), run.status), st.session_state.setdefault("_curves", {})
     if key not in memo:
         memo.clear()
-        memo[key] = training_curves(run.history, title=f"{run.label}: training curves")
+        memo[key] = (loss_curves(run.history, title=f"{run.label}: loss"),
+                     accuracy_curves(run.history, title=f"{run.label}: accuracy"))
     return memo[key]
 
 
@@ -138,11 +150,8 @@ def monitor() -> None:
         last = run.history[-1]
         st.caption(f"epoch {last['epoch']}: test accuracy {last['test_acc']:.3f}, "
                    f"train accuracy {last['train_acc']:.3f}, task loss {last['task_loss']:.4f}")
-    fig = curves(run)
-    if run.running:  # drawn empty at once, so the chart library is loaded before the first epoch ends
-        st.plotly_chart(fig, key=f"curves-{run.id}", width="stretch")
-    elif run.history:
-        ui.figure(fig, key=f"curves-{run.id}", name=f"{run.id}-curves")
+    if run.running or run.history:
+        show_curves(curves(run), run.id, run.running, name=run.id)
     if info.running and not run.running:
         st.rerun()
 
