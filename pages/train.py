@@ -4,7 +4,7 @@ import streamlit as st
 
 import ui
 from lab import data, models
-from lab.config import TRAIN_PARAMS, RunConfig
+from lab.config import TRAIN_PARAMS, RunConfig, validate
 from lab.errors import LabError
 from lab.figures import accuracy_curves, loss_curves
 from lab.regularizers import REGISTRY
@@ -58,6 +58,27 @@ def start() -> None:
         ui.open_run(rid)
 
 
+def prefill(cfg: RunConfig) -> None:
+    """Put a run's settings into the form, so a reload or a shared link shows what trained it."""
+    s = st.session_state
+    s["data"], s["model"], s["method"] = cfg.data, cfg.model, cfg.method
+    if cfg.method != "ce":
+        s[f"lam.{cfg.method}"] = float(cfg.lam)
+    for prefix, values in ((f"data.{cfg.data}", cfg.data_params), (f"model.{cfg.model}", cfg.model_params),
+                           (f"method.{cfg.method}", cfg.method_params),
+                           ("train", {p.name: getattr(cfg, p.name) for p in TRAIN_PARAMS})):
+        for name, value in values.items():
+            s[f"{prefix}.{name}"] = ",".join(map(str, value)) if isinstance(value, (list, tuple)) else value
+
+
+opened = ui.find(ui.current_run())
+if opened is not None and st.session_state.get("_form_run") != opened.id:
+    st.session_state["_form_run"] = opened.id  # once per run opened: later edits are the user's
+    try:
+        prefill(validate(opened.config))
+    except LabError:
+        pass  # a run from an older version of the lab: keep the form as it is
+
 with st.container(border=True):
     c_data, c_method, c_train = st.columns(3)
     with c_data:
@@ -103,7 +124,7 @@ def empty_curves():
     return loss_curves([]), accuracy_curves([])
 
 
-info = ui.find(ui.current_run())
+info = opened
 if info is None:
     if ui.current_run():
         st.warning(f"There is no run called {ui.esc(ui.current_run())}.")

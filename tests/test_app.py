@@ -189,3 +189,11 @@ def test_compare_launches_a_grid_of_methods_and_seeds_and_tabulates_mean_and_std
         assert time.monotonic() < end and not at.exception
         time.sleep(0.2)
     assert list(table["seeds"]) == ["0, 1", "0, 1"] and table["test accuracy"].str.match(r"0\.\d+ ± 0\.\d+").all()
+
+
+def test_opening_a_run_on_the_train_page_shows_its_settings_in_the_form(app):
+    at = app("tiny-wd").switch_page(ui.PAGES["train"]).run()
+    assert not at.exception
+    assert (at.selectbox(key="method").value, at.text_input(key="model.mlp.widths").value,
+            at.number_input(key="train.epochs").value, at.number_input(key="train.train_size").value) == \
+           ("weight_decay", "16,16", 2, 100)
