@@ -18,6 +18,29 @@ EXPECT = {True: "It adds nothing, so λ × penalty stays at 0: the curves to com
                  "too large slows the task loss down or makes the run diverge."}
 
 ui.page("Train")
+
+
+def prefill(cfg: RunConfig) -> None:
+    """Put a run's settings into the form, so a reload or a shared link shows what trained it."""
+    s = st.session_state
+    s["data"], s["model"], s["method"] = cfg.data, cfg.model, cfg.method
+    if cfg.method != "ce":
+        s[f"lam.{cfg.method}"] = float(cfg.lam)
+    for prefix, values in ((f"data.{cfg.data}", cfg.data_params), (f"model.{cfg.model}", cfg.model_params),
+                           (f"method.{cfg.method}", cfg.method_params),
+                           ("train", {p.name: getattr(cfg, p.name) for p in TRAIN_PARAMS})):
+        for name, value in values.items():
+            s[f"{prefix}.{name}"] = ",".join(map(str, value)) if isinstance(value, (list, tuple)) else value
+
+
+opened = ui.find(ui.current_run())
+if opened is not None and st.session_state.get("_form_run") != opened.id:
+    st.session_state["_form_run"] = opened.id  # once per run opened: later edits are the user's
+    try:
+        prefill(validate(opened.config))
+    except LabError:
+        pass  # a run from an older version of the lab: keep the form as it is
+
 chosen = REGISTRY[st.session_state.get("method", "ce")]
 ui.explain(f"""
 **Curves.** Left: the **task loss** (cross-entropy on the training batches, in nats), the **regularizer loss**
@@ -57,27 +80,6 @@ def start() -> None:
     else:
         ui.open_run(rid)
 
-
-def prefill(cfg: RunConfig) -> None:
-    """Put a run's settings into the form, so a reload or a shared link shows what trained it."""
-    s = st.session_state
-    s["data"], s["model"], s["method"] = cfg.data, cfg.model, cfg.method
-    if cfg.method != "ce":
-        s[f"lam.{cfg.method}"] = float(cfg.lam)
-    for prefix, values in ((f"data.{cfg.data}", cfg.data_params), (f"model.{cfg.model}", cfg.model_params),
-                           (f"method.{cfg.method}", cfg.method_params),
-                           ("train", {p.name: getattr(cfg, p.name) for p in TRAIN_PARAMS})):
-        for name, value in values.items():
-            s[f"{prefix}.{name}"] = ",".join(map(str, value)) if isinstance(value, (list, tuple)) else value
-
-
-opened = ui.find(ui.current_run())
-if opened is not None and st.session_state.get("_form_run") != opened.id:
-    st.session_state["_form_run"] = opened.id  # once per run opened: later edits are the user's
-    try:
-        prefill(validate(opened.config))
-    except LabError:
-        pass  # a run from an older version of the lab: keep the form as it is
 
 with st.container(border=True):
     c_data, c_method, c_train = st.columns(3)
