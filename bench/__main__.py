@@ -19,9 +19,8 @@ import torch
 from bench.app import app_bench
 from bench.embed import embed_bench
 from bench.engine import engine_overhead
-from bench.steps import step_ratios
+from bench.steps import GOALS, step_ratios
 
-GOALS = {"phantom": 1.3, "gini": 1.5, "racecar": 2.5, "mhe": 3.0, "itra": 4.0, "comhe": 35.0}
 HERE = Path(__file__).parent
 
 
