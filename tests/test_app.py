@@ -197,3 +197,8 @@ def test_opening_a_run_on_the_train_page_shows_its_settings_in_the_form(app):
     assert (at.selectbox(key="method").value, at.text_input(key="model.mlp.widths").value,
             at.number_input(key="train.epochs").value, at.number_input(key="train.train_size").value) == \
            ("weight_decay", "16,16", 2, 100)
+
+
+def test_names_shown_in_markdown_are_escaped():
+    assert ui.esc("my_run_1") == r"my\_run\_1"
+    assert ui.esc("**x** <b>[a](javascript:1)</b>") == r"\*\*x\*\* \<b\>\[a\]\(javascript:1\)\</b\>"
