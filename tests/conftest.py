@@ -5,10 +5,14 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+import torch
 
 from lab.config import RunConfig
 from lab.store import RunRecord, load_run
 from lab.train import train
+
+# The tests' models are tiny: one intra-op thread is faster than two fighting over 2 cores.
+torch.set_num_threads(1)
 
 # Small enough to train in well under a second on a laptop CPU; not meant to be accurate.
 TINY = dict(data="digits", model="mlp", method="ce", epochs=2, batch_size=32, train_size=200,

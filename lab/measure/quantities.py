@@ -39,7 +39,7 @@ from lab.measure.similarity import similarity_stats
 from lab.models import Net, build_model
 from lab.regularizers import (REGISTRY, StepContext, class_coverage_kl, class_phantoms, gini_impurity, mmd2,
                               model_reconstruction_errors)
-from lab.regularizers.gini import EPS, _class_given_feature  # private in gini.py: should become public
+from lab.regularizers.gini import EPS, class_given_feature, nonnegative
 from lab.store import RunRecord, load_probe, load_run
 
 MMD_SUBSET = 128  # probe subset size of the itra quantity (the default batch size)
@@ -92,11 +92,6 @@ def _labels(snapshot: dict[str, np.ndarray]) -> torch.Tensor:
     return torch.from_numpy(snapshot["probe_y"].astype(np.int64))
 
 
-def _nonnegative(features: torch.Tensor, activation: str) -> torch.Tensor:
-    """The Gini regularizer's input: ReLU features as they are, softplus of signed ones."""
-    return features if activation == "relu" else F.softplus(features)
-
-
 # ----------------------------------------------------------------------------- the quantities
 def energy(snapshot: dict[str, np.ndarray], probe: Probe) -> dict[str, float]:
     """{"energy": mean over hidden weight layers of mhe_energy(s=2, half_space=True),
@@ -128,7 +123,7 @@ def probe_mmd(snapshot: dict[str, np.ndarray], probe: Probe) -> float:
 
 def gini(snapshot: dict[str, np.ndarray], probe: Probe) -> dict[str, float]:
     """{"gini": gini_impurity, "kl": class_coverage_kl} of the probe features (Croitoru et al. 2022)."""
-    a, y = _nonnegative(_features(snapshot), probe.net.activation), _labels(snapshot)
+    a, y = nonnegative(_features(snapshot), probe.net.activation), _labels(snapshot)
     c = snapshot["logits"].shape[1]
     return {"gini": gini_impurity(a, y, c).item(), "kl": class_coverage_kl(a, y, c).item()}
 
@@ -201,9 +196,9 @@ def class_given_feature_matrix(features, labels, n_classes: int, activation: str
     unless `activation` is "relu"): M_cj = sum_{i: y_i = c} A_ij normalised over classes; dead
     features (mass <= EPS) get a zero column."""
     z = torch.as_tensor(np.asarray(features, np.float64).reshape(len(features), -1))
-    a = _nonnegative(z, activation)
+    a = nonnegative(z, activation)
     onehot = F.one_hot(torch.as_tensor(np.asarray(labels, np.int64)), n_classes).to(a.dtype)
-    return _class_given_feature(a, onehot, EPS)[0].numpy()
+    return class_given_feature(a, onehot, EPS)[0].numpy()
 
 
 def phantom_points(features, labels, n_classes: int, k: int | None = 4, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -12,14 +12,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from lab.models import Net
 from lab.params import Interval, Param
 from lab.regularizers.base import Regularizer, StepContext, register
 
 EPS = 1e-8  # mass at or below which a feature counts as dead; also guards log(q)
 
 
-def _class_given_feature(a: Tensor, oh: Tensor, eps: float) -> tuple[Tensor, Tensor]:
+def class_given_feature(a: Tensor, oh: Tensor, eps: float) -> tuple[Tensor, Tensor]:
     """(p (C, d) with p[c, j] = p(c|j), zero for dead features; the number of live features)."""
     m = oh.T @ a
     total = m.sum(0)
@@ -37,6 +36,11 @@ def _coverage_kl(p: Tensor, n_live: Tensor, pi: Tensor, eps: float) -> Tensor:
     return kl * (n_live > 0)
 
 
+def nonnegative(features: Tensor, activation: str) -> Tensor:
+    """The Gini terms' input: ReLU features as they are, softplus of signed ones (tanh)."""
+    return features if activation == "relu" else F.softplus(features)
+
+
 def onehot(y: Tensor, n_classes: int, dtype: torch.dtype) -> Tensor:
     """(n, C) 0/1 of `dtype` (also used by phantom); a comparison, so unlike F.one_hot no range
     check that would wait for the device."""
@@ -46,7 +50,7 @@ def onehot(y: Tensor, n_classes: int, dtype: torch.dtype) -> Tensor:
 def gini_impurity(a: Tensor, y: Tensor, n_classes: int, eps: float = EPS) -> Tensor:
     """Mean over live features j of 1 - sum_c p(c|j)^2: 0 when each feature fires for one
     class, at most 1 - 1/C (a feature spread evenly over the classes); 0 if none is live."""
-    return _impurity(*_class_given_feature(a, onehot(y, n_classes, a.dtype), eps))
+    return _impurity(*class_given_feature(a, onehot(y, n_classes, a.dtype), eps))
 
 
 def class_coverage_kl(a: Tensor, y: Tensor, n_classes: int, prior: Tensor | None = None,
@@ -56,7 +60,7 @@ def class_coverage_kl(a: Tensor, y: Tensor, n_classes: int, prior: Tensor | None
     is live. Small when the features together cover every class as often as it occurs."""
     oh = onehot(y, n_classes, a.dtype)
     pi = oh.mean(0) if prior is None else prior.to(a)
-    return _coverage_kl(*_class_given_feature(a, oh, eps), pi, eps)
+    return _coverage_kl(*class_given_feature(a, oh, eps), pi, eps)
 
 
 @register
@@ -76,11 +80,8 @@ class Gini(Regularizer):
     )
     default_lam = 0.3
 
-    def setup(self, model: Net, n_classes: int) -> None:
-        self.nonneg = (lambda z: z) if model.activation == "relu" else F.softplus
-
     def penalty(self, ctx: StepContext) -> dict[str, Tensor]:
-        a = self.nonneg(ctx.out.features)
+        a = nonnegative(ctx.out.features, ctx.model.activation)
         oh = onehot(ctx.y, ctx.n_classes, a.dtype)
-        stats = _class_given_feature(a, oh, EPS)  # shared by both terms
+        stats = class_given_feature(a, oh, EPS)  # shared by both terms
         return {"gini": self.alpha * _impurity(*stats), "kl": self.beta * _coverage_kl(*stats, oh.mean(0), EPS)}
