@@ -464,6 +464,12 @@ def paired(rows: list[dict], ref: list[dict]) -> dict:
             "t_p": t_p, "sign_p": sign_p}
 
 
+def _seeds(rs: list[dict]) -> str:
+    """The number of seeds, and how many of them diverged (their last finite epoch is what counts)."""
+    diverged = sum(r["status"] == "diverged" for r in rs)
+    return f"{len(rs)} ({diverged} diverged)" if diverged else str(len(rs))
+
+
 def tables(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
     """Per (data, model): one row per variant with final/best accuracy, the paired comparison to
     CE and the final value of the method's own quantity."""
@@ -477,7 +483,7 @@ def tables(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
                 return ""
             return f"{q} {pm([r['quantity_final'] for r in rs], 4)} (CE {np.mean([r[f'final_{q}'] for r in ce]):.4f})"
 
-        out[key] = [{"variant": name, "seeds": len(rs), "final": pm([r["final_test_acc"] for r in rs]),
+        out[key] = [{"variant": name, "seeds": _seeds(rs), "final": pm([r["final_test_acc"] for r in rs]),
                      "best": pm([r["best_test_acc"] for r in rs]),
                      "paired": paired(rs, ce) if name != "ce" else None, "quantity": quantity(rs)}
                     for name, rs in variants.items()]
@@ -495,8 +501,8 @@ TABLE_HEAD = ["variant", "seeds", "final test acc", "best test acc", "Δ vs CE (
 def _cells(t: dict) -> list[str]:
     p = t["paired"]
     if p is None:
-        return [t["variant"], str(t["seeds"]), t["final"], t["best"], "reference", "", "", "", t["quantity"]]
-    return [t["variant"], str(t["seeds"]), t["final"], t["best"], p["diff"], f"{p['wins']}/{p['ties']}/{p['losses']}",
+        return [t["variant"], t["seeds"], t["final"], t["best"], "reference", "", "", "", t["quantity"]]
+    return [t["variant"], t["seeds"], t["final"], t["best"], p["diff"], f"{p['wins']}/{p['ties']}/{p['losses']}",
             _p(p["t_p"]), _p(p["sign_p"]), t["quantity"]]
 
 

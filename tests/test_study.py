@@ -183,3 +183,14 @@ def test_ray_backend_gives_the_same_results(tiny, tmp_path):
         assert {k: v for k, v in ra.items() if k != "train_seconds"} == pytest.approx(
             {k: v for k, v in rb.items() if k != "train_seconds"}, rel=1e-5, nan_ok=True)
     assert (tmp_path / "ray" / a[0]["run"] / "metrics.jsonl").exists()
+
+
+def test_diverged_runs_are_named_in_the_table():
+    def row(variant, seed, acc, status="done"):
+        return {"data": "digits", "model": "mlp", "variant": variant, "seed": seed, "final_test_acc": acc,
+                "best_test_acc": acc, "status": status, "quantity": ""}
+
+    rows = [row("ce", 0, 0.9), row("ce", 1, 0.8), row("itra", 0, 0.1, "diverged"), row("itra", 1, 0.7)]
+    ce, itra = st.tables(rows)[("digits", "mlp")]
+    assert (ce["seeds"], itra["seeds"]) == ("2", "2 (1 diverged)")
+    assert itra["final"] == "0.400 ± 0.424" and itra["paired"]["diff"] == "-0.450 ± 0.495"
