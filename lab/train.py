@@ -109,13 +109,13 @@ def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | N
             writer.probe(data.probe.x.cpu().numpy(), data.probe.y.cpu().numpy())
             writer.snapshot(0, probe_snapshot(model, data))
         for epoch in range(1, cfg.epochs + 1):
-            t0, sums, steps = time.perf_counter(), {}, 0
+            t0, rows, names, steps = time.perf_counter(), [], [], 0
             for batch in batches(reg, data, cfg.batch_size, gen):
                 if stop is not None and stop.is_set():
                     result.status = "stopped"
                     break
                 task, reg_loss, terms = batch_losses(model, reg, cfg.lam, data, batch, gen)
-                loss = task + reg_loss
+                loss = task + reg_loss if terms else task
                 if not torch.isfinite(loss):
                     result.status, result.error = "diverged", (
                         f"loss became {loss.item()} at epoch {epoch}, step {steps + 1}; lower the learning rate "
@@ -124,15 +124,15 @@ def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | N
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
-                for k, v in {"task_loss": task, "reg_loss": reg_loss, **{f"penalty/{k}": t for k, t in terms.items()}}.items():
-                    sums[k] = sums.get(k, 0.0) + v.detach()
+                names = names or ["task_loss", "reg_loss", *(f"penalty/{k}" for k in terms)]
+                rows.append(torch.stack([task, reg_loss, *terms.values()]).detach())  # one op per step
                 steps += 1
                 if on_progress:
                     on_progress({"event": "step", "epoch": epoch, "step": steps})
             if steps == 0:
                 break
             seconds = time.perf_counter() - t0
-            rec = {"epoch": epoch, **{k: float(v) / steps for k, v in sums.items()}}
+            rec = {"epoch": epoch, **dict(zip(names, torch.stack(rows).mean(0).tolist()))}
             rec["train_loss"] = rec["task_loss"] + rec["reg_loss"]
             _, rec["train_acc"] = evaluate(model, *train_eval)
             rec["test_loss"], rec["test_acc"] = evaluate(model, data.test.x, data.test.y)
