@@ -33,7 +33,6 @@ import time
 import tomllib
 import warnings
 from dataclasses import dataclass, replace
-from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
 
@@ -165,129 +164,46 @@ def label(cfg: RunConfig, v: Variant) -> str:
 
 
 # ----------------------------------------------------------------------------- measurements
-@dataclass
-class Probe:
-    """One snapshot in a form the measurements use: the model with the snapshot's weights, the
-    probe inputs and labels, its forward pass, and two fixed disjoint halves of the probe set."""
-
-    model: Any
-    x: Any
-    y: Any
-    out: Any
-    n_classes: int
-    halves: tuple
-
-    @cached_property
-    def similarity(self) -> dict:
-        """`similarity_stats` of the features (computed once, read by intra and inter)."""
-        from lab.measure import similarity_stats
-
-        return similarity_stats(self.out.features.numpy(), self.y.numpy(), self.n_classes)
+# The study's measured keys (CSV columns `final_<key>`, one figure each), each with the method
+# whose quantity in lab.measure.quantities (the one implementation) yields it, and its figure title.
+MEASURED = {
+    "energy": ("mhe", "hyperspherical energy of the hidden layers (s=2, half-space)"),
+    "energy_out": ("mhe", "hyperspherical energy of the output layer (s=2)"),
+    "recon": ("racecar", "Racecar reverse-pass reconstruction error"),
+    "mmd": ("itra", "MMD² between disjoint subsets of the probe features"),
+    "gini": ("gini", "Gini impurity of the probe features over classes"),
+    "inter": ("phantom", "inter-class cosine similarity of the features"),
+    "intra": ("phantom", "intra-class cosine similarity of the features"),
+    "l2": ("weight_decay", "0.5 x sum of squared weights"),
+}
 
 
-def _hidden_energy(p: Probe) -> float:
-    from lab.regularizers import mhe_energy
+def _own(method: str):
+    """The shared `Quantity` `method` acts on, or None: for a method without one (ce, dropout,
+    label_smoothing, ...) lab.measure.quantities gives the shared similarity reference, which
+    only phantom acts on; the study measures it only when phantom is in the grid."""
+    from lab.measure.quantities import QUANTITIES, SIMILARITY
 
-    hidden = p.model.weight_layers()[:-1]
-    return float(np.mean([mhe_energy(l.weight.flatten(1), s=2, half_space=True).item() for l in hidden]))
-
-
-def _output_energy(p: Probe) -> float:
-    from lab.regularizers import mhe_energy
-
-    return mhe_energy(p.model.head.weight, s=2).item()
+    q = QUANTITIES.get(method)
+    return None if q is None or (q is SIMILARITY and method != "phantom") else q
 
 
-def _reconstruction(p: Probe) -> float:
-    from lab.regularizers import model_reconstruction_errors
-
-    return float(sum(e.item() for e in model_reconstruction_errors(p.model, p.x, p.out)))
-
-
-def _l2(p: Probe) -> float:
-    """The weight_decay penalty itself, evaluated on the snapshot's weights."""
-    from lab.regularizers import REGISTRY, StepContext
-
-    ctx = StepContext(p.model, p.x, p.y, p.out, p.n_classes, _cpu_generator())
-    return REGISTRY["weight_decay"]().penalty(ctx)["l2"].item()
+def _owns(method: str, key: str) -> bool:
+    """Whether `method` acts on the quantity that yields the measured `key`."""
+    q = _own(method)
+    return q is not None and q is _own(MEASURED[key][0])
 
 
-def _mmd(p: Probe) -> float:
-    from lab.regularizers import mmd2
+def measure_run(run, keys: list[str]) -> dict[str, list[float]]:
+    """The measured `keys` at every snapshot epoch of a run (record or folder), each computed by
+    `quantity_series` of lab.measure.quantities (one call per quantity)."""
+    from lab.measure.quantities import quantity_series
 
-    a, b = p.halves
-    return mmd2(p.out.features[a], p.out.features[b]).item()
-
-
-def _gini(p: Probe) -> float:
-    import torch.nn.functional as F
-
-    from lab.regularizers import gini_impurity
-
-    f = p.out.features if p.model.activation == "relu" else F.softplus(p.out.features)
-    return gini_impurity(f, p.y, p.n_classes).item()
-
-
-def _similarity(key: str) -> Callable[[Probe], float]:
-    return lambda p: float(p.similarity[key])
-
-
-@dataclass(frozen=True)
-class Quantity:
-    key: str
-    title: str
-    owners: tuple[str, ...]  # the methods that act on this quantity
-    measure: Callable[[Probe], float]
-
-
-QUANTITIES = (
-    Quantity("energy", "hyperspherical energy of the hidden layers (s=2, half-space)", ("mhe", "comhe"), _hidden_energy),
-    Quantity("energy_out", "hyperspherical energy of the output layer (s=2)", ("mhe", "comhe"), _output_energy),
-    Quantity("recon", "Racecar reverse-pass reconstruction error", ("racecar",), _reconstruction),
-    Quantity("mmd", "MMD² between two disjoint halves of the probe features", ("itra",), _mmd),
-    Quantity("gini", "Gini impurity of the probe features over classes", ("gini",), _gini),
-    Quantity("inter", "inter-class cosine similarity of the features", ("phantom",), _similarity("inter")),
-    Quantity("intra", "intra-class cosine similarity of the features", ("phantom",), _similarity("intra")),
-    Quantity("l2", "0.5 x sum of squared weights", ("weight_decay",), _l2),
-)
-
-
-def own_quantity(method: str) -> Quantity | None:
-    return next((q for q in QUANTITIES if method in q.owners), None)
-
-
-def _cpu_generator():
-    import torch
-
-    return torch.Generator().manual_seed(0)
-
-
-def measure_run(cfg: RunConfig, path: Path, keys: list[str]) -> dict[str, list[float]]:
-    """The quantities `keys` at every snapshot epoch of a run, with the snapshot's weights on the probe set."""
-    import torch
-
-    from lab.data import prepare
-    from lab.models import build_model
-    from lab.store import load_snapshot, snapshot_epochs
-
-    data = prepare(cfg.data, cfg.data_params, data_seed=cfg.data_seed, train_size=cfg.train_size,
-                   probe_size=cfg.probe_size, device="cpu")
-    model = build_model(cfg.model, cfg.model_params, data.sample_shape, data.n_classes, _cpu_generator()).eval()
-    n = len(data.probe.y)
-    order = torch.randperm(n, generator=_cpu_generator())
-    halves = (order[: n // 2], order[n // 2:])
-    chosen = [q for q in QUANTITIES if q.key in keys]
-    out: dict[str, list[float]] = {q.key: [] for q in chosen}
-    for epoch in snapshot_epochs(path):
-        snap = load_snapshot(path, epoch)
-        with torch.no_grad():
-            for j, layer in enumerate(model.weight_layers()):
-                layer.weight.copy_(torch.from_numpy(snap[f"weight_{j}"]))
-                layer.bias.copy_(torch.from_numpy(snap[f"bias_{j}"]))
-            probe = Probe(model, data.probe.x, data.probe.y, model(data.probe.x), data.n_classes, halves)
-            for q in chosen:
-                out[q.key].append(q.measure(probe))
-    return out
+    out: dict[str, list[float]] = {}
+    for method in dict.fromkeys(MEASURED[k][0] for k in keys):
+        series = quantity_series(run, method)
+        out.update({k: [float(v) for v in series[k]] for k in keys if MEASURED[k][0] == method})
+    return {k: out[k] for k in keys}
 
 
 # ----------------------------------------------------------------------------- running
@@ -336,7 +252,7 @@ def execute(cfg: RunConfig, root: str, keys: list[str], on_progress: Callable | 
             "epochs": [m["epoch"] for m in rec.metrics], "test_acc": acc,
             "train_acc": [m.get("train_acc") for m in rec.metrics],
             "train_seconds": float(sum(m.get("seconds") or 0.0 for m in rec.metrics)),
-            "quantities": measure_run(rec.config, rec.path, keys)}
+            "quantities": measure_run(rec, keys)}
 
 
 def _local(jobs: list[RunConfig], root: Path, keys: list[str], bar) -> list[dict]:
@@ -387,7 +303,7 @@ def run_study(study: Study, root: Path, backend: str = "local", device: str = "a
 
     grid = expand(study, device)
     methods = {v.method for _, v in grid}
-    keys = [q.key for q in QUANTITIES if methods & set(q.owners)]
+    keys = [k for k in MEASURED if any(_owns(m, k) for m in methods)]
     root.mkdir(parents=True, exist_ok=True)
     with tqdm(total=len(grid), desc=f"study {study.name}", unit="run", file=sys.stderr) as bar:
         jobs = [cfg for cfg, _ in grid]
@@ -400,7 +316,7 @@ def run_study(study: Study, root: Path, backend: str = "local", device: str = "a
 # ----------------------------------------------------------------------------- summaries
 CSV_FIELDS = ["data", "model", "method", "variant", "params", "lambda", "seed", "status", "epochs",
               "final_test_acc", "best_test_acc", "final_train_acc", "quantity", "quantity_final",
-              "train_seconds", "run", *(f"final_{q.key}" for q in QUANTITIES)]
+              "train_seconds", "run", *(f"final_{k}" for k in MEASURED)]
 
 
 def _last(values: list) -> float:
@@ -411,7 +327,7 @@ def _last(values: list) -> float:
 def csv_rows(results: list[dict]) -> list[dict]:
     rows = []
     for r in results:
-        cfg, own = r["config"], own_quantity(r["config"].method)
+        cfg, own = r["config"], _own(r["config"].method)
         accs = [a for a in r["test_acc"] if a is not None]
         rows.append({
             "data": cfg.data, "model": cfg.model, "method": cfg.method, "variant": r["variant"],
@@ -585,11 +501,11 @@ def figures(results: list[dict]) -> dict[tuple[str, str], list[Figure]]:
 
         figs = [Figure("accuracy", f"Test accuracy over training: {d} / {m}", "test accuracy",
                        [series(n, None, n in headline) for n in variants])]
-        for q in QUANTITIES:
-            if q.key in variants["ce"][0]["quantities"]:
-                figs.append(Figure(q.key, f"{q.title[0].upper()}{q.title[1:]}: {d} / {m}", q.key, [
-                    series(n, q.key, method[n] in q.owners or n == best["ce"])
-                    for n in variants if n in headline or method[n] in q.owners]))
+        for key, (_, title) in MEASURED.items():
+            if key in variants["ce"][0]["quantities"]:
+                figs.append(Figure(key, f"{title[0].upper()}{title[1:]}: {d} / {m}", key, [
+                    series(n, key, _owns(method[n], key) or n == best["ce"])
+                    for n in variants if n in headline or _owns(method[n], key)]))
         out[(d, m)] = figs
     return out
 

@@ -16,6 +16,7 @@ import pytest
 
 from lab import study as st
 from lab.errors import StoreError
+from lab.measure.quantities import QUANTITIES, quantity_series
 
 TRAIN_MODULE = importlib.import_module("lab.train")  # `lab.train` is also the re-exported function
 
@@ -71,6 +72,10 @@ def test_tiny_study_writes_every_table_and_figure(tiny):
     assert rows[2]["quantity"] == "l2" and float(rows[2]["quantity_final"]) > 0 and rows[0]["quantity"] == ""
     assert float(rows[0]["final_l2"]) > 0  # CE is measured too, as the reference
     assert rows[2]["run"] == "study-tiny-digits-mlp-weight_decay-lam0.001-s0"
+    for r in (rows[0], rows[2]):  # the study's values are those of the shared quantities, on every run
+        shared = quantity_series(tiny.parent / "runs" / r["run"], "weight_decay")
+        assert float(r["final_l2"]) == pytest.approx(float(shared["l2"][-1]), rel=1e-6)
+    assert all(r[f"final_{k}"] == "" for r in rows for k in st.MEASURED if k != "l2")  # no owner in the grid
 
     results = st.run_study(st.load_study(str(tiny)), tiny.parent / "runs")
     html = (out / "report.html").read_text()
@@ -183,6 +188,17 @@ def test_ray_backend_gives_the_same_results(tiny, tmp_path):
         assert {k: v for k, v in ra.items() if k != "train_seconds"} == pytest.approx(
             {k: v for k, v in rb.items() if k != "train_seconds"}, rel=1e-5, nan_ok=True)
     assert (tmp_path / "ray" / a[0]["run"] / "metrics.jsonl").exists()
+
+
+def test_measured_keys_come_from_the_shared_quantities():
+    """Every study key is yielded by its method's shared quantity; a method acts on a key only
+    through that quantity, and the baselines' shared similarity reference is nobody's own but phantom's."""
+    assert list(st.MEASURED) == ["energy", "energy_out", "recon", "mmd", "gini", "inter", "intra", "l2"]
+    assert {QUANTITIES[m].key for m, _ in st.MEASURED.values()} == {"energy", "recon", "mmd", "gini", "inter", "l2"}
+    owners = {k: sorted(m for m in QUANTITIES if st._owns(m, k)) for k in st.MEASURED}
+    assert owners == {"energy": ["comhe", "mhe"], "energy_out": ["comhe", "mhe"], "recon": ["racecar"], "mmd": ["itra"],
+                      "gini": ["gini"], "inter": ["phantom"], "intra": ["phantom"], "l2": ["weight_decay"]}
+    assert [st._own(m) for m in ("ce", "dropout", "label_smoothing", "no-such-method")] == [None] * 4
 
 
 def test_diverged_runs_are_named_in_the_table():
