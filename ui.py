@@ -184,6 +184,17 @@ def page_run() -> RunInfo | None:
     return info
 
 
+def snapshot_record(run: RunInfo | None) -> RunRecord:
+    """The saved record of a view page's run; stops the page (after its explanation) when
+    there is no run or no snapshot yet."""
+    if run is None:
+        st.stop()
+    if run.record is None or not run.record.snapshot_epochs:
+        st.info("This run has no snapshot yet; its first one is written when training starts.")
+        st.stop()
+    return run.record
+
+
 def view_links(run_id: str) -> None:
     """Links to the four views of one run."""
     cols = st.columns(4)

@@ -34,13 +34,7 @@ how separable the classes are, without a map.
 
 **What to expect.** {ui.expectation(run.config.method if run else "ce", NOTES)}
 """)
-if run is None:
-    st.stop()
-if run.record is None or not run.record.snapshot_epochs:
-    st.info("This run has no snapshot yet; its first one is written when training starts.")
-    st.stop()
-
-record = run.record
+record = ui.snapshot_record(run)
 layers = hidden_layers(ui.snapshot(record, record.snapshot_epochs[0])) + ["logits"]
 c_layer, c_method = st.columns(2)
 layer = c_layer.selectbox("Layer", layers, index=len(layers) - 2, key="embed.layer",

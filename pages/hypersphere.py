@@ -34,13 +34,7 @@ approximate; the subtitle says which).
 
 **What to expect.** {ui.expectation(run.config.method if run else "ce", NOTES)}
 """)
-if run is None:
-    st.stop()
-if run.record is None or not run.record.snapshot_epochs:
-    st.info("This run has no snapshot yet; its first one is written when training starts.")
-    st.stop()
-
-record = run.record
+record = ui.snapshot_record(run)
 labels = weight_layers(ui.snapshot(record, record.snapshot_epochs[0]))
 keys = list(labels)
 c_layer, c_s, c_half = st.columns([3, 1, 1])

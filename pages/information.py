@@ -30,13 +30,7 @@ moving left means forgetting input detail.
 
 **What to expect.** {ui.expectation(run.config.method if run else "ce", NOTES)}
 """)
-if run is None:
-    st.stop()
-if run.record is None or not run.record.snapshot_epochs:
-    st.info("This run has no snapshot yet; its first one is written when training starts.")
-    st.stop()
-
-record = run.record
+record = ui.snapshot_record(run)
 c_est, c_a, c_b = st.columns(3)
 estimator = c_est.radio("Estimator", ("kde", "binning"), horizontal=True, key="info.estimator",
                         help="binning saturates at log2 n for wide layers (every probe point gets its own "

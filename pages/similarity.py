@@ -32,13 +32,7 @@ means. **Gap** = intra − inter: the larger, the easier the classes are to tell
 
 **What to expect.** {ui.expectation(run.config.method if run else "ce", NOTES)}
 """)
-if run is None:
-    st.stop()
-if run.record is None or not run.record.snapshot_epochs:
-    st.info("This run has no snapshot yet; its first one is written when training starts.")
-    st.stop()
-
-record = run.record
+record = ui.snapshot_record(run)
 layers = hidden_layers(ui.snapshot(record, record.snapshot_epochs[0]))
 layer = st.selectbox("Layer", layers, index=len(layers) - 1, key="similarity.layer",
                      format_func=lambda k: f"{k} (features)" if k == layers[-1] else k,
