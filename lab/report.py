@@ -3,8 +3,8 @@ file (plotly.js inlined once), or several runs side by side at the same epoch.
 
 One run: training curves, the embedding animated over epochs (PCA; t-SNE with `--tsne`),
 k-NN accuracy per layer, angle histograms, hyperspherical energy and nearest-neighbour angles,
-the class similarity matrix, histograms and gap, the information plane and MI curves, and
-the configuration. `--compare`: the same views as small multiples at one epoch, plus a table
+the class similarity matrix, histograms and gap, the information plane and MI curves, the
+method's own quantity and its paper's views, and the configuration. `--compare`: the same views as small multiples at one epoch, plus a table
 of final accuracies. Figures come from `lab.figures`, numbers from `lab.measure`.
 """
 from __future__ import annotations
@@ -19,14 +19,17 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from lab.errors import LabError
+from lab.errors import ConfigError, LabError, StoreError
 from lab.figures import (accuracy_curves, angle_histogram, embedding_animation, embedding_scatter, energy_curves,
                          gap_curves, grid, information_plane, knn_curves, mi_curves, nn_angle_curves,
                          similarity_heatmap, similarity_histograms, training_curves)
 from lab.figures.embedding import LABELS
+from lab.figures.method import gini_heatmap, quantity_curves, reconstruction_curves, singular_images
 from lab.measure import (binning_caveat, class_centroids, mi_ceilings, pairwise_angles, sample_pair_similarities,
                          similarity_stats)
 from lab.measure.embed import embed_run, features, knn_series
+from lab.measure.quantities import (class_given_feature_matrix, first_layer_singular_images, own_quantity,
+                                    quantity_series)
 from lab.measure.series import energy_series, hidden_layers, mi_series, similarity_series, weight_layers
 from lab.store import RunRecord, atomic_write, load_run, load_snapshot, runs_root
 
@@ -87,6 +90,40 @@ def _embedding(rec: RunRecord, method: str, epochs: list[int], names: list[str] 
                                extra={"class centroids": centroids})
 
 
+def method_section(rec: RunRecord, epochs: list[int], last: dict[str, np.ndarray], names: list[str] | None,
+                   features_last: np.ndarray) -> Section:
+    """The run's method's own quantity over training (lab.measure.quantities) and the views its
+    paper motivates: per-layer reconstruction and first-layer singular vectors for racecar, the
+    p(c|j) heatmap for gini."""
+    method = rec.config.method
+    title = f"Method: {method}"
+    try:
+        series = quantity_series(rec, epochs=epochs)
+    except StoreError as e:  # runs saved before probe.npz existed
+        return Section(title, [], f"<p>{html.escape(str(e))}</p>")
+    q = own_quantity(method)
+    extra = [k for k in series if k not in ("epoch", q.key) and not k.startswith("recon/")]
+    figs = [quantity_curves({rec.id: series}, q.key, q.label, extra)]
+    if method == "racecar":
+        figs.append(reconstruction_curves(series))
+        try:
+            figs.append(singular_images(*first_layer_singular_images(last["weight_0"], rec_shape(rec))))
+        except ConfigError:
+            pass  # not image-shaped input: no images to show
+    if method == "gini":
+        activation = rec.config.model_params.get("activation", "relu")
+        figs.append(gini_heatmap(class_given_feature_matrix(features_last, last["probe_y"], last["logits"].shape[1],
+                                                            activation), names))
+    return Section(title, figs)
+
+
+def rec_shape(rec: RunRecord) -> tuple[int, ...]:
+    """The sample shape of the run's data set (as declared by lab.data)."""
+    from lab.data import DATASETS
+
+    return DATASETS[rec.config.data].sample_shape
+
+
 def run_sections(rec: RunRecord, tsne: bool = False) -> list[Section]:
     """Every view of one run, in reading order; series over at most MAX_FRAMES epochs."""
     epochs = spaced(rec.snapshot_epochs)
@@ -117,6 +154,7 @@ def run_sections(rec: RunRecord, tsne: bool = False) -> list[Section]:
                                gap_curves(sim)]),
         Section("Information", [information_plane(mi, note=note, ceilings=tuple(mi_ceilings(y))),
                                 mi_curves(mi, note=note)]),
+        method_section(rec, epochs, last, names, f),
         Section("Configuration", [], table([{"setting": k, "value": v} for k, v in
                                             {**rec.config.to_dict(), "status": rec.state}.items()])),
     ]

@@ -12,7 +12,7 @@ from lab.train import train
 TITLES = ("Training (base)", "PCA of the features (base)", "k-NN accuracy of each layer", "Angles between neurons",
           "Hyperspherical energy per layer", "Angle to the nearest neighbour", "Mean cosine similarity",
           "Cosine similarity of sampled pairs", "Intra- and inter-class similarity", "Information plane",
-          "Mutual information per layer")
+          "Mutual information per layer", "Method: ce", "over training")
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +28,8 @@ def test_report_has_every_figure_and_the_config(runs, tmp_path):
     page = out.read_text()
     for title in TITLES:
         assert title in page, title
-    # training, PCA, k-NN, angles (one grid), energy, nn angle, 3 similarity, 2 information
-    assert page.count('class="plotly-graph-div"') == 11
+    # training, PCA, k-NN, angles (one grid), energy, nn angle, 3 similarity, 2 information, own quantity
+    assert page.count('class="plotly-graph-div"') == 12
     assert len(re.findall(r"plotly\.js v\d", page)) == 1  # the library inlined once
     assert "<td>lr</td><td>0.1</td>" in page and "<td>method</td><td>ce</td>" in page
     assert "addFrames" in page and "Play" in page  # the PCA map is animated
@@ -67,3 +67,15 @@ def test_spaced_keeps_first_and_last():
     assert spaced(list(range(5)), 10) == [0, 1, 2, 3, 4]
     picked = spaced(list(range(101)), 5)
     assert picked == [0, 25, 50, 75, 100]
+
+
+@pytest.mark.parametrize("method,titles", [
+    ("racecar", ("Method: racecar", "Reverse-pass reconstruction error per layer", "right singular vectors")),
+    ("gini", ("Method: gini", "Class given feature, p(c|j)")),
+])
+def test_method_views_follow_the_runs_method(tmp_path, method, titles):
+    train(RunConfig(data="digits", method=method, epochs=1, train_size=100, probe_size=100, name="m",
+                    model_params={"widths": (16,)}), runs=tmp_path)
+    page = report("m", runs=tmp_path, out=tmp_path / "m.html").read_text()
+    for title in titles:
+        assert title in page, title
