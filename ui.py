@@ -310,6 +310,18 @@ def series(name: str, record: RunRecord, epochs: Sequence[int] | None = None, **
                    tuple(sorted(options.items())))
 
 
+@st.cache_data(max_entries=64, show_spinner="Measuring the method's own quantity…")
+def _quantity(path: str, method: str, epochs: tuple[int, ...]) -> dict:
+    from lab.measure.quantities import quantity_series
+
+    return quantity_series(load_run(Path(path)), method, list(epochs))
+
+
+def quantity(record: RunRecord, method: str, epochs: Sequence[int] | None = None) -> dict:
+    """`lab.measure.quantities.quantity_series(record, method, epochs)`, cached per run folder."""
+    return _quantity(str(record.path), method, tuple(record.snapshot_epochs if epochs is None else epochs))
+
+
 def error(e: Exception | str) -> None:
     """A lab error as one escaped line (messages quote user input)."""
     st.error(esc(e))

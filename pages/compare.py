@@ -9,6 +9,8 @@ from lab import data, models
 from lab.config import TRAIN_PARAMS, RunConfig
 from lab.errors import LabError
 from lab.figures import grid
+from lab.figures.method import quantity_curves
+from lab.measure.quantities import own_quantity
 from lab.params import IntList, Param
 from lab.regularizers import REGISTRY
 from lab.study import pm
@@ -100,6 +102,14 @@ epochs = sorted(set.intersection(*(set(r.record.snapshot_epochs) for r in saved)
 if not epochs:
     st.warning("These runs have no epoch in common to compare.")
     st.stop()
+method = next((r.config.method for r in saved if r.config.method != "ce"), "ce")
+own = own_quantity(method)
+try:
+    ui.figure(quantity_curves({r.label: ui.quantity(r.record, method, epochs) for r in saved}, own.key, own.label,
+                              title=f"What {method} acts on, for every run: {own.label.split(' (')[0]}"),
+              key="compare.quantity", name=f"compare-{method}-quantity")
+except LabError as e:
+    ui.error(e)
 view = st.radio("View", list(ui.VIEWS), horizontal=True, key="compare.view")
 
 

@@ -101,7 +101,8 @@ def test_compare_shows_two_runs_side_by_side(app):
     assert not at.exception
     table = at.dataframe[0].value
     assert len(table) == 2 and set(table["test accuracy"].str.contains("±")) == {True}
-    assert len(at.get("plotly_chart")) == 2  # accuracy overlay + small multiples
+    # accuracy overlay, the method's own quantity for both runs, small multiples
+    assert [c.key for c in at.get("plotly_chart")] == ["compare.acc", "compare.quantity", "compare.grid"]
 
 
 def test_runs_page_renames_and_deletes_with_confirmation(app, runs):
