@@ -23,7 +23,6 @@ from lab.params import Choice, Flag, Interval, IntList, Param
 from lab.store import RunRecord, list_runs, load_run, load_snapshot, runs_root
 
 LIVE_POLL_S = 0.25  # seconds between two redraws of a live run
-KDE_NOISE = 1.0  # default noise variance of the KDE information estimate (activation units squared)
 PAGES = {"home": "pages/home.py", "train": "pages/train.py", "runs": "pages/runs.py", "compare": "pages/compare.py",
          "embeddings": "pages/embeddings.py", "hypersphere": "pages/hypersphere.py",
          "similarity": "pages/similarity.py", "information": "pages/information.py"}
@@ -89,7 +88,7 @@ class RunInfo:
 
     @property
     def running(self) -> bool:
-        return self.live is not None and self.live.live
+        return self.live is not None and self.live.active
 
     @property
     def label(self) -> str:
@@ -112,7 +111,7 @@ def find(run_id: str | None, folder: bool = True) -> RunInfo | None:
     if not run_id:
         return None
     view = manager().get(run_id)
-    if view is not None and view.live and not folder:
+    if view is not None and view.active and not folder:
         return RunInfo(view.id, view.status, list(view.history), view.error, view, None)
     try:
         record = load_run(run_id, root())
@@ -129,7 +128,7 @@ def saved_runs() -> list[RunRecord]:
     """Every readable saved run, newest first, less the runs other sessions are still training."""
     live, me = manager(), owner()
     return [r for r in list_runs(root())
-            if r.state != "running" or (v := live.get(r.id)) is None or not v.live or v.owner == me]
+            if r.state != "running" or (v := live.get(r.id)) is None or not v.active or v.owner == me]
 
 
 def current_run() -> str | None:
@@ -299,26 +298,26 @@ def snapshot(record: RunRecord, epoch: int) -> dict:
 
 @st.cache_data(max_entries=64, show_spinner="Measuring the snapshots…")
 def _series(name: str, path: str, epochs: tuple[int, ...], options: tuple) -> dict:
-    from lab.measure import series
+    from lab.readout import series
 
     return getattr(series, name)(load_run(Path(path)), epochs=list(epochs), **dict(options))
 
 
 def series(name: str, record: RunRecord, epochs: Sequence[int] | None = None, **options: Any) -> dict:
-    """`lab.measure.series.<name>(record, epochs, **options)`, cached per run folder, epochs and options."""
+    """`lab.readout.series.<name>(record, epochs, **options)`, cached per run folder, epochs and options."""
     return _series(name, str(record.path), tuple(record.snapshot_epochs if epochs is None else epochs),
                    tuple(sorted(options.items())))
 
 
 @st.cache_data(max_entries=64, show_spinner="Measuring the method's own quantity…")
 def _quantity(path: str, method: str, epochs: tuple[int, ...]) -> dict:
-    from lab.measure.quantities import quantity_series
+    from lab.readout.quantities import quantity_series
 
     return quantity_series(load_run(Path(path)), method, list(epochs))
 
 
 def quantity(record: RunRecord, method: str, epochs: Sequence[int] | None = None) -> dict:
-    """`lab.measure.quantities.quantity_series(record, method, epochs)`, cached per run folder."""
+    """`lab.readout.quantities.quantity_series(record, method, epochs)`, cached per run folder."""
     return _quantity(str(record.path), method, tuple(record.snapshot_epochs if epochs is None else epochs))
 
 
@@ -372,7 +371,8 @@ def overlay_curves(histories: dict[str, list[dict]], key: str, title: str, y_tit
     accuracies keep the fixed range [0, 1] so an empty plot of a starting run looks right."""
     import plotly.graph_objects as go
 
-    from lab.figures.grid import color, styled
+    from lab.figures.grid import styled
+    from lab.figures.palette import color
 
     fig = go.Figure([go.Scatter(x=[h["epoch"] for h in hist], y=[h.get(key) for h in hist], name=name,
                                 mode="lines+markers", line={"color": color(i)})
@@ -383,59 +383,33 @@ def overlay_curves(histories: dict[str, list[dict]], key: str, title: str, y_tit
 
 # Per-epoch figures of one run, shared by the view pages and Compare's small multiples.
 
-def similarity_view(record: RunRecord, epoch: int, layer: str | None = None) -> Any:
-    """Class x class mean cosine similarity of a hidden layer (default: the features)."""
-    from lab.figures import similarity_heatmap
-    from lab.measure import similarity_stats
-    from lab.measure.series import hidden_layers
+def similarity_view(record: RunRecord, epoch: int) -> Any:
+    from lab.figures.views import similarity_view as view
 
-    snap = snapshot(record, epoch)
-    layer = layer or hidden_layers(snap)[-1]
-    stats = similarity_stats(snap[layer], snap["probe_y"], snap["logits"].shape[1])
-    return similarity_heatmap(stats["matrix"], title=f"{layer}, epoch {epoch}: intra {stats['intra']:.2f}, "
-                                                     f"inter {stats['inter']:.2f}")
+    return view(snapshot(record, epoch), epoch)
 
 
-def angles_view(record: RunRecord, epoch: int, layer: str | None = None) -> Any:
-    """Histogram of the angles between a weight layer's neurons (default: the one producing the features)."""
-    from lab.figures import angle_histogram
-    from lab.measure import neuron_rows, pairwise_angles
-    from lab.measure.series import weight_layers
+def angles_view(record: RunRecord, epoch: int) -> Any:
+    from lab.figures.views import angles_view as view
 
-    snap = snapshot(record, epoch)
-    labels = weight_layers(snap)
-    key = layer or list(labels)[max(len(labels) - 2, 0)]
-    return angle_histogram(pairwise_angles(snap[key]), neuron_rows(snap[key]).shape[1],
-                           title=f"{labels[key]}, epoch {epoch}")
-
-
-def until(per_layer: dict[str, dict], epoch: int) -> dict[str, dict]:
-    """The per-epoch `series` entries of every layer up to and including `epoch`."""
-    out = {}
-    for layer, row in per_layer.items():
-        keep = row["epoch"] <= epoch
-        out[layer] = {k: v[keep] for k, v in row.items()}
-    return out
+    return view(snapshot(record, epoch), epoch)
 
 
 def infoplane_view(record: RunRecord, epoch: int, estimator: str = "kde", **options: Any) -> Any:
     """Every hidden layer's path in the information plane from epoch 0 up to `epoch` (default:
-    KDE with noise variance `KDE_NOISE`; binning saturates at log2 n for wide layers)."""
-    from lab.figures import information_plane
+    KDE with noise variance `lab.measure.KDE_NOISE`; binning saturates at log2 n for wide layers)."""
+    from lab.figures.views import infoplane_view as view
 
-    if estimator == "kde":
-        options = {"noise_var": KDE_NOISE, **options}
-    return information_plane(until(series("mi_series", record, estimator=estimator, **options), epoch),
-                             title=f"Information plane up to epoch {epoch} ({estimator})")
+    return view(series("mi_series", record, estimator=estimator, **options), epoch, estimator)
 
 
 def embedding_view(record: RunRecord, epoch: int) -> Any:
     """PCA map of the features (the last hidden state) at `epoch`."""
-    from lab.figures.embedding import embedding_scatter
-    from lab.measure.embed import embed_run
+    from lab.figures.views import embedding_view as view
+    from lab.readout.embeddings import embed_run
 
     maps = embed_run(record, None, "pca", epochs=[epoch])
-    return embedding_scatter(maps["xy"][0], maps["y"], method="pca", title=f"PCA of the features, epoch {epoch}")
+    return view(maps["xy"][0], maps["y"], epoch)
 
 
 VIEWS: dict[str, Callable[[RunRecord, int], Any]] = {

@@ -29,7 +29,9 @@ from lab.config import RunConfig, validate
 from lab.data import Prepared, prepare
 from lab.data.tensors import TensorSet
 from lab.device import make_generator
-from lab.measure.embed import embed, embed_run, features, knn_accuracy, procrustes_align
+from lab.measure.embed import embed, knn_accuracy, procrustes_align
+from lab.measure.snapshot import features
+from lab.readout.embeddings import embed_run
 from lab.models import build_model
 from lab.store import load_model_state, load_run, load_snapshot
 from lab.train import probe_snapshot, train

@@ -19,10 +19,9 @@ from typing import Callable, Sequence
 
 from lab.config import TRAIN_PARAMS, RunConfig
 from lab.errors import LabError
-from lab.params import Flag, Interval, Param, check_name
+from lab.params import Flag, Param, check_name
 
 TRAIN_CHECK = {p.name: p for p in TRAIN_PARAMS}
-LAMBDA = Param("lambda", 0.0, Interval(float, 0, None), "weight of the penalty")
 PICKS = (("data", "digits", "data set"), ("model", "mlp", "model"), ("method", "ce", "method"))
 
 
@@ -75,7 +74,9 @@ def _config(ns: argparse.Namespace, picked: dict[str, str], specific: dict[str, 
     given = {p.name: getattr(ns, p.name) for p in TRAIN_PARAMS if getattr(ns, p.name) is not None}
     parts = {k: {p.name: getattr(ns, p.name) for p in ps if getattr(ns, p.name, None) is not None}
              for k, ps in specific.items()}
-    lam = None if ns.lam is None else LAMBDA.check(picked["method"], ns.lam)
+    from lab.regularizers import REGISTRY
+
+    lam = None if ns.lam is None else REGISTRY[picked["method"]].lam_param().check(picked["method"], ns.lam)
     return RunConfig(**picked, lam=lam, device=ns.device, name=getattr(ns, "name", None), **parts,
                      **{k: TRAIN_CHECK[k].check("training", v) for k, v in given.items()})
 
@@ -163,18 +164,6 @@ def cmd_runs(argv: Sequence[str]) -> int:
     return 0
 
 
-def summarize(rows: list[dict]) -> list[dict]:
-    """Per method: mean and sample std of the final test accuracy over seeds, in input order."""
-    import numpy as np
-
-    out = []
-    for method in dict.fromkeys(r["method"] for r in rows):
-        accs = np.array([r["test_acc"] for r in rows if r["method"] == method and r["test_acc"] is not None])
-        out.append({"method": method, "n": len(accs), "mean": float(accs.mean()) if len(accs) else float("nan"),
-                    "std": float(accs.std(ddof=1)) if len(accs) > 1 else 0.0})
-    return out
-
-
 def cmd_compare(argv: Sequence[str]) -> int:
     from lab.store import runs_root
 
@@ -209,6 +198,8 @@ def cmd_compare(argv: Sequence[str]) -> int:
         w.writeheader()
         w.writerows(rows)
     print(f"{'method':<16} {'seeds':>5}  final test accuracy (mean ± std)")
+    from lab.stats import summarize
+
     for s in summarize(rows):
         print(f"{s['method']:<16} {s['n']:>5}  {s['mean']:.4f} ± {s['std']:.4f}")
     print(f"per-run results: {out}")

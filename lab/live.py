@@ -21,7 +21,7 @@ from pathlib import Path
 
 from lab.config import RunConfig, validate
 from lab.errors import StoreError
-from lab.store import check_name, new_run_id
+from lab.store import check_run_name, new_run_id
 
 LIVE = ("queued", "running")
 
@@ -42,7 +42,8 @@ class LiveView:
     position: int | None  # 1-based place in the queue while queued
 
     @property
-    def live(self) -> bool:
+    def active(self) -> bool:
+        """Queued or running: the run has not ended yet."""
         return self.status in LIVE
 
     @property
@@ -110,7 +111,7 @@ class LiveRuns:
 
     def start(self, cfg: RunConfig, owner: str) -> str:
         """Validate `cfg` (ConfigError on a bad value), queue it, and return its run id."""
-        name = check_name(cfg.name) if cfg.name else new_run_id(cfg)
+        name = check_run_name(cfg.name) if cfg.name else new_run_id(cfg)
         cfg = validate(replace(cfg, name=name))
         with self._lock:
             if name in self._runs or (self.runs / name).exists():

@@ -27,10 +27,11 @@ from lab.figures.embedding import LABELS
 from lab.figures.method import gini_heatmap, quantity_curves, reconstruction_curves, singular_images
 from lab.measure import (binning_caveat, class_centroids, mi_ceilings, pairwise_angles, sample_pair_similarities,
                          similarity_stats)
-from lab.measure.embed import embed_run, features, knn_series
-from lab.measure.quantities import (class_given_feature_matrix, first_layer_singular_images, own_quantity,
-                                    quantity_series)
-from lab.measure.series import energy_series, hidden_layers, mi_series, similarity_series, weight_layers
+from lab.measure.quantities import class_given_feature_matrix, first_layer_singular_images, own_quantity
+from lab.measure.snapshot import feature_weight, features, hidden_layers, weight_labels
+from lab.readout.embeddings import embed_run, knn_series
+from lab.readout.quantities import quantity_series
+from lab.readout.series import energy_series, mi_series, similarity_series
 from lab.store import RunRecord, atomic_write, load_run, load_snapshot, runs_root
 
 MAX_FRAMES = 40  # animation frames: evenly spaced snapshots, first and last included
@@ -75,12 +76,6 @@ def table(rows: list[dict]) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
     body = "".join("<tr>" + "".join(f"<td>{cell(r.get(c))}</td>" for c in cols) + "</tr>" for r in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
-
-
-def feature_weight(snapshot: dict[str, np.ndarray]) -> str:
-    """The key of the weight layer that produces the features (the last before the head)."""
-    keys = list(weight_layers(snapshot))
-    return keys[-2] if len(keys) > 1 else keys[-1]
 
 
 def _embedding(rec: RunRecord, method: str, epochs: list[int], names: list[str] | None, n_classes: int) -> go.Figure:
@@ -135,7 +130,7 @@ def run_sections(rec: RunRecord, tsne: bool = False) -> list[Section]:
     maps = [_embedding(rec, m, epochs, names, n_classes) for m in ("pca", *(("tsne",) if tsne else ()))]
     energy = energy_series(rec, epochs=epochs)
     angle_figs = [angle_histogram(pairwise_angles(last[k]), int(np.prod(last[k].shape[1:])), f"Angles, {label}")
-                  for k, label in weight_layers(last).items()]
+                  for k, label in weight_labels(last).items()]
     sim = similarity_series(rec, feat_layer, epochs)
     f = features(last, feat_layer)
     stats = similarity_stats(f, y, n_classes)

@@ -25,7 +25,7 @@ import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -41,7 +41,7 @@ def runs_root(path: str | os.PathLike | None = None) -> Path:
     return Path(path or os.environ.get("REGLAB_RUNS") or "runs")
 
 
-def check_name(name: str) -> str:
+def check_run_name(name: str) -> str:
     """A run name that stays inside the runs folder: letters, digits, '.', '_', '-', 1-100
     characters, not starting with '.' or '-'."""
     if not isinstance(name, str) or not _NAME.match(name) or ".." in name:
@@ -87,7 +87,7 @@ class RunWriter:
     """Creates a run folder and writes it as training goes. Never overwrites an existing run."""
 
     def __init__(self, root: Path, cfg: RunConfig):
-        self.id = check_name(cfg.name) if cfg.name else new_run_id(cfg)
+        self.id = check_run_name(cfg.name) if cfg.name else new_run_id(cfg)
         root.mkdir(parents=True, exist_ok=True)
         self.path = root / self.id
         try:
@@ -177,7 +177,7 @@ def _read_json(path: Path) -> Any:
 def load_run(run: str | Path, root: Path | None = None) -> RunRecord:
     """Read a run by id (under `root`) or by folder path. A truncated last metrics line (a kill
     mid-write on a file system without atomic rename) is dropped, earlier lines are kept."""
-    path = Path(run) if root is None else root / check_name(str(run))
+    path = Path(run) if root is None else root / check_run_name(str(run))
     if not path.is_dir():
         raise StoreError(f"No run folder {str(path)!r}; `python -m lab runs` lists the saved runs.")
     cfg_doc = _read_json(path / "config.json")
@@ -273,7 +273,7 @@ def load_model_state(run: RunRecord) -> dict:
 
 def rename_run(root: Path, old: str, new: str) -> Path:
     """Rename a run folder (and its config's name); refuses to overwrite an existing run."""
-    src, dst = root / check_name(old), root / check_name(new)
+    src, dst = root / check_run_name(old), root / check_run_name(new)
     if dst.exists():
         raise StoreError(f"A run named {new!r} already exists; choose another name.")
     rec = load_run(src)
@@ -282,8 +282,40 @@ def rename_run(root: Path, old: str, new: str) -> Path:
     return dst
 
 
+def set_aside(root: Path, run_id: str) -> Path:
+    """Move a run folder out of the way, into `<root>/.replaced/<id>-<time>-<4 hex>` (kept, never
+    deleted: a study retrains a grid point whose old folder is stale or unfinished)."""
+    path = root / check_run_name(run_id)
+    aside = root / ".replaced" / f"{run_id}-{time.strftime('%y%m%d-%H%M%S')}-{os.urandom(2).hex()}"
+    aside.parent.mkdir(exist_ok=True)
+    os.replace(path, aside)
+    return aside
+
+
+def cached(run: RunRecord | Path, name: str, compute: Callable[[], np.ndarray]) -> tuple[np.ndarray, bool]:
+    """(array, was_cached): `<run>/cache/<name>` (a .npy file) read back, or `compute()`d, saved
+    atomically and returned. An unreadable file is recomputed; a read-only run folder only loses
+    the cache (with a warning)."""
+    path = _run_path(run) / "cache" / name
+    if ".." in Path(name).parts or Path(name).is_absolute():
+        raise StoreError(f"Invalid cache name {name!r}.")
+    try:
+        return np.load(path, allow_pickle=False), True
+    except (OSError, ValueError, EOFError):
+        pass
+    value = compute()
+    buf = io.BytesIO()
+    np.save(buf, value, allow_pickle=False)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, buf.getvalue())
+    except OSError as e:
+        warnings.warn(f"Could not cache {path.name}: {e}", stacklevel=3)
+    return value, False
+
+
 def delete_run(root: Path, run_id: str) -> None:
     """Delete one run folder (only a folder that is a run under `root`)."""
-    path = root / check_name(run_id)
+    path = root / check_run_name(run_id)
     load_run(path)
     shutil.rmtree(path)

@@ -40,6 +40,7 @@ import numpy as np
 
 from lab.config import TRAIN_PARAMS, RunConfig, validate
 from lab.errors import ConfigError, LabError, StoreError
+from lab.stats import paired, pm
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDIES = ROOT / "studies"
@@ -182,10 +183,9 @@ def _own(method: str):
     """The shared `Quantity` `method` acts on, or None: for a method without one (ce, dropout,
     label_smoothing, ...) lab.measure.quantities gives the shared similarity reference, which
     only phantom acts on; the study measures it only when phantom is in the grid."""
-    from lab.measure.quantities import QUANTITIES, SIMILARITY
+    from lab.regularizers import REGISTRY
 
-    q = QUANTITIES.get(method)
-    return None if q is None or (q is SIMILARITY and method != "phantom") else q
+    return REGISTRY[method].quantity
 
 
 def _owns(method: str, key: str) -> bool:
@@ -197,7 +197,7 @@ def _owns(method: str, key: str) -> bool:
 def measure_run(run, keys: list[str]) -> dict[str, list[float]]:
     """The measured `keys` at every snapshot epoch of a run (record or folder), each computed by
     `quantity_series` of lab.measure.quantities (one call per quantity)."""
-    from lab.measure.quantities import quantity_series
+    from lab.readout.quantities import quantity_series
 
     out: dict[str, list[float]] = {}
     for method in dict.fromkeys(MEASURED[k][0] for k in keys):
@@ -215,7 +215,7 @@ def _comparable(cfg: RunConfig) -> dict:
 
 def _reusable(root: Path, cfg: RunConfig):
     """The finished run of this grid point, or None after moving any other folder of that name aside."""
-    from lab.store import load_run
+    from lab.store import load_run, set_aside
 
     path = root / cfg.name
     if not path.exists():
@@ -229,9 +229,7 @@ def _reusable(root: Path, cfg: RunConfig):
                          f"wait for it or stop it, then run the study again.")
     if rec is not None and rec.state in FINAL and _comparable(rec.config) == _comparable(cfg):
         return rec
-    aside = root / ".replaced" / f"{cfg.name}-{time.strftime('%y%m%d-%H%M%S')}-{os.urandom(2).hex()}"
-    aside.parent.mkdir(exist_ok=True)
-    os.replace(path, aside)
+    set_aside(root, cfg.name)
     return None
 
 
@@ -347,37 +345,12 @@ def write_csv(rows: list[dict], path: Path) -> None:
         w.writerows(rows)
 
 
-def pm(values, digits: int = 3) -> str:
-    """`mean ± std` (sample std; 0 for one value)."""
-    a = np.asarray(values, dtype=float)
-    a = a[np.isfinite(a)]
-    if not len(a):
-        return "-"
-    sd = a.std(ddof=1) if len(a) > 1 else 0.0
-    return f"{a.mean():.{digits}f} ± {sd:.{digits}f}"
-
-
 def _groups(rows: list[dict]) -> dict[tuple[str, str], dict[str, list[dict]]]:
     """(data, model) -> variant label -> rows (seed order), in grid order."""
     out: dict[tuple[str, str], dict[str, list[dict]]] = {}
     for r in rows:
         out.setdefault((r["data"], r["model"]), {}).setdefault(r["variant"], []).append(r)
     return out
-
-
-def paired(rows: list[dict], ref: list[dict]) -> dict:
-    """Final test accuracy minus CE's on the same seeds: mean ± std, wins/ties/losses, paired
-    t-test and two-sided sign-test p-values (NaN where undefined, e.g. < 2 pairs or no spread)."""
-    from scipy import stats
-
-    base = {r["seed"]: r["final_test_acc"] for r in ref}
-    d = np.array([r["final_test_acc"] - base[r["seed"]] for r in rows if r["seed"] in base])
-    d = d[np.isfinite(d)]
-    wins, losses = int((d > 0).sum()), int((d < 0).sum())
-    t_p = float(stats.ttest_1samp(d, 0.0).pvalue) if len(d) > 1 and d.std() > 0 else float("nan")
-    sign_p = float(stats.binomtest(wins, wins + losses).pvalue) if wins + losses else float("nan")
-    return {"n": len(d), "diff": pm(d), "wins": wins, "ties": len(d) - wins - losses, "losses": losses,
-            "t_p": t_p, "sign_p": sign_p}
 
 
 def _seeds(rs: list[dict]) -> str:

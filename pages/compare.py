@@ -13,7 +13,7 @@ from lab.figures.method import quantity_curves
 from lab.measure.quantities import own_quantity
 from lab.params import IntList, Param
 from lab.regularizers import REGISTRY
-from lab.study import pm
+from lab.stats import pm
 
 SEEDS = Param("seeds", (0, 1), IntList(0, 2**31 - 1, 10), "one run per method and seed")
 TRAIN = {p.name: p for p in TRAIN_PARAMS}

@@ -4,8 +4,8 @@ import streamlit as st
 
 import ui
 from lab.figures.embedding import embedding_animation, knn_curves
-from lab.measure.embed import embed_run, knn_series
-from lab.measure.series import hidden_layers
+from lab.measure.snapshot import hidden_layers
+from lab.readout.embeddings import embed_run, knn_series
 
 METHODS = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 NOTES = {
@@ -49,7 +49,7 @@ bar.empty()
 st.caption(f"Run **{ui.esc(record.id)}** · {ui.esc(run.label)} · {run.status}")
 left, right = st.columns([3, 2])
 with left:
-    ui.figure(embedding_animation(maps, method=method, title=f"{METHODS[method]} of {layer}"),
+    ui.figure(embedding_animation(maps, algorithm=method, title=f"{METHODS[method]} of {layer}"),
               key="embed.map", name=f"{record.id}-{layer}-{method}")
 with right:
     knn = {name: knn_series(record, name) for name in layers[:-1]}

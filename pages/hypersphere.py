@@ -6,7 +6,7 @@ import streamlit as st
 import ui
 from lab.figures import angle_histogram, energy_curves, nn_angle_curves, sphere_figure
 from lab.measure import neuron_rows, pairwise_angles, sphere_points
-from lab.measure.series import weight_layers
+from lab.measure.snapshot import weight_labels
 
 NOTES = {
     "ce": "**ce** does not look at the neurons' directions: with little data many neurons stay close to each "
@@ -35,7 +35,7 @@ approximate; the subtitle says which).
 **What to expect.** {ui.expectation(run.config.method if run else "ce", NOTES)}
 """)
 record = ui.snapshot_record(run)
-labels = weight_layers(ui.snapshot(record, record.snapshot_epochs[0]))
+labels = weight_labels(ui.snapshot(record, record.snapshot_epochs[0]))
 keys = list(labels)
 c_layer, c_s, c_half = st.columns([3, 1, 1])
 layer = c_layer.selectbox("Weight layer", keys, index=max(len(keys) - 2, 0), format_func=labels.get,

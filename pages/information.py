@@ -4,7 +4,7 @@ import streamlit as st
 
 import ui
 from lab.figures import mi_curves
-from lab.measure import binning_caveat
+from lab.measure import KDE_NOISE, binning_caveat
 
 NOTES = {
     "ce": "**ce** first raises I(T;Y) (the layers learn the label); whether I(X;T) later falls "
@@ -43,7 +43,7 @@ if estimator == "binning":
                           options["n_bins"], n)
     st.info(note)
 else:
-    options = {"noise_var": c_a.select_slider("noise variance", (0.01, 0.1, 1.0, 10.0), value=ui.KDE_NOISE,
+    options = {"noise_var": c_a.select_slider("noise variance", (0.01, 0.1, 1.0, 10.0), value=KDE_NOISE,
                                               key="info.noise")}
     note = "KDE estimate: the numbers depend on the noise variance relative to the activations' scale."
 per_layer = ui.series("mi_series", record, estimator=estimator, **options)

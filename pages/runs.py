@@ -70,7 +70,7 @@ if run.metrics:
     ui.figure(training_curves(run.metrics, title=f"{ui.run_label(run.config)}: training curves"),
               key=f"runs-curves-{rid}", name=f"{rid}-curves")
 
-busy = ui.manager().get(rid) is not None and ui.manager().get(rid).live
+busy = ui.manager().get(rid) is not None and ui.manager().get(rid).active
 with st.expander("Rename or delete"):
     if busy:
         st.caption("This run is still training; rename or delete it once it has finished.")

@@ -5,7 +5,7 @@ import streamlit as st
 import ui
 from lab.figures import gap_curves, similarity_heatmap, similarity_histograms
 from lab.measure import sample_pair_similarities, similarity_stats
-from lab.measure.series import hidden_layers
+from lab.measure.snapshot import hidden_layers
 
 NOTES = {
     "ce": "**ce** only asks for the right class: features of different classes often stay quite similar "

@@ -3,7 +3,9 @@ import numpy as np
 import pytest
 
 import lab.measure.embed as E
+import lab.readout.embeddings as R
 from lab.errors import ConfigError, LabError
+from lab.measure.snapshot import features
 from lab.figures.embedding import embedding_animation, embedding_scatter, knn_curves
 
 
@@ -61,7 +63,7 @@ def test_refusals_are_one_line_config_errors():
     x, _ = blobs()
     for call in (lambda: E.embed(x, "isomap"), lambda: E.embed(x, "tsne", perplexty=5),
                  lambda: E.embed(x, "pca", init=np.zeros((3, 2))), lambda: E.embed(x[:3], "pca"),
-                 lambda: E.features({"hidden_0": x}, "hidden_7")):
+                 lambda: features({"hidden_0": x}, "hidden_7")):
         with pytest.raises(ConfigError) as e:
             call()
         assert "\n" not in str(e.value)
@@ -94,45 +96,45 @@ def fake_run(path, epochs: int = 3):
 def test_embed_run_aligns_caches_and_reuses_the_chain(tmp_path, monkeypatch):
     run = fake_run(tmp_path / "r")
     calls, seen = [], []
-    real = E.embed
-    monkeypatch.setattr(E, "embed", lambda *a, **k: calls.append(1) or real(*a, **k))
-    first = E.embed_run(run, None, "pca", progress=lambda f, m: seen.append((f, m)))
+    real = R.embed
+    monkeypatch.setattr(R, "embed", lambda *a, **k: calls.append(1) or real(*a, **k))
+    first = R.embed_run(run, None, "pca", progress=lambda f, m: seen.append((f, m)))
     assert first["xy"].shape == (3, 60, 2) and list(first["epoch"]) == [0, 1, 2] and len(calls) == 3
     assert seen[-1][0] == 1.0 and "hidden_0" in seen[-1][1]
     # each epoch is aligned onto the previous one: here epoch e is (1 + e) x epoch 0, so with
     # rotation only the maps differ by the scale alone, not by a flip or a turn
     np.testing.assert_allclose(first["xy"][2] - first["xy"][2].mean(0), 3 * (first["xy"][0] - first["xy"][0].mean(0)),
                                atol=1e-3)
-    again = E.embed_run(run, "hidden_0", "pca", progress=lambda f, m: seen.append((f, m)))
+    again = R.embed_run(run, "hidden_0", "pca", progress=lambda f, m: seen.append((f, m)))
     assert len(calls) == 3 and "cached" in seen[-1][1]
     np.testing.assert_array_equal(again["xy"], first["xy"])
-    E.embed_run(run, None, "pca", [0, 1])  # a prefix of the cached chain
+    R.embed_run(run, None, "pca", [0, 1])  # a prefix of the cached chain
     assert len(calls) == 3
-    E.embed_run(run, None, "pca", [0, 2])  # another chain: epoch 2 has a different predecessor
+    R.embed_run(run, None, "pca", [0, 2])  # another chain: epoch 2 has a different predecessor
     assert len(calls) == 4
-    scaled = E.embed_run(run, None, "pca", scale=True)  # other parameters: other files
+    scaled = R.embed_run(run, None, "pca", scale=True)  # other parameters: other files
     assert len(calls) == 7
     np.testing.assert_allclose(scaled["xy"][2], scaled["xy"][0], atol=1e-3)
 
 
 def test_corrupt_cache_file_is_recomputed(tmp_path):
     run = fake_run(tmp_path / "r", epochs=1)
-    first = E.embed_run(run, None, "pca")
+    first = R.embed_run(run, None, "pca")
     (cached,) = (run / "cache" / "embed").glob("*pca*.npy")
     cached.write_bytes(b"garbage")
-    np.testing.assert_array_equal(E.embed_run(run, None, "pca")["xy"], first["xy"])
+    np.testing.assert_array_equal(R.embed_run(run, None, "pca")["xy"], first["xy"])
 
 
 def test_knn_series_per_layer_and_cached(tmp_path, monkeypatch):
     run = fake_run(tmp_path / "r")
-    s = E.knn_series(run, "hidden_0")
+    s = R.knn_series(run, "hidden_0")
     assert list(s["epoch"]) == [0, 1, 2] and np.all(s["knn"] == 1.0)
     monkeypatch.setattr(E, "knn_accuracy", lambda *a, **k: pytest.fail("recomputed"))
-    np.testing.assert_array_equal(E.knn_series(run, "hidden_0")["knn"], s["knn"])
+    np.testing.assert_array_equal(R.knn_series(run, "hidden_0")["knn"], s["knn"])
 
 
 def test_animation_has_one_frame_per_epoch_and_fixed_ranges(tmp_path):
-    series = E.embed_run(fake_run(tmp_path / "r"), None, "pca")
+    series = R.embed_run(fake_run(tmp_path / "r"), None, "pca")
     cents = np.stack([E.class_centroids(xy, series["y"], 3) for xy in series["xy"]])
     fig = embedding_animation(series, ["cat", "dog", "eel"], "pca", extra={"class centroids": cents})
     assert [f.name for f in fig.frames] == ["0", "1", "2"]
@@ -157,4 +159,4 @@ def test_a_dead_layer_gives_a_finite_map_and_overflow_a_clear_error():
         z = E.embed(np.zeros((30, 4)), method, **params)
         assert np.isfinite(z).all()  # every point identical: one spot, not NaN
     with pytest.raises(LabError, match="non-finite"):
-        E.features({"hidden_0": np.array([[1.0, np.inf], [0.0, 1.0]])}, "hidden_0")
+        features({"hidden_0": np.array([[1.0, np.inf], [0.0, 1.0]])}, "hidden_0")

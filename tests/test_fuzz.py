@@ -15,7 +15,7 @@ from lab.cli import main
 from lab.config import TRAIN_PARAMS, RunConfig, validate
 from lab.errors import LabError, StoreError
 from lab.params import Choice, Flag, Interval, IntList, Param
-from lab.store import check_name, list_runs
+from lab.store import check_run_name, list_runs
 from lab.train import train
 
 OFFLINE = [n for n, s in data.DATASETS.items() if s.offline]
@@ -119,7 +119,7 @@ def test_fuzz_tried_both_outcomes():
 @given(st.text(min_size=0, max_size=40))
 def test_run_names_never_escape(name):
     try:
-        ok = check_name(name)
+        ok = check_run_name(name)
     except StoreError as e:
         assert "\n" not in str(e)
         return

@@ -11,7 +11,8 @@ from lab.measure import (angle_summary, binning_caveat, hyperspherical_energy, m
                          nearest_neighbour_angles, neuron_rows, pairwise_angles, sample_pair_similarities,
                          similarity_stats, sphere_points, uniform_angle_density)
 from lab.measure.information import entropy_bits
-from lab.measure.series import energy_series, mi_series, similarity_series, weight_label
+from lab.measure.snapshot import weight_label
+from lab.readout.series import energy_series, mi_series, similarity_series
 from lab.regularizers.mhe import mhe_energy
 from lab.store import load_snapshot
 
@@ -204,10 +205,18 @@ def test_weight_labels_and_unknown_estimator(tiny_run):
         mi_series(tiny_run, "histogram")
 
 
-def test_pure_measurements_do_not_import_training_store_or_figures():
-    """Only `series` reads the run store; the formula modules import none of these."""
-    for name in ("similarity", "angles", "information"):
-        tree = ast.parse((Path(lab.measure.__file__).parent / f"{name}.py").read_text())
-        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+def test_every_measure_module_is_pure():
+    """No module of lab/measure (all of them, found on disk) imports the run store, training, the
+    runs-reading package, the figures or the UI: arrays in, numbers out."""
+    modules = sorted((Path(lab.measure.__file__).parent).glob("*.py"))
+    assert len(modules) >= 7
+    banned = (["lab", "store"], ["lab", "train"], ["lab", "live"], ["lab", "readout"], ["lab", "figures"], ["ui"],
+              ["streamlit"])
+    for path in modules:
+        tree = ast.parse(path.read_text())
+        imported = {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and not n.level}
         imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-        assert not {m for m in imported if m.split(".")[:2] in (["lab", "train"], ["lab", "store"], ["lab", "figures"])}
+        relative = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level]
+        assert not relative, f"{path.name} uses a relative import; the guard reads absolute ones"
+        bad = {m for m in imported for b in banned if m.split(".")[:len(b)] == b}
+        assert not bad, f"{path.name} imports {sorted(bad)}"

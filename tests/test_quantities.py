@@ -9,8 +9,9 @@ import torch
 from lab.config import RunConfig
 from lab.errors import ConfigError
 from lab.figures.method import gini_heatmap, quantity_curves, reconstruction_curves, singular_images
-from lab.measure.quantities import (MMD_DRAWS, QUANTITIES, SIMILARITY, class_given_feature_matrix,
-                                    first_layer_singular_images, own_quantity, phantom_points, quantity_series)
+from lab.measure.quantities import (MEASUREMENTS, MMD_DRAWS, REFERENCE, class_given_feature_matrix,
+                                    first_layer_singular_images, own_quantity, phantom_points)
+from lab.readout.quantities import quantity_series
 from lab.measure.similarity import similarity_stats
 from lab.regularizers import (REGISTRY, StepContext, class_coverage_kl, gini_impurity, mhe_energy, mmd2,
                               racecar_loss_dense)
@@ -33,10 +34,12 @@ def _value(run, method: str, key: str) -> float:
 
 
 # ----------------------------------------------------------------------------- equal to the formulas
-def test_every_method_has_a_quantity_and_unknown_ones_share_similarity() -> None:
-    assert set(REGISTRY) <= set(QUANTITIES)
-    assert own_quantity("no-such-method") is SIMILARITY
-    assert all("(" in q.label for q in QUANTITIES.values())  # a unit or scale in every label
+def test_every_declared_quantity_is_measured_and_the_others_share_the_reference() -> None:
+    declared = {m: r.quantity for m, r in REGISTRY.items() if r.quantity is not None}
+    assert set(declared) == {"weight_decay", "mhe", "comhe", "gini", "phantom", "racecar", "itra"}
+    assert all(q.measurement in MEASUREMENTS and q.working in ("lower", "higher") for q in declared.values())
+    assert [own_quantity(m) for m in ("ce", "dropout", "label_smoothing")] == [REFERENCE] * 3
+    assert all("(" in q.label for q in [*declared.values(), REFERENCE])  # a unit or scale in every label
 
 
 def test_series_shape_and_epoch_selection(tiny_run) -> None:
@@ -173,8 +176,8 @@ def test_method_lowers_its_own_quantity(method: str, ce_run, behaviour_root) -> 
 # ----------------------------------------------------------------------------- figures
 def test_figures_are_titled_with_expected_traces(tiny_run) -> None:
     gini_series = quantity_series(tiny_run, "gini")
-    fig = quantity_curves({"ce": gini_series, "again": gini_series}, "gini", QUANTITIES["gini"].label, extra=["kl"])
-    assert len(fig.data) == 4 and fig.layout.title.text and fig.layout.yaxis.title.text == QUANTITIES["gini"].label
+    fig = quantity_curves({"ce": gini_series, "again": gini_series}, "gini", REGISTRY["gini"].quantity.label, extra=["kl"])
+    assert len(fig.data) == 4 and fig.layout.title.text and fig.layout.yaxis.title.text == REGISTRY["gini"].quantity.label
     p = np.array([[0.0, 0.2, 1.0, 0.0], [0.0, 0.8, 0.0, 0.0]])
     fig = gini_heatmap(p, names=["zero", "one"])
     assert len(fig.data) == 1 and list(fig.data[0].x) == ["f2", "f1"]  # dead f0, f3 left out; sorted by class

@@ -16,9 +16,32 @@ def test_readme_opens_with_two_commands_and_ci_runs_the_test_one():
     assert ci == [tests]
 
 
+def _names(text: str) -> list[str]:
+    """Distribution names of requirement lines (extras, versions and comments stripped), normalised."""
+    lines = [l.split("#")[0].strip() for l in text.splitlines()]
+    return [re.split(r"[\[<>=!~ ;]", l, maxsplit=1)[0].lower().replace("_", "-") for l in lines if l and not l.startswith("-")]
+
+
+def _lock() -> dict[str, str]:
+    pins = [l.split("==") for l in (ROOT / "requirements.lock").read_text().splitlines() if l and not l.startswith("#")]
+    return {name.lower().replace("_", "-"): version for name, version in pins}
+
+
 def test_torch_pins_are_exact():
     req = (ROOT / "requirements.txt").read_text()
     assert "torch==2.14.1" in req and "torchvision==0.29.1" in req
+    assert _lock()["torch"] == "2.14.1" and _lock()["torchvision"] == "0.29.1"
+
+
+def test_the_lock_pins_every_requirement_and_is_what_is_installed():
+    """Both README commands install through requirements.lock; the suite runs on exactly those versions."""
+    from importlib.metadata import version
+
+    lock = _lock()
+    wanted = _names((ROOT / "requirements.txt").read_text()) + _names((ROOT / "requirements-dev.txt").read_text())
+    assert wanted and set(wanted) <= set(lock), sorted(set(wanted) - set(lock))
+    assert all("-c requirements.lock" in c for c in _readme_commands()[:2])
+    assert {n: version(n) for n in wanted} == {n: lock[n] for n in wanted}
 
 
 def test_engine_never_imports_streamlit():

@@ -16,7 +16,7 @@ import pytest
 from lab import store
 from lab.config import RunConfig
 from lab.errors import StoreError
-from lab.store import (RunWriter, atomic_write, check_name, delete_run, list_runs, load_model_state, load_run,
+from lab.store import (RunWriter, atomic_write, check_run_name, delete_run, list_runs, load_model_state, load_run,
                        load_snapshot, rename_run, runs_root, snapshot_epochs)
 
 
@@ -32,7 +32,7 @@ def make_run(root: Path, name: str, epochs: int = 0) -> RunWriter:
                                  "a..b", "tab\tname", None])
 def test_bad_run_names_are_refused(bad, runs):
     with pytest.raises(StoreError, match="Invalid run name"):
-        check_name(bad)
+        check_run_name(bad)
     if isinstance(bad, str) and bad:
         with pytest.raises(StoreError):
             RunWriter(runs, RunConfig(name=bad))
@@ -43,7 +43,7 @@ def test_bad_run_names_are_refused(bad, runs):
 
 @pytest.mark.parametrize("good", ["run1", "digits-mlp-ce-s0-251125-101010-ab12", "A.b_c-1", "x" * 100])
 def test_good_run_names_are_accepted(good, runs):
-    assert check_name(good) == good
+    assert check_run_name(good) == good
     assert make_run(runs, good).path == runs / good
 
 
@@ -57,7 +57,7 @@ def test_a_run_is_never_overwritten(runs):
 
 def test_generated_ids_are_valid_and_distinct(runs):
     a, b = RunWriter(runs, RunConfig()), RunWriter(runs, RunConfig())
-    assert a.id != b.id and check_name(a.id) == a.id and a.id.startswith("digits-mlp-ce-s0-")
+    assert a.id != b.id and check_run_name(a.id) == a.id and a.id.startswith("digits-mlp-ce-s0-")
 
 
 @pytest.mark.parametrize("crash_in", ["fsync", "replace"])

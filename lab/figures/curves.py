@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from lab.figures.grid import color, grid, styled
+from lab.figures.grid import grid, styled
+from lab.figures.palette import color
 
 LOSSES = {"task_loss": "task loss (train)", "reg_loss": "lambda x penalty (train)", "test_loss": "test loss"}
 ACCURACIES = {"train_acc": "train accuracy", "test_acc": "test accuracy"}

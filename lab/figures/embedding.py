@@ -1,4 +1,4 @@
-"""2-D maps of the probe points (`lab.measure.embed`): one epoch, or animated over epochs with
+"""2-D maps of the probe points (`lab.readout.embeddings`): one epoch, or animated over epochs with
 a slider and play button on fixed axes, points coloured by class."""
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from lab.figures.grid import color, styled
+from lab.figures.grid import styled
+from lab.figures.palette import color
 from lab.figures.similarity import class_names
 
 AXES = {"pca": "PC {} (feature units)", "tsne": "t-SNE {} (arbitrary units)", "umap": "UMAP {} (arbitrary units)"}
@@ -40,33 +41,33 @@ def _ranges(points: Sequence[np.ndarray], pad: float = 0.05) -> tuple[list[float
     return [float(lo[0] - span[0]), float(hi[0] + span[0])], [float(lo[1] - span[1]), float(hi[1] + span[1])]
 
 
-def _layout(fig: go.Figure, method: str, title: str, ranges: tuple[list[float], list[float]]) -> go.Figure:
-    styled(fig, title, AXES[method].format(1), AXES[method].format(2))
+def _layout(fig: go.Figure, algorithm: str, title: str, ranges: tuple[list[float], list[float]]) -> go.Figure:
+    styled(fig, title, AXES[algorithm].format(1), AXES[algorithm].format(2))
     fig.update_xaxes(range=ranges[0], autorange=False)
     return fig.update_yaxes(range=ranges[1], autorange=False, scaleanchor="x", scaleratio=1)
 
 
-def embedding_scatter(xy: np.ndarray, labels: np.ndarray, names: Sequence[str] | None = None, method: str = "pca",
+def embedding_scatter(xy: np.ndarray, labels: np.ndarray, names: Sequence[str] | None = None, algorithm: str = "pca",
                       title: str | None = None, extra: dict[str, np.ndarray] | None = None) -> go.Figure:
     """One epoch's (n, 2) map, one legend entry per class; `extra`: overlays {name: (m, 2)}."""
     labels = np.asarray(labels)
     names = class_names(int(labels.max()) + 1, names)
     extra = extra or {}
     fig = go.Figure(_traces(xy, labels, names, extra))
-    return _layout(fig, method, title or f"{LABELS[method]} map of the probe points",
+    return _layout(fig, algorithm, title or f"{LABELS[algorithm]} map of the probe points",
                    _ranges([xy, *extra.values()]))
 
 
-def embedding_animation(series: dict[str, np.ndarray], names: Sequence[str] | None = None, method: str = "pca",
+def embedding_animation(series: dict[str, np.ndarray], names: Sequence[str] | None = None, algorithm: str = "pca",
                         title: str | None = None, extra: dict[str, np.ndarray] | None = None,
                         frame_ms: int = 400) -> go.Figure:
-    """The maps of `lab.measure.embed.embed_run` ({"epoch": (E,), "xy": (E, n, 2), "y": (n,)})
+    """The maps of `lab.readout.embeddings.embed_run` ({"epoch": (E,), "xy": (E, n, 2), "y": (n,)})
     as one frame per epoch, with a slider, play/pause and axis ranges fixed over all epochs;
     `extra`: overlays {name: (E, m, 2)}."""
     epochs, xy, labels = series["epoch"], series["xy"], np.asarray(series["y"])
     names = class_names(int(labels.max()) + 1, names)
     extra = extra or {}
-    base = title or f"{LABELS[method]} map of the probe points"
+    base = title or f"{LABELS[algorithm]} map of the probe points"
 
     def at(i: int) -> dict[str, np.ndarray]:
         return {k: v[i] for k, v in extra.items()}
@@ -74,7 +75,7 @@ def embedding_animation(series: dict[str, np.ndarray], names: Sequence[str] | No
     frames = [go.Frame(data=_traces(xy[i], labels, names, at(i)), name=str(e),
                        layout={"title": {"text": f"{base}, epoch {e}"}}) for i, e in enumerate(epochs)]
     fig = go.Figure(frames[-1].data, frames=frames)
-    _layout(fig, method, f"{base}, epoch {epochs[-1]}", _ranges([xy, *extra.values()]))
+    _layout(fig, algorithm, f"{base}, epoch {epochs[-1]}", _ranges([xy, *extra.values()]))
     play = {"frame": {"duration": frame_ms, "redraw": True}, "fromcurrent": True, "transition": {"duration": 0}}
     still = {"frame": {"duration": 0, "redraw": True}, "mode": "immediate", "transition": {"duration": 0}}
     fig.update_layout(
@@ -90,7 +91,7 @@ def embedding_animation(series: dict[str, np.ndarray], names: Sequence[str] | No
 
 def knn_curves(series: dict[str, dict], title: str = "k-NN accuracy of each layer") -> go.Figure:
     """Cross-validated k-NN accuracy on the probe set against epoch, one line per layer
-    (`lab.measure.embed.knn_series`: {layer: {"epoch", "knn"}}); chance level is 1 / classes."""
+    (`lab.readout.embeddings.knn_series`: {layer: {"epoch", "knn"}}); chance level is 1 / classes."""
     fig = go.Figure([go.Scatter(x=v["epoch"], y=v["knn"], name=layer, mode="lines+markers", line={"color": color(i)})
                      for i, (layer, v) in enumerate(series.items())])
     return styled(fig, title, "epoch", "k-NN accuracy (fraction correct, 5-fold CV)").update_yaxes(range=[0, 1.02])

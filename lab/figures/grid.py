@@ -1,4 +1,5 @@
-"""Figure layout shared by every builder (`styled`, `color`) and small multiples (`grid`).
+"""Figure layout shared by every builder (`styled`) and small multiples (`grid`); colours come
+from `lab.figures.palette`.
 
 Builders return single-panel figures with explicit trace colours, so that `grid` can copy
 their traces into one figure and the same layer or class keeps its colour in every panel.
@@ -10,18 +11,11 @@ import textwrap
 from typing import Sequence
 
 import plotly.graph_objects as go
-from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
-COLORS = qualitative.Plotly
 _3D = {"scatter3d", "surface", "mesh3d"}
 BELOW = {"orientation": "h", "yanchor": "top", "y": -0.15, "xanchor": "left", "x": 0}  # legend under the plot
 _OWN = {"domain", "anchor", "matches", "overlaying", "position"}  # set by make_subplots, never copied
-
-
-def color(i: int) -> str:
-    """The i-th colour of the shared palette (cycles)."""
-    return COLORS[i % len(COLORS)]
 
 
 def styled(fig: go.Figure, title: str, x_title: str, y_title: str, subtitle: str | None = None) -> go.Figure:

@@ -1,11 +1,12 @@
 """The information plane: each hidden layer a path of (I(X;T), I(T;Y)) over epochs, and
-both informations against epoch (bits; series from `lab.measure.series.mi_series`)."""
+both informations against epoch (bits; series from `lab.readout.series.mi_series`)."""
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
 
-from lab.figures.grid import BELOW, color, styled
+from lab.figures.grid import BELOW, styled
+from lab.figures.palette import color
 
 SYMBOLS = ("circle", "square", "diamond", "triangle-up", "cross", "x", "star", "hexagon")
 

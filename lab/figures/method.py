@@ -9,7 +9,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from lab.figures.grid import color, styled
+from lab.figures.grid import styled
+from lab.figures.palette import color
 from lab.figures.similarity import class_names
 
 DASHES = (None, "dot", "dash", "dashdot")

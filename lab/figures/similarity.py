@@ -7,7 +7,8 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from lab.figures.grid import color, styled
+from lab.figures.grid import styled
+from lab.figures.palette import color
 
 
 def class_names(n: int, names: Sequence[str] | None = None) -> list[str]:
@@ -47,7 +48,7 @@ def similarity_histograms(samples: dict[str, np.ndarray], stats: dict | None = N
 
 def gap_curves(series: dict, title: str = "Intra- and inter-class similarity") -> go.Figure:
     """Mean intra-class, inter-class cosine and their gap against epoch
-    (`lab.measure.series.similarity_series`)."""
+    (`lab.readout.series.similarity_series`)."""
     parts = (("intra", "intra-class", None), ("inter", "inter-class", None), ("gap", "gap = intra - inter", "dash"))
     fig = go.Figure([go.Scatter(x=series["epoch"], y=series[k], name=name, mode="lines+markers",
                                 line={"color": color(i), "dash": dash}) for i, (k, name, dash) in enumerate(parts)])

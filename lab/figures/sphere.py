@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from lab.figures.grid import color, styled
+from lab.figures.grid import styled
+from lab.figures.palette import color
 from lab.measure.angles import uniform_angle_density
 
 DEG = 180 / np.pi
@@ -32,7 +33,7 @@ def energy_axis_title(s: int) -> str:
 def energy_curves(series: dict[str, dict], s: int = 2, title: str = "Hyperspherical energy per layer",
                   subtitle: str | None = None) -> go.Figure:
     """`mhe_energy` of each weight layer against epoch (log y for s > 0); `series` as from
-    `lab.measure.series.energy_series`: {label: {"epoch", "energy"}}."""
+    `lab.readout.series.energy_series`: {label: {"epoch", "energy"}}."""
     fig = go.Figure([go.Scatter(x=v["epoch"], y=v["energy"], name=label, mode="lines+markers",
                                 line={"color": color(i)}) for i, (label, v) in enumerate(series.items())])
     styled(fig, title, "epoch", energy_axis_title(s), subtitle)

@@ -21,25 +21,16 @@ nor spins; t-SNE and UMAP also start from that map. Interpretation: distances in
 t-SNE/UMAP map are only locally meaningful; the k-NN accuracy is measured on the features
 themselves, not on the map.
 
-`embed_run`/`knn_series` read snapshots through `lab.store` and keep each result under
-`<run>/cache/embed/`, keyed by layer, method, parameters, seed and the chain of epochs that
-led to it (a warm start depends on every earlier map), so a second view only reads files.
+Pure: arrays in, maps and numbers out. `lab.readout.embeddings` runs these over a saved run's
+epochs and caches the maps through the run store.
 """
 from __future__ import annotations
 
-import hashlib
-import io
-import json
 import warnings
-from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-from lab.errors import ConfigError, LabError
-from lab.store import RunRecord, atomic_write, load_snapshot, snapshot_epochs
-
-Progress = Callable[[float, str], None]
+from lab.errors import ConfigError
 
 DEFAULTS: dict[str, dict] = {
     "pca": {},
@@ -47,19 +38,19 @@ DEFAULTS: dict[str, dict] = {
              "theta": 0.8, "n_jobs": 1},
     "umap": {"n_neighbors": 15, "min_dist": 0.1, "n_epochs": 200, "warm_epochs": 30},
 }
-METHODS = tuple(DEFAULTS)
+ALGORITHMS = tuple(DEFAULTS)  # the embedding algorithms ("method" names a regularizer)
 
 
-def method_params(method: str, params: dict | None = None) -> dict:
-    """The method's full parameter dict: its DEFAULTS updated with `params` (unknown keys refused)."""
-    if method not in DEFAULTS:
-        raise ConfigError(f"Unknown embedding method {method!r}; choose one of {', '.join(METHODS)}.")
+def algorithm_params(algorithm: str, params: dict | None = None) -> dict:
+    """The algorithm's full parameter dict: its DEFAULTS updated with `params` (unknown keys refused)."""
+    if algorithm not in DEFAULTS:
+        raise ConfigError(f"Unknown embedding algorithm {algorithm!r}; choose one of {', '.join(ALGORITHMS)}.")
     params = params or {}
-    unknown = sorted(set(params) - set(DEFAULTS[method]))
+    unknown = sorted(set(params) - set(DEFAULTS[algorithm]))
     if unknown:
-        raise ConfigError(f"{method} has no parameter {unknown[0]!r}; its parameters are: "
-                          f"{', '.join(DEFAULTS[method]) or 'none'}.")
-    return {**DEFAULTS[method], **params}
+        raise ConfigError(f"{algorithm} has no parameter {unknown[0]!r}; its parameters are: "
+                          f"{', '.join(DEFAULTS[algorithm]) or 'none'}.")
+    return {**DEFAULTS[algorithm], **params}
 
 
 def procrustes_align(a: np.ndarray, ref: np.ndarray, scale: bool = False) -> np.ndarray:
@@ -131,95 +122,22 @@ def _umap(x: np.ndarray, init: np.ndarray | None, seed: int, n_neighbors: int, m
         return model.fit_transform(x)
 
 
-def embed(x: np.ndarray, method: str, *, init: np.ndarray | None = None, seed: int = 0, **params) -> np.ndarray:
+def embed(x: np.ndarray, algorithm: str, *, init: np.ndarray | None = None, seed: int = 0, **params) -> np.ndarray:
     """(n, 2) float32 map of the rows of x (flattened per sample) by "pca", "tsne" or "umap".
     `init`: a previous (n, 2) layout to warm-start t-SNE/UMAP from (ignored by PCA)."""
-    p = method_params(method, params)
+    p = algorithm_params(algorithm, params)
     x = np.ascontiguousarray(np.asarray(x, np.float32).reshape(len(x), -1))
     if len(x) < 4:
         raise ConfigError(f"An embedding needs at least 4 points; got {len(x)}.")
     if init is not None and np.shape(init) != (len(x), 2):
         raise ConfigError(f"init must have shape ({len(x)}, 2); got {np.shape(init)}.")
-    if method == "pca":
+    if algorithm == "pca":
         z = _pca2(x, seed)
-    elif method == "tsne":
+    elif algorithm == "tsne":
         z = _tsne(x, init, seed, **p)
     else:
         z = _umap(x, init, seed, **p)
     return np.asarray(z, np.float32)
-
-
-def features(snapshot: dict[str, np.ndarray], layer: str) -> np.ndarray:
-    """A snapshot's "hidden_<i>" or "logits" as (n, d), conv states flattened per sample."""
-    if layer not in snapshot or not (layer == "logits" or layer.startswith("hidden_")):
-        have = sorted(k for k in snapshot if k == "logits" or k.startswith("hidden_"))
-        raise ConfigError(f"No layer {layer!r} in this run's snapshots; layers are: {', '.join(have)}.")
-    a = snapshot[layer].reshape(len(snapshot[layer]), -1).astype(np.float32)
-    if not np.isfinite(a).all():
-        raise LabError(f"Layer {layer} has non-finite values in this snapshot (a diverging run, or values beyond "
-                       f"the float16 range of snapshots); choose an earlier epoch.")
-    return a
-
-
-def _cached(path: Path, compute: Callable[[], np.ndarray]) -> tuple[np.ndarray, bool]:
-    """(array, was_cached): read `path`, or compute, save atomically and return. An unreadable
-    file is recomputed; a read-only run folder only loses the cache (with a warning)."""
-    try:
-        return np.load(path, allow_pickle=False), True
-    except (OSError, ValueError, EOFError):
-        pass
-    value = compute()
-    buf = io.BytesIO()
-    np.save(buf, value, allow_pickle=False)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, buf.getvalue())
-    except OSError as e:
-        warnings.warn(f"Could not cache {path.name}: {e}", stacklevel=3)
-    return value, False
-
-
-def _key(**parts) -> str:
-    return hashlib.sha1(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:12]
-
-
-def _resolve(run: RunRecord | Path | str, epochs: list[int] | None,
-             layer: str | None) -> tuple[Path, list[int], str, dict[str, np.ndarray]]:
-    """(run folder, epochs (default: every snapshot), layer (default: the last hidden state),
-    first snapshot), refusing a run without snapshots or an unknown layer before any work."""
-    path = run.path if isinstance(run, RunRecord) else Path(run)
-    epochs = list(epochs) if epochs is not None else snapshot_epochs(path)
-    if not epochs:
-        raise ConfigError(f"Run {path.name} has no snapshots to measure.")
-    first = load_snapshot(path, epochs[0])
-    hidden = sorted((k for k in first if k.startswith("hidden_")), key=lambda k: int(k.split("_")[1]))
-    layer = layer or (hidden[-1] if hidden else "logits")
-    features(first, layer)
-    return path, epochs, layer, first
-
-
-def embed_run(run: RunRecord | Path | str, layer: str | None, method: str, epochs: list[int] | None = None,
-              params: dict | None = None, progress: Progress | None = None, *, seed: int = 0,
-              scale: bool = False) -> dict[str, np.ndarray]:
-    """Aligned maps of `layer` (default: the last hidden state) over `epochs` (default: every
-    snapshot): {"epoch": (E,), "xy": (E, n, 2), "y": (n,) probe labels}. Each epoch starts from
-    (t-SNE/UMAP) and is Procrustes-aligned onto the previous epoch's map; results are cached.
-    `progress(fraction, message)` is called after each epoch."""
-    p = method_params(method, params)
-    path, epochs, layer, first = _resolve(run, epochs, layer)
-    maps, prev = [], None
-    for i, epoch in enumerate(epochs):
-        name = f"{layer}_{method}_{_key(params=p, seed=seed, scale=scale, chain=epochs[:i + 1])}_e{epoch:03d}.npy"
-
-        def compute(epoch=epoch, prev=prev) -> np.ndarray:
-            z = embed(features(load_snapshot(path, epoch), layer), method, init=prev, seed=seed, **p)
-            return z if prev is None else procrustes_align(z, prev, scale)
-
-        prev, hit = _cached(path / "cache" / "embed" / name, compute)
-        maps.append(prev)
-        if progress:
-            progress((i + 1) / len(epochs), f"{method} of {layer}, epoch {epoch}{' (cached)' if hit else ''}")
-    return {"epoch": np.array(epochs), "xy": np.stack(maps), "y": first["probe_y"]}
 
 
 def class_centroids(xy: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
@@ -240,18 +158,3 @@ def knn_accuracy(features: np.ndarray, labels: np.ndarray, k: int = 5, folds: in
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # a class with fewer members than folds
         return float(cross_val_score(KNeighborsClassifier(k), x, labels, cv=cv).mean())
-
-
-def knn_series(run: RunRecord | Path | str, layer: str | None = None, epochs: list[int] | None = None,
-               k: int = 5, folds: int = 5) -> dict[str, np.ndarray]:
-    """`knn_accuracy` of `layer` (default: the last hidden state) per epoch, cached:
-    {"epoch": (E,), "knn": (E,)}."""
-    path, epochs, layer, _ = _resolve(run, epochs, layer)
-    out = []
-    for epoch in epochs:
-        def compute(epoch=epoch) -> np.ndarray:
-            snap = load_snapshot(path, epoch)
-            return np.array(knn_accuracy(features(snap, layer), snap["probe_y"], k, folds))
-
-        out.append(float(_cached(path / "cache" / "embed" / f"{layer}_knn{k}_f{folds}_e{epoch:03d}.npy", compute)[0]))
-    return {"epoch": np.array(epochs, dtype=int), "knn": np.array(out)}

@@ -22,6 +22,11 @@ import numpy as np
 from lab.measure.similarity import as_array
 
 
+KDE_NOISE = 1.0  # default noise variance of the KDE estimate (activation units²): near the scale of the
+# lab's ReLU activations on standardised inputs, where the estimate neither saturates at log2 n nor
+# collapses to 0; Saxe et al. 2018 used 0.1 for tanh units bounded by 1.
+
+
 class MI(NamedTuple):
     """I(X;T) and I(T;Y) in bits."""
 
@@ -80,11 +85,11 @@ def gaussian_kernel_rows(t: np.ndarray, rows: slice, noise_var: float) -> np.nda
     return np.exp(np.maximum(k, -60.0, out=k), out=k)
 
 
-def mi_kde(t, y, noise_var: float = 0.1, block: int = 2048) -> MI:
+def mi_kde(t, y, noise_var: float = KDE_NOISE, block: int = 2048) -> MI:
     """Pairwise-distance (Kolchinsky-Tracey) estimate for T + N(0, noise_var I):
     I(X;T) = -(1/n) sum_i log2((1/n) sum_j exp(-||t_i - t_j||^2 / (2 noise_var))),
-    I(T;Y) = I(X;T) - sum_c p_c I_c(X;T), I_c the same sum within class c. noise_var = 0.1
-    is the value of Saxe et al. 2018; it sets the resolution, so compare runs at one value.
+    I(T;Y) = I(X;T) - sum_c p_c I_c(X;T), I_c the same sum within class c. The noise
+    variance sets the resolution (default `KDE_NOISE`), so compare runs at one value.
     The largest term of every row is its own (j = i, exp(0) = 1), so the plain sum is
     already the stable log-sum-exp: no overflow, and never log of 0. Rows are processed
     `block` at a time: memory O(block x n), time O(n^2 d)."""

@@ -1,7 +1,9 @@
-"""Each method's own quantity, measured on the probe set from a run's snapshots, and the
-method-specific views of METHODS.md ("Views" lines): the quantity a regularizer is meant to
-lower, so a run with the method and a plain-CE run on the same data and seed can be drawn
-on the same axes (and a broken gradient path shows).
+"""The measurements behind each method's own quantity (declared by the method as a
+`lab.regularizers.Quantity` naming one of `MEASUREMENTS`), computed on one probe snapshot, and
+the method-specific views of METHODS.md ("Views" lines): a run with the method and a plain-CE
+run on the same data and seed can be drawn on the same axes (and a broken gradient path shows).
+Pure: a snapshot and the probe inputs in, numbers out; `lab.readout.quantities` runs them over
+a saved run.
 
 Every quantity calls the regularizer's own formula function (one implementation), on the
 snapshot's weights (float16 as stored, computed in float32/float64) and the probe set:
@@ -17,14 +19,13 @@ snapshot's weights (float16 as stored, computed in float32/float64) and the prob
   activations, as in training).
 - phantom: inter- and intra-class cosine similarity of the features (`similarity_stats`).
 - baselines: weight_decay its own penalty (0.5 x sum of squared weights); ce, dropout,
-  label_smoothing and any method without its own quantity: the inter-class similarity of the
-  features, the representation property these baselines do not target (a shared reference).
+  label_smoothing and any method without its own quantity: `REFERENCE`, the inter-class
+  similarity of the features, a representation property these baselines do not target.
 """
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -34,13 +35,12 @@ import torch.nn.functional as F
 from lab.config import RunConfig
 from lab.errors import ConfigError
 from lab.measure.angles import hyperspherical_energy
-from lab.measure.series import hidden_layers, snapshots, weight_layers
 from lab.measure.similarity import similarity_stats
+from lab.measure.snapshot import feature_layer, n_classes, weight_labels
 from lab.models import Net, build_model
-from lab.regularizers import (REGISTRY, StepContext, class_coverage_kl, class_phantoms, gini_impurity, mmd2,
-                              model_reconstruction_errors)
+from lab.regularizers import (REGISTRY, Quantity, StepContext, class_coverage_kl, class_phantoms, gini_impurity,
+                              mmd2, model_reconstruction_errors)
 from lab.regularizers.gini import EPS, class_given_feature, nonnegative
-from lab.store import RunRecord, load_probe, load_run
 
 MMD_SUBSET = 128  # probe subset size of the itra quantity (the default batch size)
 MMD_DRAWS = 8  # disjoint subset pairs averaged
@@ -56,20 +56,11 @@ class Probe:
     net: Net
 
     @classmethod
-    def from_run(cls, run: RunRecord) -> Probe:
-        x = load_probe(run)["x"].astype(np.float32)
-        cfg = run.config
-        classes = _n_classes(run)
-        net = build_model(cfg.model, cfg.model_params, x.shape[1:], classes, torch.Generator().manual_seed(0))
-        return cls(x, cfg, net.eval())
-
-
-def _n_classes(run: RunRecord) -> int:
-    """The number of classes: the width of the logits of the run's first snapshot."""
-    epochs = run.snapshot_epochs
-    if not epochs:
-        raise ConfigError(f"Run {run.id} has no snapshots to measure.")
-    return next(snapshots(run, epochs[:1]))[1]["logits"].shape[1]
+    def of(cls, x: np.ndarray, config: RunConfig, classes: int) -> Probe:
+        """The probe of a run with `config` whose snapshots have `classes` logits."""
+        x = np.asarray(x, np.float32)
+        net = build_model(config.model, config.model_params, x.shape[1:], classes, torch.Generator().manual_seed(0))
+        return cls(x, config, net.eval())
 
 
 def snapshot_model(snapshot: dict[str, np.ndarray], probe: Probe) -> Net:
@@ -84,7 +75,7 @@ def snapshot_model(snapshot: dict[str, np.ndarray], probe: Probe) -> Net:
 
 def _features(snapshot: dict[str, np.ndarray]) -> torch.Tensor:
     """The last hidden state (the head's input) as (n, d) float64."""
-    z = snapshot[hidden_layers(snapshot)[-1]]
+    z = snapshot[feature_layer(snapshot)]
     return torch.from_numpy(z.reshape(len(z), -1).astype(np.float64))
 
 
@@ -96,7 +87,7 @@ def _labels(snapshot: dict[str, np.ndarray]) -> torch.Tensor:
 def energy(snapshot: dict[str, np.ndarray], probe: Probe) -> dict[str, float]:
     """{"energy": mean over hidden weight layers of mhe_energy(s=2, half_space=True),
     "energy_out": mhe_energy(s=2) of the head} (Liu et al. 2018; unitless)."""
-    *hidden, head = weight_layers(snapshot)
+    *hidden, head = weight_labels(snapshot)
     e = [hyperspherical_energy(snapshot[k], 2, half_space=True) for k in hidden]
     return {"energy": float(np.mean(e)) if e else float("nan"), "energy_out": hyperspherical_energy(snapshot[head], 2)}
 
@@ -124,70 +115,42 @@ def probe_mmd(snapshot: dict[str, np.ndarray], probe: Probe) -> float:
 def gini(snapshot: dict[str, np.ndarray], probe: Probe) -> dict[str, float]:
     """{"gini": gini_impurity, "kl": class_coverage_kl} of the probe features (Croitoru et al. 2022)."""
     a, y = nonnegative(_features(snapshot), probe.net.activation), _labels(snapshot)
-    c = snapshot["logits"].shape[1]
+    c = n_classes(snapshot)
     return {"gini": gini_impurity(a, y, c).item(), "kl": class_coverage_kl(a, y, c).item()}
 
 
 def similarity(snapshot: dict[str, np.ndarray], probe: Probe) -> dict[str, float]:
     """{"inter", "intra"}: mean cosine similarity of the features over different-class and
     same-class probe pairs (`similarity_stats`)."""
-    stats = similarity_stats(_features(snapshot).numpy(), snapshot["probe_y"], snapshot["logits"].shape[1])
+    stats = similarity_stats(_features(snapshot).numpy(), snapshot["probe_y"], n_classes(snapshot))
     return {"inter": stats["inter"], "intra": stats["intra"]}
 
 
 def l2(snapshot: dict[str, np.ndarray], probe: Probe) -> float:
     """The weight_decay penalty itself (0.5 x sum of squared weights) on the snapshot's weights."""
     model = snapshot_model(snapshot, probe)
-    ctx = StepContext(model, None, None, None, snapshot["logits"].shape[1], None)
+    ctx = StepContext(model, None, None, None, n_classes(snapshot), None)
     with torch.no_grad():
         return REGISTRY["weight_decay"]().penalty(ctx)["l2"].item()
 
 
-@dataclass(frozen=True)
-class Quantity:
-    """A method's own quantity: the series key of its main value, the axis label (with unit),
-    and `function(snapshot, probe)` -> a float (that value) or a dict holding `key` and extras."""
-
-    key: str
-    label: str
-    function: Callable[[dict[str, np.ndarray], Probe], float | dict[str, float]]
-
-    def __call__(self, snapshot: dict[str, np.ndarray], probe: Probe) -> dict[str, float]:
-        value = self.function(snapshot, probe)
-        return value if isinstance(value, dict) else {self.key: value}
-
-
-ENERGY = Quantity("energy", "hyperspherical energy of the hidden layers (s=2, half-space; unitless)", energy)
-SIMILARITY = Quantity("inter", "inter-class cosine similarity of the features (cosine)", similarity)
-QUANTITIES: dict[str, Quantity] = {
-    "mhe": ENERGY,
-    "comhe": ENERGY,
-    "racecar": Quantity("recon", "reverse-pass reconstruction error (0.5 x squared distance per sample, "
-                                 "standardised input units²)", reconstruction),
-    "itra": Quantity("mmd", "MMD² between disjoint probe subsets of the features (unitless)", probe_mmd),
-    "gini": Quantity("gini", "Gini impurity of the features over classes (unitless, 0 to 1 - 1/C)", gini),
-    "phantom": SIMILARITY,
-    "weight_decay": Quantity("l2", "0.5 x sum of squared weights (weight units²)", l2),
-    "ce": SIMILARITY,
-    "dropout": SIMILARITY,
-    "label_smoothing": SIMILARITY,
-}
+MEASUREMENTS: dict[str, Callable[[dict[str, np.ndarray], Probe], float | dict[str, float]]] = {
+    "energy": energy, "reconstruction": reconstruction, "probe_mmd": probe_mmd, "gini": gini,
+    "similarity": similarity, "l2": l2}
+REFERENCE = Quantity("similarity", "inter", "inter-class cosine similarity of the features (cosine)",
+                     also={"intra": "intra-class cosine similarity of the features"})
 
 
 def own_quantity(method: str) -> Quantity:
-    """The quantity `method` acts on; the shared inter-class similarity for a method without one."""
-    return QUANTITIES.get(method, SIMILARITY)
+    """The quantity `method` declares; the shared reference (inter-class similarity of the
+    features) for a method without one, so every run can be drawn on the same axes."""
+    return REGISTRY[method].quantity or REFERENCE
 
 
-def quantity_series(run: RunRecord | str | Path, method: str | None = None,
-                    epochs: list[int] | None = None) -> dict[str, np.ndarray]:
-    """`own_quantity(method)` (default: the run's method) at each snapshot epoch (default: all):
-    {"epoch": (E,), key: (E,), extra keys of the quantity: (E,)}; a run folder path is accepted."""
-    run = run if isinstance(run, RunRecord) else load_run(run)
-    quantity, probe = own_quantity(method or run.config.method), Probe.from_run(run)
-    rows = [(epoch, quantity(snap, probe)) for epoch, snap in snapshots(run, epochs)]
-    keys = list(rows[0][1]) if rows else [quantity.key]
-    return {"epoch": np.array([e for e, _ in rows]), **{k: np.array([r[k] for _, r in rows]) for k in keys}}
+def measure(quantity: Quantity, snapshot: dict[str, np.ndarray], probe: Probe) -> dict[str, float]:
+    """The values of `quantity`'s measurement on one snapshot: {key: value, extras...}."""
+    value = MEASUREMENTS[quantity.measurement](snapshot, probe)
+    return value if isinstance(value, dict) else {quantity.key: value}
 
 
 # ----------------------------------------------------------------------------- the views

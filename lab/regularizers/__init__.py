@@ -3,7 +3,7 @@
 The registry fills by explicit imports, one line per module. The pure formula functions
 named in METHODS.md are importable from here.
 """
-from lab.regularizers.base import REGISTRY, Regularizer, StepContext, register
+from lab.regularizers.base import REGISTRY, Quantity, Regularizer, StepContext, register
 from lab.regularizers import baselines  # noqa: F401  (ce, weight_decay, dropout, label_smoothing)
 from lab.regularizers.mhe import mhe_energy  # noqa: F401  (mhe)
 from lab.regularizers.comhe import comhe_energy  # noqa: F401  (comhe)
@@ -12,7 +12,7 @@ from lab.regularizers.phantom import class_phantoms, phantom_embeddings, phantom
 from lab.regularizers.racecar import model_reconstruction_errors, racecar_loss_dense, reconstruction_errors, reverse_pass  # noqa: F401  (racecar)
 from lab.regularizers.itra import class_conditional_mmd2, cross_kernel, mmd2  # noqa: F401  (itra)
 
-__all__ = ["REGISTRY", "Regularizer", "StepContext", "register", "get"]
+__all__ = ["REGISTRY", "Quantity", "Regularizer", "StepContext", "register", "get"]
 
 
 def get(name: str) -> type[Regularizer]:

@@ -11,8 +11,8 @@ declared capability in `needs`, which the training loop honours:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Mapping
 
 import torch
 import torch.nn.functional as F
@@ -39,9 +39,31 @@ class StepContext:
     out2: Out | None = None
 
 
+@dataclass(frozen=True)
+class Quantity:
+    """A method's own quantity: what its penalty is meant to move, measured on the probe set at
+    every snapshot. `measurement` names the function in `lab.measure.quantities.MEASUREMENTS`
+    that computes it, `key` its main value, `label` the axis title (with unit), `working` the
+    direction in which the method works ("lower" or "higher"), and `also` further values of the
+    same measurement that a study records, {key: title}."""
+
+    measurement: str
+    key: str
+    label: str
+    working: str = "lower"
+    also: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        """The label without its unit: "hyperspherical energy of the hidden layers"."""
+        return self.label.split(" (")[0]
+
+
 class Regularizer:
-    """Base class. Subclasses set `name`, `summary`, `params`, `default_lam`, `needs` and
-    implement `penalty`; hyperparameters arrive validated as attributes named like the params."""
+    """Base class. Subclasses set `name`, `summary`, `params`, `default_lam`, `needs`, their own
+    `quantity` and `step_goal`, and implement `penalty`; hyperparameters arrive validated as
+    attributes named like the params. A method is declared here and nowhere else: the CLI, the
+    app, the study's measured columns and the benchmark's goals all read these attributes."""
 
     name: ClassVar[str]
     summary: ClassVar[str]  # one sentence for lists, tooltips and `--help`
@@ -49,6 +71,8 @@ class Regularizer:
     default_lam: ClassVar[float] = 1.0  # weight of the penalty in the total loss
     max_lam: ClassVar[float] = 1e4
     needs: ClassVar[frozenset[str]] = frozenset()
+    quantity: ClassVar[Quantity | None] = None  # None: no quantity of its own (the views use a shared reference)
+    step_goal: ClassVar[float | None] = None  # goal for one training step's time / CE's (bench/steps.py)
 
     def __init__(self, **hp: Any):
         self.hp = validate_params(self.name, self.params, hp)

@@ -6,7 +6,7 @@ from torch import Tensor
 
 from lab.models import Net
 from lab.params import Interval, Param
-from lab.regularizers.base import Regularizer, StepContext, register
+from lab.regularizers.base import Quantity, Regularizer, StepContext, register
 
 
 @register
@@ -26,6 +26,7 @@ class WeightDecay(Regularizer):
     name = "weight_decay"
     summary = "L2 penalty: 0.5 x sum of squared weights of every layer"
     default_lam = 5e-4
+    quantity = Quantity("l2", "l2", "0.5 x sum of squared weights (weight units²)")
 
     def penalty(self, ctx: StepContext) -> dict[str, Tensor]:
         return {"l2": 0.5 * sum(layer.weight.square().sum() for layer in ctx.model.weight_layers())}

@@ -51,6 +51,7 @@ class CoMHE(MHE):
     or adversarially projected neurons; head: plain MHE. Default lambda 1.0 (as `mhe`)."""
 
     name = "comhe"
+    step_goal = 35.0  # C = 20 projections per layer and step
     summary = "minimum hyperspherical energy of the neurons seen through low-dimensional projections"
     params = (
         Param("variant", "random", Choice(("random", "angle", "adversarial")), "how the projections P are made"),

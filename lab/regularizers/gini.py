@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from lab.params import Interval, Param
-from lab.regularizers.base import Regularizer, StepContext, register
+from lab.regularizers.base import Quantity, Regularizer, StepContext, register
 
 EPS = 1e-8  # mass at or below which a feature counts as dead; also guards log(q)
 
@@ -73,6 +73,8 @@ class Gini(Regularizer):
     lambda 1 lowers the Gini to 0.61 and the accuracy to 0.923, lambda 3 to 0.59 and 0.914."""
 
     name = "gini"
+    quantity = Quantity("gini", "gini", "Gini impurity of the features over classes (unitless, 0 to 1 - 1/C)")
+    step_goal = 1.5
     summary = "features that each fire for one class (Gini impurity) and together cover all classes (KL)"
     params = (
         Param("alpha", 1.0, Interval(float, 0, None), "weight of the Gini impurity of the features"),

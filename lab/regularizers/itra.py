@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from lab.params import Flag, Param
-from lab.regularizers.base import Regularizer, StepContext, register
+from lab.regularizers.base import Quantity, Regularizer, StepContext, register
 
 BANDWIDTH_FACTORS = (0.25, 0.5, 1.0, 2.0, 4.0)
 
@@ -125,6 +125,8 @@ class ITRA(Regularizer):
     which rescales with the features, it hardly changes."""
 
     name = "itra"
+    quantity = Quantity("probe_mmd", "mmd", "MMD² between disjoint probe subsets of the features (unitless)")
+    step_goal = 4.0
     summary = "match the feature distributions of two disjoint mini-batches (MMD)"
     params = (Param("class_conditional", False, Flag(), "MMD per class, averaged over classes in both batches"),
               Param("unbiased", False, Flag(), "unbiased MMD estimate (drops the kernel diagonals)"))

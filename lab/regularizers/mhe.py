@@ -15,7 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from lab.params import Choice, Flag, Interval, Param
-from lab.regularizers.base import Regularizer, StepContext, register
+from lab.regularizers.base import Quantity, Regularizer, StepContext, register
 
 D2_FLOOR = 1e-8  # squared chordal distances are clamped below here (coinciding neurons)
 
@@ -93,6 +93,9 @@ class MHE(Regularizer):
     full-space on the classifier head). Default lambda 1.0 weights the hidden layers (paper)."""
 
     name = "mhe"
+    quantity = Quantity("energy", "energy", "hyperspherical energy of the hidden layers (s=2, half-space; unitless)",
+                        also={"energy_out": "hyperspherical energy of the output layer (s=2)"})
+    step_goal = 3.0
     summary = "spread each layer's neurons evenly over the hypersphere (minimum hyperspherical energy)"
     params = (
         Param("s", 2, Choice((0, 1, 2)), "energy power: f = d^-s, s = 0 is the log kernel"),

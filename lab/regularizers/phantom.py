@@ -14,7 +14,7 @@ from torch import Tensor
 
 from lab.errors import ConfigError
 from lab.params import Choice, Flag, Interval, Param
-from lab.regularizers.base import Regularizer, StepContext, register
+from lab.regularizers.base import Quantity, Regularizer, StepContext, register
 from lab.regularizers.gini import onehot
 
 
@@ -96,6 +96,9 @@ class Phantom(Regularizer):
     with keep_clean 0.922)."""
 
     name = "phantom"
+    quantity = Quantity("similarity", "inter", "inter-class cosine similarity of the features (cosine)",
+                        also={"intra": "intra-class cosine similarity of the features"})
+    step_goal = 1.3
     summary = "push features away from other classes' phantoms (means of a few same-class samples)"
     params = (
         Param("mode", "contrast", Choice(("contrast", "mix")),

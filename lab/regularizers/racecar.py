@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lab.models import ACTIVATIONS, Net, Out
-from lab.regularizers.base import Regularizer, StepContext, register
+from lab.regularizers.base import Quantity, Regularizer, StepContext, register
 
 Activation = str | Callable[[Tensor], Tensor]
 Geometry = tuple[tuple[int, ...], tuple[int, ...]]  # (stride, padding) of a conv layer
@@ -98,6 +98,9 @@ class Racecar(Regularizer):
     """
 
     name = "racecar"
+    quantity = Quantity("reconstruction", "recon", "reverse-pass reconstruction error (0.5 x squared distance per "
+                                                   "sample, standardised input units²)")
+    step_goal = 2.5
     summary = "reverse pass with the transposed weights must reconstruct every layer's input"
     default_lam = 1e-3
 

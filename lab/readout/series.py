@@ -1,11 +1,10 @@
 """Per-epoch series of the measurements, computed from a saved run's probe snapshots.
 
-This is the one `lab.measure` module that reads the run store (through
-`lab.store.load_snapshot`, never the files themselves); the formulas stay in the pure
-modules. Each function reads each snapshot once and returns plain arrays keyed by epoch
-order, ready for `lab.figures`. Layer names: hidden states "hidden_0", "hidden_1", ...
-(input side first, the last one is the features) and "logits"; weight layers are labelled
-by `weight_label`, e.g. "layer 0 (linear 64->256)".
+Snapshots are read through `lab.store.load_snapshot` (never the files themselves); the
+formulas are the pure `lab.measure` functions. Each function reads each snapshot once and
+returns plain arrays keyed by epoch order, ready for `lab.figures`. Layer names: hidden states
+"hidden_0", "hidden_1", ... (input side first, the last one is the features) and "logits";
+weight layers are labelled by `lab.measure.snapshot.weight_label`, e.g. "layer 0 (linear 64->256)".
 """
 from __future__ import annotations
 
@@ -14,29 +13,10 @@ from typing import Iterator
 import numpy as np
 
 from lab.measure.angles import angle_summary
-from lab.measure.information import mi_binning, mi_kde
+from lab.measure.information import KDE_NOISE, mi_binning, mi_kde
 from lab.measure.similarity import similarity_stats
+from lab.measure.snapshot import feature_layer, hidden_layers, n_classes, weight_labels
 from lab.store import RunRecord, load_snapshot
-
-_CONV = {3: "conv1d", 4: "conv2d"}
-
-
-def hidden_layers(snapshot: dict[str, np.ndarray]) -> list[str]:
-    """The snapshot's hidden-state keys in forward order: ["hidden_0", ..., "hidden_<L-1>"]."""
-    return sorted((k for k in snapshot if k.startswith("hidden_")), key=lambda k: int(k.split("_")[1]))
-
-
-def weight_layers(snapshot: dict[str, np.ndarray]) -> dict[str, str]:
-    """Weight keys in forward order mapped to their labels, e.g. {"weight_0": "layer 0 (linear 64->256)"}."""
-    keys = sorted((k for k in snapshot if k.startswith("weight_")), key=lambda k: int(k.split("_")[1]))
-    return {k: weight_label(int(k.split("_")[1]), snapshot[k].shape, k == keys[-1]) for k in keys}
-
-
-def weight_label(index: int, shape: tuple[int, ...], head: bool = False) -> str:
-    """"layer 0 (linear 64->256)", "layer 1 (conv2d 16->32, 3x3)", "layer 3 (linear 128->10, head)"."""
-    kind = _CONV.get(len(shape), "linear")
-    kernel = "" if kind == "linear" else ", " + "x".join(map(str, shape[2:]))
-    return f"layer {index} ({kind} {shape[1]}->{shape[0]}{kernel}{', head' if head else ''})"
 
 
 def snapshots(run: RunRecord, epochs: list[int] | None = None) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
@@ -65,8 +45,7 @@ def similarity_series(run: RunRecord, layer: str | None = None, epochs: list[int
     epoch: {"epoch": (E,), "intra", "inter", "gap": (E,), "matrix": (E, C, C)}."""
     out: dict[str, dict[str, list]] = {}
     for epoch, snap in snapshots(run, epochs):
-        stats = similarity_stats(_flat(snap[layer or hidden_layers(snap)[-1]]), snap["probe_y"],
-                                 snap["logits"].shape[1])
+        stats = similarity_stats(_flat(snap[layer or feature_layer(snap)]), snap["probe_y"], n_classes(snap))
         _append(out, "all", epoch, {k: stats[k] for k in ("intra", "inter", "gap", "matrix")})
     return _arrays(out).get("all", {})
 
@@ -74,17 +53,17 @@ def similarity_series(run: RunRecord, layer: str | None = None, epochs: list[int
 def energy_series(run: RunRecord, s: int = 2, half_space: bool = False,
                   epochs: list[int] | None = None) -> dict[str, dict[str, np.ndarray]]:
     """`angle_summary` of every weight layer per epoch: {label: {"epoch", "energy",
-    "min_nn", "mean_nn"}} (angles in radians), labels from `weight_layers`."""
+    "min_nn", "mean_nn"}} (angles in radians), labels from `weight_labels`."""
     out: dict[str, dict[str, list]] = {}
     for epoch, snap in snapshots(run, epochs):
-        for key, label in weight_layers(snap).items():
+        for key, label in weight_labels(snap).items():
             summary = angle_summary(snap[key], s, half_space)
             _append(out, label, epoch, {k: summary[k] for k in ("energy", "min_nn", "mean_nn")})
     return _arrays(out)
 
 
 def mi_series(run: RunRecord, estimator: str = "binning", epochs: list[int] | None = None,
-              n_bins: int = 30, adaptive: bool = True, noise_var: float = 0.1) -> dict[str, dict[str, np.ndarray]]:
+              n_bins: int = 30, adaptive: bool = True, noise_var: float = KDE_NOISE) -> dict[str, dict[str, np.ndarray]]:
     """I(X;T) and I(T;Y) in bits of every hidden layer per epoch: {"hidden_i": {"epoch",
     "ixt", "ity"}}, with `mi_binning(n_bins, adaptive)` or `mi_kde(noise_var)`."""
     if estimator not in ("binning", "kde"):

@@ -1,0 +1,42 @@
+"""The lab's statistics, shared by the study, `python -m lab compare` and the Compare page:
+mean ± std over seeds and the paired comparison of a method with CE on the same seeds."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def pm(values, digits: int = 3) -> str:
+    """`mean ± std` (sample std; 0 for one value)."""
+    a = np.asarray(values, dtype=float)
+    a = a[np.isfinite(a)]
+    if not len(a):
+        return "-"
+    sd = a.std(ddof=1) if len(a) > 1 else 0.0
+    return f"{a.mean():.{digits}f} ± {sd:.{digits}f}"
+
+
+def paired(rows: list[dict], ref: list[dict]) -> dict:
+    """Final test accuracy minus CE's on the same seeds: mean ± std, wins/ties/losses, paired
+    t-test and two-sided sign-test p-values (NaN where undefined, e.g. < 2 pairs or no spread)."""
+    from scipy import stats
+
+    base = {r["seed"]: r["final_test_acc"] for r in ref}
+    d = np.array([r["final_test_acc"] - base[r["seed"]] for r in rows if r["seed"] in base])
+    d = d[np.isfinite(d)]
+    wins, losses = int((d > 0).sum()), int((d < 0).sum())
+    t_p = float(stats.ttest_1samp(d, 0.0).pvalue) if len(d) > 1 and d.std() > 0 else float("nan")
+    sign_p = float(stats.binomtest(wins, wins + losses).pvalue) if wins + losses else float("nan")
+    return {"n": len(d), "diff": pm(d), "wins": wins, "ties": len(d) - wins - losses, "losses": losses,
+            "t_p": t_p, "sign_p": sign_p}
+
+
+def summarize(rows: list[dict]) -> list[dict]:
+    """Per method: mean and sample std of the final test accuracy over seeds, in input order."""
+    out = []
+    for method in dict.fromkeys(r["method"] for r in rows):
+        accs = np.array([r["test_acc"] for r in rows if r["method"] == method and r["test_acc"] is not None])
+        out.append({"method": method, "n": len(accs), "mean": float(accs.mean()) if len(accs) else float("nan"),
+                    "std": float(accs.std(ddof=1)) if len(accs) > 1 else 0.0})
+    return out
+
+
