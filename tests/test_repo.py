@@ -44,6 +44,12 @@ def test_the_lock_pins_every_requirement_and_is_what_is_installed():
     assert {n: version(n) for n in wanted} == {n: lock[n] for n in wanted}
 
 
-def test_engine_never_imports_streamlit():
-    offenders = [p for p in (ROOT / "lab").rglob("*.py") if re.search(r"^\s*(import|from)\s+streamlit", p.read_text(), re.M)]
+def test_engine_never_imports_streamlit_or_the_ui():
+    offenders = [p for p in (ROOT / "lab").rglob("*.py")
+                 if re.search(r"^\s*(import|from)\s+(streamlit|ui)\b", p.read_text(), re.M)]
     assert offenders == []
+
+
+def test_no_python_file_of_the_lab_the_ui_or_the_pages_is_over_350_lines():
+    files = [*ROOT.glob("lab/**/*.py"), *ROOT.glob("ui/**/*.py"), *ROOT.glob("pages/*.py"), ROOT / "app.py"]
+    assert {str(p.relative_to(ROOT)): n for p in files if (n := len(p.read_text().splitlines())) > 350} == {}
