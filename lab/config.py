@@ -19,6 +19,8 @@ TRAIN_PARAMS: tuple[Param, ...] = (
     Param("momentum", 0.9, Interval(float, 0, 1, closed="left"), "SGD momentum (ignored by adam)"),
     Param("seed", 0, Interval(int, 0, 2**31 - 1), "seed of initialisation, batch order and the method's draws"),
     Param("train_size", 0, Interval(int, 0, 10**7), "training samples used, stratified (0 = the full split)"),
+    Param("val_size", 0, Interval(int, 0, 10**7), "training-split samples held out for validation, stratified, "
+                                                   "before train_size is drawn (0 = none)"),
     Param("probe_size", 2000, Interval(int, 10, 10**5), "test points measured every epoch (stratified)"),
     Param("data_seed", 0, Interval(int, 0, 2**31 - 1), "seed of the train/test split and subsample"),
 )
@@ -42,6 +44,7 @@ class RunConfig:
     momentum: float = 0.9
     seed: int = 0
     train_size: int = 0  # 0 = full training split
+    val_size: int = 0  # validation samples carved from the training split (0 = none)
     probe_size: int = 2000
     data_seed: int = 0
     device: str = "auto"  # "auto" (CUDA when present), "cpu" or "cuda"

@@ -1,7 +1,7 @@
 """The one training loop (CLI, app, tests, benchmarks): total = task + lambda x penalty.
 
-Each epoch records the train loss split into its task and regularizer parts, every penalty
-term, train/test accuracy and time, and writes a probe snapshot (every hidden state of the
+Each epoch records the optimizer steps so far, the train loss split into its task and
+regularizer parts, every penalty term, train/validation/test accuracy and time, and writes a probe snapshot (every hidden state of the
 probe set, the logits, and every weight layer's weight and bias, float16). A non-finite
 loss ends the run as `diverged` with everything recorded so far; a set `stop` event ends
 it as `stopped` between two steps; any exception marks it `failed` and is re-raised.
@@ -67,12 +67,13 @@ def probe_snapshot(model: Net, data: Prepared) -> dict[str, np.ndarray]:
 
 
 def batches(reg: Regularizer, data: Prepared, bs: int, gen: torch.Generator):
-    """Index batches as the method's capabilities ask: pairs, class-balanced, or plain."""
+    """Index batches as the method's capabilities ask (class-balanced or plain), each with its
+    second batch or None; every method takes the same number of steps per epoch as CE."""
+    first = (data.train.balanced_batches(bs, data.n_classes, gen) if "balanced_batches" in reg.needs
+             else data.train.batches(bs, gen))
     if "second_batch" in reg.needs:
-        return data.train.pair_batches(bs, gen)
-    if "balanced_batches" in reg.needs:
-        return ((i, None) for i in data.train.balanced_batches(bs, data.n_classes, gen))
-    return ((i, None) for i in data.train.batches(bs, gen))
+        return data.train.with_second(first, gen)
+    return ((i, None) for i in first)
 
 
 def batch_losses(model: Net, reg: Regularizer, lam: float, data: Prepared, batch: tuple[Tensor, Tensor | None],
@@ -95,7 +96,7 @@ def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | N
     device = pick_device(cfg.device)
     gen = make_generator(cfg.seed, device)
     data = prepare(cfg.data, cfg.data_params, data_seed=cfg.data_seed, train_size=cfg.train_size,
-                   probe_size=cfg.probe_size, device=device)
+                   val_size=cfg.val_size, probe_size=cfg.probe_size, device=device)
     model = build_model(cfg.model, cfg.model_params, data.sample_shape, data.n_classes, gen)
     reg = REGISTRY[cfg.method](**cfg.method_params)
     reg.setup(model, data.n_classes)
@@ -108,6 +109,7 @@ def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | N
         if writer:
             writer.probe(data.probe.x.cpu().numpy(), data.probe.y.cpu().numpy())
             writer.snapshot(0, probe_snapshot(model, data))
+        done_steps = 0  # optimizer steps so far (recorded as `steps`: equal for every method at equal epochs)
         for epoch in range(1, cfg.epochs + 1):
             t0, rows, names, steps = time.perf_counter(), [], [], 0
             for batch in batches(reg, data, cfg.batch_size, gen):
@@ -132,9 +134,12 @@ def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | N
             if steps == 0:
                 break
             seconds = time.perf_counter() - t0
-            rec = {"epoch": epoch, **dict(zip(names, torch.stack(rows).mean(0).tolist()))}
+            done_steps += steps
+            rec = {"epoch": epoch, "steps": done_steps, **dict(zip(names, torch.stack(rows).mean(0).tolist()))}
             rec["train_loss"] = rec["task_loss"] + rec["reg_loss"]
             _, rec["train_acc"] = evaluate(model, *train_eval)
+            if data.val is not None:
+                rec["val_loss"], rec["val_acc"] = evaluate(model, data.val.x, data.val.y)
             rec["test_loss"], rec["test_acc"] = evaluate(model, data.test.x, data.test.y)
             rec["seconds"] = seconds
             result.history.append(rec)

@@ -99,7 +99,7 @@ def test_probe_is_a_stratified_subset_of_test():
 
 def test_standardisation_uses_training_statistics_only():
     params = defaults("moons", n_samples=400)
-    x_tr, _, x_te, _, _, _ = data._split(DATASETS["moons"], params, 0, 0, 100)
+    x_tr, _, _, x_te, _, _, _ = data._split(DATASETS["moons"], params, 0, 0, 0, 100)
     p = prepare("moons", params, probe_size=100)
     mean, std = x_tr.mean(0), x_tr.std(0)
     torch.testing.assert_close(p.test.x, torch.as_tensor((x_te - mean) / std))
@@ -130,21 +130,30 @@ def test_batches_are_a_permutation_in_full_batches():
     assert [len(b) for b in s.batches(100, torch.Generator())] == [63]  # one short batch
 
 
-def test_pair_batches_are_disjoint_and_visit_each_sample_once():
+def test_second_batches_keep_the_first_batches_and_are_drawn_anew_at_each_step():
+    """ITRA's second batch: the first batches are exactly CE's walk of the epoch (same count, every
+    sample once), each paired with an independent draw of the same size without repetition."""
     s = _set([30, 20, 13])
-    pairs = list(s.pair_batches(8, torch.Generator().manual_seed(1)))
-    assert len(pairs) == 63 // 8 // 2
-    for a, b in pairs:
-        assert len(a) == len(b) == 8 and not set(a.tolist()) & set(b.tolist())
-    seen = torch.cat([torch.cat(p) for p in pairs])
-    assert len(seen.unique()) == len(seen)
+    plain = list(s.batches(8, torch.Generator().manual_seed(1)))
+    pairs = list(s.with_second(s.batches(8, torch.Generator().manual_seed(1)), torch.Generator().manual_seed(2)))
+    assert len(pairs) == len(plain) == 63 // 8
+    assert all(torch.equal(a, p) for (a, _), p in zip(pairs, plain))
+    assert all(len(b) == 8 and len(b.unique()) == 8 and b.max() < 63 for _, b in pairs)
+    assert len({tuple(b.tolist()) for _, b in pairs}) == len(pairs)  # a new draw each step
 
 
-def test_pair_batches_on_a_small_split_still_give_a_pair():
-    s = _set([30, 20, 13])
-    pairs = list(s.pair_batches(64, torch.Generator().manual_seed(1)))
-    assert len(pairs) == 1 and [len(b) for b in pairs[0]] == [31, 31]  # halves of 63 samples
-    assert not set(pairs[0][0].tolist()) & set(pairs[0][1].tolist())
+def test_a_validation_split_is_held_out_of_training_and_stratified():
+    full = prepare("digits", {}, probe_size=100)
+    held = prepare("digits", {}, val_size=200, probe_size=100)
+    assert held.val is not None and full.val is None
+    assert len(held.train) + len(held.val) == len(full.train)
+    assert torch.bincount(held.val.y).tolist() == pytest.approx([20] * 10, abs=1)
+    rows = {tuple(r) for r in held.train.x.flatten(1).tolist()}
+    assert not any(tuple(r) in rows for r in held.val.x.flatten(1).tolist())
+    sub = prepare("digits", {}, train_size=300, val_size=300, probe_size=100)
+    assert (len(sub.train), len(sub.val)) == (300, 300)
+    with pytest.raises(ConfigError, match="val_size"):
+        prepare("digits", {}, val_size=5000)
 
 
 def test_balanced_batches_hold_every_present_class_equally():

@@ -88,29 +88,30 @@ def test_class_conditional_equals_per_class_loop(unbiased):
     assert class_conditional_mmd2(x, y, lx, ly, 5, unbiased=unbiased).item() == pytest.approx(ref.item(), rel=1e-5)
 
 
-@pytest.mark.parametrize("options", [{}, {"class_conditional": True, "unbiased": True}])
+@pytest.mark.parametrize("options", [{}, {"class_conditional": False}, {"class_conditional": True, "unbiased": True}])
 def test_regularizer_penalty_uses_both_batches(options):
     gen = torch.Generator().manual_seed(0)
     model = build_model("mlp", {"widths": (16,), "activation": "relu"}, (4,), 3, gen)
     x, x2 = torch.randn(12, 4, generator=gen), torch.randn(12, 4, generator=gen)
     y, y2 = torch.arange(12) % 3, torch.arange(12) % 3
     reg = REGISTRY["itra"](**options)
-    assert reg.needs == {"second_batch"} and reg.default_lam == 1.0
+    assert reg.needs == {"second_batch"} and reg.default_lam == 0.3 and reg.class_conditional == options.get(
+        "class_conditional", True)
     ctx = StepContext(model, x, y, model(x), 3, gen, x2, y2, model(x2))
     (name, value), = reg.penalty(ctx).items()
     f1, f2 = ctx.out.features, ctx.out2.features
-    expected = class_conditional_mmd2(f1, f2, y, y2, 3, unbiased=True) if options else mmd2(f1, f2)
+    unbiased = options.get("unbiased", False)
+    expected = (class_conditional_mmd2(f1, f2, y, y2, 3, unbiased=unbiased) if reg.class_conditional
+                else mmd2(f1, f2))
     assert name == "mmd" and value.item() == pytest.approx(expected.item())
 
 
 def test_itra_makes_batch_features_closer():
-    # 300 digits, 5 epochs, batch 32. The MMD of disjoint probe subsets of batch size (10 draws,
-    # fixed generator) is compared at ONE set of bandwidths (median multiples of the reference
-    # model's features): the median bandwidth rescales with the features and would hide that
-    # ITRA makes them compact. itra at lambda 0 takes the same batches and steps, so it isolates
-    # the penalty (ITRA takes half as many steps per epoch as CE). Measured, seeds 0-2:
-    # CE 0.125-0.131, itra lambda 0 -> 1: 0.129-0.134 -> 0.112-0.118 (the CE run's bandwidths
-    # for CE vs itra: 0.124-0.131 vs 0.071-0.078).
+    # 300 digits, 5 epochs, batch 32, ITRA's defaults. The MMD of disjoint probe subsets of batch
+    # size (10 draws, fixed generator) is compared at ONE set of bandwidths (median multiples of
+    # the reference model's features). itra at lambda 0 takes the same batches and steps, so it
+    # isolates the penalty; every method takes CE's steps. Measured, seeds 0-2: the ratio itra /
+    # itra-at-lambda-0 is 0.53-0.61, itra / CE 0.57-0.77.
     data = prepare("digits", {}, data_seed=0, train_size=300, probe_size=2000, device=torch.device("cpu"))
     base = RunConfig(data="digits", train_size=300, epochs=5, batch_size=32)
 
@@ -127,5 +128,5 @@ def test_itra_makes_batch_features_closer():
         return sum(mmd2(f[p[:32]], f[p[32:]], bw).item() for p in draws) / len(draws)
 
     ce, itra0, itra = features(), features(method="itra", lam=0.0), features(method="itra")
-    assert probe_mmd(itra, itra0) < 0.95 * probe_mmd(itra0, itra0)
-    assert probe_mmd(itra, ce) < 0.8 * probe_mmd(ce, ce)
+    assert probe_mmd(itra, itra0) < 0.7 * probe_mmd(itra0, itra0)
+    assert probe_mmd(itra, ce) < 0.85 * probe_mmd(ce, ce)

@@ -100,5 +100,18 @@ def test_an_exception_mid_run_marks_the_saved_run_failed(tmp_path, monkeypatch):
 
 
 def test_warm_up_trains_a_throwaway_epoch_and_saves_nothing(tmp_path):
-    LiveRuns(tmp_path / "runs").warm(TINY).join(timeout=30)
+    result = LiveRuns(tmp_path / "runs").warm(TINY).result(timeout=30)
+    assert (result.status, len(result.history), result.path) == ("done", 1, None)
+    assert result.history[0]["test_acc"] > 0.5  # it trained (moons: chance is 0.5)
     assert not (tmp_path / "runs").exists()
+
+
+def test_warm_up_reports_a_broken_training(tmp_path, monkeypatch):
+    import importlib
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(importlib.import_module("lab.train"), "train", broken)  # the module, not lab.train()
+    with pytest.raises(RuntimeError, match="kaboom"):
+        LiveRuns(tmp_path / "runs").warm(TINY).result(timeout=30)

@@ -142,8 +142,16 @@ def test_singular_images_recover_known_directions() -> None:
 
 
 # ----------------------------------------------------------------------------- behaviour against CE
-BEHAVIOUR = dict(data="digits", model="mlp", train_size=300, probe_size=300, epochs=3, batch_size=32,
+BEHAVIOUR = dict(data="digits", model="mlp", train_size=300, probe_size=300, epochs=5, batch_size=32,
                  model_params={"widths": (32, 32)})
+# Per method, settings where its effect is visible in a few seconds (measured, seeds 0-2: the
+# method's mean is 7.5 (mhe, comhe), 9.7 (racecar), 3.9 (gini), 14 (phantom) and 7.5 (itra)
+# CE seed-to-seed standard deviations below CE's mean). The mean energy moves little (random
+# neurons are already spread), hence mhe's larger lambda.
+SETTINGS = {"mhe": {"lam": 10.0}, "comhe": {"lam": 10.0}, "racecar": {"lam": 1e-2},
+            "gini": {"epochs": 10, "model_params": {"widths": (64, 64)}}, "phantom": {},
+            "itra": {"model_params": {"widths": (256, 256)}}}
+SEEDS = (0, 1, 2)
 
 
 @pytest.fixture(scope="module")
@@ -151,26 +159,22 @@ def behaviour_root(tmp_path_factory):
     return tmp_path_factory.mktemp("behaviour-runs")
 
 
-@pytest.fixture(scope="module")
-def ce_run(behaviour_root):
-    """Plain CE, trained once for every method's comparison."""
-    return load_run(train(RunConfig(**BEHAVIOUR, method="ce"), runs=behaviour_root).path)
+def _final(root, method: str, measured: str, seed: int, **over) -> float:
+    run = load_run(train(RunConfig(**{**BEHAVIOUR, **over}, method=method, seed=seed), runs=root).path)
+    return _value(run, measured, own_quantity(measured).key)
 
 
-# Measured (digits, 300 samples, seeds 0-2): ITRA does not lower the probe MMD at this scale, even
-# against itself at lambda 0 (MLP 32-32 batch 32: ratios 0.85-1.13; MLP 64-64 batch 64: 1.00-1.02);
-# with the default MLP 256-256 after 30 epochs it is 2-3% below CE (seeds 0, 1).
-ITRA_SLOW = pytest.mark.xfail(strict=False, reason="ITRA lowers the probe MMD only slowly (see the comment above)")
-
-
-@pytest.mark.parametrize("method", [pytest.param(m, marks=ITRA_SLOW) if m == "itra" else m for m in SEED_METHODS])
-def test_method_lowers_its_own_quantity(method: str, ce_run, behaviour_root) -> None:
-    """Same data, model and seed as CE: the quantity the method targets ends lower (a broken
+@pytest.mark.parametrize("method", SEED_METHODS)
+def test_method_lowers_its_own_quantity(method: str, behaviour_root) -> None:
+    """Same data, model and seeds as CE: the quantity the method targets ends lower on every seed,
+    and its mean lies below CE's by more than 3 of CE's seed-to-seed standard deviations (a broken
     gradient path would leave it where CE's is)."""
-    run = load_run(train(RunConfig(**BEHAVIOUR, method=method), runs=behaviour_root).path)
-    key = own_quantity(method).key
-    mine, ce = _value(run, method, key), _value(ce_run, method, key)
-    assert np.isfinite(mine) and mine < ce, (method, key, mine, ce)
+    over = SETTINGS[method]
+    ce = np.array([_final(behaviour_root, "ce", method, s, **{k: v for k, v in over.items() if k != "lam"})
+                   for s in SEEDS])
+    mine = np.array([_final(behaviour_root, method, method, s, **over) for s in SEEDS])
+    assert np.isfinite(mine).all() and mine.max() < ce.min(), (method, mine, ce)
+    assert ce.mean() - mine.mean() > 3 * ce.std(ddof=1), (method, mine, ce)
 
 
 # ----------------------------------------------------------------------------- figures

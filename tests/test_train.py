@@ -203,3 +203,20 @@ def test_bad_config_is_refused_in_one_line_before_any_folder(tiny_config, runs, 
 def test_importing_the_engine_never_imports_streamlit():
     code = "import sys, lab, lab.train, lab.store, lab.cli, lab.data; sys.exit('streamlit' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
+
+
+@pytest.mark.parametrize("method", ["itra", "phantom"])
+def test_every_method_takes_ces_optimizer_steps_and_records_them(method):
+    """Same data, train size, batch size and epochs: the same cumulative `steps` on every epoch
+    line as CE (ITRA draws its second batch per step; phantom's batches are class-balanced)."""
+    cfg = RunConfig(data="digits", train_size=300, epochs=3, batch_size=64, probe_size=50, model_params={"widths": (16,)})
+    ce, other = train(cfg).history, train(replace(cfg, method=method)).history
+    assert [r["steps"] for r in ce] == [4, 8, 12]  # 300 // 64 steps per epoch
+    assert [r["steps"] for r in other] == [r["steps"] for r in ce]
+
+
+def test_a_validation_split_is_measured_every_epoch():
+    cfg = RunConfig(data="digits", train_size=300, val_size=200, epochs=2, probe_size=50, model_params={"widths": (16,)})
+    history = train(cfg).history
+    assert all(0 <= r["val_acc"] <= 1 and r["val_loss"] > 0 for r in history)
+    assert "val_acc" not in train(replace(cfg, val_size=0)).history[0]

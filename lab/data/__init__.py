@@ -1,7 +1,7 @@
 """Data sets by name, and `prepare`: split, subsample, probe set, standardise, move to device.
 
 A prepared data set depends only on the data settings of a run (name, options,
-`data_seed`, `train_size`, `probe_size`), never on the run seed, so every method and seed
+`data_seed`, `train_size`, `val_size`, `probe_size`), never on the run seed, so every method and seed
 of a comparison sees identical data.
 """
 from __future__ import annotations
@@ -84,6 +84,7 @@ class Prepared:
     probe: TensorSet
     classes: list[str]
     sample_shape: tuple[int, ...]
+    val: TensorSet | None = None  # held-out training samples (`val_size`), None without
 
     @property
     def n_classes(self) -> int:
@@ -106,9 +107,10 @@ _CACHE: dict[tuple, tuple] = {}
 _LOCK = threading.Lock()
 
 
-def _split(spec: DataSpec, params: dict, data_seed: int, train_size: int, probe_size: int):
-    """numpy arrays (x_tr, y_tr, x_te, y_te, probe_idx, classes), cached per data settings."""
-    key = (spec.name, tuple(sorted(params.items())), data_seed, train_size, probe_size)
+def _split(spec: DataSpec, params: dict, data_seed: int, train_size: int, val_size: int, probe_size: int):
+    """numpy arrays (x_tr, y_tr, val, x_te, y_te, probe_idx, classes), val = (x, y) or None,
+    cached per data settings."""
+    key = (spec.name, tuple(sorted(params.items())), data_seed, train_size, val_size, probe_size)
     with _LOCK:
         if key in _CACHE:
             return _CACHE[key]
@@ -121,6 +123,15 @@ def _split(spec: DataSpec, params: dict, data_seed: int, train_size: int, probe_
         x_tr, y_tr, x_te, y_te = raw.x[mask], raw.y[mask], raw.x[test_idx], raw.y[test_idx]
     else:
         x_tr, y_tr, (x_te, y_te) = raw.x, raw.y, raw.test
+    val = None
+    if val_size:
+        if not len(raw.classes) <= val_size <= len(y_tr) - len(raw.classes):
+            raise ConfigError(f"val_size {val_size} does not fit the {spec.name} training split ({len(y_tr)} samples, "
+                              f"{len(raw.classes)} classes); use 0 or {len(raw.classes)} to "
+                              f"{len(y_tr) - len(raw.classes)}.")
+        held = _stratified_take(y_tr, val_size, rng)
+        rest = np.setdiff1d(np.arange(len(y_tr)), held)
+        val, x_tr, y_tr = (x_tr[held], y_tr[held]), x_tr[rest], y_tr[rest]
     if train_size:
         if train_size < len(raw.classes):
             raise ConfigError(f"train_size {train_size} is smaller than the {len(raw.classes)} classes of {spec.name}; "
@@ -131,19 +142,20 @@ def _split(spec: DataSpec, params: dict, data_seed: int, train_size: int, probe_
         keep = _stratified_take(y_tr, train_size, rng)
         x_tr, y_tr = x_tr[keep], y_tr[keep]
     probe = _stratified_take(y_te, min(probe_size, len(y_te)), rng)
-    out = (x_tr, y_tr, x_te, y_te, probe, raw.classes)
+    out = (x_tr, y_tr, val, x_te, y_te, probe, raw.classes)
     with _LOCK:
         _CACHE[key] = out
     return out
 
 
-def prepare(name: str, params: dict, *, data_seed: int = 0, train_size: int = 0, probe_size: int = 2000,
-            device: torch.device | str = "cpu") -> Prepared:
-    """Split (stratified, fixed by `data_seed`), subsample `train_size` (0 = all), pick the probe
-    set, standardise with training statistics only (per channel for images and signals, per
-    feature for vectors), and put everything on `device`."""
+def prepare(name: str, params: dict, *, data_seed: int = 0, train_size: int = 0, val_size: int = 0,
+            probe_size: int = 2000, device: torch.device | str = "cpu") -> Prepared:
+    """Split (stratified, fixed by `data_seed`), hold out `val_size` training samples for
+    validation (0 = none), subsample `train_size` of the rest (0 = all), pick the probe set,
+    standardise with training statistics only (per channel for images and signals, per feature
+    for vectors), and put everything on `device`."""
     spec = DATASETS[name]
-    x_tr, y_tr, x_te, y_te, probe, classes = _split(spec, params, data_seed, train_size, probe_size)
+    x_tr, y_tr, val, x_te, y_te, probe, classes = _split(spec, params, data_seed, train_size, val_size, probe_size)
     axes = (0, *range(2, x_tr.ndim)) if x_tr.ndim > 2 else (0,)
     mean = x_tr.mean(axis=axes, keepdims=True)
     std = np.maximum(x_tr.std(axis=axes, keepdims=True), 1e-6)
@@ -155,4 +167,4 @@ def prepare(name: str, params: dict, *, data_seed: int = 0, train_size: int = 0,
     test = tensors(x_te, y_te)
     pidx = torch.as_tensor(probe, device=test.y.device)
     return Prepared(tensors(x_tr, y_tr), test, TensorSet(test.x[pidx], test.y[pidx]), list(classes),
-                    tuple(x_tr.shape[1:]))
+                    tuple(x_tr.shape[1:]), tensors(*val) if val is not None else None)

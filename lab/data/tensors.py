@@ -29,21 +29,21 @@ class TensorSet:
         for i in range(n):
             yield idx[i * bs:(i + 1) * bs]
 
-    def pair_batches(self, bs: int, gen: torch.Generator) -> Iterator[tuple[Tensor, Tensor]]:
-        """Two disjoint index batches per step (ITRA): consecutive slices of one permutation,
-        so one epoch still visits every sample once (batches shrink to half the split if needed)."""
-        it = self.batches(max(1, min(bs, len(self.y) // 2)), gen)
-        for a, b in zip(it, it):
-            yield a, b
+    def with_second(self, batches: Iterator[Tensor], gen: torch.Generator) -> Iterator[tuple[Tensor, Tensor]]:
+        """Each index batch paired with a second batch of the same size, drawn independently at
+        every step (without replacement, from the whole split; ITRA): the first batches walk the
+        epoch as CE's do, so a method with a second batch takes CE's number of optimizer steps."""
+        for first in batches:
+            yield first, torch.randperm(len(self.y), device=self.y.device, generator=gen)[: len(first)]
 
     def balanced_batches(self, bs: int, n_classes: int, gen: torch.Generator) -> Iterator[Tensor]:
         """Class-balanced index batches: every class gets bs // C slots (at least 2), filled by
-        per-class random permutations cycled as needed; `len // bs` batches per epoch."""
+        per-class random permutations cycled as needed; `len // bs` batches per epoch, CE's count."""
         per = max(2, bs // n_classes)
         order = torch.argsort(self.y * len(self.y) + torch.randperm(len(self.y), device=self.y.device, generator=gen))
         counts = torch.bincount(self.y, minlength=n_classes)
         starts = torch.cumsum(counts, 0) - counts
-        n = max(1, len(self.y) // (per * n_classes))
+        n = max(1, len(self.y) // bs)  # CE's number of steps per epoch
         present = counts > 0
         # slot j of class c in batch b picks the (b * per + j) mod count_c-th member of class c
         k = torch.arange(n * per, device=self.y.device).view(n, 1, per)

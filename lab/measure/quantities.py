@@ -13,8 +13,10 @@ snapshot's weights (float16 as stored, computed in float32/float64) and the prob
   per step; the unprojected energy is what its projections approximate.
 - racecar: `model_reconstruction_errors` (the penalty's own function) of the snapshot's
   weights on the probe inputs: the total (= the training penalty) and each state's share.
-- itra: `mmd2` between two random disjoint probe subsets of 128 samples (the default batch
-  size; half the probe set when smaller), averaged over 8 draws of a fixed generator.
+- itra: within-class / total variance of the probe features (`within_class_ratio`): ITRA's
+  class-conditional MMD pulls each class together across batches (the paper's "compact
+  features"), and the ratio cannot fall by shrinking the features. `probe_mmd` (mmd2 between
+  random disjoint probe subsets of 128 samples, averaged over 8 draws) stays available.
 - gini: `gini_impurity` and `class_coverage_kl` of the probe features (softplus of signed
   activations, as in training).
 - phantom: inter- and intra-class cosine similarity of the features (`similarity_stats`).
@@ -35,7 +37,7 @@ import torch.nn.functional as F
 from lab.config import RunConfig
 from lab.errors import ConfigError
 from lab.measure.angles import hyperspherical_energy
-from lab.measure.similarity import similarity_stats
+from lab.measure.similarity import similarity_stats, within_class_ratio
 from lab.measure.snapshot import feature_layer, n_classes, weight_labels
 from lab.models import Net, build_model
 from lab.regularizers import (REGISTRY, Quantity, StepContext, class_coverage_kl, class_phantoms, gini_impurity,
@@ -126,6 +128,11 @@ def similarity(snapshot: dict[str, np.ndarray], probe: Probe) -> dict[str, float
     return {"inter": stats["inter"], "intra": stats["intra"]}
 
 
+def spread(snapshot: dict[str, np.ndarray], probe: Probe) -> float:
+    """`within_class_ratio` of the probe features: within-class / total variance (scale-free)."""
+    return within_class_ratio(_features(snapshot).numpy(), snapshot["probe_y"])
+
+
 def l2(snapshot: dict[str, np.ndarray], probe: Probe) -> float:
     """The weight_decay penalty itself (0.5 x sum of squared weights) on the snapshot's weights."""
     model = snapshot_model(snapshot, probe)
@@ -136,7 +143,7 @@ def l2(snapshot: dict[str, np.ndarray], probe: Probe) -> float:
 
 MEASUREMENTS: dict[str, Callable[[dict[str, np.ndarray], Probe], float | dict[str, float]]] = {
     "energy": energy, "reconstruction": reconstruction, "probe_mmd": probe_mmd, "gini": gini,
-    "similarity": similarity, "l2": l2}
+    "similarity": similarity, "spread": spread, "l2": l2}
 REFERENCE = Quantity("similarity", "inter", "inter-class cosine similarity of the features (cosine)",
                      also={"intra": "intra-class cosine similarity of the features"})
 

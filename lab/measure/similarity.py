@@ -76,3 +76,17 @@ def sample_pair_similarities(features, labels, n_pairs: int = 5000, seed: int = 
         b = np.where(r < start[cls[a]], r, r + count[cls[a]])
         out["inter"] = (z[order[a]] * z[order[b]]).sum(1)
     return out
+
+
+def within_class_ratio(features, labels) -> float:
+    """Within-class / total variance of the rows of `features` (n, ...):
+    sum_c sum_{i in c} ||z_i - mu_c||^2 / sum_i ||z_i - mu||^2, in [0, 1]: 0 when every class
+    is one point, about 1 when the class means coincide. Invariant to scaling the features,
+    so shrinking them cannot pass for compactness (the "compact features" of ITRA, seed 003).
+    NaN when every sample is the same point."""
+    z, y = as_array(features).reshape(len(features), -1), as_array(labels, np.int64)
+    total = ((z - z.mean(0)) ** 2).sum()
+    if total <= 0:
+        return float("nan")
+    within = sum(((z[y == c] - z[y == c].mean(0)) ** 2).sum() for c in np.unique(y))
+    return float(within / total)

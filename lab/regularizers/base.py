@@ -6,7 +6,8 @@ override `task_loss(ctx)` (Phantom's `mix` mode) or `setup(model, data)`
 (dropout, learnable projections) or `ce`
 (label smoothing). What a method needs beyond one batch's forward pass is a
 declared capability in `needs`, which the training loop honours:
-- "second_batch": each step draws two disjoint batches (ITRA); `ctx.x2`, `ctx.y2`, `ctx.out2`.
+- "second_batch": each step also draws a second batch of the same size, independently (ITRA);
+  `ctx.x2`, `ctx.y2`, `ctx.out2`. The first batches walk the epoch as CE's do (equal steps).
 - "balanced_batches": batches are class-balanced (Phantom).
 """
 from __future__ import annotations
@@ -34,7 +35,7 @@ class StepContext:
     out: Out
     n_classes: int
     generator: torch.Generator
-    x2: Tensor | None = None  # the second, disjoint batch ("second_batch")
+    x2: Tensor | None = None  # the second batch ("second_batch"), drawn independently each step
     y2: Tensor | None = None
     out2: Out | None = None
 
