@@ -1,8 +1,9 @@
 """`python -m bench [--quick]`: every benchmark in one process, one table of ratios.
 
 Writes bench/results.md (the table, pasted into the README's performance section) and
-bench/results.json (keys engine_overhead, step_ratio{method: ratio}, first_point_s,
-app_start_s, tsne_cold_ratio, tsne_warm_ratio, cached_view_s, machine). With a GPU present
+bench/results.json (keys engine_overhead, engine_overhead_app, step_ratio{method: ratio},
+first_point_s, app_start_s, tsne_cold_ratio, tsne_warm_ratio, tsne_threads, tsne_quality,
+cached_view_s, machine). With a GPU present
 the training figures (engine, step ratios) are measured on it as well, under "cuda".
 """
 from __future__ import annotations
@@ -55,15 +56,21 @@ def table(r: dict) -> str:
              + (" (quick)" if r["quick"] else "") + ".", "",
              "| measurement | value | goal | met |", "| --- | --- | --- | --- |",
              _row("lab epoch / bare PyTorch loop (training span)", r["engine_overhead"], 1.15),
+             _row("the same on the app's path (progress callback, stop check)", r["engine_overhead_app"], 1.15),
              _row("lab epoch incl. eval + snapshot + writes / bare", r["epoch_with_measurement_ratio"])]
     for method, ratio in r["step_ratio"].items():
         lines.append(_row(f"step time {method} / ce", ratio, GOALS.get(method)))
-    lines += [_row("t-SNE cold / scikit-learn TSNE (2,000 points)", r.get("tsne_cold_ratio"), 0.5),
-              _row("t-SNE warm-started per epoch / scikit-learn TSNE", r.get("tsne_warm_ratio"), 0.15),
+    lines += [_row("t-SNE cold / scikit-learn TSNE (2,000 points, 1 thread each)", r.get("tsne_cold_ratio"), 0.5),
+              _row("t-SNE warm-started per epoch / scikit-learn TSNE (1 thread each)", r.get("tsne_warm_ratio"), 0.15),
               _row("UMAP cold (s)", r.get("umap_cold_s")), _row("UMAP warm-started (s)", r.get("umap_warm_s")),
               _row("cached embedding re-view (s)", r.get("cached_view_s"), 0.2),
               _row("Train click to first curve point (s)", r.get("first_point_s"), 1.0),
               _row("app open to first page drawn (s)", r.get("app_start_s"), 3.0)]
+    if "tsne_quality" in r:
+        q = r["tsne_quality"]
+        lines.append("\nt-SNE map quality (2-D k-NN accuracy / trustworthiness): scikit-learn "
+                     + ", lab cold ".join(f"{q[k]['knn']:.3f} / {q[k]['trustworthiness']:.4f}" for k in ("sklearn", "lab_cold"))
+                     + f", lab warm-started {q['lab_warm']['knn']:.3f} / {q['lab_warm']['trustworthiness']:.4f}.")
     if "app_error" in r:
         lines.append(f"\nApp timings not measured: {r['app_error']}")
     return "\n".join(lines) + "\n"

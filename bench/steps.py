@@ -66,8 +66,9 @@ def block_seconds(step: Callable[[], None], n: int, device: torch.device) -> flo
 
 
 def step_ratios(quick: bool = False, device: str = "cpu") -> dict[str, float]:
-    """{method: median over repetitions of (its step time / CE's step time)} for every method
-    in REGISTRY (CE itself included, as a noise check); quick = fewer, shorter repetitions."""
+    """{method: its fastest block's time per step / CE's fastest block's time per step} for every
+    method in REGISTRY (CE itself included, as a noise check), over alternating repetitions;
+    quick = fewer, shorter repetitions."""
     dev = pick_device(device)
     steps, reps = (20, 5) if quick else (50, 9)
     cfg = validate(RunConfig(device=dev.type))
