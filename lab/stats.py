@@ -1,5 +1,6 @@
 """The lab's statistics, shared by the study, `python -m lab compare` and the Compare page:
-mean ± std over seeds and the paired comparison of a method with CE on the same seeds."""
+mean ± std over seeds, the paired comparison of a method with CE on the same seeds, and the
+choice of each method's best variant."""
 from __future__ import annotations
 
 import numpy as np
@@ -40,3 +41,11 @@ def summarize(rows: list[dict]) -> list[dict]:
     return out
 
 
+def best_by(means: dict[str, float], group: dict[str, str]) -> dict[str, str]:
+    """For each group (a method), the member (a variant) with the highest mean, e.g. of final
+    test accuracy; the first listed wins a tie. {variant: mean}, {variant: method} in, {method: variant} out."""
+    out: dict[str, str] = {}
+    for name, g in group.items():
+        if g not in out or means[name] > means[out[g]]:
+            out[g] = name
+    return out

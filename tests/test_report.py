@@ -6,11 +6,12 @@ import pytest
 from lab.cli import main
 from lab.config import RunConfig
 from lab.errors import LabError
+from lab.notes import ASSETS
 from lab.report import report, spaced
 from lab.train import train
 
 TITLES = ("Training (base)", "PCA of the features (base)", "k-NN accuracy of each layer", "Angles between neurons",
-          "Hyperspherical energy per layer", "Angle to the nearest neighbour", "Mean cosine similarity",
+          "Hyperspherical energy per layer", "Angle to the nearest neighbour", "epoch 2: intra ",
           "Cosine similarity of sampled pairs", "Intra- and inter-class similarity", "Information plane",
           "Mutual information per layer", "Method: ce", "over training")
 
@@ -29,10 +30,11 @@ def test_report_has_every_figure_and_the_config(runs, tmp_path):
     for title in TITLES:
         assert title in page, title
     # training, PCA, k-NN, angles (one grid), energy, nn angle, 3 similarity, 2 information, own quantity
-    assert page.count('class="plotly-graph-div"') == 12
-    assert len(re.findall(r"plotly\.js v\d", page)) == 1  # the library inlined once
+    assert page.count('<div class="figure" id="fig-') == page.count('data-figure="fig-') == 12
+    assert page.count('id="plotly-gz"') == 1 and len(re.findall(r"plotly\.js v\d", page)) == 0  # inlined once, gzipped
+    assert (ASSETS / "report.js").read_text() in page and (ASSETS / "report.css").read_text() in page
     assert "<td>lr</td><td>0.1</td>" in page and "<td>method</td><td>ce</td>" in page
-    assert "addFrames" in page and "Play" in page  # the PCA map is animated
+    assert '"frames":[{' in page and '"label":"Play"' in page  # the PCA map is animated
     assert "<td>model_params</td><td>{&quot;widths&quot;: [256, 256]" in page
 
 
