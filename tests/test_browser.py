@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from serve import PLOT, POINT, browser, idle, served
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
@@ -22,8 +24,6 @@ def test_the_server_binds_to_localhost_by_default():
                     reason="Debian's chromium is not installed (bash scripts/install-browser.sh)")
 def test_train_in_a_real_browser_draws_live_curves_and_a_reload_keeps_the_stop_button(tmp_path):
     from playwright.sync_api import expect
-
-    from bench.app import PLOT, POINT, browser, idle, served
 
     with served(tmp_path / "runs") as url, browser() as b:
         page = b.new_page(viewport={"width": 1400, "height": 1800})
