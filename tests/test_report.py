@@ -1,5 +1,6 @@
 """`python -m lab report`: one standalone HTML file with every figure of a real (tiny) run."""
 import re
+import shutil
 
 import pytest
 
@@ -81,3 +82,25 @@ def test_method_views_follow_the_runs_method(tmp_path, method, titles):
     page = report("m", runs=tmp_path, out=tmp_path / "m.html").read_text()
     for title in titles:
         assert title in page, title
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None,
+                    reason="Debian's chromium is not installed (bash scripts/install-browser.sh)")
+def test_the_report_draws_offline_in_a_browser(runs, tmp_path):
+    """plotly.js is decompressed from the page itself and every figure is drawn, animation frames included."""
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    out = report("base", runs=runs, out=tmp_path / "r.html")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort())
+            page.goto(out.as_uri())
+            page.wait_for_selector("body[data-ready=true]", timeout=60_000)
+            drawn = page.evaluate("[...document.querySelectorAll('.js-plotly-plot')].map(d => d.id)")
+            frames = page.evaluate("document.getElementById('fig-1')._transitionData._frames.length")
+        finally:
+            browser.close()
+    assert errors == [] and drawn == [f"fig-{i}" for i in range(12)] and frames == 3  # epochs 0, 1, 2
