@@ -1,5 +1,6 @@
 """README.md's generated regions agree with the generated outputs (study CSVs, benchmark results),
 and the check notices when a number changes."""
+import re
 import shutil
 from pathlib import Path
 
@@ -7,6 +8,8 @@ import pytest
 
 from lab import readme
 from lab.cli import main
+from lab.study.spec import load_study
+from lab.study.summary import markdown, read_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -85,3 +88,12 @@ def test_accuracy_verdicts():
     assert readme.accuracy_verdict(-0.007, 0.013) == "significant loss"
     assert readme.accuracy_verdict(0.004, 0.129) == "no significant difference"
     assert readme.accuracy_verdict(0.0, float("nan")) == "no significant difference"
+
+
+@pytest.mark.parametrize("name", readme.studies())
+def test_committed_results_md_is_what_the_summary_writes_from_the_csv(name):
+    """The README's tables come from results.csv; results.md, written at study time, must say the same."""
+    md = (ROOT / "docs" / "study" / name / "results.md").read_text()
+    timing = re.search(r"`python -m lab study \w+` \((.*?)\)\. Cells", md).group(1)
+    rows = read_csv(ROOT / "docs" / "study" / name / "results.csv")
+    assert markdown(name, load_study(name).description, rows, timing) + "\n" == md
