@@ -1,4 +1,4 @@
-"""`python -m lab`: train, runs, compare, and report/study (whose modules add their own options).
+"""`python -m lab`: train, runs, compare, and report/study/readme (whose modules add their own options).
 
 Options are generated from the declarations: the training fields (`TRAIN_PARAMS`), then the
 chosen data set's, model's and method's own `Param`s, so `python -m lab train --method mhe
@@ -220,7 +220,8 @@ def module_command(module: str, name: str) -> Callable[[Sequence[str]], int]:
 
 
 COMMANDS = {"train": cmd_train, "runs": cmd_runs, "compare": cmd_compare,
-            "report": module_command("lab.report", "report"), "study": module_command("lab.study", "study")}
+            "report": module_command("lab.report", "report"), "study": module_command("lab.study.cli", "study"),
+            "readme": module_command("lab.readme", "readme")}
 USAGE = f"usage: python -m lab {{{','.join(COMMANDS)}}} [options]   (python -m lab COMMAND --help for options)"
 
 

@@ -4,14 +4,15 @@ file (plotly.js inlined once), or several runs side by side at the same epoch.
 One run: training curves, the embedding animated over epochs (PCA; t-SNE with `--tsne`),
 k-NN accuracy per layer, angle histograms, hyperspherical energy and nearest-neighbour angles,
 the class similarity matrix, histograms and gap, the information plane and MI curves, the
-method's own quantity and its paper's views, and the configuration. `--compare`: the same views as small multiples at one epoch, plus a table
-of final accuracies. Figures come from `lab.figures`, numbers from `lab.measure`.
+method's own quantity and its paper's views, and the configuration. `--compare`: the same
+views as small multiples at one epoch (the one-epoch builders of `lab.figures.views`), plus a
+table of final accuracies. Figures come from `lab.figures`, numbers from `lab.measure` and
+`lab.readout`; the page is written by `lab.html`.
 """
 from __future__ import annotations
 
 import argparse
 import html
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -20,13 +21,13 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lab.errors import ConfigError, LabError, StoreError
-from lab.figures import (accuracy_curves, angle_histogram, embedding_animation, embedding_scatter, energy_curves,
-                         gap_curves, grid, information_plane, knn_curves, mi_curves, nn_angle_curves,
-                         similarity_heatmap, similarity_histograms, training_curves)
+from lab.figures import (accuracy_curves, embedding_animation, energy_curves, gap_curves, grid, information_plane,
+                         knn_curves, mi_curves, nn_angle_curves, similarity_histograms, training_curves)
 from lab.figures.embedding import LABELS
 from lab.figures.method import gini_heatmap, quantity_curves, reconstruction_curves, singular_images
-from lab.measure import (binning_caveat, class_centroids, mi_ceilings, pairwise_angles, sample_pair_similarities,
-                         similarity_stats)
+from lab.figures.views import angles_view, embedding_view, similarity_view
+from lab.html import Page, records_table
+from lab.measure import binning_caveat, class_centroids, mi_ceilings, sample_pair_similarities, similarity_stats
 from lab.measure.quantities import class_given_feature_matrix, first_layer_singular_images, own_quantity
 from lab.measure.snapshot import feature_weight, features, hidden_layers, weight_labels
 from lab.readout.embeddings import embed_run, knn_series
@@ -63,25 +64,12 @@ def spaced(epochs: list[int], most: int = MAX_FRAMES) -> list[int]:
     return [epochs[i] for i in sorted(set(np.linspace(0, len(epochs) - 1, most).round().astype(int)))]
 
 
-def table(rows: list[dict]) -> str:
-    """An HTML table with the union of the rows' keys as columns (floats to 4 significant
-    digits, dicts and lists as JSON)."""
-    cols = list(dict.fromkeys(k for r in rows for k in r))
-
-    def cell(v) -> str:
-        if isinstance(v, float):
-            return f"{v:.4g}"
-        return html.escape(json.dumps(v) if isinstance(v, (dict, list, tuple)) else str("" if v is None else v))
-
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
-    body = "".join("<tr>" + "".join(f"<td>{cell(r.get(c))}</td>" for c in cols) + "</tr>" for r in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
-
-
-def _embedding(rec: RunRecord, method: str, epochs: list[int], names: list[str] | None, n_classes: int) -> go.Figure:
-    series = embed_run(rec, None, method, epochs)
+def _embedding(rec: RunRecord, algorithm: str, epochs: list[int], names: list[str] | None,
+               n_classes: int) -> go.Figure:
+    """The features mapped by `algorithm` (pca, tsne) at `epochs`, animated, with the class centroids."""
+    series = embed_run(rec, None, algorithm, epochs)
     centroids = np.stack([class_centroids(xy, series["y"], n_classes) for xy in series["xy"]])
-    return embedding_animation(series, names, method, f"{LABELS[method]} of the features ({rec.id})",
+    return embedding_animation(series, names, algorithm, f"{LABELS[algorithm]} of the features ({rec.id})",
                                extra={"class centroids": centroids})
 
 
@@ -127,10 +115,9 @@ def run_sections(rec: RunRecord, tsne: bool = False) -> list[Section]:
     names, y = class_names(rec), last["probe_y"]
     n_classes, feat_layer = last["logits"].shape[1], hidden_layers(last)[-1]
     knn = {layer: knn_series(rec, layer, epochs) for layer in [*hidden_layers(last), "logits"]}
-    maps = [_embedding(rec, m, epochs, names, n_classes) for m in ("pca", *(("tsne",) if tsne else ()))]
+    maps = [_embedding(rec, a, epochs, names, n_classes) for a in ("pca", *(("tsne",) if tsne else ()))]
     energy = energy_series(rec, epochs=epochs)
-    angle_figs = [angle_histogram(pairwise_angles(last[k]), int(np.prod(last[k].shape[1:])), f"Angles, {label}")
-                  for k, label in weight_labels(last).items()]
+    angle_figs = [angles_view(last, epoch, k) for k in weight_labels(last)]
     sim = similarity_series(rec, feat_layer, epochs)
     f = features(last, feat_layer)
     stats = similarity_stats(f, y, n_classes)
@@ -142,16 +129,15 @@ def run_sections(rec: RunRecord, tsne: bool = False) -> list[Section]:
         Section("Separability", [knn_curves(knn)]),
         Section("Hypersphere", [grid(angle_figs, cols=2, shared=False, title=f"Angles between neurons, epoch {epoch}"),
                                 energy_curves(energy), nn_angle_curves(energy)]),
-        Section("Similarity", [similarity_heatmap(stats["matrix"], names, f"Mean cosine similarity, {feat_layer}, "
-                                                                          f"epoch {epoch}"),
+        Section("Similarity", [similarity_view(last, epoch, feat_layer, names),
                                similarity_histograms(sample_pair_similarities(f, y), stats,
                                                      f"Cosine similarity of sampled pairs, epoch {epoch}"),
                                gap_curves(sim)]),
         Section("Information", [information_plane(mi, note=note, ceilings=tuple(mi_ceilings(y))),
                                 mi_curves(mi, note=note)]),
         method_section(rec, epochs, last, names, f),
-        Section("Configuration", [], table([{"setting": k, "value": v} for k, v in
-                                            {**rec.config.to_dict(), "status": rec.state}.items()])),
+        Section("Configuration", [], records_table([{"setting": k, "value": v} for k, v in
+                                                    {**rec.config.to_dict(), "status": rec.state}.items()])),
     ]
 
 
@@ -166,15 +152,12 @@ def compare_sections(recs: list[RunRecord], epoch: int | None = None) -> list[Se
         raise LabError(f"Not every run has a snapshot at epoch {epoch}; common epochs: {common[0]}..{common[-1]}.")
     names = class_names(recs[0])
     snaps = [load_snapshot(r, epoch) for r in recs]
-    feats = [features(s, hidden_layers(s)[-1]) for s in snaps]
     titles = [r.id for r in recs]
-    maps = [embedding_scatter(embed_run(r, None, "pca", [epoch])["xy"][0], s["probe_y"], names, "pca")
+    maps = [embedding_view(embed_run(r, None, "pca", [epoch])["xy"][0], s["probe_y"], epoch, "pca", names)
             .update_yaxes(scaleanchor=None)  # "y scales with x" would tie every cell to the first cell's x
             for r, s in zip(recs, snaps)]
-    heads = [angle_histogram(pairwise_angles(s[k]), int(np.prod(s[k].shape[1:]))) for s in snaps
-             for k in [feature_weight(s)]]
-    sims = [similarity_heatmap(similarity_stats(f, s["probe_y"], s["logits"].shape[1])["matrix"], names)
-            for f, s in zip(feats, snaps)]
+    heads = [angles_view(s, epoch, feature_weight(s)) for s in snaps]
+    sims = [similarity_view(s, epoch, hidden_layers(s)[-1], names) for s in snaps]
     mis = [information_plane(mi_series(r, epochs=spaced(r.snapshot_epochs))) for r in recs]
     rows = [{"run": r.id, "method": r.config.method, "lambda": r.config.lam, "seed": r.config.seed,
              "status": r.state, "epochs": len(r.metrics), "train acc": r.final("train_acc"),
@@ -182,7 +165,7 @@ def compare_sections(recs: list[RunRecord], epoch: int | None = None) -> list[Se
             for r in recs]
     cols = min(len(recs), 3)
     return [
-        Section("Final accuracy", [], table(rows)),
+        Section("Final accuracy", [], records_table(rows)),
         Section("Accuracy", [grid([accuracy_curves(r.metrics) for r in recs], titles, cols, title="Accuracy")]),
         Section("Embedding", [grid(maps, titles, cols, shared=False, title=f"PCA of the features, epoch {epoch}")]),
         Section("Hypersphere", [grid(heads, titles, cols, title=f"Angles between neurons of the feature layer, "
@@ -193,20 +176,14 @@ def compare_sections(recs: list[RunRecord], epoch: int | None = None) -> list[Se
     ]
 
 
-STYLE = ("body{font-family:sans-serif;max-width:1200px;margin:auto;padding:1em}"
-         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}")
-
-
 def to_html(sections: list[Section], title: str) -> str:
-    """One standalone page: plotly.js inlined with the first figure only."""
-    parts, first = [], True
+    """One standalone page (`lab.html`): each section's heading, table and figures."""
+    page = Page(title).add(f"<h1>{html.escape(title)}</h1>")
     for s in sections:
-        parts.append(f"<h2>{html.escape(s.title)}</h2>{s.html}")
+        page.add(f"<h2>{html.escape(s.title)}</h2>{s.html}")
         for fig in s.figures:
-            parts.append(fig.to_html(full_html=False, include_plotlyjs="inline" if first else False))
-            first = False
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>{''.join(parts)}</body></html>")
+            page.figure(fig)
+    return page.html()
 
 
 def report(run: str, compare: Sequence[str] = (), out: str | Path | None = None, runs: str | Path | None = None,

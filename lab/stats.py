@@ -1,5 +1,6 @@
 """The lab's statistics, shared by the study, `python -m lab compare` and the Compare page:
-mean ± std over seeds and the paired comparison of a method with CE on the same seeds."""
+mean ± std over seeds, the paired comparison of a method with CE on the same seeds, and the
+choice of each method's best variant."""
 from __future__ import annotations
 
 import numpy as np
@@ -16,8 +17,9 @@ def pm(values, digits: int = 3) -> str:
 
 
 def paired(rows: list[dict], ref: list[dict]) -> dict:
-    """Final test accuracy minus CE's on the same seeds: mean ± std, wins/ties/losses, paired
-    t-test and two-sided sign-test p-values (NaN where undefined, e.g. < 2 pairs or no spread)."""
+    """Final test accuracy minus CE's on the same seeds: `diff` (mean ± std text), `mean`,
+    wins/ties/losses, paired t-test and two-sided sign-test p-values (NaN where undefined, e.g.
+    < 2 pairs or no spread)."""
     from scipy import stats
 
     base = {r["seed"]: r["final_test_acc"] for r in ref}
@@ -26,8 +28,8 @@ def paired(rows: list[dict], ref: list[dict]) -> dict:
     wins, losses = int((d > 0).sum()), int((d < 0).sum())
     t_p = float(stats.ttest_1samp(d, 0.0).pvalue) if len(d) > 1 and d.std() > 0 else float("nan")
     sign_p = float(stats.binomtest(wins, wins + losses).pvalue) if wins + losses else float("nan")
-    return {"n": len(d), "diff": pm(d), "wins": wins, "ties": len(d) - wins - losses, "losses": losses,
-            "t_p": t_p, "sign_p": sign_p}
+    return {"n": len(d), "diff": pm(d), "mean": float(d.mean()) if len(d) else float("nan"), "wins": wins,
+            "ties": len(d) - wins - losses, "losses": losses, "t_p": t_p, "sign_p": sign_p}
 
 
 def summarize(rows: list[dict]) -> list[dict]:
@@ -40,3 +42,11 @@ def summarize(rows: list[dict]) -> list[dict]:
     return out
 
 
+def best_by(means: dict[str, float], group: dict[str, str]) -> dict[str, str]:
+    """For each group (a method), the member (a variant) with the highest mean, e.g. of final
+    test accuracy; the first listed wins a tie. {variant: mean}, {variant: method} in, {method: variant} out."""
+    out: dict[str, str] = {}
+    for name, g in group.items():
+        if g not in out or means[name] > means[out[g]]:
+            out[g] = name
+    return out

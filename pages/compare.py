@@ -8,7 +8,7 @@ import ui
 from lab import data, models
 from lab.config import TRAIN_PARAMS, RunConfig
 from lab.errors import LabError
-from lab.figures import grid
+from lab.figures import grid, overlay_curves
 from lab.figures.method import quantity_curves
 from lab.measure.quantities import own_quantity
 from lab.params import IntList, Param
@@ -20,7 +20,7 @@ TRAIN = {p.name: p for p in TRAIN_PARAMS}
 GRID_DEFAULTS = {"epochs": 10, "train_size": 300, "lr": TRAIN["lr"].default}
 
 ui.page("Compare")
-ui.explain("""
+ui.widgets.explain("""
 **The table.** Runs with the same method and settings but different seeds form one row: the final **test
 accuracy** and **train accuracy** (fraction classified correctly) as *mean ± standard deviation over the
 seeds*. A difference smaller than the ± is within the noise of the seeds.
@@ -41,20 +41,20 @@ with st.expander("Launch a grid: the same data, model and seeds, several methods
     methods = c_methods.multiselect("methods", list(REGISTRY), default=[m for m in ("ce", "phantom") if m in REGISTRY],
                                     key="grid.methods")
     with c_methods:
-        seeds = ui.param_widget(SEEDS, "grid.seeds")
+        seeds = ui.widgets.param_widget(SEEDS, "grid.seeds")
     with c_train:
-        train = {k: ui.param_widget(TRAIN[k], f"grid.{k}", v) for k, v in GRID_DEFAULTS.items()}
+        train = {k: ui.widgets.param_widget(TRAIN[k], f"grid.{k}", v) for k, v in GRID_DEFAULTS.items()}
     if st.button("Launch the grid", key="grid.go", disabled=not methods):
         try:
             base = RunConfig(data=ds, model=model, **train)
-            wanted = [ui.manager().start(replace(base, method=m, seed=s), ui.owner())
+            wanted = [ui.runs.manager().start(replace(base, method=m, seed=s), ui.runs.owner())
                       for m in methods for s in SEEDS.check("grid", seeds)]
             st.query_params["runs"] = ",".join(wanted)
         except LabError as e:
-            ui.error(e)
+            ui.widgets.error(e)
 
-options = list(dict.fromkeys([v.id for v in ui.manager().runs_of(ui.owner())] + [r.id for r in ui.saved_runs()]
-                             + wanted))
+options = list(dict.fromkeys([v.id for v in ui.runs.manager().runs_of(ui.runs.owner())]
+                             + [r.id for r in ui.runs.saved_runs()] + wanted))
 
 
 def picked() -> None:
@@ -64,37 +64,37 @@ def picked() -> None:
 pick_key = "compare.pick." + ",".join(wanted)
 chosen = st.multiselect("Runs to compare (2 to 6)", options, default=wanted[:6], max_selections=6, key=pick_key,
                         on_change=picked, placeholder="pick runs, or launch a grid above")
-runs = [r for r in map(ui.find, chosen) if r is not None]
-if len(runs) < 2:
+picked_runs = [r for r in map(ui.runs.find, chosen) if r is not None]
+if len(picked_runs) < 2:
     st.info("Pick at least two runs above, launch a grid, or start the demo on **Home**.")
     st.stop()
 
 
-@st.fragment(run_every=ui.LIVE_POLL_S if any(r.running for r in runs) else None)
+@st.fragment(run_every=ui.runs.LIVE_POLL_S if any(r.running for r in picked_runs) else None)
 def progress() -> None:
-    now = [ui.find(r.id, folder=False) or r for r in runs]
-    groups: dict[str, list[ui.RunInfo]] = {}
+    now = [ui.runs.find(r.id, folder=False) or r for r in picked_runs]
+    groups: dict[str, list[ui.runs.RunInfo]] = {}
     for r in now:
-        groups.setdefault(f"{r.config.data} {r.config.model} {ui.run_label(r.config, seed=False)}", []).append(r)
+        groups.setdefault(f"{r.config.data} {r.config.model} {ui.runs.run_label(r.config, seed=False)}", []).append(r)
     st.dataframe([{"runs": key, "seeds": ", ".join(str(r.config.seed) for r in rs),
                    "status": ", ".join(sorted({r.status for r in rs})),
                    "epochs": ", ".join(str(len(r.history)) for r in rs),
                    "test accuracy": pm([r.history[-1]["test_acc"] for r in rs if r.history]),
                    "train accuracy": pm([r.history[-1]["train_acc"] for r in rs if r.history])}
                   for key, rs in groups.items()], hide_index=True, key="compare.table")
-    fig = ui.overlay_curves({r.label: r.history for r in now}, "test_acc", "Test accuracy",
-                            "test accuracy (fraction correct)")
+    fig = overlay_curves([(r.label, r.config.method, r.history) for r in now], "test_acc", "Test accuracy",
+                         "test accuracy (fraction correct)")
     if any(r.running for r in now):
         st.plotly_chart(fig, key="compare.acc", width="stretch")
     else:
-        ui.figure(fig, key="compare.acc", name="test-accuracy")
-    if any(r.running for r in runs) and not any(r.running for r in now):
+        ui.widgets.figure(fig, key="compare.acc", name="test-accuracy")
+    if any(r.running for r in picked_runs) and not any(r.running for r in now):
         st.rerun()
 
 
 progress()
 
-saved = [r for r in runs if r.record is not None and not r.running]
+saved = [r for r in picked_runs if r.record is not None and not r.running]
 if len(saved) < 2:
     st.caption("The views appear here once at least two of the runs have finished.")
     st.stop()
@@ -105,18 +105,19 @@ if not epochs:
 method = next((r.config.method for r in saved if r.config.method != "ce"), "ce")
 own = own_quantity(method)
 try:
-    ui.figure(quantity_curves({r.label: ui.quantity(r.record, method, epochs) for r in saved}, own.key, own.label,
-                              title=f"What {method} acts on, for every run: {own.label.split(' (')[0]}"),
-              key="compare.quantity", name=f"compare-{method}-quantity")
+    ui.widgets.figure(quantity_curves({r.label: ui.cache.quantity(r.record, method, epochs) for r in saved}, own.key,
+                                      own.label, title=f"What {method} acts on, for every run: "
+                                                       f"{own.label.split(' (')[0]}"),
+                      key="compare.quantity", name=f"compare-{method}-quantity")
 except LabError as e:
-    ui.error(e)
-view = st.radio("View", list(ui.VIEWS), horizontal=True, key="compare.view")
+    ui.widgets.error(e)
+view = st.radio("View", list(ui.cache.VIEWS), horizontal=True, key="compare.view")
 
 
 def draw(epoch: int) -> None:
-    figs = [ui.VIEWS[view](r.record, epoch) for r in saved]
-    ui.figure(grid(figs, titles=[r.label for r in saved], cols=min(len(saved), 3),
-                   title=f"{view} at epoch {epoch}"), key="compare.grid", name=f"compare-{view}-epoch{epoch}")
+    figs = [ui.cache.VIEWS[view](r.record, epoch) for r in saved]
+    ui.widgets.figure(grid(figs, titles=[r.label for r in saved], cols=min(len(saved), 3),
+                           title=f"{view} at epoch {epoch}"), key="compare.grid", name=f"compare-{view}-epoch{epoch}")
 
 
-ui.epoch_player(epochs, draw, key="compare.epochs")
+ui.player.epoch_player(epochs, draw, key="compare.epochs")

@@ -3,24 +3,13 @@
 import streamlit as st
 
 import ui
-from lab.figures.embedding import embedding_animation, knn_curves
-from lab.measure.snapshot import hidden_layers
-from lab.readout.embeddings import embed_run, knn_series
-
-METHODS = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
-NOTES = {
-    "ce": "**ce** separates the classes as training goes, but with little data the clusters stay loose "
-          "and touch each other.",
-    "phantom": "**phantom** pushes every sample away from the other classes' phantoms: expect tighter, "
-               "better separated clusters in the features.",
-    "itra": "**itra** aligns batches, so the map changes more smoothly from epoch to epoch.",
-    "gini": "**gini** makes features class-specific: clusters tend to lie along different axes.",
-    "label_smoothing": "**label_smoothing** gives tighter, rounder clusters at a similar distance from each other.",
-}
+from lab.figures.embedding import LABELS, embedding_animation, knn_curves
+from lab.measure.snapshot import feature_layer, hidden_layers
+from lab.notes import note
 
 ui.page("Embeddings")
-run = ui.page_run()
-ui.explain(f"""
+run = ui.runs.page_run()
+ui.widgets.explain(f"""
 **Quantity.** Each of the probe points (held-out test samples, the same ones every epoch) is a vector of a
 layer's activations, with as many numbers as the layer has units. A **map** squeezes these vectors into 2-D
 so that you can see them: **PCA** keeps the two directions of largest variance (distances are faithful but
@@ -32,25 +21,27 @@ between clusters and cluster sizes are not). Colour = true class; hover shows th
 **k-NN accuracy** (right) classifies each probe point by its 5 nearest neighbours in the layer itself:
 how separable the classes are, without a map.
 
-**What to expect.** {ui.expectation(run.config.method if run else "ce", NOTES)}
+**What to expect.** {note(run.config.method if run else "ce", "embeddings")}
 """)
-record = ui.snapshot_record(run)
-layers = hidden_layers(ui.snapshot(record, record.snapshot_epochs[0])) + ["logits"]
-c_layer, c_method = st.columns(2)
-layer = c_layer.selectbox("Layer", layers, index=len(layers) - 2, key="embed.layer",
-                          format_func=lambda k: f"{k} (features)" if k == layers[-2] else k)
-method = c_method.radio("Map", list(METHODS), format_func=METHODS.get, horizontal=True, key="embed.method",
-                        help="PCA is instant; t-SNE and UMAP take a few seconds per epoch the first time "
-                             "(then they are read from the run's cache)")
+record = ui.runs.snapshot_record(run)
+first = ui.cache.first_snapshot(record)
+features = feature_layer(first)
+layers = hidden_layers(first) + ["logits"]
+c_layer, c_algorithm = st.columns(2)
+layer = c_layer.selectbox("Layer", layers, index=layers.index(features), key="embed.layer",
+                          format_func=lambda k: f"{k} (features)" if k == features else k)
+algorithm = c_algorithm.radio("Map", list(LABELS), format_func=LABELS.get, horizontal=True, key="embed.algorithm",
+                              help="PCA is instant; t-SNE and UMAP take a few seconds per epoch the first time "
+                                   "(then they are read from the run's cache)")
 
-bar = st.progress(0.0, text=f"{METHODS[method]} of {layer}…")
-maps = embed_run(record, layer, method, progress=lambda f, msg: bar.progress(f, text=msg))
+bar = st.progress(0.0, text=f"{LABELS[algorithm]} of {layer}…")
+maps = ui.cache.embedding(record, layer, algorithm, progress=lambda f, msg: bar.progress(f, text=msg))
 bar.empty()
-st.caption(f"Run **{ui.esc(record.id)}** · {ui.esc(run.label)} · {run.status}")
+st.caption(f"Run **{ui.widgets.esc(record.id)}** · {ui.widgets.esc(run.label)} · {run.status}")
 left, right = st.columns([3, 2])
 with left:
-    ui.figure(embedding_animation(maps, algorithm=method, title=f"{METHODS[method]} of {layer}"),
-              key="embed.map", name=f"{record.id}-{layer}-{method}")
+    ui.widgets.figure(embedding_animation(maps, algorithm=algorithm, title=f"{LABELS[algorithm]} of {layer}"),
+                      key="embed.map", name=f"{record.id}-{layer}-{algorithm}")
 with right:
-    knn = {name: knn_series(record, name) for name in layers[:-1]}
-    ui.figure(knn_curves(knn), key="embed.knn", name=f"{record.id}-knn")
+    knn = {name: ui.cache.knn(record, name) for name in layers[:-1]}
+    ui.widgets.figure(knn_curves(knn), key="embed.knn", name=f"{record.id}-knn")

@@ -9,7 +9,7 @@ from lab.regularizers import REGISTRY
 DEMO_METHOD = next(m for m in ("phantom", "mhe", "weight_decay", "ce") if m in REGISTRY)
 DEMO = RunConfig(data="digits", model="mlp", train_size=300, epochs=12)
 
-ui.page("🧪 RegLab")
+ui.page("RegLab")
 st.markdown(
     "RegLab trains small neural networks in your browser, with or without a **regularizer**: an extra "
     "term in the loss that shapes what the network learns.  \n"
@@ -26,7 +26,7 @@ st.markdown(f"The demo trains two MLPs on 300 handwritten 8x8 digits (a scarce-d
 
 def start_demo() -> None:
     try:
-        ids = [ui.manager().start(RunConfig(**{**DEMO.to_dict(), "method": m}), ui.owner())
+        ids = [ui.runs.manager().start(RunConfig(**{**DEMO.to_dict(), "method": m}), ui.runs.owner())
                for m in ("ce", DEMO_METHOD)]
     except LabError as e:
         st.session_state["_demo_error"] = str(e)
@@ -34,19 +34,20 @@ def start_demo() -> None:
     st.session_state["_demo_ids"] = ids
 
 
-st.button(f"▶ Run the demo: ce vs {DEMO_METHOD}", type="primary", on_click=start_demo, key="demo")
+st.button(f"Run the demo: ce vs {DEMO_METHOD}", type="primary", on_click=start_demo, key="demo",
+          icon=":material/play_arrow:")
 if "_demo_error" in st.session_state:
-    st.error(ui.esc(st.session_state.pop("_demo_error")))
+    ui.widgets.error(st.session_state.pop("_demo_error"))
 if ids := st.session_state.pop("_demo_ids", None):
-    st.switch_page(ui.PAGES["compare"], query_params={"runs": ",".join(ids)})
+    st.switch_page(ui.nav.path("compare"), query_params={"runs": ",".join(ids)})
 
 st.subheader("Or")
-c1, c2, c3 = st.columns(3)
-c1.page_link(ui.PAGES["train"], label="Train your own run", icon="🏋️")
-c2.page_link(ui.PAGES["runs"], label="Browse saved runs", icon="🗂️")
-c3.page_link(ui.PAGES["compare"], label="Compare methods", icon="⚖️")
+for col, (key, label) in zip(st.columns(3), (("train", "Train your own run"), ("runs", "Browse saved runs"),
+                                              ("compare", "Compare methods"))):
+    with col:
+        ui.nav.link(key, label)
 
-ui.explain("""
+ui.widgets.explain("""
 **The loss.** A network is trained by lowering *total loss = task loss + λ × penalty*. The task loss is the
 cross-entropy between the predicted class probabilities and the true labels; the penalty is what a
 regularizer adds (for example the squared size of the weights for *weight decay*), and λ says how much it counts.

@@ -5,19 +5,11 @@ import streamlit as st
 import ui
 from lab.figures import mi_curves
 from lab.measure import KDE_NOISE, binning_caveat
-
-NOTES = {
-    "ce": "**ce** first raises I(T;Y) (the layers learn the label); whether I(X;T) later falls "
-          "(\"compression\") depends on the activation and the estimator: see the note under the plane.",
-    "racecar": "**racecar** asks every layer to reconstruct the one before: layers keep more about the input "
-               "(higher I(X;T)), sitting in the middle of the plane rather than at its extremes.",
-    "dropout": "**dropout** adds noise during training, which tends to lower I(X;T) of the hidden layers.",
-    "itra": "**itra** aligns the features of different batches; expect little change in I(T;Y).",
-}
+from lab.notes import note
 
 ui.page("Information")
-run = ui.page_run()
-ui.explain(f"""
+run = ui.runs.page_run()
+ui.widgets.explain(f"""
 **Quantity.** Treat the probe input X as picked at random among the n probe points, T as a layer's output and Y
 as the label. **I(X;T)** (bits) says how much of the input the layer still distinguishes, at most log₂ n;
 **I(T;Y)** how much it says about the label, at most H(Y) = log₂ 10 ≈ 3.3 bits for 10 balanced classes.
@@ -28,9 +20,9 @@ chosen variance to T and measures pairwise distances.
 **The plane.** Each layer is a path through the epochs (colour = epoch): moving up means learning the label,
 moving left means forgetting input detail.
 
-**What to expect.** {ui.expectation(run.config.method if run else "ce", NOTES)}
+**What to expect.** {note(run.config.method if run else "ce", "information")}
 """)
-record = ui.snapshot_record(run)
+record = ui.runs.snapshot_record(run)
 c_est, c_a, c_b = st.columns(3)
 estimator = c_est.radio("Estimator", ("kde", "binning"), horizontal=True, key="info.estimator",
                         help="binning saturates at log2 n for wide layers (every probe point gets its own "
@@ -38,22 +30,22 @@ estimator = c_est.radio("Estimator", ("kde", "binning"), horizontal=True, key="i
 if estimator == "binning":
     options = {"n_bins": c_a.slider("bins per unit", 2, 100, 30, key="info.bins"),
                "adaptive": c_b.checkbox("adaptive bins (equal mass)", value=True, key="info.adaptive")}
-    n = len(ui.snapshot(record, record.snapshot_epochs[0])["probe_y"])
-    note = binning_caveat(run.config.model_params.get("activation", "relu"), options["adaptive"],
-                          options["n_bins"], n)
-    st.info(note)
+    n = len(ui.cache.first_snapshot(record)["probe_y"])
+    caveat = binning_caveat(run.config.model_params.get("activation", "relu"), options["adaptive"],
+                            options["n_bins"], n)
+    st.info(caveat)
 else:
     options = {"noise_var": c_a.select_slider("noise variance", (0.01, 0.1, 1.0, 10.0), value=KDE_NOISE,
                                               key="info.noise")}
-    note = "KDE estimate: the numbers depend on the noise variance relative to the activations' scale."
-per_layer = ui.series("mi_series", record, estimator=estimator, **options)
+    caveat = "KDE estimate: the numbers depend on the noise variance relative to the activations' scale."
+per_layer = ui.cache.series("mi_series", record, estimator=estimator, **options)
 
 
 def draw(epoch: int) -> None:
-    ui.figure(ui.infoplane_view(record, epoch, estimator, **options), key="info.plane",
-              name=f"{record.id}-infoplane-e{epoch}")
+    ui.widgets.figure(ui.cache.infoplane_view(record, epoch, estimator, **options), key="info.plane",
+                      name=f"{record.id}-infoplane-e{epoch}")
 
 
-st.caption(f"Run **{ui.esc(record.id)}** · {ui.esc(run.label)} · {run.status}")
-ui.epoch_player(record.snapshot_epochs, draw, key="info")
-ui.figure(mi_curves(per_layer, note=note), key="info.curves", name=f"{record.id}-mi-curves")
+st.caption(f"Run **{ui.widgets.esc(record.id)}** · {ui.widgets.esc(run.label)} · {run.status}")
+ui.player.epoch_player(record.snapshot_epochs, draw, key="info")
+ui.widgets.figure(mi_curves(per_layer, note=caveat), key="info.curves", name=f"{record.id}-mi-curves")

@@ -12,7 +12,7 @@ from lab.figures import training_curves
 from lab.store import delete_run, rename_run
 
 ui.page("Runs")
-ui.explain("""
+ui.widgets.explain("""
 **The table.** One row per saved run (a folder in the runs folder): its data set, model, method, λ and seed,
 its **status** (*done*, *stopped* by you, *diverged* when the loss became infinite, *failed* on an error,
 *interrupted* when the app or the computer stopped mid-run), how many epochs it finished, and its final
@@ -23,34 +23,34 @@ between the two means the network memorised its training set; regularizers aim t
 activations on a fixed set of test points after every epoch: that is what the view pages draw.
 """)
 
-runs = ui.saved_runs()
-if not runs:
+saved = ui.runs.saved_runs()
+if not saved:
     st.info("No saved runs yet. Train one on the **Train** page or start the demo on **Home**.")
-    st.page_link(ui.PAGES["train"], label="Go to Train", icon="🏋️")
+    ui.nav.link("train", "Go to Train")
     st.stop()
 
 
 st.dataframe([{"run": r.id, "status": r.state, "data": r.config.data, "model": r.config.model,
                "method": r.config.method, "λ": r.config.lam, "seed": r.config.seed,
                "epochs": f"{len(r.metrics)}/{r.config.epochs}", "test acc": r.final("test_acc"),
-               "train acc": r.final("train_acc")} for r in runs],
+               "train acc": r.final("train_acc")} for r in saved],
              hide_index=True, key="table",
              column_config={"test acc": st.column_config.NumberColumn(format="%.3f"),
                             "train acc": st.column_config.NumberColumn(format="%.3f")})
 
-ids = [r.id for r in runs]
-rid = ui.current_run() if ui.current_run() in ids else ids[0]
-ui.open_run(rid)
+ids = [r.id for r in saved]
+rid = ui.runs.current_run() if ui.runs.current_run() in ids else ids[0]
+ui.runs.open_run(rid)
 st.session_state["runs.pick"] = rid  # follows the sidebar's pick too
-st.selectbox("Run", ids, key="runs.pick", on_change=lambda: ui.open_run(st.session_state["runs.pick"]))
-run = runs[ids.index(rid)]
+st.selectbox("Run", ids, key="runs.pick", on_change=lambda: ui.runs.open_run(st.session_state["runs.pick"]))
+run = saved[ids.index(rid)]
 
-st.subheader(ui.esc(run.id))
+st.subheader(ui.widgets.esc(run.id))
 if run.status.get("error"):
-    st.error(ui.esc(f"{run.state}: {run.status['error']}"))
+    st.error(ui.widgets.esc(f"{run.state}: {run.status['error']}"))
 open_col, csv_col, json_col = st.columns(3)
 with open_col:
-    st.page_link(ui.PAGES["train"], label="Open (curves)", icon="🏋️", query_params={"run": rid})
+    ui.nav.link("train", "Open (curves)", run=rid)
 
 
 def metrics_csv(metrics: list[dict]) -> str:
@@ -61,16 +61,16 @@ def metrics_csv(metrics: list[dict]) -> str:
     return buf.getvalue()
 
 
-csv_col.download_button("⬇ metrics.csv", metrics_csv(run.metrics), f"{rid}-metrics.csv", "text/csv",
-                        key="dl.csv", on_click="ignore", disabled=not run.metrics)
-json_col.download_button("⬇ config.json", json.dumps(run.config.to_dict(), indent=1), f"{rid}-config.json",
-                         "application/json", key="dl.json", on_click="ignore")
-ui.view_links(rid)
+csv_col.download_button("metrics.csv", metrics_csv(run.metrics), f"{rid}-metrics.csv", "text/csv",
+                        key="dl.csv", on_click="ignore", disabled=not run.metrics, icon=":material/download:")
+json_col.download_button("config.json", json.dumps(run.config.to_dict(), indent=1), f"{rid}-config.json",
+                         "application/json", key="dl.json", on_click="ignore", icon=":material/download:")
+ui.nav.view_links(rid)
 if run.metrics:
-    ui.figure(training_curves(run.metrics, title=f"{ui.run_label(run.config)}: training curves"),
-              key=f"runs-curves-{rid}", name=f"{rid}-curves")
+    ui.widgets.figure(training_curves(run.metrics, title=f"{ui.runs.run_label(run.config)}: training curves"),
+                      key=f"runs-curves-{rid}", name=f"{rid}-curves")
 
-busy = ui.manager().get(rid) is not None and ui.manager().get(rid).active
+busy = (live := ui.runs.manager().get(rid)) is not None and live.active
 with st.expander("Rename or delete"):
     if busy:
         st.caption("This run is still training; rename or delete it once it has finished.")
@@ -78,16 +78,16 @@ with st.expander("Rename or delete"):
                         help="1-100 letters, digits, '.', '_' or '-', starting with a letter or digit")
     if st.button("Rename", key="runs.rename.go", disabled=busy or new == rid):
         try:
-            rename_run(ui.root(), rid, new)
-            ui.open_run(new)
+            rename_run(ui.runs.root(), rid, new)
+            ui.runs.open_run(new)
             st.rerun()
         except LabError as e:
-            ui.error(e)
-    sure = st.checkbox(f"Yes, delete {ui.esc(rid)} and all its files", key=f"runs.sure.{rid}", disabled=busy)
+            ui.widgets.error(e)
+    sure = st.checkbox(f"Yes, delete {ui.widgets.esc(rid)} and all its files", key=f"runs.sure.{rid}", disabled=busy)
     if st.button("Delete", key="runs.delete", type="primary", disabled=busy or not sure):
         try:
-            delete_run(ui.root(), rid)
-            ui.open_run(None)
+            delete_run(ui.runs.root(), rid)
+            ui.runs.open_run(None)
             st.rerun()
         except LabError as e:
-            ui.error(e)
+            ui.widgets.error(e)

@@ -7,15 +7,13 @@ from lab import data, models
 from lab.config import TRAIN_PARAMS, RunConfig, validate
 from lab.errors import LabError
 from lab.figures import accuracy_curves, loss_curves
+from lab.notes import note
 from lab.regularizers import REGISTRY
 
 MAIN = ("epochs", "lr", "optimizer", "seed", "train_size")
-STATUS = {"queued": "⏳", "running": "🏃", "done": "✅", "stopped": "⏹️", "diverged": "💥", "failed": "❌",
-          "interrupted": "⚠️"}
-
-EXPECT = {True: "It adds nothing, so λ × penalty stays at 0: the curves to compare every method with.",
-          False: "Expect its λ × penalty curve to fall while the task loss follows plain **ce**'s closely; a λ "
-                 "too large slows the task loss down or makes the run diverge."}
+STATUS = {"queued": ":material/hourglass_empty:", "running": ":material/directions_run:",
+          "done": ":material/check_circle:", "stopped": ":material/stop_circle:", "diverged": ":material/error:",
+          "failed": ":material/cancel:", "interrupted": ":material/warning:"}
 
 ui.page("Train")
 
@@ -33,7 +31,7 @@ def prefill(cfg: RunConfig) -> None:
             s[f"{prefix}.{name}"] = ",".join(map(str, value)) if isinstance(value, (list, tuple)) else value
 
 
-opened = ui.find(ui.current_run())
+opened = ui.runs.find(ui.runs.current_run())
 if opened is not None and st.session_state.get("_form_run") != opened.id:
     st.session_state["_form_run"] = opened.id  # once per run opened: later edits are the user's
     try:
@@ -42,7 +40,7 @@ if opened is not None and st.session_state.get("_form_run") != opened.id:
         pass  # a run from an older version of the lab: keep the form as it is
 
 chosen = REGISTRY[st.session_state.get("method", "ce")]
-ui.explain(f"""
+ui.widgets.explain(f"""
 **Curves.** Left: the **task loss** (cross-entropy on the training batches, in nats), the **regularizer loss**
 λ × penalty (what the method adds), the **test loss**, and each penalty term before λ (dotted). Right: the
 fraction of training and test samples classified correctly after each epoch.
@@ -54,7 +52,7 @@ it stops, keeps its curves, and says why.
 
 **Settings.** Each method's own options come from its declaration; hover a box for its meaning and range.
 
-**The chosen method, {chosen.name}:** {chosen.summary}. {EXPECT[chosen.name == "ce"]}
+**The chosen method, {chosen.name}:** {chosen.summary}. {note(chosen.name, "train")}
 """)
 
 
@@ -69,16 +67,16 @@ def start() -> None:
     s = st.session_state
     ds, model, method = s["data"], s["model"], s["method"]
     try:
-        rid = ui.manager().start(RunConfig(
+        rid = ui.runs.manager().start(RunConfig(
             data=ds, model=model, method=method, lam=None if method == "ce" else s[f"lam.{method}"],
             data_params=declared(f"data.{ds}", data.DATASETS[ds].params),
             model_params=declared(f"model.{model}", models.MODELS[model].params),
             method_params=declared(f"method.{method}", REGISTRY[method].params),
-            **declared("train", TRAIN_PARAMS)), ui.owner())
+            **declared("train", TRAIN_PARAMS)), ui.runs.owner())
     except LabError as e:
         s["_train_error"] = str(e)
     else:
-        ui.open_run(rid)
+        ui.runs.open_run(rid)
 
 
 with st.container(border=True):
@@ -87,27 +85,27 @@ with st.container(border=True):
         ds = st.selectbox("data set", list(data.DATASETS), key="data",
                           help="; ".join(f"{k}: {v.description}" for k, v in data.DATASETS.items()))
         st.caption(data.DATASETS[ds].description)
-        ui.param_widgets(data.DATASETS[ds].params, f"data.{ds}", cols=1)
+        ui.widgets.param_widgets(data.DATASETS[ds].params, f"data.{ds}", cols=1)
         model = st.selectbox("model", list(models.MODELS), key="model")
-        ui.param_widgets(models.MODELS[model].params, f"model.{model}", cols=1)
+        ui.widgets.param_widgets(models.MODELS[model].params, f"model.{model}", cols=1)
     with c_method:
         methods = list(REGISTRY)
         method = st.selectbox("method", methods, index=methods.index("ce"), key="method")
         st.caption(REGISTRY[method].summary)
         if method != "ce":
-            ui.param_widget(REGISTRY[method].lam_param(), f"lam.{method}", label="lambda (λ)")
-        ui.param_widgets(REGISTRY[method].params, f"method.{method}", cols=1)
+            ui.widgets.param_widget(REGISTRY[method].lam_param(), f"lam.{method}", label="lambda (λ)")
+        ui.widgets.param_widgets(REGISTRY[method].params, f"method.{method}", cols=1)
     with c_train:
         for p in TRAIN_PARAMS:
             if p.name in MAIN:
-                ui.param_widget(p, f"train.{p.name}")
+                ui.widgets.param_widget(p, f"train.{p.name}")
         with st.expander("More training settings"):
             for p in TRAIN_PARAMS:
                 if p.name not in MAIN:
-                    ui.param_widget(p, f"train.{p.name}")
-    st.button("🏋️ Train", type="primary", key="train", on_click=start)
+                    ui.widgets.param_widget(p, f"train.{p.name}")
+    st.button("Train", type="primary", key="train", on_click=start, icon=ui.nav.PAGES["train"].icon)
     if "_train_error" in st.session_state:
-        ui.error(st.session_state.pop("_train_error"))
+        ui.widgets.error(st.session_state.pop("_train_error"))
 
 
 def show_curves(figs, key: str, live: bool, name: str = "") -> None:
@@ -117,7 +115,7 @@ def show_curves(figs, key: str, live: bool, name: str = "") -> None:
             if live:
                 st.plotly_chart(fig, key=f"{part}-{key}", width="stretch")
             else:
-                ui.figure(fig, key=f"{part}-{key}", name=f"{name}-{part}")
+                ui.widgets.figure(fig, key=f"{part}-{key}", name=f"{name}-{part}")
 
 
 @st.cache_resource
@@ -128,21 +126,21 @@ def empty_curves():
 
 info = opened
 if info is None:
-    if ui.current_run():
-        st.warning(f"There is no run called {ui.esc(ui.current_run())}.")
+    if ui.runs.current_run():
+        st.warning(f"There is no run called {ui.widgets.esc(ui.runs.current_run())}.")
     st.info("Choose the settings above and press **Train**; the curves appear here as the run trains.")
     show_curves(empty_curves(), "empty", live=True)  # also loads the chart library before the click
     st.stop()
 
-st.subheader(f"Run {ui.esc(info.id)}")
-if info.running and info.live.owner == ui.owner():
-    st.button("■ Stop", key="stop", on_click=ui.manager().stop, args=(info.id, ui.owner()),
-              help="Stops between two steps; the epochs done so far are kept.")
+st.subheader(f"Run {ui.widgets.esc(info.id)}")
+if info.running and info.in_memory.owner == ui.runs.owner():
+    st.button("Stop", key="stop", on_click=ui.runs.manager().stop, args=(info.id, ui.runs.owner()),
+              icon=":material/stop:", help="Stops between two steps; the epochs done so far are kept.")
 elif info.running:
     st.caption("This run was started in another session: you can watch it, only that session can stop it.")
 
 
-def curves(run: ui.RunInfo):
+def curves(run: ui.runs.RunInfo):
     """The loss and accuracy figures, rebuilt only when an epoch is added (four redraws a second
     must not take the training thread's time; two plain figures build 3x faster than a grid)."""
     if not run.history:
@@ -155,20 +153,22 @@ def curves(run: ui.RunInfo):
     return memo[key]
 
 
-@st.fragment(run_every=ui.LIVE_POLL_S if info.running else None)
+@st.fragment(run_every=ui.runs.LIVE_POLL_S if info.running else None)
 def monitor() -> None:
-    run = ui.find(info.id, folder=False) or info
+    run = ui.runs.find(info.id, folder=False) or info
     epochs, done = run.config.epochs, len(run.history)
     if run.status == "queued":
-        st.progress(0.0, text=f"⏳ queued: position {run.live.position}; "
-                              f"{ui.manager().max_workers} runs train at a time")
+        st.progress(0.0, text=f"{STATUS['queued']} queued: position {run.in_memory.position}; "
+                              f"{ui.runs.manager().max_workers} runs train at a time")
     elif run.running:
-        step = f", step {run.live.step}" if run.live.step else ""
-        st.progress(run.live.fraction, text=f"🏃 training: epoch {max(run.live.epoch, 1)} of {epochs}{step}")
+        live = run.in_memory
+        step = f", step {live.step}" if live.step else ""
+        st.progress(live.fraction,
+                    text=f"{STATUS['running']} training: epoch {max(live.epoch, 1)} of {epochs}{step}")
     else:
         st.progress(done / epochs, text=f"{STATUS.get(run.status, '')} {run.status}: {done} of {epochs} epochs")
     if run.error:
-        (st.warning if run.status == "stopped" else st.error)(ui.esc(f"{run.status}: {run.error}"))
+        (st.warning if run.status == "stopped" else st.error)(ui.widgets.esc(f"{run.status}: {run.error}"))
     if run.history:
         last = run.history[-1]
         st.caption(f"epoch {last['epoch']}: test accuracy {last['test_acc']:.3f}, "
@@ -183,4 +183,4 @@ monitor()
 with st.expander("Configuration of this run"):
     st.json(info.config.to_dict())
 if info.record is not None and not info.running:
-    ui.view_links(info.id)
+    ui.nav.view_links(info.id)

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 import ui
 from lab.config import RunConfig
+from lab.notes import note
 from lab.store import RunWriter, load_run
 from lab.train import train
 
@@ -42,27 +43,27 @@ def _texts(at: AppTest) -> str:
     return " ".join(str(e.value) for kind in ("markdown", "info", "caption", "error", "warning") for e in at.get(kind))
 
 
-def test_every_page_file_is_registered_in_the_navigation():
-    files = {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")}
-    assert set(ui.PAGES.values()) == files
-    app_py = (ROOT / "app.py").read_text()
-    assert {k for k in re.findall(r'ui\.PAGES\["(\w+)"\]', app_py)} == set(ui.PAGES)
-
-
 @pytest.mark.parametrize("run", [None, "tiny-ce"])
 def test_every_page_renders_with_and_without_a_run(app, run):
     at = app(run)
-    for page in sorted(ui.PAGES.values(), key=lambda p: p == ui.PAGES["runs"]):  # Runs opens a run: last
-        at.switch_page(page).run()
-        assert not at.exception, (page, at.exception)
-        if run is None and page not in (ui.PAGES["home"], ui.PAGES["train"], ui.PAGES["runs"]):
-            assert re.search(r"No run selected|Pick at least two", _texts(at)), page
-        if run and page not in (ui.PAGES["home"], ui.PAGES["compare"]):
-            assert at.get("plotly_chart"), page
+    for key in sorted(ui.nav.PAGES, key=lambda k: k == "runs"):  # Runs opens a run: last
+        at.switch_page(ui.nav.path(key)).run()
+        assert not at.exception, (key, at.exception)
+        if run is None and key not in ("home", "train", "runs"):
+            assert re.search(r"No run selected|Pick at least two", _texts(at)), key
+        if run and key not in ("home", "compare"):
+            assert at.get("plotly_chart"), key
+
+
+@pytest.mark.parametrize("view", ["embeddings", "hypersphere", "similarity", "information"])
+def test_a_view_page_says_what_to_expect_of_the_runs_method_from_the_notes(app, view):
+    at = app("tiny-wd").switch_page(ui.nav.path(view)).run()
+    assert not at.exception
+    assert note("weight_decay", view) in " ".join(str(e.value) for e in at.markdown)
 
 
 def test_train_page_trains_digits_live_and_draws_its_curves(app):
-    at = app().switch_page(ui.PAGES["train"]).run()
+    at = app().switch_page(ui.nav.path("train")).run()
     at.number_input(key="train.epochs").set_value(2)
     at.number_input(key="train.train_size").set_value(100)
     at.text_input(key="model.mlp.widths").set_value("16")
@@ -79,7 +80,7 @@ def test_train_page_trains_digits_live_and_draws_its_curves(app):
 
 
 def test_a_bad_setting_is_refused_in_one_line(app):
-    at = app().switch_page(ui.PAGES["train"]).run()
+    at = app().switch_page(ui.nav.path("train")).run()
     at.text_input(key="model.mlp.widths").set_value("0,abc")
     at.button(key="train").click().run()
     assert not at.exception and len(at.error) == 1
@@ -87,17 +88,17 @@ def test_a_bad_setting_is_refused_in_one_line(app):
 
 
 def test_someone_elses_live_run_can_be_watched_but_not_stopped(app, runs):
-    rid = ui._manager(str(runs.resolve())).start(RunConfig(**{**TINY, "epochs": 1000}), "another-session")
+    rid = ui.runs._manager(str(runs.resolve())).start(RunConfig(**{**TINY, "epochs": 1000}), "another-session")
     try:
-        at = app(rid).switch_page(ui.PAGES["train"]).run()
+        at = app(rid).switch_page(ui.nav.path("train")).run()
         assert not at.exception and not [b for b in at.button if b.key == "stop"]
         assert "another session" in _texts(at)
     finally:
-        ui._manager(str(runs.resolve())).stop(rid, "another-session")
+        ui.runs._manager(str(runs.resolve())).stop(rid, "another-session")
 
 
 def test_compare_shows_two_runs_side_by_side(app):
-    at = app(runs="tiny-ce,tiny-wd").switch_page(ui.PAGES["compare"]).run()
+    at = app(runs="tiny-ce,tiny-wd").switch_page(ui.nav.path("compare")).run()
     assert not at.exception
     table = at.dataframe[0].value
     assert len(table) == 2 and set(table["test accuracy"].str.contains("±")) == {True}
@@ -107,7 +108,7 @@ def test_compare_shows_two_runs_side_by_side(app):
 
 def test_runs_page_renames_and_deletes_with_confirmation(app, runs):
     train(RunConfig(name="scratch", **{**TINY, "epochs": 1}), runs=runs)
-    at = app("scratch").switch_page(ui.PAGES["runs"]).run()
+    at = app("scratch").switch_page(ui.nav.path("runs")).run()
     at.text_input(key="runs.rename").set_value("scratch-2").run()
     at.button(key="runs.rename.go").click().run()
     assert not at.exception and (runs / "scratch-2").is_dir() and not (runs / "scratch").exists()
@@ -120,7 +121,7 @@ def test_runs_page_renames_and_deletes_with_confirmation(app, runs):
 def test_four_sessions_train_at_once_and_each_sees_only_its_own_live_run(app, runs):
     sessions = []
     for i in range(4):
-        at = app().switch_page(ui.PAGES["train"]).run()
+        at = app().switch_page(ui.nav.path("train")).run()
         at.number_input(key="train.epochs").set_value(3 + i)
         at.number_input(key="train.seed").set_value(i)
         at.number_input(key="train.train_size").set_value(100)
@@ -146,24 +147,16 @@ def test_a_diverged_run_shows_why_and_keeps_its_curves(app, runs):
     writer.epoch({"epoch": 1, "task_loss": 2.3, "reg_loss": 0.0, "train_loss": 2.3, "train_acc": 0.1,
                   "test_loss": 2.3, "test_acc": 0.1, "seconds": 0.1})
     writer.status("diverged", "loss became nan at epoch 2, step 1; lower the learning rate", epochs_done=1)
-    at = app("blown").switch_page(ui.PAGES["train"]).run()
+    at = app("blown").switch_page(ui.nav.path("train")).run()
     assert not at.exception and at.get("plotly_chart")
     assert "diverged: loss became nan at epoch 2" in at.error[0].value.replace("\\", "")
 
 
-def test_the_owner_is_the_browser_whatever_the_cookie_mask():
-    page1 = "2|dc39f110|653fdfee77778f8ac39a8d2db8b0fb69|1795641466"  # one browser, two page loads
-    page2 = "2|018b54ec|b88d7a12aac52a761e2828d165025e95|1795641466"
-    other = "2|018b54ec|b88d7a12aac52a761e2828d165025e96|1795641466"
-    assert ui.browser_id(page1) == ui.browser_id(page2) != ui.browser_id(other)
-    assert ui.browser_id(None) is None and ui.browser_id("garbage") is None and ui.browser_id("2|zz|00|1") is None
-
-
 def test_a_run_beyond_the_pool_shows_its_place_in_the_queue(app, runs):
-    live = ui._manager(str(runs.resolve()))
+    live = ui.runs._manager(str(runs.resolve()))
     busy = [live.start(RunConfig(**{**TINY, "epochs": 1000, "seed": s}), "someone-else") for s in (1, 2)]
     try:
-        at = app().switch_page(ui.PAGES["train"]).run()
+        at = app().switch_page(ui.nav.path("train")).run()
         at.number_input(key="train.epochs").set_value(1)
         at.button(key="train").click().run()
         assert "queued: position 1" in " ".join(p.text for p in at.get("progress"))
@@ -177,7 +170,7 @@ def test_a_run_beyond_the_pool_shows_its_place_in_the_queue(app, runs):
 
 
 def test_compare_launches_a_grid_of_methods_and_seeds_and_tabulates_mean_and_std(app):
-    at = app().switch_page(ui.PAGES["compare"]).run()
+    at = app().switch_page(ui.nav.path("compare")).run()
     at.multiselect(key="grid.methods").set_value(["ce", "weight_decay"])
     at.text_input(key="grid.seeds").set_value("0,1")
     at.number_input(key="grid.epochs").set_value(2)
@@ -193,13 +186,8 @@ def test_compare_launches_a_grid_of_methods_and_seeds_and_tabulates_mean_and_std
 
 
 def test_opening_a_run_on_the_train_page_shows_its_settings_in_the_form(app):
-    at = app("tiny-wd").switch_page(ui.PAGES["train"]).run()
+    at = app("tiny-wd").switch_page(ui.nav.path("train")).run()
     assert not at.exception
     assert (at.selectbox(key="method").value, at.text_input(key="model.mlp.widths").value,
             at.number_input(key="train.epochs").value, at.number_input(key="train.train_size").value) == \
            ("weight_decay", "16,16", 2, 100)
-
-
-def test_names_shown_in_markdown_are_escaped():
-    assert ui.esc("my_run_1") == r"my\_run\_1"
-    assert ui.esc("**x** <b>[a](javascript:1)</b>") == r"\*\*x\*\* \<b\>\[a\]\(javascript:1\)\</b\>"

@@ -1,5 +1,6 @@
 """The app in a real browser: `streamlit run app.py` on a free localhost port, Debian's
-chromium driven by Playwright; press Train, wait for the live chart, no exception shown.
+chromium driven by Playwright; press Train, wait for the live chart, no exception shown, the
+page icons drawn from the bundled Material Symbols font.
 A screenshot of the page goes to tests/artifacts/ (git-ignored)."""
 import re
 import shutil
@@ -7,6 +8,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
+
+from serve import PLOT, POINT, browser, idle, served
+from ui.nav import PAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -22,8 +26,6 @@ def test_the_server_binds_to_localhost_by_default():
                     reason="Debian's chromium is not installed (bash scripts/install-browser.sh)")
 def test_train_in_a_real_browser_draws_live_curves_and_a_reload_keeps_the_stop_button(tmp_path):
     from playwright.sync_api import expect
-
-    from bench.app import PLOT, POINT, browser, idle, served
 
     with served(tmp_path / "runs") as url, browser() as b:
         page = b.new_page(viewport={"width": 1400, "height": 1800})
@@ -47,5 +49,10 @@ def test_train_in_a_real_browser_draws_live_curves_and_a_reload_keeps_the_stop_b
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "train.png"))
         assert page.locator('[data-testid="stException"]').count() == 0
+        # the page icons are Material Symbols from the font Streamlit bundles (nothing needs an emoji font)
+        drawn = page.locator('[data-testid="stSidebarNavLink"] [data-testid="stIconMaterial"]').all_inner_texts()
+        assert drawn == [p.icon.split("/")[1].strip(":") for p in PAGES.values()]
+        assert page.evaluate("Array.from(document.fonts).some(f => f.family.includes('Material Symbols')"
+                             " && f.status === 'loaded')")
         assert page.locator(POINT).count() >= 1 and not errors
         assert [p.name for p in (tmp_path / "runs").iterdir()] == [page.url.split("run=")[1]]

@@ -39,7 +39,7 @@ def test_method_options_are_parsed_and_checked(tmp_path, capsys):
     (["train", "--model", "cnn", "--data", "moons"], "needs image-shaped data"),
     (["train", "--train-size", "999999"], "train_size 999999 is larger than the digits training split"),
     (["train", "--name", "../escape"], "Invalid run name '../escape'"),
-    (["frobnicate"], "Unknown command 'frobnicate'; choose one of: train, runs, compare, report, study"),
+    (["frobnicate"], "Unknown command 'frobnicate'; choose one of: train, runs, compare, report, study, readme."),
     (["compare", "--methods", "ce,nope"], "Unknown method 'nope'"),
 ])
 def test_bad_input_is_one_line(tmp_path, capsys, argv, needle):

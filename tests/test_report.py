@@ -1,16 +1,18 @@
 """`python -m lab report`: one standalone HTML file with every figure of a real (tiny) run."""
 import re
+import shutil
 
 import pytest
 
 from lab.cli import main
 from lab.config import RunConfig
 from lab.errors import LabError
+from lab.notes import ASSETS
 from lab.report import report, spaced
 from lab.train import train
 
 TITLES = ("Training (base)", "PCA of the features (base)", "k-NN accuracy of each layer", "Angles between neurons",
-          "Hyperspherical energy per layer", "Angle to the nearest neighbour", "Mean cosine similarity",
+          "Hyperspherical energy per layer", "Angle to the nearest neighbour", "epoch 2: intra ",
           "Cosine similarity of sampled pairs", "Intra- and inter-class similarity", "Information plane",
           "Mutual information per layer", "Method: ce", "over training")
 
@@ -29,10 +31,11 @@ def test_report_has_every_figure_and_the_config(runs, tmp_path):
     for title in TITLES:
         assert title in page, title
     # training, PCA, k-NN, angles (one grid), energy, nn angle, 3 similarity, 2 information, own quantity
-    assert page.count('class="plotly-graph-div"') == 12
-    assert len(re.findall(r"plotly\.js v\d", page)) == 1  # the library inlined once
+    assert page.count('<div class="figure" id="fig-') == page.count('data-figure="fig-') == 12
+    assert page.count('id="plotly-gz"') == 1 and len(re.findall(r"plotly\.js v\d", page)) == 0  # inlined once, gzipped
+    assert (ASSETS / "report.js").read_text() in page and (ASSETS / "report.css").read_text() in page
     assert "<td>lr</td><td>0.1</td>" in page and "<td>method</td><td>ce</td>" in page
-    assert "addFrames" in page and "Play" in page  # the PCA map is animated
+    assert '"frames":[{' in page and '"label":"Play"' in page  # the PCA map is animated
     assert "<td>model_params</td><td>{&quot;widths&quot;: [256, 256]" in page
 
 
@@ -79,3 +82,25 @@ def test_method_views_follow_the_runs_method(tmp_path, method, titles):
     page = report("m", runs=tmp_path, out=tmp_path / "m.html").read_text()
     for title in titles:
         assert title in page, title
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None,
+                    reason="Debian's chromium is not installed (bash scripts/install-browser.sh)")
+def test_the_report_draws_offline_in_a_browser(runs, tmp_path):
+    """plotly.js is decompressed from the page itself and every figure is drawn, animation frames included."""
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    out = report("base", runs=runs, out=tmp_path / "r.html")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort())
+            page.goto(out.as_uri())
+            page.wait_for_selector("body[data-ready=true]", timeout=60_000)
+            drawn = page.evaluate("[...document.querySelectorAll('.js-plotly-plot')].map(d => d.id)")
+            frames = page.evaluate("document.getElementById('fig-1')._transitionData._frames.length")
+        finally:
+            browser.close()
+    assert errors == [] and drawn == [f"fig-{i}" for i in range(12)] and frames == 3  # epochs 0, 1, 2

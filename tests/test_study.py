@@ -17,8 +17,11 @@ import pytest
 from lab import stats
 from lab import study as st
 from lab.errors import StoreError
+from lab.figures.palette import method_color
 from lab.readout.quantities import quantity_series
-from lab.regularizers import REGISTRY
+from lab.regularizers import REGISTRY, Quantity, Regularizer
+from lab.study import cli, summary
+from lab.study.outputs import study_figures
 
 TRAIN_MODULE = importlib.import_module("lab.train")  # `lab.train` is also the re-exported function
 
@@ -42,7 +45,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny study file, already run once through the command line into `runs/` and `out/` beside it."""
     folder = tmp_path_factory.mktemp("study")
     (folder / "tiny.toml").write_text(TINY)
-    assert st.main([str(folder / "tiny.toml"), "--runs", str(folder / "runs"), "--out", str(folder / "out")]) == 0
+    assert cli.main([str(folder / "tiny.toml"), "--runs", str(folder / "runs"), "--out", str(folder / "out")]) == 0
     return folder / "tiny.toml"
 
 
@@ -69,7 +72,7 @@ def test_tiny_study_writes_every_table_and_figure(tiny):
     out = tiny.parent / "out"
     rows = _csv(out / "results.csv")
     assert [(r["method"], r["seed"]) for r in rows] == [("ce", "0"), ("ce", "1"), ("weight_decay", "0"), ("weight_decay", "1")]
-    assert list(rows[0]) == st.CSV_FIELDS
+    assert list(rows[0]) == summary.csv_fields()
     assert all(r["status"] == "done" and r["epochs"] == "2" and 0 <= float(r["final_test_acc"]) <= 1 for r in rows)
     assert rows[2]["quantity"] == "l2" and float(rows[2]["quantity_final"]) > 0 and rows[0]["quantity"] == ""
     assert float(rows[0]["final_l2"]) > 0  # CE is measured too, as the reference
@@ -77,15 +80,19 @@ def test_tiny_study_writes_every_table_and_figure(tiny):
     for r in (rows[0], rows[2]):  # the study's values are those of the shared quantities, on every run
         shared = quantity_series(tiny.parent / "runs" / r["run"], "weight_decay")
         assert float(r["final_l2"]) == pytest.approx(float(shared["l2"][-1]), rel=1e-6)
-    assert all(r[f"final_{k}"] == "" for r in rows for k in st.MEASURED if k != "l2")  # no owner in the grid
+    assert all(r[f"final_{k}"] == "" for r in rows for k in summary.columns() if k != "l2")  # no owner in the grid
 
     results = st.run_study(st.load_study(str(tiny)), tiny.parent / "runs")
     html = (out / "report.html").read_text()
-    titles = [f.title for figs in st.figures(results).values() for f in figs]
+    figs = study_figures(results, summary.csv_rows(results))
+    titles = [f.title for fs in figs.values() for f in fs]
     assert titles == ["Test accuracy over training: digits / mlp", "0.5 x sum of squared weights: digits / mlp"]
-    for needle in [*titles, st.table_title("digits", "mlp"), *st.TABLE_HEAD, "weight_decay λ=0.001", "plotly-gz"]:
+    for needle in [*titles, summary.table_title("digits", "mlp"), *summary.TABLE_HEAD, "weight_decay λ=0.001",
+                   "plotly-gz"]:
         assert escape(needle) in html, needle
-    assert html.count('data-figure="fig-') == len(titles)
+    assert html.count('data-figure="fig-') == len(titles) and html.count('id="plotly-gz"') == 1
+    colors = {s.label: s.color for fs in figs.values() for f in fs for s in f.series}  # the lab's one palette
+    assert colors == {"ce": method_color("ce"), "weight_decay λ=0.001": method_color("weight_decay")}
     assert os.path.getsize(out / "report.html") < 3e6
     md = (out / "results.md").read_text()
     mean = np.mean([float(r["final_test_acc"]) for r in rows[:2]])
@@ -137,10 +144,11 @@ def test_a_run_still_being_trained_is_left_alone(tiny, tmp_path):
 ])
 def test_bad_study_files_give_one_line(tmp_path, capsys, edit, needle):
     (tmp_path / "tiny.toml").write_text(TINY.replace(*edit))
-    assert st.main([str(tmp_path / "tiny.toml"), "--runs", str(tmp_path / "runs")]) == 2
+    assert cli.main([str(tmp_path / "tiny.toml"), "--runs", str(tmp_path / "runs")]) == 2
     err = capsys.readouterr().err.strip()
     assert needle in err and len(err.splitlines()) == 1 and "Traceback" not in err
-    assert st.main(["no_such_study"]) == 2
+    assert not (tmp_path / "runs").exists()  # refused before anything is trained
+    assert cli.main(["no_such_study"]) == 2
     assert "Unknown study 'no_such_study'; choose one of: " in capsys.readouterr().err
 
 
@@ -184,7 +192,7 @@ def test_ray_backend_gives_the_same_results(tiny, tmp_path):
         remote = st.run_study(study, tmp_path / "ray", backend="ray")
     finally:
         ray.shutdown()
-    a, b = st.csv_rows(local), st.csv_rows(remote)
+    a, b = summary.csv_rows(local), summary.csv_rows(remote)
     assert [list(r) for r in a] == [list(r) for r in b]
     for ra, rb in zip(a, b):  # pytest.approx >= 9.2 refuses dicts holding strings: compare numbers apart
         numbers = sorted(k for k, v in ra.items() if isinstance(v, float) and k != "train_seconds")
@@ -194,23 +202,44 @@ def test_ray_backend_gives_the_same_results(tiny, tmp_path):
     assert (tmp_path / "ray" / a[0]["run"] / "metrics.jsonl").exists()
 
 
-def test_measured_keys_come_from_the_shared_quantities():
-    """Every study key is yielded by its method's shared quantity; a method acts on a key only
-    through that quantity, and the baselines' shared similarity reference is nobody's own but phantom's."""
-    assert list(st.MEASURED) == ["energy", "energy_out", "recon", "mmd", "gini", "inter", "intra", "l2"]
-    assert {REGISTRY[m].quantity.key for m, _ in st.MEASURED.values()} == {"energy", "recon", "mmd", "gini", "inter", "l2"}
-    owners = {k: sorted(m for m in REGISTRY if st._owns(m, k)) for k in st.MEASURED}
-    assert owners == {"energy": ["comhe", "mhe"], "energy_out": ["comhe", "mhe"], "recon": ["racecar"], "mmd": ["itra"],
-                      "gini": ["gini"], "inter": ["phantom"], "intra": ["phantom"], "l2": ["weight_decay"]}
-    assert [st._own(m) for m in ("ce", "dropout", "label_smoothing")] == [None] * 3
+def test_measured_columns_come_from_the_method_declarations(monkeypatch):
+    """Each method that declares a quantity adds its key and its `also` keys (titles from the
+    declaration); methods without one add nothing; a newly registered method adds its column."""
+    cols = summary.columns()
+    assert list(cols) == ["l2", "energy", "energy_out", "gini", "inter", "intra", "recon", "mmd"]
+    assert {k: c.owners for k, c in cols.items()} == {
+        "l2": ("weight_decay",), "energy": ("mhe", "comhe"), "energy_out": ("mhe", "comhe"), "gini": ("gini",),
+        "inter": ("phantom",), "intra": ("phantom",), "recon": ("racecar",), "mmd": ("itra",)}
+    assert cols["energy"].title == REGISTRY["mhe"].quantity.title
+    assert cols["intra"].title == REGISTRY["phantom"].quantity.also["intra"]
+    assert summary.columns(["ce", "dropout", "label_smoothing"]) == {}
+    assert list(summary.columns(["ce", "racecar"])) == ["recon"]
+
+    class Sharp(Regularizer):
+        name, summary = "sharp", "a test method"
+        quantity = Quantity("l2", "sharpness", "sharpness (unitless)", also={"flat": "flatness"})
+
+    monkeypatch.setitem(REGISTRY, "sharp", Sharp)
+    assert list(summary.columns(["sharp"])) == ["sharpness", "flat"]
+    assert summary.csv_fields()[-2:] == ["final_sharpness", "final_flat"]
+
+
+def test_the_csv_reads_back_into_the_same_tables(tiny):
+    """The README is generated from results.csv: reading it back gives the tables of the run results."""
+    results = st.run_study(st.load_study(str(tiny)), tiny.parent / "runs")
+    back = summary.read_csv(tiny.parent / "out" / "results.csv")
+    fresh = summary.tables(summary.csv_rows(results))
+    assert {k: [summary.cells(t) for t in ts] for k, ts in summary.tables(back).items()} == \
+        {k: [summary.cells(t) for t in ts] for k, ts in fresh.items()}
+    assert summary.headline(back) == {("digits", "mlp"): {"ce": "ce", "weight_decay": "weight_decay λ=0.001"}}
 
 
 def test_diverged_runs_are_named_in_the_table():
     def row(variant, seed, acc, status="done"):
-        return {"data": "digits", "model": "mlp", "variant": variant, "seed": seed, "final_test_acc": acc,
+        return {"data": "digits", "model": "mlp", "method": variant, "variant": variant, "seed": seed, "final_test_acc": acc,
                 "best_test_acc": acc, "status": status, "quantity": ""}
 
     rows = [row("ce", 0, 0.9), row("ce", 1, 0.8), row("itra", 0, 0.1, "diverged"), row("itra", 1, 0.7)]
-    ce, itra = st.tables(rows)[("digits", "mlp")]
+    ce, itra = summary.tables(rows)[("digits", "mlp")]
     assert (ce["seeds"], itra["seeds"]) == ("2", "2 (1 diverged)")
     assert itra["final"] == "0.400 ± 0.424" and itra["paired"]["diff"] == "-0.450 ± 0.495"

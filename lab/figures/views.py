@@ -11,9 +11,9 @@ import plotly.graph_objects as go
 
 from lab.figures.embedding import LABELS, embedding_scatter
 from lab.figures.infoplane import information_plane
-from lab.figures.similarity import similarity_heatmap
-from lab.figures.sphere import angle_histogram
-from lab.measure import neuron_rows, pairwise_angles, similarity_stats
+from lab.figures.similarity import similarity_heatmap, similarity_histograms
+from lab.figures.sphere import angle_histogram, sphere_figure
+from lab.measure import neuron_rows, pairwise_angles, sample_pair_similarities, similarity_stats, sphere_points
 from lab.measure.snapshot import feature_layer, feature_weight, n_classes, weight_labels
 
 
@@ -26,11 +26,27 @@ def similarity_view(snapshot: dict[str, np.ndarray], epoch: int, layer: str | No
                                                             f"inter {stats['inter']:.2f}")
 
 
+def pairs_view(snapshot: dict[str, np.ndarray], epoch: int, layer: str | None = None) -> go.Figure:
+    """Densities of sampled same-class and different-class pair cosines of a hidden layer (default:
+    the features), with the exact means."""
+    layer = layer or feature_layer(snapshot)
+    stats = similarity_stats(snapshot[layer], snapshot["probe_y"], n_classes(snapshot))
+    return similarity_histograms(sample_pair_similarities(snapshot[layer], snapshot["probe_y"]), stats,
+                                 title=f"Sampled pairs, epoch {epoch}: gap {stats['gap']:.2f}")
+
+
 def angles_view(snapshot: dict[str, np.ndarray], epoch: int, layer: str | None = None) -> go.Figure:
     """Histogram of the angles between a weight layer's neurons (default: the one producing the features)."""
     key = layer or feature_weight(snapshot)
     return angle_histogram(pairwise_angles(snapshot[key]), neuron_rows(snapshot[key]).shape[1],
                            title=f"{weight_labels(snapshot)[key]}, epoch {epoch}")
+
+
+def sphere_view(snapshot: dict[str, np.ndarray], epoch: int, layer: str | None = None,
+                half_space: bool = False) -> go.Figure:
+    """A weight layer's neurons (default: the one producing the features) as directions in 3-D."""
+    points, note = sphere_points(snapshot[layer or feature_weight(snapshot)])
+    return sphere_figure(points, note, half_space, title=f"Neuron directions, epoch {epoch}")
 
 
 def until(per_layer: dict[str, dict], epoch: int) -> dict[str, dict]:

@@ -1,0 +1,178 @@
+"""`python -m lab readme [--check]`: the README's sections that quote generated numbers, written
+from the generated outputs so that they cannot drift.
+
+A region of README.md between `<!-- generated: NAME -->` and `<!-- end: NAME -->` is rewritten:
+`results` (each study's table of every method's headline variant, from
+`docs/study/<study>/results.csv` through `lab.study.summary`), `methods` (one line per seed
+method: its own quantity against CE's and its paired accuracy difference, with verdict words
+derived from the numbers by the rules stated in the text) and `bench` (`bench/results.md` and
+`bench/results.json`). `--check` writes nothing and exits 1 when README.md differs.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+
+from lab.errors import ConfigError
+from lab.study.spec import load_study
+from lab.study.summary import TABLE_HEAD, cells, headline, markdown_table, p_text, read_csv, tables
+
+ROOT = Path(__file__).resolve().parents[1]
+REGION = re.compile(r"(<!-- generated: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- end: (?P=name) -->)", re.S)
+BASELINES = "lab.regularizers.baselines"  # the module of the reference methods (ce, weight_decay, ...)
+SIGNIFICANT = 0.05  # paired t-test p below which a difference is called a gain or a loss
+BARELY = 0.01  # relative change of a quantity below which it "barely moves"
+
+
+def studies(root: Path = ROOT) -> list[str]:
+    """The studies with generated results under `docs/study/`."""
+    return sorted(p.parent.name for p in (root / "docs" / "study").glob("*/results.csv")
+                  if (root / "studies" / f"{p.parent.name}.toml").is_file())
+
+
+def _results(root: Path, name: str) -> tuple[str, list[dict]]:
+    """The study's description (from its study file) and the rows of its results.csv."""
+    return (load_study(str(root / "studies" / f"{name}.toml")).description,
+            read_csv(root / "docs" / "study" / name / "results.csv"))
+
+
+def _headline_rows(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
+    """Per (data, model): the table rows (`tables`) of each method's headline variant."""
+    best = headline(rows)
+    return {key: [t for t in ts if best[key][t["method"]] == t["variant"]] for key, ts in tables(rows).items()}
+
+
+def _prose(text: str) -> str:
+    return textwrap.fill(text, 100, break_on_hyphens=False)
+
+
+def results_region(root: Path = ROOT) -> str:
+    """Per study and (data, model): the table rows of each method's headline variant, and the figures."""
+    lines = [_prose("Each method is shown with its variant (λ, swept option) of best mean final test accuracy. "
+                    "That choice is made on the test data itself, so it is optimistic (a later change moves it "
+                    "to validation data); every variant is in the study's `results.md`. Cells are `mean ± std` "
+                    "over seeds; Δ is the paired difference to CE on the same seed."), ""]
+    for name in studies(root):
+        description, rows = _results(root, name)
+        lines += [_prose(f"**{name}** (`studies/{name}.toml`): {description}"), ""]
+        for (d, m), ts in _headline_rows(rows).items():
+            lines += [f"{d} / {m}:", "", *markdown_table(TABLE_HEAD, [cells(t) for t in ts]), ""]
+        lines += [f"![{name}: {p.stem}]({p.relative_to(root).as_posix()})"
+                  for p in sorted((root / "docs" / "study" / name).glob("*.png"))] + [""]
+    return "\n".join(lines)
+
+
+def quantity_verdict(value: float, ce: float, working: str) -> str:
+    """How a method's own quantity compares with CE's, given the direction the method works in."""
+    if not np.isfinite(value):
+        return "not measured (no finite value)"
+    change = (value - ce) / abs(ce) if ce else value - ce
+    if abs(change) < BARELY:
+        return "barely moves"
+    return "moves as intended" if (change < 0) == (working == "lower") else "moves against its aim"
+
+
+def accuracy_verdict(mean: float, p: float) -> str:
+    """A paired difference called a gain or a loss only when the t-test is significant."""
+    if np.isfinite(p) and p < SIGNIFICANT:
+        return "significant gain" if mean > 0 else "significant loss"
+    return "no significant difference"
+
+
+def _num(x: float) -> str:
+    """4 significant digits; whole numbers with thousands separators from 1,000 on."""
+    if not np.isfinite(x):
+        return "-"
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
+
+
+def _clause(data: str, model: str, t: dict, working: str) -> str:
+    p = t["paired"]
+    return (f"{data} / {model}, {t['variant']}: {_num(t['quantity_mean'])} vs CE's {_num(t['ce_quantity'])} "
+            f"({quantity_verdict(t['quantity_mean'], t['ce_quantity'], working)}); accuracy Δ {p['diff']}, "
+            f"{p['wins']}/{p['ties']}/{p['losses']} wins/ties/losses, p = {p_text(p['t_p'])}: "
+            f"{accuracy_verdict(p['mean'], p['t_p'])}")
+
+
+def methods_region(root: Path = ROOT) -> str:
+    """One line per seed method over every study table it appears in, then the best baseline of each table."""
+    from lab.regularizers import REGISTRY
+
+    tabs = {(name, key): ts for name in studies(root) for key, ts in _headline_rows(_results(root, name)[1]).items()}
+    lines = [_prose(f"Per seed method and study table (headline variant as above): its own quantity at the end "
+                    f"(mean over seeds) against CE's, and its final test accuracy minus CE's on the same seeds. "
+                    f"A quantity \"barely moves\" within {BARELY:.0%} of CE's value; a difference is called a gain "
+                    f"or a loss only when the paired t-test gives p < {SIGNIFICANT}."), ""]
+    for method, reg in REGISTRY.items():
+        if reg.__module__ == BASELINES or reg.quantity is None:
+            continue
+        clauses = [_clause(d, m, t, reg.quantity.working) for ((_, (d, m)), ts) in tabs.items() for t in ts
+                   if t["method"] == method]
+        if clauses:
+            lines += [f"- **{method}**: {reg.quantity.title} (the method aims {reg.quantity.working})",
+                      *(f"  - {c}." for c in clauses)]
+    baselines = [m for m, reg in REGISTRY.items() if reg.__module__ == BASELINES and m != "ce"]
+    lines.append("- Among the baselines, the best mean accuracy difference:")
+    for (_, (d, m)), ts in tabs.items():
+        best = max((t for t in ts if t["method"] in baselines), key=lambda t: t["paired"]["mean"])
+        p = best["paired"]
+        lines.append(f"  - {d} / {m}: {best['variant']}, accuracy Δ {p['diff']}, p = {p_text(p['t_p'])}: "
+                     f"{accuracy_verdict(p['mean'], p['t_p'])}.")
+    return "\n".join(lines) + "\n"
+
+
+def bench_region(root: Path = ROOT) -> str:
+    """The benchmark table as `python -m bench` wrote it, and the bare epoch time it is relative to."""
+    bench = json.loads((root / "bench" / "results.json").read_text())
+    return (_prose(f"A bare training epoch on digits took {bench['bare_epoch_ms']:.0f} ms in this measurement, so "
+                   "\"lab epoch incl. eval + snapshot + writes\" is large: every epoch also evaluates, snapshots "
+                   "the probe set and fsyncs its files.")
+            + "\n\n" + (root / "bench" / "results.md").read_text().strip() + "\n")
+
+
+REGIONS = {"results": results_region, "methods": methods_region, "bench": bench_region}
+
+
+def render(text: str, root: Path = ROOT) -> str:
+    """`text` (README.md) with every generated region rewritten; each region must appear once."""
+    found = [m.group("name") for m in REGION.finditer(text)]
+    for name in REGIONS:
+        if found.count(name) != 1:
+            raise ConfigError(f"README.md must hold the region '{name}' once (<!-- generated: {name} --> ... "
+                              f"<!-- end: {name} -->); found it {found.count(name)} times.")
+    unknown = sorted(set(found) - set(REGIONS))
+    if unknown:
+        raise ConfigError(f"README.md has an unknown generated region {unknown[0]!r}; known: {', '.join(REGIONS)}.")
+    return REGION.sub(lambda m: m.group(1) + REGIONS[m.group("name")](root) + m.group(4), text)
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("readme", help="rewrite README.md's generated regions from the generated outputs")
+    p.add_argument("--check", action="store_true", help="write nothing; exit 1 when README.md differs")
+    p.add_argument("--root", default=str(ROOT), help="the repository whose outputs are read (default this one)")
+    p.add_argument("--file", default=None, help="the README to rewrite (default README.md under --root)")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    root = Path(args.root)
+    path = Path(args.file) if args.file else root / "README.md"
+    text = path.read_text()
+    new = render(text, root)
+    if args.check:
+        if new != text:
+            stale = [m.group("name") for m, n in zip(REGION.finditer(text), REGION.finditer(new))
+                     if m.group("body") != n.group("body")]
+            print(f"{path} is out of date in: {', '.join(stale)}; run `python -m lab readme`.", file=sys.stderr)
+            return 1
+        return 0
+    if new != text:
+        path.write_text(new)
+    print(path)
+    return 0

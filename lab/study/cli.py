@@ -1,0 +1,72 @@
+"""`python -m lab study NAME`: run (or resume) the grid of `studies/NAME.toml` and write its
+outputs into `--out` (default `docs/study/NAME`)."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from lab.errors import LabError
+from lab.study.execute import run_study
+from lab.study.outputs import write_outputs
+from lab.study.spec import available, load_study
+from lab.study.summary import timing
+
+
+def _arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("name", help=f"a study in studies/ ({', '.join(available())}) or a .toml path")
+    parser.add_argument("--runs", default=None, help="runs folder (default $REGLAB_RUNS or ./runs)")
+    parser.add_argument("--out", default=None, help="output folder (default docs/study/NAME)")
+    parser.add_argument("--backend", default="local", choices=("local", "ray"),
+                        help="local: one run after the other in this process (CUDA when present); "
+                             "ray: one Ray task per run")
+    parser.add_argument("--address", default=None, help="ray: address of an existing cluster (default: start one here)")
+    parser.add_argument("--num-cpus", type=int, default=None, help="ray: CPUs of the local instance (default: all)")
+    parser.add_argument("--gpus-per-run", type=float, default=0.0,
+                        help="ray: GPUs per run task (e.g. 0.25 puts four runs on one GPU; default 0 = CPU)")
+    parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="local: CPU threads of torch (default 1: these small models gain nothing from more, "
+                             "and a busy machine loses a lot; a Ray task also uses one)")
+    return parser
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Register `study` on an argparse subparsers object (`python -m lab study ...`)."""
+    return _arguments(subparsers.add_parser("study", help="run a study grid and write its report",
+                                            description="Run a study grid (resumable) and write its tables, "
+                                                        "figures and report."))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the study named in `args`; errors print one line (status 2), Ctrl-C leaves a resumable state (130)."""
+    import torch
+
+    from lab.store import runs_root
+
+    torch.set_num_threads(max(1, args.threads))
+    try:
+        study = load_study(args.name)
+        t0 = time.perf_counter()
+        results = run_study(study, runs_root(args.runs), args.backend, args.device, args.address, args.num_cpus,
+                            args.gpus_per_run)
+        summary = timing(results, time.perf_counter() - t0)
+        paths = write_outputs(study, results, Path(args.out or f"docs/study/{study.name}"), summary)
+    except LabError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: run the same command again to resume (finished runs are reused).", file=sys.stderr)
+        return 130
+    print(summary, file=sys.stderr)
+    print("\n".join(map(str, paths)))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run(_arguments(argparse.ArgumentParser(prog="python -m lab study")).parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Training (or reusing) and measuring the runs of a study grid, in this process or as Ray tasks.
+
+A run folder of a grid point with status done or diverged and the same configuration is
+reused; any other (interrupted, failed, stopped, or a stale configuration) is set aside by
+`lab.store.set_aside` (into `<runs>/.replaced/`) and trained again.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Callable
+
+from lab.config import RunConfig
+from lab.errors import StoreError
+from lab.study.spec import Study, expand, label
+from lab.study.summary import Column, columns
+
+ROOT = Path(__file__).resolve().parents[2]
+FINAL = ("done", "diverged")  # a run in one of these states is a result and is reused
+
+
+def measure_run(run, cols: dict[str, Column]) -> dict[str, list[float]]:
+    """The measured columns at every snapshot epoch of a run (record or folder): one
+    `quantity_series` call per declared quantity, by the first method that declares it."""
+    from lab.readout.quantities import quantity_series
+
+    out: dict[str, list[float]] = {}
+    for owner in dict.fromkeys(c.owners[0] for c in cols.values()):
+        series = quantity_series(run, owner)
+        out.update({k: [float(v) for v in series[k]] for k, c in cols.items() if c.owners[0] == owner})
+    return {k: out[k] for k in cols}
+
+
+def _comparable(cfg: RunConfig) -> dict:
+    """The config as saved in config.json (tuples as lists), the device left out: a run trained on
+    CUDA is as good as one trained on the CPU."""
+    return json.loads(json.dumps({**cfg.to_dict(), "device": None}))
+
+
+def reusable(root: Path, cfg: RunConfig):
+    """The finished run of this grid point, or None after setting any other folder of that name aside."""
+    from lab.store import load_run, set_aside
+
+    if not (root / cfg.name).exists():
+        return None
+    try:
+        rec = load_run(root / cfg.name)
+    except StoreError:
+        rec = None
+    if rec is not None and rec.state == "running":
+        raise StoreError(f"Run {cfg.name} is being trained by process {rec.status.get('pid')}; "
+                         f"wait for it or stop it, then run the study again.")
+    if rec is not None and rec.state in FINAL and _comparable(rec.config) == _comparable(cfg):
+        return rec
+    set_aside(root, cfg.name)
+    return None
+
+
+def execute(cfg: RunConfig, root: str, cols: dict[str, Column], on_progress: Callable | None = None) -> dict:
+    """Train one grid point unless a finished run of it exists, then measure it: the same function
+    runs in-process (local backend) and as a Ray task, so both give the same results."""
+    from lab.store import load_run
+    from lab.train import train
+
+    rec = reusable(Path(root), cfg)
+    trained = rec is None
+    if trained:
+        rec = load_run(train(cfg, runs=Path(root), on_progress=on_progress).path)
+    return {"run": rec.id, "status": rec.state, "trained": trained,
+            "epochs": [m["epoch"] for m in rec.metrics], "test_acc": [m.get("test_acc") for m in rec.metrics],
+            "train_acc": [m.get("train_acc") for m in rec.metrics],
+            "train_seconds": float(sum(m.get("seconds") or 0.0 for m in rec.metrics)),
+            "quantities": measure_run(rec, cols)}
+
+
+def _local(jobs: list[RunConfig], root: Path, cols: dict[str, Column], bar) -> list[dict]:
+    results = []
+    for cfg in jobs:
+        bar.set_description(cfg.name.split("-", 2)[-1])
+
+        def progress(ev: dict, cfg: RunConfig = cfg) -> None:
+            if ev["event"] == "epoch":
+                bar.set_postfix(epoch=f"{ev['record']['epoch']}/{cfg.epochs}", test_acc=f"{ev['record']['test_acc']:.3f}")
+
+        results.append(execute(cfg, str(root), cols, progress))
+        bar.update(1)
+    return results
+
+
+def _ray(jobs: list[RunConfig], root: Path, cols: dict[str, Column], bar, address: str | None,
+         num_cpus: int | None, gpus: float) -> list[dict]:
+    """Each run is one Ray task (1 CPU, `gpus` GPUs: Ray hides the GPUs from a task that asks for
+    none) on an existing instance, the cluster at `address`, or a local instance started here;
+    the runs folder must be shared with the workers (same path)."""
+    import ray
+
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=address, num_cpus=None if address else num_cpus, include_dashboard=False,
+                 log_to_driver=False)
+    try:
+        path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+        task = ray.remote(num_cpus=1, num_gpus=gpus)(execute).options(runtime_env={"env_vars": {"PYTHONPATH": path}})
+        refs = {task.remote(cfg, str(root.resolve()), cols): i for i, cfg in enumerate(jobs)}
+        results: list[dict | None] = [None] * len(jobs)
+        pending = list(refs)
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            results[refs[done[0]]] = ray.get(done[0])
+            bar.update(1)
+        return results
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def run_study(study: Study, root: Path, backend: str = "local", device: str = "auto",
+              address: str | None = None, num_cpus: int | None = None, gpus_per_run: float = 0.0) -> list[dict]:
+    """Train (or reuse) every run of the grid; one result dict per run, in grid order."""
+    from tqdm import tqdm
+
+    grid = expand(study, device)
+    cols = columns(cfg.method for cfg, _ in grid)
+    root.mkdir(parents=True, exist_ok=True)
+    with tqdm(total=len(grid), desc=f"study {study.name}", unit="run", file=sys.stderr) as bar:
+        jobs = [cfg for cfg, _ in grid]
+        results = (_local(jobs, root, cols, bar) if backend == "local"
+                   else _ray(jobs, root, cols, bar, address, num_cpus, gpus_per_run))
+    return [{**r, "config": cfg, "data": cfg.data, "model": cfg.model, "method": cfg.method, "variant": label(cfg, v)}
+            for (cfg, v), r in zip(grid, results)]

@@ -1,0 +1,177 @@
+"""A study's results as rows and tables: one CSV row per run, and per (data, model) one table
+row per variant with final accuracy `mean ± std`, the paired comparison with CE (`lab.stats`)
+and the method's own quantity at the end. The measured columns come from the methods'
+declarations (`Regularizer.quantity`), not from a list kept here."""
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from lab.stats import best_by, paired, pm
+
+
+@dataclass(frozen=True)
+class Column:
+    """A measured column `final_<key>`: its title and the methods whose own quantity yields it."""
+
+    key: str
+    title: str
+    owners: tuple[str, ...]
+
+
+def columns(methods: Iterable[str] | None = None) -> dict[str, Column]:
+    """For every method of `methods` (None: every registered one) that declares a quantity, its
+    key then the keys of its `also`, in registry order, each once."""
+    from lab.regularizers import REGISTRY
+
+    wanted = set(REGISTRY if methods is None else methods)
+    out: dict[str, Column] = {}
+    for name, reg in REGISTRY.items():
+        q = reg.quantity
+        if q is None or name not in wanted:
+            continue
+        for key, title in {q.key: q.title, **q.also}.items():
+            owners = tuple(m for m, r in REGISTRY.items() if r.quantity is not None and key in (r.quantity.key, *r.quantity.also))
+            out.setdefault(key, Column(key, title, owners))
+    return out
+
+
+HEAD = ["data", "model", "method", "variant", "params", "lambda", "seed", "status", "epochs", "final_test_acc",
+        "best_test_acc", "final_train_acc", "quantity", "quantity_final", "train_seconds", "run"]
+TABLE_HEAD = ["variant", "seeds", "final test acc", "best test acc", "Δ vs CE (paired)", "wins/ties/losses",
+              "p (t-test)", "p (sign)", "own quantity at the end (CE's)"]
+
+
+def csv_fields() -> list[str]:
+    """The CSV columns: the run's settings and accuracies, then `final_<key>` of every declared quantity."""
+    return HEAD + [f"final_{k}" for k in columns()]
+
+
+def last(values: list) -> float:
+    """The last value that is not None (NaN when there is none)."""
+    vals = [v for v in values if v is not None]
+    return float(vals[-1]) if vals else float("nan")
+
+
+def csv_rows(results: list[dict]) -> list[dict]:
+    """One row per run result of `run_study`."""
+    from lab.regularizers import REGISTRY
+
+    rows = []
+    for r in results:
+        cfg, own = r["config"], REGISTRY[r["config"].method].quantity
+        accs = [a for a in r["test_acc"] if a is not None]
+        rows.append({
+            "data": cfg.data, "model": cfg.model, "method": cfg.method, "variant": r["variant"],
+            "params": json.dumps(cfg.method_params, sort_keys=True), "lambda": cfg.lam, "seed": cfg.seed,
+            "status": r["status"], "epochs": len(r["epochs"]), "final_test_acc": last(r["test_acc"]),
+            "best_test_acc": max(accs) if accs else float("nan"), "final_train_acc": last(r["train_acc"]),
+            "quantity": own.key if own else "", "quantity_final": last(r["quantities"].get(own.key, [])) if own else "",
+            "train_seconds": round(r["train_seconds"], 3), "run": r["run"],
+            **{f"final_{k}": last(v) for k, v in r["quantities"].items()}})
+    return rows
+
+
+def write_csv(rows: list[dict], path: Path) -> None:
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, csv_fields(), restval="")
+        w.writeheader()
+        w.writerows(rows)
+
+
+def read_csv(path: Path) -> list[dict]:
+    """The rows of a results.csv with numbers as numbers (empty cells stay empty strings)."""
+    ints, texts = {"seed", "epochs"}, {"data", "model", "method", "variant", "params", "status", "quantity", "run"}
+    with open(path, newline="") as f:
+        return [{k: v if k in texts or v == "" else int(v) if k in ints else float(v) for k, v in row.items()}
+                for row in csv.DictReader(f)]
+
+
+def groups(rows: list[dict]) -> dict[tuple[str, str], dict[str, list[dict]]]:
+    """(data, model) -> variant label -> rows (seed order), in grid order."""
+    out: dict[tuple[str, str], dict[str, list[dict]]] = {}
+    for r in rows:
+        out.setdefault((r["data"], r["model"]), {}).setdefault(r["variant"], []).append(r)
+    return out
+
+
+def headline(rows: list[dict]) -> dict[tuple[str, str], dict[str, str]]:
+    """Per (data, model): each method's variant with the best mean final test accuracy (chosen on
+    test data: optimistic, there is no validation split), {method: variant}."""
+    out = {}
+    for key, variants in groups(rows).items():
+        means = {name: float(np.nanmean([r["final_test_acc"] for r in rs])) for name, rs in variants.items()}
+        out[key] = best_by(means, {name: rs[0]["method"] for name, rs in variants.items()})
+    return out
+
+
+def _seeds(rs: list[dict]) -> str:
+    """The number of seeds, and how many of them diverged (their last finite epoch is what counts)."""
+    diverged = sum(r["status"] == "diverged" for r in rs)
+    return f"{len(rs)} ({diverged} diverged)" if diverged else str(len(rs))
+
+
+def tables(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
+    """Per (data, model): one row per variant with final/best accuracy, the paired comparison to
+    CE and the final value of the method's own quantity (`quantity_mean`, `ce_quantity`: NaN or None)."""
+    out = {}
+    for key, variants in groups(rows).items():
+        ce = variants["ce"]
+
+        def own(rs: list[dict]) -> dict:
+            q = rs[0]["quantity"]
+            if not q:
+                return {"quantity": "", "key": "", "quantity_mean": None, "ce_quantity": None}
+            ref = float(np.mean([r[f"final_{q}"] for r in ce]))
+            values = [r["quantity_final"] for r in rs]
+            finite = np.isfinite(np.asarray(values, float))
+            return {"quantity": f"{q} {pm(values, 4)} (CE {ref:.4f})", "key": q, "ce_quantity": ref,
+                    "quantity_mean": float(np.mean(np.asarray(values, float)[finite])) if finite.any() else float("nan")}
+
+        out[key] = [{"variant": name, "method": rs[0]["method"], "seeds": _seeds(rs),
+                     "final": pm([r["final_test_acc"] for r in rs]), "best": pm([r["best_test_acc"] for r in rs]),
+                     "paired": paired(rs, ce) if name != "ce" else None, **own(rs)}
+                    for name, rs in variants.items()]
+    return out
+
+
+def p_text(x: float) -> str:
+    return "-" if not np.isfinite(x) else f"{x:.3f}"
+
+
+def cells(t: dict) -> list[str]:
+    """A table row (`tables`) as the cells under TABLE_HEAD."""
+    p = t["paired"]
+    if p is None:
+        return [t["variant"], t["seeds"], t["final"], t["best"], "reference", "", "", "", t["quantity"]]
+    return [t["variant"], t["seeds"], t["final"], t["best"], p["diff"], f"{p['wins']}/{p['ties']}/{p['losses']}",
+            p_text(p["t_p"]), p_text(p["sign_p"]), t["quantity"]]
+
+
+def markdown_table(head: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head), *("| " + " | ".join(r) + " |" for r in rows)]
+
+
+def table_title(data: str, model: str) -> str:
+    return f"Final test accuracy and paired Δ vs CE: {data} / {model}"
+
+
+def timing(results: list[dict], wall: float) -> str:
+    trained = sum(r["trained"] for r in results)
+    return (f"{len(results)} runs, {trained} trained and {len(results) - trained} reused in {wall:.0f} s wall time; "
+            f"training time summed over runs {sum(r['train_seconds'] for r in results):.0f} s")
+
+
+def markdown(name: str, description: str, rows: list[dict], timing: str) -> str:
+    """results.md: every variant's row, per (data, model)."""
+    lines = [f"# Study `{name}`", "", description, "",
+             f"Generated by `python -m lab study {name}` ({timing}). Cells are `mean ± std` over seeds "
+             f"(sample std); Δ is the final test accuracy minus CE's on the same seed.", ""]
+    for (d, m), ts in tables(rows).items():
+        lines += [f"## {d} / {m}", "", *markdown_table(TABLE_HEAD, [cells(t) for t in ts]), ""]
+    return "\n".join(lines)

@@ -1,0 +1,82 @@
+"""The app in a real browser, for tests and benchmarks: `served` starts `streamlit run app.py` on
+a free localhost port, `browser` opens Debian's chromium through Playwright (no browser download),
+`idle` waits until a page's script has finished. Used by tests/test_browser.py and bench/app.py."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
+                  "--disable-extensions", "--disable-sync", "--disable-default-apps", "--disable-component-update",
+                  "--no-first-run", "--mute-audio"]
+PLOT = ".js-plotly-plot"
+POINT = ".js-plotly-plot .scatterlayer path.point"  # a drawn marker of a curve
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def served(runs: Path, timeout: float = 60.0) -> Iterator[str]:
+    """`streamlit run app.py` on a free localhost port with `runs` as the runs folder; yields its URL."""
+    port = free_port()
+    env = {**os.environ, "REGLAB_RUNS": str(runs)}
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
+                             "--server.address=127.0.0.1", f"--server.port={port}",
+                             "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        end = time.monotonic() + timeout
+        while True:
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).status == 200:
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > end:
+                raise RuntimeError(f"streamlit did not start: {proc.stderr.read().decode()[-2000:]}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextmanager
+def browser() -> Iterator[object]:
+    """Debian's chromium, headless, through Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    exe = shutil.which("chromium")
+    if exe is None:
+        raise RuntimeError("chromium is not installed: bash scripts/install-browser.sh")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def idle(page, timeout: float = 30_000) -> None:
+    """Wait until the script has finished and the status widget is gone."""
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout)

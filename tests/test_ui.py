@@ -1,0 +1,98 @@
+"""The app's layout rules: one table of pages with Material icons, no emoji, no per-method text or
+maths in the pages, `lab` never importing `ui`; and the overlay builder's method colours."""
+import ast
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.string_util import validate_material_icon
+
+import ui
+from lab.figures import overlay_curves
+from lab.figures.palette import dash, method_color
+from lab.regularizers import REGISTRY
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE_FILES = sorted((ROOT / "pages").glob("*.py"))
+APP_FILES = [ROOT / "app.py", *PAGE_FILES, *sorted((ROOT / "ui").glob("*.py"))]
+# What a page may take from lab.measure: names of snapshot keys, a default, a caveat, the quantity to plot.
+PAGE_MEASURE_NAMES = {"feature_layer", "feature_weight", "hidden_layers", "weight_labels", "KDE_NOISE",
+                      "binning_caveat", "own_quantity"}
+EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u23E9-\u23FA\u25A0-\u25FF\uFE0F]")
+
+
+def test_the_table_of_pages_lists_every_page_file_exactly_once():
+    paths = [p.path for p in ui.nav.PAGES.values()]
+    assert sorted(paths) == [f"pages/{f.name}" for f in PAGE_FILES]
+    assert all(key == p.key and p.path == f"pages/{key}.py" for key, p in ui.nav.PAGES.items())
+    assert list(ui.nav.PAGES)[0] == "home"  # the default page, first in the sidebar
+
+
+def test_every_icon_is_a_bundled_material_icon():
+    icons = [p.icon for p in ui.nav.PAGES.values()] + [ui.nav.APP_ICON]
+    assert all(re.fullmatch(r":material/[a-z0-9_]+:", i) for i in icons), icons
+    for icon in icons:
+        validate_material_icon(icon)  # raises on a name Streamlit does not bundle
+
+
+def test_no_emoji_anywhere_in_the_app():
+    """A browser without an emoji font (Debian's chromium) shows them as empty boxes."""
+    found = {f.relative_to(ROOT).as_posix(): EMOJI.findall(f.read_text()) for f in APP_FILES}
+    assert {f: chars for f, chars in found.items() if chars} == {}
+
+
+def _module_dicts(tree: ast.Module) -> list[tuple[str, ast.Dict]]:
+    return [(t.id, node.value) for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
+            and isinstance(node.value, ast.Dict) for t in (node.targets if isinstance(node, ast.Assign) else
+                                                           [node.target]) if isinstance(t, ast.Name)]
+
+
+@pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)
+def test_no_page_keeps_its_own_text_per_method(path):
+    """Per-method notes live in assets/notes.toml (`lab.notes.note`), not in a dict of a page."""
+    per_method = [name for name, d in _module_dicts(ast.parse(path.read_text()))
+                  if any(isinstance(k, ast.Constant) and k.value in REGISTRY for k in d.keys)]
+    assert per_method == []
+
+
+@pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)
+def test_pages_take_no_measurement_from_lab_measure(path):
+    """No maths in pages: what a page shows is measured by lab.figures.views, lab.readout or ui.cache."""
+    imported = {a.name for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.ImportFrom)
+                and (node.module or "").startswith("lab.measure") for a in node.names}
+    assert imported <= PAGE_MEASURE_NAMES
+
+
+def test_lab_never_imports_ui():
+    offenders = [p.relative_to(ROOT).as_posix() for p in (ROOT / "lab").rglob("*.py")
+                 if re.search(r"^\s*(import|from)\s+ui\b", p.read_text(), re.M)]
+    assert offenders == []
+
+
+def test_app_builds_its_navigation_from_the_table():
+    app = (ROOT / "app.py").read_text()
+    assert "ui.nav.navigation()" in app and "st.Page(" not in app
+
+
+def test_overlaid_runs_take_their_method_colour_and_a_dash_per_seed():
+    history = [{"epoch": 1, "test_acc": 0.5}, {"epoch": 2, "test_acc": 0.7}]
+    fig = overlay_curves([("ce s0", "ce", history), ("mhe s0", "mhe", history), ("ce s1", "ce", history)],
+                         "test_acc", "Test accuracy", "test accuracy")
+    assert [(t.name, t.line.color, t.line.dash) for t in fig.data] == [
+        ("ce s0", method_color("ce"), dash(0)), ("mhe s0", method_color("mhe"), dash(0)),
+        ("ce s1", method_color("ce"), dash(1))]
+    assert list(fig.layout.yaxis.range) == [0, 1.02]
+
+
+def test_names_shown_in_markdown_are_escaped():
+    assert ui.widgets.esc("my_run_1") == r"my\_run\_1"
+    assert ui.widgets.esc("**x** <b>[a](javascript:1)</b>") == r"\*\*x\*\* \<b\>\[a\]\(javascript:1\)\</b\>"
+
+
+def test_the_owner_is_the_browser_whatever_the_cookie_mask():
+    page1 = "2|dc39f110|653fdfee77778f8ac39a8d2db8b0fb69|1795641466"  # one browser, two page loads
+    page2 = "2|018b54ec|b88d7a12aac52a761e2828d165025e95|1795641466"
+    other = "2|018b54ec|b88d7a12aac52a761e2828d165025e96|1795641466"
+    assert ui.runs.browser_id(page1) == ui.runs.browser_id(page2) != ui.runs.browser_id(other)
+    assert ui.runs.browser_id(None) is None and ui.runs.browser_id("garbage") is None
+    assert ui.runs.browser_id("2|zz|00|1") is None

@@ -1,0 +1,19 @@
+"""The app's shared pieces, one job per module: `nav` (the table of pages, links), `runs` (run
+ownership and lookup, the run picker), `widgets` (declared parameters, text, figures), `cache`
+(measurements and the one-epoch views), `player` (the epoch player).
+
+Layout and widgets only: every number shown comes from `lab`. Pages import this package; it
+imports `lab`, never the other way round."""
+import streamlit as st
+
+from ui import cache, nav, player, runs, widgets
+
+__all__ = ["cache", "nav", "page", "player", "runs", "widgets"]
+
+
+def page(title: str) -> None:
+    """Start a page: app.py's frame (the sidebar's run picker) when Streamlit ran the page
+    without it (see `nav.outside_navigation`), then the page's title."""
+    if nav.outside_navigation():
+        runs.run_picker()
+    st.title(title)

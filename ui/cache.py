@@ -1,0 +1,120 @@
+"""The app's caches of measurements, per run folder (a renamed or rewritten run gets new entries):
+snapshots per epoch, `lab.readout` series, each method's own quantity, embeddings and k-NN
+accuracy; and the one-epoch views of `lab.figures.views` fed from them, shared by the view
+pages and Compare's small multiples (`VIEWS`)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from lab.figures import views
+from lab.readout import embeddings, series as readout
+from lab.readout.quantities import quantity_series
+from lab.store import RunRecord, load_run, load_snapshot
+
+
+def _epochs(record: RunRecord, epochs: Sequence[int] | None) -> tuple[int, ...]:
+    return tuple(record.snapshot_epochs if epochs is None else epochs)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _snapshot(path: str, epoch: int) -> dict[str, np.ndarray]:
+    return load_snapshot(Path(path), epoch)
+
+
+def snapshot(record: RunRecord, epoch: int) -> dict[str, np.ndarray]:
+    """One epoch's probe snapshot."""
+    return _snapshot(str(record.path), epoch)
+
+
+def first_snapshot(record: RunRecord) -> dict[str, np.ndarray]:
+    """The run's first snapshot: what its layers and weights are called."""
+    return snapshot(record, record.snapshot_epochs[0])
+
+
+@st.cache_data(max_entries=64, show_spinner="Measuring the snapshots…")
+def _series(name: str, path: str, epochs: tuple[int, ...], options: tuple) -> dict:
+    return getattr(readout, name)(load_run(Path(path)), epochs=list(epochs), **dict(options))
+
+
+def series(name: str, record: RunRecord, epochs: Sequence[int] | None = None, **options: Any) -> dict:
+    """`lab.readout.series.<name>(record, epochs, **options)` (default: every snapshot)."""
+    return _series(name, str(record.path), _epochs(record, epochs), tuple(sorted(options.items())))
+
+
+@st.cache_data(max_entries=64, show_spinner="Measuring the method's own quantity…")
+def _quantity(path: str, method: str, epochs: tuple[int, ...]) -> dict:
+    return quantity_series(load_run(Path(path)), method, list(epochs))
+
+
+def quantity(record: RunRecord, method: str, epochs: Sequence[int] | None = None) -> dict:
+    """`lab.readout.quantities.quantity_series(record, method, epochs)`."""
+    return _quantity(str(record.path), method, _epochs(record, epochs))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _embedding(path: str, layer: str | None, algorithm: str, epochs: tuple[int, ...],
+               _progress: Callable[[float, str], None] | None) -> dict[str, np.ndarray]:
+    return embeddings.embed_run(Path(path), layer, algorithm, list(epochs), progress=_progress)
+
+
+def embedding(record: RunRecord, layer: str | None, algorithm: str, epochs: Sequence[int] | None = None,
+              progress: Callable[[float, str], None] | None = None) -> dict[str, np.ndarray]:
+    """`lab.readout.embeddings.embed_run(record, layer, algorithm, epochs)`; `progress(fraction,
+    message)` is called per epoch when the maps are not in this cache yet."""
+    return _embedding(str(record.path), layer, algorithm, _epochs(record, epochs), progress)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _knn(path: str, layer: str | None, epochs: tuple[int, ...]) -> dict[str, np.ndarray]:
+    return embeddings.knn_series(Path(path), layer, list(epochs))
+
+
+def knn(record: RunRecord, layer: str | None = None) -> dict[str, np.ndarray]:
+    """`lab.readout.embeddings.knn_series(record, layer)` over every snapshot."""
+    return _knn(str(record.path), layer, _epochs(record, None))
+
+
+def similarity_view(record: RunRecord, epoch: int, layer: str | None = None) -> go.Figure:
+    """`lab.figures.views.similarity_view` of the run at `epoch`."""
+    return views.similarity_view(snapshot(record, epoch), epoch, layer)
+
+
+def pairs_view(record: RunRecord, epoch: int, layer: str | None = None) -> go.Figure:
+    """`lab.figures.views.pairs_view` of the run at `epoch`."""
+    return views.pairs_view(snapshot(record, epoch), epoch, layer)
+
+
+def angles_view(record: RunRecord, epoch: int, layer: str | None = None) -> go.Figure:
+    """`lab.figures.views.angles_view` of the run at `epoch`."""
+    return views.angles_view(snapshot(record, epoch), epoch, layer)
+
+
+def sphere_view(record: RunRecord, epoch: int, layer: str | None = None, half_space: bool = False) -> go.Figure:
+    """`lab.figures.views.sphere_view` of the run at `epoch`."""
+    return views.sphere_view(snapshot(record, epoch), epoch, layer, half_space)
+
+
+def infoplane_view(record: RunRecord, epoch: int, estimator: str = "kde", **options: Any) -> go.Figure:
+    """Every hidden layer's path in the information plane up to `epoch`; `options` go to
+    `mi_series` (default: KDE with noise variance `lab.measure.KDE_NOISE`; binning saturates at
+    log2 n for wide layers)."""
+    return views.infoplane_view(series("mi_series", record, estimator=estimator, **options), epoch, estimator)
+
+
+def embedding_view(record: RunRecord, epoch: int) -> go.Figure:
+    """PCA map of the features at `epoch`."""
+    maps = embedding(record, None, "pca", [epoch])
+    return views.embedding_view(maps["xy"][0], maps["y"], epoch)
+
+
+VIEWS: dict[str, Callable[[RunRecord, int], go.Figure]] = {
+    "Embedding (PCA)": embedding_view,
+    "Similarity between classes": similarity_view,
+    "Angles between neurons": angles_view,
+    "Information plane": infoplane_view,
+}

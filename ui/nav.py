@@ -1,0 +1,82 @@
+"""The app's pages, listed once: `PAGES` (key, file, title, icon, section) is what `app.py`'s
+navigation, the Home page's links, the run picker's note and the view links all read. Icons are
+Streamlit's bundled Material Symbols (no emoji: a browser without an emoji font shows boxes)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+from streamlit.navigation.page import StreamlitPage
+
+APP_ICON = ":material/science:"
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the app: `key` names it in code, `path` is its file, `section` its sidebar group."""
+
+    key: str
+    path: str
+    title: str
+    icon: str
+    section: str
+
+
+PAGES: dict[str, Page] = {p.key: p for p in (
+    Page("home", "pages/home.py", "Home", ":material/home:", "Lab"),
+    Page("train", "pages/train.py", "Train", ":material/fitness_center:", "Lab"),
+    Page("runs", "pages/runs.py", "Runs", ":material/folder_open:", "Lab"),
+    Page("compare", "pages/compare.py", "Compare", ":material/compare:", "Lab"),
+    Page("embeddings", "pages/embeddings.py", "Embeddings", ":material/scatter_plot:", "Views"),
+    Page("hypersphere", "pages/hypersphere.py", "Hypersphere", ":material/public:", "Views"),
+    Page("similarity", "pages/similarity.py", "Similarity", ":material/grid_on:", "Views"),
+    Page("information", "pages/information.py", "Information", ":material/info:", "Views"),
+)}
+VIEWS = [p.key for p in PAGES.values() if p.section == "Views"]
+
+
+def path(key: str) -> str:
+    """The file of page `key`, as st.switch_page and st.page_link take it."""
+    return PAGES[key].path
+
+
+def navigation() -> StreamlitPage:
+    """st.navigation over every page of `PAGES`, grouped by section; Home is the default."""
+    sections: dict[str, list] = {}
+    for p in PAGES.values():
+        sections.setdefault(p.section, []).append(st.Page(p.path, title=p.title, icon=p.icon,
+                                                          default=p.key == "home"))
+    return st.navigation(sections)
+
+
+def link(key: str, label: str | None = None, run: str | None = None) -> None:
+    """A link to page `key` with its icon (label: its title), showing `run` when given."""
+    p = PAGES[key]
+    st.page_link(p.path, label=label or p.title, icon=p.icon, query_params={"run": run} if run else None)
+
+
+def view_links(run_id: str) -> None:
+    """Links to the view pages of one run, side by side."""
+    for col, key in zip(st.columns(len(VIEWS)), VIEWS):
+        with col:
+            link(key, run=run_id)
+
+
+def outside_navigation() -> bool:
+    """True when Streamlit ran a page file without app.py's frame (the caller then draws it).
+
+    Because a pages/ folder exists, Streamlit runs a pages/ file by itself (its old multipage
+    mode) until an st.navigation call has run once in the process: on a fresh server whose first
+    request is a page URL (/train?run=...), and on every AppTest run after switch_page. There is
+    no public switch for this mode in Streamlit 1.67 (only renaming pages/, which the layout
+    keeps), so the flag of the private `PagesManager` is turned off here, the one place that
+    touches it. On a session's first run (nothing to lose) the script reruns through app.py;
+    otherwise (a rerun would drop the click that caused it) the caller draws the frame itself."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if not PagesManager.uses_pages_directory:
+        return False
+    PagesManager.uses_pages_directory = False
+    if not st.session_state:
+        st.rerun()
+    return True

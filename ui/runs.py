@@ -1,0 +1,181 @@
+"""Run ownership and lookup: the process-wide manager of live runs, the browser that owns a run,
+a run as a page sees it (`RunInfo`, live or saved), the run in the URL and the sidebar's picker."""
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from lab.config import RunConfig
+from lab.errors import StoreError
+from lab.live import LiveRuns, LiveView
+from lab.regularizers import REGISTRY
+from lab.store import RunRecord, list_runs, load_run, runs_root
+from ui import nav
+from ui.widgets import esc
+
+LIVE_POLL_S = 0.25  # seconds between two redraws of a live run
+
+
+def root() -> Path:
+    """The runs folder: $REGLAB_RUNS, else ./runs."""
+    return runs_root().resolve()
+
+
+@st.cache_resource(max_entries=8)
+def _manager(folder: str) -> LiveRuns:
+    live = LiveRuns(Path(folder), max_workers=int(os.environ.get("REGLAB_WORKERS", "2")))
+    live.warm()
+    return live
+
+
+def manager() -> LiveRuns:
+    """The process-wide manager of live runs for this runs folder (shared by every session)."""
+    return _manager(str(root()))
+
+
+def owner() -> str:
+    """This browser's token: only it may stop the runs it started. Taken from the browser's XSRF
+    cookie, so a reload or a second tab keeps control; a random one where there is no cookie."""
+    if "_owner" not in st.session_state:
+        st.session_state["_owner"] = browser_id(st.context.cookies.get("_streamlit_xsrf")) or uuid.uuid4().hex
+    return st.session_state["_owner"]
+
+
+def browser_id(xsrf_cookie: str | None) -> str | None:
+    """A stable id of the browser from its XSRF cookie "2|mask|masked token|time": the token
+    (masked token XOR the repeated 4-byte mask) is fixed per browser, the mask changes per page
+    load. Hashed, so the secret itself is never kept. None when the cookie is absent or unreadable."""
+    try:
+        _, mask, masked, _ = xsrf_cookie.split("|")
+        m, t = bytes.fromhex(mask), bytes.fromhex(masked)
+    except (AttributeError, ValueError):
+        return None
+    return hashlib.sha256(bytes(b ^ m[i % len(m)] for i, b in enumerate(t))).hexdigest()[:32] if m else None
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One run as a page sees it: `in_memory` (the manager's view) while the manager holds it,
+    `record` once its folder can be read; at least one of the two is set."""
+
+    id: str
+    status: str
+    history: list[dict]
+    error: str | None
+    in_memory: LiveView | None
+    record: RunRecord | None
+
+    @property
+    def config(self) -> RunConfig:
+        return self.in_memory.config if self.in_memory else self.record.config
+
+    @property
+    def running(self) -> bool:
+        """Queued or running (it has not ended yet)."""
+        return self.in_memory is not None and self.in_memory.active
+
+    @property
+    def label(self) -> str:
+        return run_label(self.config)
+
+
+def run_label(cfg: RunConfig, seed: bool = True) -> str:
+    """"phantom λ=1 s0": method, its weight (not for ce), non-default options, and the seed."""
+    lam = "" if cfg.method == "ce" else f" λ={cfg.lam:g}"
+    defaults = {p.name: p.default for p in REGISTRY[cfg.method].params} if cfg.method in REGISTRY else {}
+    opts = "".join(f" {k}={v}" for k, v in cfg.method_params.items() if defaults.get(k) != v)
+    return f"{cfg.method}{lam}{opts}" + (f" s{cfg.seed}" if seed else "")
+
+
+def find(run_id: str | None, folder: bool = True) -> RunInfo | None:
+    """The run called `run_id`: the one in memory if any, else the saved folder; None if neither.
+    `folder=False` skips reading the folder of an active run (for the 4-per-second redraws)."""
+    if not run_id:
+        return None
+    view = manager().get(run_id)
+    if view is not None and view.active and not folder:
+        return RunInfo(view.id, view.status, list(view.history), view.error, view, None)
+    try:
+        record = load_run(run_id, root())
+    except StoreError:
+        record = None
+    if view is not None:
+        return RunInfo(view.id, view.status, list(view.history), view.error, view, record)
+    if record is not None:
+        return RunInfo(record.id, record.state, record.metrics, record.status.get("error"), None, record)
+    return None
+
+
+def saved_runs() -> list[RunRecord]:
+    """Every readable saved run, newest first, less the runs other sessions are still training."""
+    live, me = manager(), owner()
+    return [r for r in list_runs(root())
+            if r.state != "running" or (v := live.get(r.id)) is None or not v.active or v.owner == me]
+
+
+def current_run() -> str | None:
+    """The run id in the URL (?run=...)."""
+    return st.query_params.get("run")
+
+
+def open_run(run_id: str | None) -> None:
+    """Show `run_id` on every page from now on (None: no run)."""
+    if run_id:
+        st.query_params["run"] = st.session_state["_last_run"] = run_id
+    else:
+        st.query_params.pop("run", None)
+        st.session_state.pop("_last_run", None)
+
+
+def run_picker() -> None:
+    """Sidebar: this session's live runs, then the saved runs; picking one puts it in the URL.
+    A page switch drops the URL's query, so the session's last run is put back."""
+    current = current_run() or st.session_state.get("_last_run")
+    if current:
+        open_run(current)
+    mine = {v.id: (v.config, v.status) for v in manager().runs_of(owner())}
+    shown = mine | {r.id: (r.config, r.state) for r in saved_runs() if r.id not in mine}
+    options = list(shown)
+    if current and current not in options:
+        options.insert(0, current)
+    if not options:
+        st.sidebar.caption("No runs yet: train one on the Train page.")
+        return
+    st.session_state["_picker"] = current if current in options else None
+
+    def picked() -> None:
+        if st.session_state["_picker"]:
+            open_run(st.session_state["_picker"])
+
+    st.sidebar.selectbox("Run", options, key="_picker", index=None, placeholder="pick a run",
+                         format_func=lambda r: f"{run_label(shown[r][0])} · {shown[r][1]} · {r}" if r in shown else r,
+                         on_change=picked,
+                         help="Your live runs first, then every saved run. The run is shown on each page.")
+
+
+def page_run() -> RunInfo | None:
+    """The run a view page shows; when there is none, a note on how to get one."""
+    info = find(current_run())
+    if info is None:
+        if current_run():
+            st.warning(f"There is no run called {esc(current_run())} (it may have been deleted or renamed).")
+        st.info("No run selected. Train one on the **Train** page, start the demo on **Home**, "
+                "or pick a saved run in the sidebar.")
+        nav.link("train", "Go to Train")
+    return info
+
+
+def snapshot_record(run: RunInfo | None) -> RunRecord:
+    """The saved record of a view page's run; stops the page (after its explanation) when
+    there is no run or no snapshot yet."""
+    if run is None:
+        st.stop()
+    if run.record is None or not run.record.snapshot_epochs:
+        st.info("This run has no snapshot yet; its first one is written when training starts.")
+        st.stop()
+    return run.record
