@@ -190,18 +190,23 @@ def cmd_compare(argv: Sequence[str]) -> int:
             cfg = replace(base, method=method, seed=seed, lam=base.lam if method != "ce" else None)
             res = _train_one(cfg, root, f"{method} s{seed}")
             rows.append({"method": method, "seed": seed, "status": res.status, "run": res.path.name,
+                         "steps": res.history[-1]["steps"] if res.history else 0,
                          "test_acc": res.history[-1]["test_acc"] if res.history else None})
     out = Path(ns.out) if ns.out else root / f"compare-{picked['data']}-{picked['model']}.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w", newline="") as f:
-        w = csv.DictWriter(f, ["method", "seed", "status", "run", "test_acc"])
+        w = csv.DictWriter(f, ["method", "seed", "status", "run", "steps", "test_acc"])
         w.writeheader()
         w.writerows(rows)
-    print(f"{'method':<16} {'seeds':>5}  final test accuracy (mean ± std)")
-    from lab.stats import summarize
+    from lab.stats import pm
 
-    for s in summarize(rows):
-        print(f"{s['method']:<16} {s['n']:>5}  {s['mean']:.4f} ± {s['std']:.4f}")
+    print(f"Same data, model, training settings, seeds and optimizer steps for every method "
+          f"({base.data}, {base.model}, {base.epochs} epochs, seeds {','.join(map(str, seeds))}).")
+    print(f"{'method':<16} {'seeds':>5} {'steps':>6}  final test accuracy (mean ± std over seeds)")
+    for method in methods:
+        mine = [r for r in rows if r["method"] == method]
+        steps = ",".join(sorted({str(r["steps"]) for r in mine}))
+        print(f"{method:<16} {len(mine):>5} {steps:>6}  {pm([r['test_acc'] for r in mine if r['test_acc'] is not None], 4)}")
     print(f"per-run results: {out}")
     return 0
 

@@ -87,3 +87,15 @@ def validate(cfg: RunConfig) -> RunConfig:
         device=check_device(cfg.device),
         **train,
     )
+
+
+COMPARED = ("method", "lam", "method_params", "seed")  # what a comparison is allowed to vary
+_NOT_SETTINGS = ("name", "device")  # a run's folder name and where it trained change no result
+
+
+def differences(configs: list[RunConfig]) -> dict[str, list]:
+    """The settings, other than method, lambda, the method's options and the seed, in which the
+    runs differ: {field: [value of each run]} (empty: a fair comparison by construction)."""
+    rows = [c.to_dict() for c in configs]
+    fields_ = [k for k in rows[0] if k not in COMPARED + _NOT_SETTINGS] if rows else []
+    return {k: [r[k] for r in rows] for k in fields_ if any(r[k] != rows[0][k] for r in rows)}

@@ -25,6 +25,7 @@ from lab.figures import (accuracy_curves, embedding_animation, energy_curves, ga
                          knn_curves, mi_curves, nn_angle_curves, similarity_histograms, training_curves)
 from lab.figures.embedding import LABELS
 from lab.figures.method import gini_heatmap, quantity_curves, reconstruction_curves, singular_images
+from lab.figures.overlay import Line
 from lab.figures.views import angles_view, embedding_view, similarity_view
 from lab.html import Page, records_table
 from lab.measure import binning_caveat, class_centroids, mi_ceilings, sample_pair_similarities, similarity_stats
@@ -86,7 +87,7 @@ def method_section(rec: RunRecord, epochs: list[int], last: dict[str, np.ndarray
         return Section(title, [], f"<p>{html.escape(str(e))}</p>")
     q = own_quantity(method)
     extra = [k for k in series if k not in ("epoch", q.key) and not k.startswith("recon/")]
-    figs = [quantity_curves({rec.id: series}, q.key, q.label, extra)]
+    figs = [quantity_curves([Line(rec.id, method, rec.config.seed, series)], q.key, q.label, extra)]
     if method == "racecar":
         figs.append(reconstruction_curves(series))
         try:

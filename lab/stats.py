@@ -7,13 +7,15 @@ import numpy as np
 
 
 def pm(values, digits: int = 3) -> str:
-    """`mean ± std` (sample std; 0 for one value)."""
+    """`mean ± std` (sample std) of the finite values; one value alone, without a ±, since one
+    run says nothing about the spread; "-" for none."""
     a = np.asarray(values, dtype=float)
     a = a[np.isfinite(a)]
     if not len(a):
         return "-"
-    sd = a.std(ddof=1) if len(a) > 1 else 0.0
-    return f"{a.mean():.{digits}f} ± {sd:.{digits}f}"
+    if len(a) == 1:
+        return f"{a[0]:.{digits}f}"
+    return f"{a.mean():.{digits}f} ± {a.std(ddof=1):.{digits}f}"
 
 
 def paired(rows: list[dict], ref: list[dict]) -> dict:
@@ -30,16 +32,6 @@ def paired(rows: list[dict], ref: list[dict]) -> dict:
     sign_p = float(stats.binomtest(wins, wins + losses).pvalue) if wins + losses else float("nan")
     return {"n": len(d), "diff": pm(d), "mean": float(d.mean()) if len(d) else float("nan"), "wins": wins,
             "ties": len(d) - wins - losses, "losses": losses, "t_p": t_p, "sign_p": sign_p}
-
-
-def summarize(rows: list[dict]) -> list[dict]:
-    """Per method: mean and sample std of the final test accuracy over seeds, in input order."""
-    out = []
-    for method in dict.fromkeys(r["method"] for r in rows):
-        accs = np.array([r["test_acc"] for r in rows if r["method"] == method and r["test_acc"] is not None])
-        out.append({"method": method, "n": len(accs), "mean": float(accs.mean()) if len(accs) else float("nan"),
-                    "std": float(accs.std(ddof=1)) if len(accs) > 1 else 0.0})
-    return out
 
 
 def best_by(means: dict[str, float], group: dict[str, str]) -> dict[str, str]:

@@ -6,9 +6,9 @@ import streamlit as st
 
 import ui
 from lab import data, models
-from lab.config import TRAIN_PARAMS, RunConfig
+from lab.config import TRAIN_PARAMS, RunConfig, differences
 from lab.errors import LabError
-from lab.figures import grid, overlay_curves
+from lab.figures import Line, grid, overlay_curves
 from lab.figures.method import quantity_curves
 from lab.measure.quantities import own_quantity
 from lab.params import IntList, Param
@@ -24,6 +24,11 @@ ui.widgets.explain("""
 **The table.** Runs with the same method and settings but different seeds form one row: the final **test
 accuracy** and **train accuracy** (fraction classified correctly) as *mean ± standard deviation over the
 seeds*. A difference smaller than the ± is within the noise of the seeds.
+
+**Fair by construction.** A comparison means something only when the runs differ in the method (its λ and
+options) and the seed alone: same data, train size, model, optimizer and epochs (every method takes the same
+optimizer steps per epoch). When the picked runs differ in anything else, a warning says so and the table shows
+the differing settings.
 
 **The curves.** Test accuracy of every run against epoch, one colour per method, one dash style per seed.
 
@@ -70,20 +75,29 @@ if len(picked_runs) < 2:
     st.stop()
 
 
+differ = differences([r.config for r in picked_runs])
+if differ:
+    st.warning(f"Not a fair comparison: these runs differ in more than the method and the seed: "
+               f"{', '.join(differ)}. The table shows those settings; compare runs launched together as a grid.",
+               icon=":material/warning:")
+
+
 @st.fragment(run_every=ui.runs.LIVE_POLL_S if any(r.running for r in picked_runs) else None)
 def progress() -> None:
     now = [ui.runs.find(r.id, folder=False) or r for r in picked_runs]
-    groups: dict[str, list[ui.runs.RunInfo]] = {}
-    for r in now:
-        groups.setdefault(f"{r.config.data} {r.config.model} {ui.runs.run_label(r.config, seed=False)}", []).append(r)
-    st.dataframe([{"runs": key, "seeds": ", ".join(str(r.config.seed) for r in rs),
+    groups: dict[tuple, list[ui.runs.RunInfo]] = {}
+    for r in now:  # one row per method setting and differing settings; the seeds of a row are averaged
+        settings = tuple(str(getattr(r.config, k)) for k in differ)
+        groups.setdefault((ui.runs.run_label(r.config, seed=False), *settings), []).append(r)
+    st.dataframe([{"runs": key[0], **dict(zip(differ, key[1:])), "seeds": ", ".join(str(r.config.seed) for r in rs),
                    "status": ", ".join(sorted({r.status for r in rs})),
                    "epochs": ", ".join(str(len(r.history)) for r in rs),
+                   "steps": ", ".join(str(r.history[-1].get("steps", "-")) for r in rs if r.history),
                    "test accuracy": pm([r.history[-1]["test_acc"] for r in rs if r.history]),
                    "train accuracy": pm([r.history[-1]["train_acc"] for r in rs if r.history])}
                   for key, rs in groups.items()], hide_index=True, key="compare.table")
-    fig = overlay_curves([(r.label, r.config.method, r.history) for r in now], "test_acc", "Test accuracy",
-                         "test accuracy (fraction correct)")
+    fig = overlay_curves([Line(r.label, r.config.method, r.config.seed, r.history) for r in now], "test_acc",
+                         "Test accuracy", "test accuracy (fraction correct)")
     if any(r.running for r in now):
         st.plotly_chart(fig, key="compare.acc", width="stretch")
     else:
@@ -102,21 +116,24 @@ epochs = sorted(set.intersection(*(set(r.record.snapshot_epochs) for r in saved)
 if not epochs:
     st.warning("These runs have no epoch in common to compare.")
     st.stop()
-method = next((r.config.method for r in saved if r.config.method != "ce"), "ce")
-own = own_quantity(method)
-try:
-    ui.widgets.figure(quantity_curves({r.label: ui.cache.quantity(r.record, method, epochs) for r in saved}, own.key,
-                                      own.label, title=f"What {method} acts on, for every run: "
-                                                       f"{own.label.split(' (')[0]}"),
-                      key="compare.quantity", name=f"compare-{method}-quantity")
-except LabError as e:
-    ui.widgets.error(e)
+methods = list(dict.fromkeys(r.config.method for r in saved if r.config.method != "ce")) or ["ce"]
+for method in methods:  # what each picked method acts on, measured on every run
+    own = own_quantity(method)
+    try:
+        lines = [Line(r.label, r.config.method, r.config.seed, ui.cache.quantity(r.record, method, epochs))
+                 for r in saved]
+        ui.widgets.figure(quantity_curves(lines, own.key, own.label,
+                                          title=f"What {method} acts on, for every run: {own.title}"),
+                          key=f"compare.quantity.{method}", name=f"compare-{method}-quantity")
+    except LabError as e:
+        ui.widgets.error(e)
 view = st.radio("View", list(ui.cache.VIEWS), horizontal=True, key="compare.view")
 
 
 def draw(epoch: int) -> None:
-    figs = [ui.cache.VIEWS[view](r.record, epoch) for r in saved]
-    ui.widgets.figure(grid(figs, titles=[r.label for r in saved], cols=min(len(saved), 3),
+    chosen_view = ui.cache.VIEWS[view]
+    figs = [chosen_view.draw(r.record, epoch) for r in saved]
+    ui.widgets.figure(grid(figs, titles=[r.label for r in saved], cols=min(len(saved), 3), shared=chosen_view.shared,
                            title=f"{view} at epoch {epoch}"), key="compare.grid", name=f"compare-{view}-epoch{epoch}")
 
 

@@ -101,9 +101,22 @@ def test_compare_shows_two_runs_side_by_side(app):
     at = app(runs="tiny-ce,tiny-wd").switch_page(ui.nav.path("compare")).run()
     assert not at.exception
     table = at.dataframe[0].value
-    assert len(table) == 2 and set(table["test accuracy"].str.contains("±")) == {True}
+    assert len(table) == 2 and not table["test accuracy"].str.contains("±").any()  # one seed each: no spread
+    assert not at.warning  # same settings: a fair comparison, no warning
     # accuracy overlay, the method's own quantity for both runs, small multiples
-    assert [c.key for c in at.get("plotly_chart")] == ["compare.acc", "compare.quantity", "compare.grid"]
+    assert [c.key for c in at.get("plotly_chart")] == ["compare.acc", "compare.quantity.weight_decay", "compare.grid"]
+
+
+def test_compare_warns_when_runs_differ_in_more_than_method_and_seed(app, runs):
+    if not (runs / "tiny-ce-150").exists():
+        train(RunConfig(name="tiny-ce-150", **{**TINY, "train_size": 150, "method": "mhe"}), runs=runs)
+    at = app(runs="tiny-ce,tiny-ce-150,tiny-wd").switch_page(ui.nav.path("compare")).run()
+    assert not at.exception
+    assert len(at.warning) == 1 and "train_size" in at.warning[0].value and "Not a fair comparison" in at.warning[0].value
+    table = at.dataframe[0].value
+    assert sorted(table["train_size"]) == ["100", "100", "150"]
+    keys = [c.key for c in at.get("plotly_chart")]  # an own-quantity chart for every method picked
+    assert {"compare.quantity.mhe", "compare.quantity.weight_decay"} <= set(keys)
 
 
 def test_runs_page_renames_and_deletes_with_confirmation(app, runs):

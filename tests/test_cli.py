@@ -67,8 +67,17 @@ def test_compare_writes_csv_and_mean_std(tmp_path, capsys):
     rows = list(csv.DictReader(out.open()))
     assert [(r["method"], r["seed"]) for r in rows] == [("ce", "0"), ("ce", "1"), ("label_smoothing", "0"),
                                                        ("label_smoothing", "1")]
+    assert {r["steps"] for r in rows} == {"1"}  # 100 samples, batch 128: one (short) step per epoch for every method
     text = capsys.readouterr().out
+    assert "Same data, model, training settings, seeds and optimizer steps" in text
     assert "ce " in text and "±" in text
+
+
+def test_compare_with_one_seed_shows_no_spread(tmp_path, capsys):
+    assert main(["compare", "--methods", "ce", "--seeds", "0", "--epochs", "1", "--train-size", "100",
+                 "--widths", "16", "--runs", str(tmp_path)]) == 0
+    line = next(l for l in capsys.readouterr().out.splitlines() if l.startswith("ce "))
+    assert "±" not in line and line.split()[-1].startswith("0.")
 
 
 def test_module_entry_point_in_a_subprocess(tmp_path):

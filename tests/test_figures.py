@@ -3,7 +3,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from lab.figures import (accuracy_curves, angle_histogram, energy_curves, gap_curves, grid, information_plane,
+from lab.figures import (accuracy_curves, angle_histogram, embedding_scatter, energy_curves, gap_curves, grid, information_plane,
                          loss_curves, mi_curves, nn_angle_curves, similarity_heatmap, similarity_histograms,
                          sphere_figure, training_curves)
 from lab.measure import pairwise_angles, sample_pair_similarities, similarity_stats, sphere_points
@@ -38,7 +38,8 @@ def test_angle_histogram_has_the_uniform_reference():
     fig = angle_histogram(pairwise_angles(np.eye(6)), d=6)
     check(fig, 2, "degrees", "density")
     hist, ref = fig.data
-    assert np.allclose(hist.x, 90) and "d = 6" in ref.name
+    assert hist.x[np.argmax(hist.y)] == pytest.approx(91.5) and np.count_nonzero(hist.y) == 1 and "d = 6" in ref.name
+    assert np.sum(hist.y) * 3 == pytest.approx(1)  # bars of 3 degrees: a density per degree
     assert np.trapezoid(ref.y, ref.x) == pytest.approx(1, abs=1e-3)  # a density per degree
 
 
@@ -103,3 +104,17 @@ def test_grid_shows_shared_axis_titles_once_per_column_and_row():
     y_titles = [fig.layout[f"yaxis{i if i > 1 else ''}"].title.text for i in range(1, 6)]
     assert x_titles == [None, None, None, "epoch", "epoch"]  # the lowest cell of each column
     assert y_titles == ["mean cosine similarity", None] * 2 + ["mean cosine similarity"]
+
+
+def test_shared_small_multiples_fit_every_panel():
+    """Shared axes span every panel's data: no panel is clipped by the first one's range, and the
+    angle densities set the y axis (not a foreign scale); each map keeps its own aspect anchor."""
+    rng = np.random.default_rng(0)
+    small, large = rng.normal(size=(40, 2)), 10 * rng.normal(size=(40, 2))
+    maps = grid([embedding_scatter(small, np.arange(40) % 2), embedding_scatter(large, np.arange(40) % 2)], cols=2)
+    lo, hi = maps.layout.xaxis2.range
+    assert lo <= large[:, 0].min() and hi >= large[:, 0].max() and maps.layout.yaxis2.scaleanchor == "x2"
+    angles = grid([angle_histogram(pairwise_angles(rng.normal(size=(20, 8))), 8),
+                   angle_histogram(pairwise_angles(rng.normal(size=(20, 8))), 8)], cols=2)
+    top = max(max(t.y) for t in angles.data)
+    assert angles.layout.yaxis.range[0] <= 0 and top <= angles.layout.yaxis.range[1] < 1.2 * top

@@ -9,6 +9,7 @@ import torch
 from lab.config import RunConfig
 from lab.errors import ConfigError
 from lab.figures.method import gini_heatmap, quantity_curves, reconstruction_curves, singular_images
+from lab.figures.overlay import Line
 from lab.measure.quantities import (MEASUREMENTS, MMD_DRAWS, REFERENCE, class_given_feature_matrix,
                                     first_layer_singular_images, own_quantity, phantom_points)
 from lab.readout.quantities import quantity_series
@@ -180,8 +181,12 @@ def test_method_lowers_its_own_quantity(method: str, behaviour_root) -> None:
 # ----------------------------------------------------------------------------- figures
 def test_figures_are_titled_with_expected_traces(tiny_run) -> None:
     gini_series = quantity_series(tiny_run, "gini")
-    fig = quantity_curves({"ce": gini_series, "again": gini_series}, "gini", REGISTRY["gini"].quantity.label, extra=["kl"])
-    assert len(fig.data) == 4 and fig.layout.title.text and fig.layout.yaxis.title.text == REGISTRY["gini"].quantity.label
+    fig = quantity_curves([Line("ce", "ce", 0, gini_series), Line("again", "gini", 1, gini_series)], "gini",
+                          REGISTRY["gini"].quantity.label, extra=["kl"])
+    assert len(fig.data) == 2 and fig.layout.title.text and fig.layout.yaxis.title.text == REGISTRY["gini"].quantity.label
+    assert [t.line.dash for t in fig.data] == ["solid", "dash"]  # one dash per seed
+    one = quantity_curves([Line("ce", "ce", 0, gini_series)], "gini", "gini (x)", extra=["kl"])
+    assert [t.name for t in one.data] == ["ce", "ce: kl"]  # a single run's extra values, dotted
     p = np.array([[0.0, 0.2, 1.0, 0.0], [0.0, 0.8, 0.0, 0.0]])
     fig = gini_heatmap(p, names=["zero", "one"])
     assert len(fig.data) == 1 and list(fig.data[0].x) == ["f2", "f1"]  # dead f0, f3 left out; sorted by class

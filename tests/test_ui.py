@@ -8,7 +8,7 @@ import pytest
 from streamlit.string_util import validate_material_icon
 
 import ui
-from lab.figures import overlay_curves
+from lab.figures import Line, overlay_curves
 from lab.figures.palette import dash, method_color
 from lab.regularizers import REGISTRY
 
@@ -76,11 +76,12 @@ def test_app_builds_its_navigation_from_the_table():
 
 def test_overlaid_runs_take_their_method_colour_and_a_dash_per_seed():
     history = [{"epoch": 1, "test_acc": 0.5}, {"epoch": 2, "test_acc": 0.7}]
-    fig = overlay_curves([("ce s0", "ce", history), ("mhe s0", "mhe", history), ("ce s1", "ce", history)],
+    fig = overlay_curves([Line("ce s3", "ce", 3, history), Line("mhe s7", "mhe", 7, history),
+                          Line("ce s7", "ce", 7, history), Line("mhe s3", "mhe", 3, {"epoch": [1], "test_acc": [0.4]})],
                          "test_acc", "Test accuracy", "test accuracy")
     assert [(t.name, t.line.color, t.line.dash) for t in fig.data] == [
-        ("ce s0", method_color("ce"), dash(0)), ("mhe s0", method_color("mhe"), dash(0)),
-        ("ce s1", method_color("ce"), dash(1))]
+        ("ce s3", method_color("ce"), dash(0)), ("mhe s7", method_color("mhe"), dash(1)),
+        ("ce s7", method_color("ce"), dash(1)), ("mhe s3", method_color("mhe"), dash(0))]
     assert list(fig.layout.yaxis.range) == [0, 1.02]
 
 

@@ -5,7 +5,7 @@ pages and Compare's small multiples (`VIEWS`)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -112,9 +112,17 @@ def embedding_view(record: RunRecord, epoch: int) -> go.Figure:
     return views.embedding_view(maps["xy"][0], maps["y"], epoch)
 
 
-VIEWS: dict[str, Callable[[RunRecord, int], go.Figure]] = {
-    "Embedding (PCA)": embedding_view,
-    "Similarity between classes": similarity_view,
-    "Angles between neurons": angles_view,
-    "Information plane": infoplane_view,
+class View(NamedTuple):
+    """A one-epoch view for small multiples: its builder, and whether the panels share axes (a
+    PCA map's scale is each run's own, so each map fits its own points)."""
+
+    draw: Callable[[RunRecord, int], go.Figure]
+    shared: bool = True
+
+
+VIEWS: dict[str, View] = {
+    "Embedding (PCA)": View(embedding_view, shared=False),
+    "Similarity between classes": View(similarity_view),
+    "Angles between neurons": View(angles_view),
+    "Information plane": View(infoplane_view),
 }

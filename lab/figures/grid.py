@@ -10,6 +10,7 @@ import math
 import textwrap
 from typing import Sequence
 
+import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -70,13 +71,47 @@ def grid(figs: Sequence[go.Figure], titles: Sequence[str] | None = None, cols: i
             x.pop("title", None)
         if shared and c > 1:
             y.pop("title", None)
+        if y.get("scaleanchor") == "x":  # "y scales with x" means this cell's own x, not the first cell's
+            y["scaleanchor"] = cell.xaxis.plotly_name.replace("axis", "")
         cell.xaxis.update(x)
         cell.yaxis.update(y)
     if shared:
         _unify_colour_scales(out)
+        _fit_ranges(out, [f for f, d3 in zip(figs, is3d) if not d3])
     out.update_layout(title=title or "", showlegend=True, uirevision="keep", template="plotly_white",
                       height=(row_height or (480 if any(is3d) else 360)) * rows + 80, legend={**BELOW, "y": -0.3 / rows})
     return out
+
+
+def _span(values) -> list[float] | None:
+    """[min, max] of the finite numbers among `values`, None when there are none (categories)."""
+    if values is None:
+        return None
+    try:
+        a = np.asarray(values, dtype=float).ravel()
+    except (TypeError, ValueError):
+        return None
+    a = a[np.isfinite(a)]
+    return [float(a.min()), float(a.max())] if len(a) else None
+
+
+def _fit_ranges(out: go.Figure, figs: Sequence[go.Figure]) -> None:
+    """Shared axes that fit every panel: where each panel either fixes an axis's range or has
+    numeric data on it in every trace, all panels get the union of those ranges and extents (5%
+    padding), so no panel is clipped by another's range; otherwise the axis autoranges over all."""
+    for axis in ("x", "y"):
+        spans: list[list[float]] = []
+        for fig in figs:
+            fixed = fig.layout[f"{axis}axis"].range
+            data = [_span(getattr(t, axis, None)) for t in fig.data]
+            if fixed is None and (not data or None in data):
+                break  # a histogram's counts or a category axis: leave it to plotly's shared autorange
+            spans += ([list(fixed)] if fixed is not None else []) + [d for d in data if d is not None]
+        else:
+            if spans:
+                lo, hi = min(s[0] for s in spans), max(s[1] for s in spans)
+                pad = 0.05 * (hi - lo or 1.0)
+                (out.update_xaxes if axis == "x" else out.update_yaxes)(range=[lo - pad, hi + pad], autorange=False)
 
 
 def _unify_colour_scales(fig: go.Figure) -> None:

@@ -3,28 +3,30 @@ the same axes, the Gini p(c|j) heatmap, Racecar's per-layer reconstruction error
 layer's singular vectors as images. Data from `lab.measure.quantities`."""
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lab.figures.grid import styled
-from lab.figures.palette import color
+from lab.figures.overlay import Line, overlay_curves
+from lab.figures.palette import color, method_color
 from lab.figures.similarity import class_names
 
-DASHES = (None, "dot", "dash", "dashdot")
 
-
-def quantity_curves(series: Mapping[str, dict], key: str, label: str, extra: Sequence[str] = (),
+def quantity_curves(lines: Sequence[Line], key: str, label: str, extra: Sequence[str] = (),
                     title: str | None = None) -> go.Figure:
-    """`key` (solid) and the `extra` keys (dotted, dashed, ...) of `quantity_series` against epoch,
-    one colour per run: {run label: series}, e.g. {"ce": ..., "mhe": ...} on the same axes."""
-    traces = [go.Scatter(x=s["epoch"], y=s[k], mode="lines+markers", name=run if k == key else f"{run}: {k}",
-                         legendgroup=run, line={"color": color(i), "dash": DASHES[j % len(DASHES)]})
-              for i, (run, s) in enumerate(series.items()) for j, k in enumerate([key, *extra]) if k in s]
+    """`key` of `quantity_series` against epoch for every run (its method's colour, its seed's
+    dash, as every overlay), e.g. CE and the method on the same axes; the `extra` keys of a
+    single run's series are added as dotted lines in its colour."""
     name = label.split(" (")[0]
-    return styled(go.Figure(traces), title or f"{name[:1].upper()}{name[1:]} over training", "epoch", label)
+    fig = overlay_curves(lines, key, title or f"{name[:1].upper()}{name[1:]} over training", label)
+    for line in lines if len(lines) == 1 else ():
+        for k in extra:
+            fig.add_scatter(x=line.points["epoch"], y=line.points[k], mode="lines+markers", name=f"{line.label}: {k}",
+                            line={"color": method_color(line.method), "dash": "dot"})
+    return fig
 
 
 def gini_heatmap(p: np.ndarray, names: Sequence[str] | None = None,

@@ -1,25 +1,39 @@
-"""One metric of several runs against epoch on one plot: a colour per method
-(`palette.method_color`), a dash style per seed within a method (`palette.dash`)."""
+"""Several runs against epoch on one plot: a colour per method (`palette.method_color`), a dash
+per seed (`palette.seed_dashes`), the same in every chart."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Mapping, NamedTuple, Sequence
 
 import plotly.graph_objects as go
 
 from lab.figures.grid import styled
-from lab.figures.palette import dash, method_color
+from lab.figures.palette import method_color, seed_dashes
 
 
-def overlay_curves(runs: Sequence[tuple[str, str, Sequence[dict]]], key: str, title: str,
-                   y_title: str) -> go.Figure:
-    """`key` of each run's history (per-epoch dicts) against epoch; `runs` holds (label, method,
-    history). The i-th run of a method gets the i-th dash. Accuracies keep the fixed range [0, 1],
-    so the empty plot of a starting run looks right."""
-    seen: dict[str, int] = {}
+class Line(NamedTuple):
+    """One run's curve: its legend label, method and seed (for the colour and the dash) and its
+    points: per-epoch dicts (a history) or a series {"epoch": ..., key: ...}."""
+
+    label: str
+    method: str
+    seed: int
+    points: Sequence[dict] | Mapping[str, Sequence]
+
+
+def _xy(points: Sequence[dict] | Mapping[str, Sequence], key: str) -> tuple[list, list]:
+    if isinstance(points, Mapping):
+        return list(points["epoch"]), list(points[key]) if key in points else []
+    return [h["epoch"] for h in points], [h.get(key) for h in points]
+
+
+def overlay_curves(lines: Sequence[Line], key: str, title: str, y_title: str) -> go.Figure:
+    """`key` of every run against epoch. Accuracies keep the fixed range [0, 1], so the empty plot
+    of a starting run looks right."""
+    dashes = seed_dashes(line.seed for line in lines)
     traces = []
-    for label, method, history in runs:
-        i = seen[method] = seen.get(method, -1) + 1
-        traces.append(go.Scatter(x=[h["epoch"] for h in history], y=[h.get(key) for h in history], name=label,
-                                 mode="lines+markers", line={"color": method_color(method), "dash": dash(i)}))
+    for line in lines:
+        x, y = _xy(line.points, key)
+        traces.append(go.Scatter(x=x, y=y, name=line.label, mode="lines+markers",
+                                 line={"color": method_color(line.method), "dash": dashes[line.seed]}))
     fig = styled(go.Figure(traces), title, "epoch", y_title)
     return fig.update_yaxes(range=[0, 1.02]) if key.endswith("_acc") else fig

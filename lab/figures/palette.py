@@ -26,3 +26,9 @@ def method_color(method: str) -> str:
 def dash(i: int) -> str:
     """The i-th dash style (solid first): one per seed, or per variant of one method."""
     return DASHES[i % len(DASHES)]
+
+
+def seed_dashes(seeds) -> dict[int, str]:
+    """{seed: dash}: the seeds of a chart in ascending order get the dashes in order, so a seed
+    keeps its dash in every curve of that chart, whatever the method."""
+    return {s: dash(i) for i, s in enumerate(sorted(set(seeds)))}

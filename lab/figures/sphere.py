@@ -13,12 +13,15 @@ DEG = 180 / np.pi
 
 
 def angle_histogram(angles: np.ndarray, d: int, title: str = "Angles between neurons", bins: int = 60) -> go.Figure:
-    """Histogram (as a density, 1/degree) of pairwise angles in radians, shown in degrees,
-    with the density of angles between independent uniform directions in R^d."""
+    """Histogram (as a density, 1/degree, computed here so that small multiples can fit their
+    shared axis to it) of pairwise angles in radians, shown in degrees, with the density of
+    angles between independent uniform directions in R^d."""
     theta = np.linspace(0, np.pi, 721)
+    density, edges = np.histogram(np.asarray(angles) * DEG, bins=bins, range=(0, 180), density=True)
     fig = go.Figure([
-        go.Histogram(x=np.asarray(angles) * DEG, histnorm="probability density", name="neuron pairs",
-                     xbins={"start": 0, "end": 180, "size": 180 / bins}, marker={"color": color(0)}, opacity=0.75),
+        go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=density, width=180 / bins, name="neuron pairs",
+               marker={"color": color(0), "line": {"width": 0}}, opacity=0.75,
+               hovertemplate="%{x:.0f}°: %{y:.4f} per degree<extra></extra>"),
         go.Scatter(x=theta * DEG, y=uniform_angle_density(theta, d) / DEG, name=f"uniform directions, d = {d}",
                    mode="lines", line={"color": color(1)}),
     ])
