@@ -21,7 +21,8 @@ import numpy as np
 
 from lab.errors import ConfigError
 from lab.study.spec import load_study
-from lab.study.summary import TABLE_HEAD, cells, headline, markdown_table, p_text, read_csv, tables
+from lab.study.summary import (TABLE_HEAD, baselines, cells, headline, markdown_table, method_note, p_text, read_csv,
+                               tables)
 
 ROOT = Path(__file__).resolve().parents[1]
 REGION = re.compile(r"(<!-- generated: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- end: (?P=name) -->)", re.S)
@@ -54,15 +55,16 @@ def _prose(text: str) -> str:
 
 def results_region(root: Path = ROOT) -> str:
     """Per study and (data, model): the table rows of each method's headline variant, and the figures."""
-    lines = [_prose("Each method is shown with its variant (λ, swept option) of best mean final test accuracy. "
-                    "That choice is made on the test data itself, so it is optimistic (a later change moves it "
-                    "to validation data); every variant is in the study's `results.md`. Cells are `mean ± std` "
-                    "over seeds; Δ is the paired difference to CE on the same seed."), ""]
+    lines = [_prose("Each method is shown with one variant (λ, swept option): the one its study chose, as said "
+                    "below each study; every variant, and the evidence of the choice, is in the study's "
+                    "`results.md`."), ""]
     for name in studies(root):
         description, rows = _results(root, name)
-        lines += [_prose(f"**{name}** (`studies/{name}.toml`): {description}"), ""]
+        lines += [_prose(f"**{name}** (`studies/{name}.toml`): {description} {method_note(rows)}"), ""]
+        published = baselines(rows)
         for (d, m), ts in _headline_rows(rows).items():
-            lines += [f"{d} / {m}:", "", *markdown_table(TABLE_HEAD, [cells(t) for t in ts]), ""]
+            lines += [f"{d} / {m}:" + (f" {published[(d, m)]}" if (d, m) in published else ""), "",
+                      *markdown_table(TABLE_HEAD, [cells(t) for t in ts]), ""]
         lines += [f"![{name}: {p.stem}]({p.relative_to(root).as_posix()})"
                   for p in sorted((root / "docs" / "study" / name).glob("*.png"))] + [""]
     return "\n".join(lines)
@@ -96,8 +98,8 @@ def _clause(data: str, model: str, t: dict, working: str) -> str:
     p = t["paired"]
     return (f"{data} / {model}, {t['variant']}: {_num(t['quantity_mean'])} vs CE's {_num(t['ce_quantity'])} "
             f"({quantity_verdict(t['quantity_mean'], t['ce_quantity'], working)}); accuracy Δ {p['diff']}, "
-            f"{p['wins']}/{p['ties']}/{p['losses']} wins/ties/losses, p = {p_text(p['t_p'])}: "
-            f"{accuracy_verdict(p['mean'], p['t_p'])}")
+            f"{p['wins']}/{p['ties']}/{p['losses']} wins/ties/losses, p = {p_text(p['t_p'])} "
+            f"(Holm {p_text(p['holm_p'])}): {accuracy_verdict(p['mean'], p['holm_p'])}")
 
 
 def methods_region(root: Path = ROOT) -> str:
@@ -108,7 +110,8 @@ def methods_region(root: Path = ROOT) -> str:
     lines = [_prose(f"Per seed method and study table (headline variant as above): its own quantity at the end "
                     f"(mean over seeds) against CE's, and its final test accuracy minus CE's on the same seeds. "
                     f"A quantity \"barely moves\" within {BARELY:.0%} of CE's value; a difference is called a gain "
-                    f"or a loss only when the paired t-test gives p < {SIGNIFICANT}."), ""]
+                    f"or a loss only when the paired t-test, Holm-corrected over the methods compared with CE, "
+                    f"gives p < {SIGNIFICANT}."), ""]
     for method, reg in REGISTRY.items():
         if reg.__module__ == BASELINES or reg.quantity is None:
             continue
@@ -122,8 +125,8 @@ def methods_region(root: Path = ROOT) -> str:
     for (_, (d, m)), ts in tabs.items():
         best = max((t for t in ts if t["method"] in baselines), key=lambda t: t["paired"]["mean"])
         p = best["paired"]
-        lines.append(f"  - {d} / {m}: {best['variant']}, accuracy Δ {p['diff']}, p = {p_text(p['t_p'])}: "
-                     f"{accuracy_verdict(p['mean'], p['t_p'])}.")
+        lines.append(f"  - {d} / {m}: {best['variant']}, accuracy Δ {p['diff']}, p = {p_text(p['t_p'])} "
+                     f"(Holm {p_text(p['holm_p'])}): {accuracy_verdict(p['mean'], p['holm_p'])}.")
     return "\n".join(lines) + "\n"
 
 

@@ -42,3 +42,15 @@ def best_by(means: dict[str, float], group: dict[str, str]) -> dict[str, str]:
         if g not in out or means[name] > means[out[g]]:
             out[g] = name
     return out
+
+
+def holm(pvalues: dict[str, float]) -> dict[str, float]:
+    """Holm-Bonferroni adjusted p-values of a family of tests (Holm 1979): sorted ascending,
+    p_(i) x (m - i + 1) for i = 1..m, made non-decreasing and capped at 1; m counts the finite
+    p-values only, and a NaN (an undefined test) stays NaN."""
+    finite = sorted((p, k) for k, p in pvalues.items() if np.isfinite(p))
+    m, out, running = len(finite), {k: float("nan") for k in pvalues}, 0.0
+    for i, (p, k) in enumerate(finite):
+        running = max(running, min(1.0, p * (m - i)))
+        out[k] = running
+    return out

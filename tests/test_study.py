@@ -206,10 +206,10 @@ def test_measured_columns_come_from_the_method_declarations(monkeypatch):
     """Each method that declares a quantity adds its key and its `also` keys (titles from the
     declaration); methods without one add nothing; a newly registered method adds its column."""
     cols = summary.columns()
-    assert list(cols) == ["l2", "energy", "energy_out", "gini", "inter", "intra", "recon", "mmd"]
+    assert list(cols) == ["l2", "energy", "energy_out", "gini", "inter", "intra", "recon", "within"]
     assert {k: c.owners for k, c in cols.items()} == {
         "l2": ("weight_decay",), "energy": ("mhe", "comhe"), "energy_out": ("mhe", "comhe"), "gini": ("gini",),
-        "inter": ("phantom",), "intra": ("phantom",), "recon": ("racecar",), "mmd": ("itra",)}
+        "inter": ("phantom",), "intra": ("phantom",), "recon": ("racecar",), "within": ("itra",)}
     assert cols["energy"].title == REGISTRY["mhe"].quantity.title
     assert cols["intra"].title == REGISTRY["phantom"].quantity.also["intra"]
     assert summary.columns(["ce", "dropout", "label_smoothing"]) == {}
@@ -237,9 +237,39 @@ def test_the_csv_reads_back_into_the_same_tables(tiny):
 def test_diverged_runs_are_named_in_the_table():
     def row(variant, seed, acc, status="done"):
         return {"data": "digits", "model": "mlp", "method": variant, "variant": variant, "seed": seed, "final_test_acc": acc,
-                "best_test_acc": acc, "status": status, "quantity": ""}
+                "best_test_acc": acc, "status": status, "quantity": "", "phase": "final"}
 
     rows = [row("ce", 0, 0.9), row("ce", 1, 0.8), row("itra", 0, 0.1, "diverged"), row("itra", 1, 0.7)]
     ce, itra = summary.tables(rows)[("digits", "mlp")]
     assert (ce["seeds"], itra["seeds"]) == ("2", "2 (1 diverged)")
     assert itra["final"] == "0.400 ± 0.424" and itra["paired"]["diff"] == "-0.450 ± 0.495"
+
+
+def test_holm_adjusts_a_family_of_p_values():
+    adjusted = stats.holm({"a": 0.01, "b": 0.04, "c": 0.03, "d": float("nan")})
+    assert adjusted["a"] == pytest.approx(0.03) and adjusted["c"] == pytest.approx(0.06)
+    assert adjusted["b"] == pytest.approx(0.06) and np.isnan(adjusted["d"])  # monotone; NaN not counted
+
+
+def test_a_study_with_a_validation_split_chooses_on_it_and_retrains_the_choice(tmp_path):
+    """Selection runs (held-out validation, names ending -sel) for the swept method only; the
+    variant of best mean validation accuracy is retrained on the full split and is the one reported,
+    with the evidence in the tables."""
+    path = tmp_path / "sel.toml"
+    path.write_text('description = "t"\nseeds = [0, 1]\nepochs = 2\ntrain_size = 100\nval_size = 100\n'
+                    'probe_size = 50\n[data.digits]\n[models.mlp]\nwidths = [16]\n[methods.ce]\n'
+                    '[methods.weight_decay]\nlam = [0.0005, 5.0]\n')
+    study = st.load_study(str(path))
+    results = st.run_study(study, tmp_path / "runs")
+    selection = [r for r in results if r["phase"] == "selection"]
+    final = [r for r in results if r["phase"] == "final"]
+    assert {r["method"] for r in selection} == {"weight_decay"} and len(selection) == 4
+    assert all(r["run"].endswith("-sel") and r["config"].val_size == 100 for r in selection)
+    assert all(r["config"].val_size == 0 for r in final) and len(final) == 4  # ce and the chosen variant, 2 seeds
+    mean = {v: np.mean([summary.last(r["val_acc"]) for r in selection if r["variant"] == v])
+            for v in {r["variant"] for r in selection}}
+    assert {r["variant"] for r in final if r["method"] == "weight_decay"} == {max(mean, key=mean.get)}
+    rows = summary.csv_rows(results)
+    assert summary.selects(rows) and [len(t) for t in summary.tables(rows).values()] == [2]
+    assert [r[-1] for r in summary.selection_tables(rows)[("digits", "mlp")]].count("yes") == 1
+    assert "chosen on validation accuracy" in summary.markdown("sel", "t", rows, "timing")

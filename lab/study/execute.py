@@ -12,10 +12,12 @@ import sys
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 from lab.config import RunConfig
 from lab.errors import StoreError
-from lab.study.spec import Study, expand, label
-from lab.study.summary import Column, columns
+from lab.study.spec import Chosen, Study, expand, label
+from lab.study.summary import Column, columns, last
 
 ROOT = Path(__file__).resolve().parents[2]
 FINAL = ("done", "diverged")  # a run in one of these states is a result and is reused
@@ -70,7 +72,7 @@ def execute(cfg: RunConfig, root: str, cols: dict[str, Column], on_progress: Cal
         rec = load_run(train(cfg, runs=Path(root), on_progress=on_progress).path)
     return {"run": rec.id, "status": rec.state, "trained": trained,
             "epochs": [m["epoch"] for m in rec.metrics], "test_acc": [m.get("test_acc") for m in rec.metrics],
-            "train_acc": [m.get("train_acc") for m in rec.metrics],
+            "train_acc": [m.get("train_acc") for m in rec.metrics], "val_acc": [m.get("val_acc") for m in rec.metrics],
             "train_seconds": float(sum(m.get("seconds") or 0.0 for m in rec.metrics)),
             "quantities": measure_run(rec, cols)}
 
@@ -116,17 +118,41 @@ def _ray(jobs: list[RunConfig], root: Path, cols: dict[str, Column], bar, addres
             ray.shutdown()
 
 
-def run_study(study: Study, root: Path, backend: str = "local", device: str = "auto",
-              address: str | None = None, num_cpus: int | None = None, gpus_per_run: float = 0.0) -> list[dict]:
-    """Train (or reuse) every run of the grid; one result dict per run, in grid order."""
+def choose(results: list[dict]) -> Chosen:
+    """Per (data, model, method): the variant of best mean final validation accuracy over seeds
+    (the first listed wins a tie); `results` are selection-phase results of `run_study`."""
+    from lab.stats import best_by
+
+    out: Chosen = {}
+    for d, m in dict.fromkeys((r["data"], r["model"]) for r in results):
+        mine = [r for r in results if (r["data"], r["model"]) == (d, m)]
+        names = {r["variant"]: r for r in mine}
+        means = {name: float(np.nanmean([last(r["val_acc"]) for r in mine if r["variant"] == name])) for name in names}
+        best = best_by(means, {name: r["method"] for name, r in names.items()})
+        out.update({(d, m, method): names[name]["variant_spec"] for method, name in best.items()})
+    return out
+
+
+def _phase(study: Study, phase: str, grid: list, root: Path, backend: str, cols: dict[str, Column],
+           address: str | None, num_cpus: int | None, gpus: float) -> list[dict]:
     from tqdm import tqdm
 
-    grid = expand(study, device)
-    cols = columns(cfg.method for cfg, _ in grid)
-    root.mkdir(parents=True, exist_ok=True)
-    with tqdm(total=len(grid), desc=f"study {study.name}", unit="run", file=sys.stderr) as bar:
+    with tqdm(total=len(grid), desc=f"study {study.name} ({phase})", unit="run", file=sys.stderr) as bar:
         jobs = [cfg for cfg, _ in grid]
         results = (_local(jobs, root, cols, bar) if backend == "local"
-                   else _ray(jobs, root, cols, bar, address, num_cpus, gpus_per_run))
-    return [{**r, "config": cfg, "data": cfg.data, "model": cfg.model, "method": cfg.method, "variant": label(cfg, v)}
-            for (cfg, v), r in zip(grid, results)]
+                   else _ray(jobs, root, cols, bar, address, num_cpus, gpus))
+    return [{**r, "config": cfg, "data": cfg.data, "model": cfg.model, "method": cfg.method, "variant": label(cfg, v),
+             "variant_spec": v, "phase": phase} for (cfg, v), r in zip(grid, results)]
+
+
+def run_study(study: Study, root: Path, backend: str = "local", device: str = "auto",
+              address: str | None = None, num_cpus: int | None = None, gpus_per_run: float = 0.0) -> list[dict]:
+    """Train (or reuse) every run of the study: the selection phase when the study holds out a
+    validation split, then the final runs of the chosen variants; one result dict per run, in
+    grid order, selection first."""
+    cols = columns(v.method for v in study.variants)
+    root.mkdir(parents=True, exist_ok=True)
+    run = dict(root=root, backend=backend, cols=cols, address=address, num_cpus=num_cpus, gpus=gpus_per_run)
+    selected = _phase(study, "selection", expand(study, device, "selection"), **run) if study.selects else []
+    chosen = choose(selected) if study.selects else None
+    return selected + _phase(study, "final", expand(study, device, "final", chosen), **run)

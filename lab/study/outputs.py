@@ -9,14 +9,16 @@ from pathlib import Path
 from lab.figures.study import Figure, figures, plotly_json, save_png
 from lab.html import Page, table
 from lab.study.spec import Study
-from lab.study.summary import (TABLE_HEAD, cells, columns, csv_rows, headline, markdown, table_title, tables,
-                               write_csv)
+from lab.study.summary import (SELECTION_HEAD, TABLE_HEAD, baselines, cells, columns, csv_rows, headline, markdown,
+                               method_note, selection_tables, table_title, tables, write_csv)
 
 
 def study_figures(results: list[dict], rows: list[dict]) -> dict[tuple[str, str], list[Figure]]:
-    """The figures of `results`, with the measured columns of the grid and each method's headline variant."""
-    measured = {k: (c.title, c.owners) for k, c in columns(r["method"] for r in results).items()}
-    return figures(results, measured, headline(rows))
+    """The figures of the final runs of `results`, with the measured columns of the grid and each
+    method's reported variant."""
+    final = [r for r in results if r["phase"] == "final"]
+    measured = {k: (c.title, c.owners) for k, c in columns(r["method"] for r in final).items()}
+    return figures(final, measured, headline(rows))
 
 
 def report_html(study: Study, rows: list[dict], figs: dict[tuple[str, str], list[Figure]], timing: str) -> str:
@@ -29,12 +31,15 @@ def report_html(study: Study, rows: list[dict], figs: dict[tuple[str, str], list
         f"{escape(', '.join(f'{m} {o}' for m, o in study.models.items()))}; seeds {list(study.seeds)}; "
         f"{escape(settings)}. Last invocation: {escape(timing)}. Regenerate with "
         f"<code>python -m lab study {escape(study.name)}</code>.</p>",
-        "<p class=note>Cells are mean ± sample std over seeds. Δ vs CE is paired by seed; with few seeds "
-        "the p-values are weak evidence. Choosing a method's best λ on test accuracy (the curves shown "
-        "first) is optimistic: there is no separate validation split.</p>",
-        "<h2>Final test accuracy and paired comparison with CE</h2>")
+        f"<p class=note>{escape(method_note(rows))} With few seeds the p-values are weak evidence.</p>")
+    for (d, m), sel in selection_tables(rows).items():
+        page.add(f"<h3>{escape(d)} / {escape(m)}: the choice, on validation accuracy</h3>", table(SELECTION_HEAD, sel))
+    page.add("<h2>Final test accuracy and paired comparison with CE</h2>")
+    published = baselines(rows)
     for (d, m), ts in tables(rows).items():
-        page.add(f"<h3>{escape(table_title(d, m))}</h3>", table(TABLE_HEAD, [cells(t) for t in ts]))
+        page.add(f"<h3>{escape(table_title(d, m))}</h3>",
+                 f"<p class=note>{escape(published[(d, m)])}</p>" if (d, m) in published else "",
+                 table(TABLE_HEAD, [cells(t) for t in ts]))
     for section, accuracy in (("Test accuracy over training (mean ± std bands)", True),
                               ("Each method's own quantity over training (probe set)", False)):
         page.add(f"<h2>{section}</h2><p class=note>Click a legend entry to show or hide a variant.</p>")

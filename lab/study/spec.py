@@ -8,6 +8,12 @@ A study file holds training fields of `RunConfig` (epochs, batch_size, lr, train
 `sweep = {option = [values]}` (a grid over options) and `lam = [values]` (a lambda grid;
 absent = the method's default). Run names are deterministic, so a rerun finds its runs:
 `study-<study>-<data>-<model>-<method>[-<swept option><value>]-lam<lambda>-s<seed>`.
+
+With `val_size = N` the study has two phases. Selection: every variant of a method with more
+than one is trained on every seed with N training samples held out (names end in `-sel`), and
+the variant with the best mean final validation accuracy is chosen per (data, model, method).
+Final: the chosen variant of each method is trained on the full training split (no hold-out)
+and its test accuracy is reported, once. Without `val_size` every variant is a final run.
 """
 from __future__ import annotations
 
@@ -51,6 +57,11 @@ class Study:
     variants: tuple[Variant, ...]
     seeds: tuple[int, ...]
     train: dict[str, Any]  # RunConfig training fields, checked
+
+    @property
+    def selects(self) -> bool:
+        """Whether λ and options are chosen on a validation split (`val_size` > 0)."""
+        return bool(self.train.get("val_size"))
 
 
 def available() -> list[str]:
@@ -146,15 +157,30 @@ def slug(value: Any) -> str:
     return re.sub(r"[^A-Za-z0-9.]", "_", text)
 
 
-def expand(study: Study, device: str = "auto") -> list[tuple[RunConfig, Variant]]:
-    """Every run of the grid as a validated config named after its grid point, with its variant."""
+Chosen = dict[tuple[str, str, str], Variant]  # (data, model, method) -> the variant chosen on validation
+
+
+def expand(study: Study, device: str = "auto", phase: str = "final",
+           chosen: Chosen | None = None) -> list[tuple[RunConfig, Variant]]:
+    """The runs of one phase as validated configs named after their grid points, with their
+    variants. "selection": the variants of every method that has several, with the study's
+    validation hold-out; "final": without hold-out, each method's `chosen` variant (all variants
+    when `chosen` is None, i.e. a study without validation)."""
+    several = {m for m in {v.method for v in study.variants} if sum(v.method == m for v in study.variants) > 1}
     out = []
     for (d, dp), (m, mp), v, seed in itertools.product(study.data.items(), study.models.items(),
                                                        study.variants, study.seeds):
+        if phase == "selection" and v.method not in several:
+            continue
+        if phase == "final" and chosen is not None and chosen.get((d, m, v.method), v) != v:
+            continue
+        train = {**study.train, "val_size": study.train.get("val_size", 0) if phase == "selection" else 0}
         cfg = validate(RunConfig(data=d, model=m, method=v.method, lam=v.lam, data_params=dp, model_params=mp,
-                                 method_params=v.params, seed=seed, device=device, **study.train))
+                                 method_params=v.params, seed=seed, device=device, **train))
         tags = "".join(f"-{k}{slug(cfg.method_params[k])}" for k in v.swept)
-        out.append((replace(cfg, name=f"study-{study.name}-{d}-{m}-{v.method}{tags}-lam{slug(cfg.lam)}-s{seed}"), v))
+        suffix = "-sel" if phase == "selection" else ""
+        out.append((replace(cfg, name=f"study-{study.name}-{d}-{m}-{v.method}{tags}-lam{slug(cfg.lam)}-s{seed}{suffix}"),
+                    v))
     return out
 
 

@@ -1,7 +1,9 @@
-"""A study's results as rows and tables: one CSV row per run, and per (data, model) one table
-row per variant with final accuracy `mean ± std`, the paired comparison with CE (`lab.stats`)
-and the method's own quantity at the end. The measured columns come from the methods'
-declarations (`Regularizer.quantity`), not from a list kept here."""
+"""A study's results as rows and tables: one CSV row per run (selection runs marked), per
+(data, model) the validation accuracy of every variant that was chosen among, and one table row
+per final variant with final test accuracy `mean ± std`, the paired comparison with CE
+(`lab.stats`, t-test p Holm-corrected over the variants compared with CE) and the method's own
+quantity at the end. The measured columns come from the methods' declarations
+(`Regularizer.quantity`), not from a list kept here."""
 from __future__ import annotations
 
 import csv
@@ -12,7 +14,7 @@ from typing import Iterable
 
 import numpy as np
 
-from lab.stats import best_by, paired, pm
+from lab.stats import best_by, holm, paired, pm
 
 
 @dataclass(frozen=True)
@@ -42,9 +44,11 @@ def columns(methods: Iterable[str] | None = None) -> dict[str, Column]:
 
 
 HEAD = ["data", "model", "method", "variant", "params", "lambda", "seed", "status", "epochs", "final_test_acc",
-        "best_test_acc", "final_train_acc", "quantity", "quantity_final", "train_seconds", "run"]
+        "best_test_acc", "final_train_acc", "quantity", "quantity_final", "train_seconds", "run", "phase",
+        "final_val_acc", "published_acc", "published_source"]
 TABLE_HEAD = ["variant", "seeds", "final test acc", "best test acc", "Δ vs CE (paired)", "wins/ties/losses",
-              "p (t-test)", "p (sign)", "own quantity at the end (CE's)"]
+              "p (t-test)", "p (Holm)", "p (sign)", "own quantity at the end (CE's)"]
+SELECTION_HEAD = ["method", "variant", "seeds", "final validation acc", "chosen"]
 
 
 def csv_fields() -> list[str]:
@@ -60,11 +64,13 @@ def last(values: list) -> float:
 
 def csv_rows(results: list[dict]) -> list[dict]:
     """One row per run result of `run_study`."""
+    from lab.data import published
     from lab.regularizers import REGISTRY
 
     rows = []
     for r in results:
         cfg, own = r["config"], REGISTRY[r["config"].method].quantity
+        preset = published(cfg.to_dict())
         accs = [a for a in r["test_acc"] if a is not None]
         rows.append({
             "data": cfg.data, "model": cfg.model, "method": cfg.method, "variant": r["variant"],
@@ -72,7 +78,9 @@ def csv_rows(results: list[dict]) -> list[dict]:
             "status": r["status"], "epochs": len(r["epochs"]), "final_test_acc": last(r["test_acc"]),
             "best_test_acc": max(accs) if accs else float("nan"), "final_train_acc": last(r["train_acc"]),
             "quantity": own.key if own else "", "quantity_final": last(r["quantities"].get(own.key, [])) if own else "",
-            "train_seconds": round(r["train_seconds"], 3), "run": r["run"],
+            "train_seconds": round(r["train_seconds"], 3), "run": r["run"], "phase": r["phase"],
+            "final_val_acc": last(r["val_acc"]) if r["phase"] == "selection" else "",
+            "published_acc": preset.published if preset else "", "published_source": preset.source if preset else "",
             **{f"final_{k}": last(v) for k, v in r["quantities"].items()}})
     return rows
 
@@ -86,28 +94,46 @@ def write_csv(rows: list[dict], path: Path) -> None:
 
 def read_csv(path: Path) -> list[dict]:
     """The rows of a results.csv with numbers as numbers (empty cells stay empty strings)."""
-    ints, texts = {"seed", "epochs"}, {"data", "model", "method", "variant", "params", "status", "quantity", "run"}
+    ints = {"seed", "epochs"}
+    texts = {"data", "model", "method", "variant", "params", "status", "quantity", "run", "phase", "published_source"}
     with open(path, newline="") as f:
-        return [{k: v if k in texts or v == "" else int(v) if k in ints else float(v) for k, v in row.items()}
+        rows = [{k: v if k in texts or v == "" else int(v) if k in ints else float(v) for k, v in row.items()}
                 for row in csv.DictReader(f)]
+    return [{**r, "phase": r.get("phase") or "final"} for r in rows]  # a study from before the phases
 
 
-def groups(rows: list[dict]) -> dict[tuple[str, str], dict[str, list[dict]]]:
-    """(data, model) -> variant label -> rows (seed order), in grid order."""
+def groups(rows: list[dict], phase: str = "final") -> dict[tuple[str, str], dict[str, list[dict]]]:
+    """(data, model) -> variant label -> rows of one phase (seed order), in grid order."""
     out: dict[tuple[str, str], dict[str, list[dict]]] = {}
     for r in rows:
-        out.setdefault((r["data"], r["model"]), {}).setdefault(r["variant"], []).append(r)
+        if r["phase"] == phase:
+            out.setdefault((r["data"], r["model"]), {}).setdefault(r["variant"], []).append(r)
     return out
 
 
+def selects(rows: list[dict]) -> bool:
+    """Whether the study chose its variants on validation data (it has selection runs)."""
+    return any(r["phase"] == "selection" for r in rows)
+
+
 def headline(rows: list[dict]) -> dict[tuple[str, str], dict[str, str]]:
-    """Per (data, model): each method's variant with the best mean final test accuracy (chosen on
-    test data: optimistic, there is no validation split), {method: variant}."""
+    """Per (data, model): each method's reported variant, {method: variant}: the one chosen on
+    validation data when the study selects, else the one of best mean final test accuracy (chosen
+    on test data: optimistic)."""
     out = {}
     for key, variants in groups(rows).items():
         means = {name: float(np.nanmean([r["final_test_acc"] for r in rs])) for name, rs in variants.items()}
         out[key] = best_by(means, {name: rs[0]["method"] for name, rs in variants.items()})
     return out
+
+
+def selection_tables(rows: list[dict]) -> dict[tuple[str, str], list[list[str]]]:
+    """Per (data, model): the evidence of each choice, one row (SELECTION_HEAD) per variant
+    compared on validation accuracy; the chosen one is the variant of that method in the final runs."""
+    final = headline(rows)
+    return {key: [[rs[0]["method"], name, str(len(rs)), pm([r["final_val_acc"] for r in rs]),
+                   "yes" if final.get(key, {}).get(rs[0]["method"]) == name else ""] for name, rs in variants.items()]
+            for key, variants in groups(rows, "selection").items()}
 
 
 def _seeds(rs: list[dict]) -> str:
@@ -133,10 +159,15 @@ def tables(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
             return {"quantity": f"{q} {pm(values, 4)} (CE {ref:.4f})", "key": q, "ce_quantity": ref,
                     "quantity_mean": float(np.mean(np.asarray(values, float)[finite])) if finite.any() else float("nan")}
 
-        out[key] = [{"variant": name, "method": rs[0]["method"], "seeds": _seeds(rs),
-                     "final": pm([r["final_test_acc"] for r in rs]), "best": pm([r["best_test_acc"] for r in rs]),
-                     "paired": paired(rs, ce) if name != "ce" else None, **own(rs)}
-                    for name, rs in variants.items()]
+        rows_ = [{"variant": name, "method": rs[0]["method"], "seeds": _seeds(rs),
+                  "final": pm([r["final_test_acc"] for r in rs]), "best": pm([r["best_test_acc"] for r in rs]),
+                  "paired": paired(rs, ce) if name != "ce" else None, **own(rs)}
+                 for name, rs in variants.items()]
+        adjusted = holm({t["variant"]: t["paired"]["t_p"] for t in rows_ if t["paired"]})
+        for t in rows_:
+            if t["paired"]:
+                t["paired"]["holm_p"] = adjusted[t["variant"]]
+        out[key] = rows_
     return out
 
 
@@ -148,9 +179,9 @@ def cells(t: dict) -> list[str]:
     """A table row (`tables`) as the cells under TABLE_HEAD."""
     p = t["paired"]
     if p is None:
-        return [t["variant"], t["seeds"], t["final"], t["best"], "reference", "", "", "", t["quantity"]]
+        return [t["variant"], t["seeds"], t["final"], t["best"], "reference", "", "", "", "", t["quantity"]]
     return [t["variant"], t["seeds"], t["final"], t["best"], p["diff"], f"{p['wins']}/{p['ties']}/{p['losses']}",
-            p_text(p["t_p"]), p_text(p["sign_p"]), t["quantity"]]
+            p_text(p["t_p"]), p_text(p["holm_p"]), p_text(p["sign_p"]), t["quantity"]]
 
 
 def markdown_table(head: list[str], rows: list[list[str]]) -> list[str]:
@@ -167,11 +198,40 @@ def timing(results: list[dict], wall: float) -> str:
             f"training time summed over runs {sum(r['train_seconds'] for r in results):.0f} s")
 
 
+def method_note(rows: list[dict]) -> str:
+    """How the reported variants were chosen and how the p-values read (for every output)."""
+    if selects(rows):
+        choice = ("Each method's λ and options were chosen on validation accuracy (training samples held out of "
+                  "the training split, `val_size`); the chosen variant was then retrained on the full training "
+                  "split and its test accuracy is reported once.")
+    else:
+        choice = ("Every variant is reported; choosing a method's best variant by test accuracy would be "
+                  "optimistic (this study has no validation split).")
+    return (f"{choice} Cells are `mean ± std` over seeds (sample std); Δ is the final test accuracy minus CE's on "
+            f"the same seed; p (t-test) is the paired t-test, p (Holm) the same Holm-corrected over the variants "
+            f"compared with CE in the table, p (sign) the two-sided sign test.")
+
+
+def baselines(rows: list[dict]) -> dict[tuple[str, str], str]:
+    """Per (data, model) whose settings match a published result (a data set preset): CE's final
+    test accuracy here beside the published number."""
+    out = {}
+    for key, variants in groups(rows).items():
+        ce = variants.get("ce", [])
+        if ce and ce[0].get("published_acc", "") != "":
+            out[key] = (f"CE baseline {pm([r['final_test_acc'] for r in ce])} here; published "
+                        f"{ce[0]['published_acc']:.2f} with these settings ({ce[0]['published_source']}).")
+    return out
+
+
 def markdown(name: str, description: str, rows: list[dict], timing: str) -> str:
-    """results.md: every variant's row, per (data, model)."""
-    lines = [f"# Study `{name}`", "", description, "",
-             f"Generated by `python -m lab study {name}` ({timing}). Cells are `mean ± std` over seeds "
-             f"(sample std); Δ is the final test accuracy minus CE's on the same seed.", ""]
+    """results.md: the selection evidence, then every final variant's row, per (data, model)."""
+    lines = [f"# Study `{name}`", "", description, "", f"Generated by `python -m lab study {name}` ({timing}). "
+             + method_note(rows), ""]
+    for (d, m), sel in selection_tables(rows).items():
+        lines += [f"## {d} / {m}: choice on validation accuracy", "", *markdown_table(SELECTION_HEAD, sel), ""]
+    published = baselines(rows)
     for (d, m), ts in tables(rows).items():
-        lines += [f"## {d} / {m}", "", *markdown_table(TABLE_HEAD, [cells(t) for t in ts]), ""]
+        lines += [f"## {d} / {m}", "", *([published[(d, m)], ""] if (d, m) in published else []),
+                  *markdown_table(TABLE_HEAD, [cells(t) for t in ts]), ""]
     return "\n".join(lines)
