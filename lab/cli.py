@@ -42,23 +42,31 @@ def _add_params(parser: argparse.ArgumentParser | argparse._ArgumentGroup, param
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", default="digits", help="data set (default digits)")
-    parser.add_argument("--model", default="mlp", help="mlp or cnn (default mlp)")
+    parser.add_argument("--preset", default=None,
+                        help="the data set's named settings with a published result (e.g. mnist1d: paper_cnn, "
+                             "paper_mlp); options given here override them")
+    parser.add_argument("--model", default=None, help="mlp or cnn (default mlp, or the preset's)")
     parser.add_argument("--lambda", dest="lam", default=None, help="weight of the penalty (default: the method's)")
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     parser.add_argument("--runs", default=None, help="runs folder (default $REGLAB_RUNS or ./runs)")
     _add_params(parser.add_argument_group("training"), TRAIN_PARAMS)
 
 
-def _picked(argv: Sequence[str]) -> dict[str, str]:
-    """The data set, model and method named on the command line (validated), before full parsing."""
+def _picked(argv: Sequence[str]) -> tuple[dict[str, str], dict]:
+    """The data set, model and method named on the command line (validated), before full parsing,
+    and the settings of the named preset ({} without one; its model is the default model)."""
     from lab import data, models, regularizers
 
-    pre = argparse.ArgumentParser(add_help=False)
+    pre = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     for name, default, _ in PICKS:
-        pre.add_argument(f"--{name}", default=default)
+        pre.add_argument(f"--{name}", default=None)
+    pre.add_argument("--preset", default=None)
     ns, _ = pre.parse_known_args(argv)
+    dataset = check_name("data set", ns.data or "digits", data.DATASETS)
+    preset = dict(data.DATASETS[dataset].preset(ns.preset).settings) if ns.preset else {}
+    chosen = {"data": dataset, "model": ns.model or preset.get("model"), "method": ns.method}
     known = {"data": data.DATASETS, "model": models.MODELS, "method": regularizers.REGISTRY}
-    return {name: check_name(kind, getattr(ns, name), known[name]) for name, _, kind in PICKS}
+    return {name: check_name(kind, chosen[name] or default, known[name]) for name, default, kind in PICKS}, preset
 
 
 def _specific_params(picked: dict[str, str]) -> dict[str, tuple[Param, ...]]:
@@ -69,16 +77,21 @@ def _specific_params(picked: dict[str, str]) -> dict[str, tuple[Param, ...]]:
             "method_params": regularizers.REGISTRY[picked["method"]].params}
 
 
-def _config(ns: argparse.Namespace, picked: dict[str, str], specific: dict[str, tuple[Param, ...]]) -> RunConfig:
-    """A RunConfig from parsed strings; validation happens in `lab.config.validate`."""
+def _config(ns: argparse.Namespace, picked: dict[str, str], specific: dict[str, tuple[Param, ...]],
+            preset: dict) -> RunConfig:
+    """A RunConfig from parsed strings over the preset's settings (a given option wins; the
+    preset's model options only for its own model); validation happens in `lab.config.validate`."""
     given = {p.name: getattr(ns, p.name) for p in TRAIN_PARAMS if getattr(ns, p.name) is not None}
     parts = {k: {p.name: getattr(ns, p.name) for p in ps if getattr(ns, p.name, None) is not None}
              for k, ps in specific.items()}
+    if preset.get("model") == picked["model"]:
+        parts["model_params"] = {**preset.get("model_params", {}), **parts["model_params"]}
     from lab.regularizers import REGISTRY
 
     lam = None if ns.lam is None else REGISTRY[picked["method"]].lam_param().check(picked["method"], ns.lam)
+    training = {k: v for k, v in preset.items() if k in TRAIN_CHECK}
     return RunConfig(**picked, lam=lam, device=ns.device, name=getattr(ns, "name", None), **parts,
-                     **{k: TRAIN_CHECK[k].check("training", v) for k, v in given.items()})
+                     **{**training, **{k: TRAIN_CHECK[k].check("training", v) for k, v in given.items()}})
 
 
 class _ProgressBar:
@@ -122,7 +135,7 @@ def _train_one(cfg: RunConfig, runs: Path, desc: str):
 def cmd_train(argv: Sequence[str]) -> int:
     from lab.store import runs_root
 
-    picked = _picked(argv)
+    picked, preset = _picked(argv)
     specific = _specific_params(picked)
     parser = argparse.ArgumentParser(prog="python -m lab train", description="Train one run and save it.")
     _common(parser)
@@ -132,7 +145,7 @@ def cmd_train(argv: Sequence[str]) -> int:
                           (f"method {picked['method']}", specific["method_params"])):
         _add_params(parser.add_argument_group(f"{title} options"), params)
     ns = parser.parse_args(argv)
-    res = _train_one(_config(ns, picked, specific), runs_root(ns.runs), picked["method"])
+    res = _train_one(_config(ns, picked, specific, preset), runs_root(ns.runs), picked["method"])
     last = res.history[-1] if res.history else {}
     print(f"{res.status}: {len(res.history)} epochs, test accuracy {last.get('test_acc', float('nan')):.4f}"
           + (f" ({res.error})" if res.error else ""), file=sys.stderr)
@@ -167,7 +180,7 @@ def cmd_runs(argv: Sequence[str]) -> int:
 def cmd_compare(argv: Sequence[str]) -> int:
     from lab.store import runs_root
 
-    picked = _picked(argv)
+    picked, preset = _picked(argv)
     parser = argparse.ArgumentParser(prog="python -m lab compare",
                                      description="Train several methods on identical data, model and seeds.")
     _common(parser)
@@ -182,7 +195,7 @@ def cmd_compare(argv: Sequence[str]) -> int:
 
     methods = [check_name("method", m, regularizers.REGISTRY) for m in ns.methods.split(",") if m]
     seeds = [TRAIN_CHECK["seed"].check("training", s) for s in ns.seeds.split(",") if s]
-    base = _config(ns, {**picked, "method": "ce"}, {**specific, "method_params": ()})
+    base = _config(ns, {**picked, "method": "ce"}, {**specific, "method_params": ()}, preset)
     root = runs_root(ns.runs)
     rows = []
     for method in methods:

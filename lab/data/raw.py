@@ -59,8 +59,11 @@ class DataSpec:
 
     def preset(self, name: str) -> Preset:
         """The preset called `name`; ConfigError lists this data set's presets."""
+        from lab.errors import ConfigError
         from lab.params import check_name
 
+        if not self.presets:
+            raise ConfigError(f"The data set {self.name} has no presets; leave --preset out.")
         return {p.name: p for p in self.presets}[check_name(f"preset of {self.name}", name, [p.name for p in self.presets])]
 
     @property
