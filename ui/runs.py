@@ -138,8 +138,8 @@ def run_picker() -> None:
     current = current_run() or st.session_state.get("_last_run")
     if current:
         open_run(current)
-    mine = {v.id: (v.config, v.status) for v in manager().runs_of(owner())}
-    shown = mine | {r.id: (r.config, r.state) for r in saved_runs() if r.id not in mine}
+    mine = {v.id: v.config for v in manager().runs_of(owner())}
+    shown = mine | {r.id: r.config for r in saved_runs() if r.id not in mine}
     options = list(shown)
     if current and current not in options:
         options.insert(0, current)
@@ -153,7 +153,8 @@ def run_picker() -> None:
             open_run(st.session_state["_picker"])
 
     st.sidebar.selectbox("Run", options, key="_picker", index=None, placeholder="pick a run",
-                         format_func=lambda r: f"{run_label(shown[r][0])} · {shown[r][1]} · {r}" if r in shown else r,
+                         # a label that never changes while the run trains: Streamlit keys the choice by it
+                         format_func=lambda r: f"{run_label(shown[r])} · {r}" if r in shown else r,
                          on_change=picked,
                          help="Your live runs first, then every saved run. The run is shown on each page.")
 
