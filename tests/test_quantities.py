@@ -10,9 +10,10 @@ from lab.config import RunConfig
 from lab.errors import ConfigError
 from lab.figures.method import gini_heatmap, quantity_curves, reconstruction_curves, singular_images
 from lab.figures.overlay import Line
+from lab.measure import within_class_ratio
 from lab.measure.quantities import (MEASUREMENTS, MMD_DRAWS, REFERENCE, class_given_feature_matrix,
-                                    first_layer_singular_images, own_quantity, phantom_points)
-from lab.readout.quantities import quantity_series
+                                    first_layer_singular_images, own_quantity, phantom_points, probe_mmd)
+from lab.readout.quantities import quantity_series, run_probe
 from lab.measure.similarity import similarity_stats
 from lab.regularizers import (REGISTRY, StepContext, class_coverage_kl, gini_impurity, mhe_energy, mmd2,
                               racecar_loss_dense)
@@ -76,8 +77,19 @@ def test_mmd_is_mmd2_of_disjoint_probe_subsets(tiny_run) -> None:
     m, gen = len(z) // 2, torch.Generator().manual_seed(0)  # 50 probe points: subsets of 25
     draws = [torch.randperm(len(z), generator=gen)[: 2 * m] for _ in range(MMD_DRAWS)]
     want = np.mean([mmd2(z[i[:m]], z[i[m:]]).item() for i in draws])
-    got = _value(tiny_run, "itra", "mmd")
+    got = probe_mmd(snap, run_probe(tiny_run))
     assert got == pytest.approx(want, rel=1e-9) and 0 < got < 2 * 5  # 5 bandwidths: k(a, a) = 5
+
+
+def test_itra_quantity_is_the_within_class_share_of_the_variance(tiny_run) -> None:
+    snap = _last(tiny_run)
+    z, y = snap["hidden_1"].astype(np.float64), snap["probe_y"]
+    within = sum(((z[y == c] - z[y == c].mean(0)) ** 2).sum() for c in np.unique(y))
+    total = ((z - z.mean(0)) ** 2).sum()
+    assert _value(tiny_run, "itra", "within") == pytest.approx(within / total, rel=1e-9)
+    assert within_class_ratio(7.0 * z, y) == pytest.approx(within / total)  # shrinking is not compacting
+    two = np.array([[0.0, 0.0], [0.0, 2.0], [4.0, 0.0], [4.0, 2.0]])  # classes at x = 0 and x = 4
+    assert within_class_ratio(two, np.array([0, 0, 1, 1])) == pytest.approx(4 / 20)
 
 
 def test_gini_and_class_given_feature_matrix(tiny_run) -> None:
