@@ -33,7 +33,7 @@ from lab.config import RunConfig
 from lab.errors import StoreError
 
 STATUSES = ("running", "done", "stopped", "diverged", "failed", "interrupted")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")  # the whole name (fullmatch)
 
 
 def runs_root(path: str | os.PathLike | None = None) -> Path:
@@ -44,7 +44,7 @@ def runs_root(path: str | os.PathLike | None = None) -> Path:
 def check_run_name(name: str) -> str:
     """A run name that stays inside the runs folder: letters, digits, '.', '_', '-', 1-100
     characters, not starting with '.' or '-'."""
-    if not isinstance(name, str) or not _NAME.match(name) or ".." in name:
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or ".." in name:
         raise StoreError(f"Invalid run name {name!r}: use 1-100 letters, digits, '.', '_' or '-', "
                          f"starting with a letter or digit.")
     return name

@@ -245,3 +245,9 @@ def test_probe_set_is_saved_once_with_inputs(tiny_run):
     probe = store.load_probe(tiny_run)
     assert probe["x"].shape == (len(probe["y"]), 1, 8, 8)
     np.testing.assert_array_equal(probe["y"], store.load_snapshot(tiny_run, 1)["probe_y"])
+
+
+@pytest.mark.parametrize("name", ["abc\n", "abc\r", "a b", "\nabc", "../abc", ".abc", "-abc", "a" * 101])
+def test_a_run_name_must_be_the_whole_string(name):
+    with pytest.raises(StoreError, match="Invalid run name"):
+        check_run_name(name)
