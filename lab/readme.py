@@ -21,7 +21,7 @@ import numpy as np
 
 from lab.errors import ConfigError
 from lab.study.spec import load_study
-from lab.study.summary import (TABLE_HEAD, baselines, cells, headline, markdown_table, method_note, p_text, read_csv,
+from lab.study.summary import (COLLAPSE, TABLE_HEAD, baselines, cells, headline, markdown_table, method_note, p_text, read_csv,
                                tables)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,7 +99,8 @@ def _clause(data: str, model: str, t: dict, working: str) -> str:
     return (f"{data} / {model}, {t['variant']}: {_num(t['quantity_mean'])} vs CE's {_num(t['ce_quantity'])} "
             f"({quantity_verdict(t['quantity_mean'], t['ce_quantity'], working)}); accuracy Δ {p['diff']}, "
             f"{p['wins']}/{p['ties']}/{p['losses']} wins/ties/losses, p = {p_text(p['t_p'])} "
-            f"(Holm {p_text(p['holm_p'])}): {accuracy_verdict(p['mean'], p['holm_p'])}")
+            f"(Holm {p_text(p['holm_p'])}): {accuracy_verdict(p['mean'], p['holm_p'])}"
+            + (f"; collapsed on {t['collapsed']} of {p['n']} seeds" if t["collapsed"] else ""))
 
 
 def methods_region(root: Path = ROOT) -> str:
@@ -111,7 +112,8 @@ def methods_region(root: Path = ROOT) -> str:
                     f"(mean over seeds) against CE's, and its final test accuracy minus CE's on the same seeds. "
                     f"A quantity \"barely moves\" within {BARELY:.0%} of CE's value; a difference is called a gain "
                     f"or a loss only when the paired t-test, Holm-corrected over the methods compared with CE, "
-                    f"gives p < {SIGNIFICANT}."), ""]
+                    f"gives p < {SIGNIFICANT}; a seed \"collapsed\" when its test accuracy ended below "
+                    f"{COLLAPSE:.0%} of CE's on the same seed."), ""]
     for method, reg in REGISTRY.items():
         if reg.__module__ == BASELINES or reg.quantity is None:
             continue

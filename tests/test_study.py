@@ -243,6 +243,7 @@ def test_diverged_runs_are_named_in_the_table():
     ce, itra = summary.tables(rows)[("digits", "mlp")]
     assert (ce["seeds"], itra["seeds"]) == ("2", "2 (1 diverged)")
     assert itra["final"] == "0.400 ± 0.424" and itra["paired"]["diff"] == "-0.450 ± 0.495"
+    assert (ce["collapsed"], itra["collapsed"]) == (0, 1)  # seed 0: 0.1 is below half of CE's 0.9
 
 
 def test_holm_adjusts_a_family_of_p_values():

@@ -49,6 +49,7 @@ HEAD = ["data", "model", "method", "variant", "params", "lambda", "seed", "statu
 TABLE_HEAD = ["variant", "seeds", "final test acc", "best test acc", "Δ vs CE (paired)", "wins/ties/losses",
               "p (t-test)", "p (Holm)", "p (sign)", "own quantity at the end (CE's)"]
 SELECTION_HEAD = ["method", "variant", "seeds", "final validation acc", "chosen"]
+COLLAPSE = 0.5  # a seed whose final test accuracy is below this fraction of CE's on the same seed collapsed
 
 
 def csv_fields() -> list[str]:
@@ -159,7 +160,9 @@ def tables(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
             return {"quantity": f"{q} {pm(values, 4)} (CE {ref:.4f})", "key": q, "ce_quantity": ref,
                     "quantity_mean": float(np.mean(np.asarray(values, float)[finite])) if finite.any() else float("nan")}
 
+        ce_acc = {r["seed"]: r["final_test_acc"] for r in ce}
         rows_ = [{"variant": name, "method": rs[0]["method"], "seeds": _seeds(rs),
+                  "collapsed": sum(r["final_test_acc"] < COLLAPSE * ce_acc.get(r["seed"], np.nan) for r in rs),
                   "final": pm([r["final_test_acc"] for r in rs]), "best": pm([r["best_test_acc"] for r in rs]),
                   "paired": paired(rs, ce) if name != "ce" else None, **own(rs)}
                  for name, rs in variants.items()]
