@@ -9,6 +9,7 @@ from lab.errors import LabError
 from lab.figures import accuracy_curves, loss_curves
 from lab.notes import note
 from lab.regularizers import REGISTRY
+from lab.stats import num
 
 MAIN = ("epochs", "lr", "optimizer", "seed", "train_size")
 STATUS = {"queued": ":material/hourglass_empty:", "running": ":material/directions_run:",
@@ -172,7 +173,8 @@ def monitor() -> None:
     if run.history:
         last = run.history[-1]
         st.caption(f"epoch {last['epoch']}: test accuracy {last['test_acc']:.3f}, "
-                   f"train accuracy {last['train_acc']:.3f}, task loss {last['task_loss']:.4f}")
+                   f"train accuracy {last['train_acc']:.3f}, task loss {num(last['task_loss'])}, "
+                   f"train loss {num(last['train_loss'])}")
     if run.running or run.history:
         show_curves(curves(run), run.id, run.running, name=run.id)
     if info.running and not run.running:

@@ -1,9 +1,12 @@
 """The Streamlit app through AppTest: every page renders with and without a run, Train trains
 live and draws curves, Compare shows two runs, Runs renames and deletes, bad input is one line."""
+import json
 import re
+import shutil
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -60,6 +63,42 @@ def test_a_view_page_says_what_to_expect_of_the_runs_method_from_the_notes(app, 
     at = app("tiny-wd").switch_page(ui.nav.path(view)).run()
     assert not at.exception
     assert note("weight_decay", view) in " ".join(str(e.value) for e in at.markdown)
+
+
+def _strings(fig) -> str:
+    """Every text in a figure's JSON (titles, labels, hovers), not its base64-encoded arrays."""
+    if isinstance(fig, dict):
+        return " ".join(_strings(v) for k, v in fig.items() if k != "bdata")
+    if isinstance(fig, list):
+        return " ".join(map(_strings, fig))
+    return fig if isinstance(fig, str) else ""
+
+
+@pytest.fixture(scope="module")
+def broken(runs, diverged_run) -> Path:
+    """Two runs whose later snapshots hold non-finite values: "diverged" (trained to divergence:
+    only epoch 0 is finite) and "late" (3 epochs, its last snapshot's weights set to inf)."""
+    shutil.copytree(diverged_run.path, runs / "diverged")
+    train(RunConfig(name="late", **{**TINY, "epochs": 3}), runs=runs)
+    snap = runs / "late" / "snapshots" / "epoch_003.npz"
+    arrays = dict(np.load(snap))
+    np.savez(snap, **{**arrays, "weight_0": np.full_like(arrays["weight_0"], np.inf)})
+    (runs / "late" / "status.json").write_text(json.dumps({"status": "diverged", "error": "loss became inf"}))
+    return runs
+
+
+@pytest.mark.parametrize("run, slider", [("diverged", None), ("late", ["0", "1", "2"])])
+@pytest.mark.parametrize("view", ["embeddings", "hypersphere", "similarity", "information", "compare"])
+def test_every_view_of_a_diverged_run_draws_its_finite_epochs_and_says_why_later_ones_are_hidden(
+        app, broken, view, run, slider):
+    at = app(run, runs=f"tiny-ce,{run}").switch_page(ui.nav.path(view)).run()
+    assert not at.exception, at.exception
+    assert any("Showing epochs up to" in w.value for w in at.warning)
+    charts = at.get("plotly_chart")
+    assert charts and all(json.loads(c.proto.spec)["data"] for c in charts)  # every figure has traces
+    assert not re.search(r"\bnan\b", " ".join(_strings(json.loads(c.proto.spec)) for c in charts), re.I)
+    sliders = [s.options for s in at.select_slider if s.label == "epoch"]
+    assert sliders == ([] if view == "embeddings" or slider is None else [slider])
 
 
 def test_train_page_trains_digits_live_and_draws_its_curves(app):

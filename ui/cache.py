@@ -17,8 +17,23 @@ from lab.readout.quantities import quantity_series
 from lab.store import RunRecord, load_run, load_snapshot
 
 
-def _epochs(record: RunRecord, epochs: Sequence[int] | None) -> tuple[int, ...]:
-    return tuple(record.snapshot_epochs if epochs is None else epochs)
+@st.cache_data(max_entries=256, show_spinner=False)
+def _readable(path: str, epochs: tuple[int, ...]) -> readout.Readable:
+    return readout.readable_epochs(load_run(Path(path)), list(epochs))
+
+
+def readable(record: RunRecord) -> readout.Readable:
+    """`lab.readout.series.readable_epochs(record)`: the epochs a view can draw, and why not more."""
+    return _readable(str(record.path), tuple(record.snapshot_epochs))
+
+
+def epochs(record: RunRecord) -> tuple[int, ...]:
+    """The run's snapshot epochs that a view can draw (finite and readable), ascending."""
+    return tuple(readable(record).epochs)
+
+
+def _epochs(record: RunRecord, chosen: Sequence[int] | None) -> tuple[int, ...]:
+    return epochs(record) if chosen is None else tuple(chosen)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -32,8 +47,8 @@ def snapshot(record: RunRecord, epoch: int) -> dict[str, np.ndarray]:
 
 
 def first_snapshot(record: RunRecord) -> dict[str, np.ndarray]:
-    """The run's first snapshot: what its layers and weights are called."""
-    return snapshot(record, record.snapshot_epochs[0])
+    """The run's first drawable snapshot: what its layers and weights are called."""
+    return snapshot(record, epochs(record)[0])
 
 
 @st.cache_data(max_entries=64, show_spinner="Measuring the snapshots…")
@@ -42,7 +57,7 @@ def _series(name: str, path: str, epochs: tuple[int, ...], options: tuple) -> di
 
 
 def series(name: str, record: RunRecord, epochs: Sequence[int] | None = None, **options: Any) -> dict:
-    """`lab.readout.series.<name>(record, epochs, **options)` (default: every snapshot)."""
+    """`lab.readout.series.<name>(record, epochs, **options)` (default: every drawable snapshot)."""
     return _series(name, str(record.path), _epochs(record, epochs), tuple(sorted(options.items())))
 
 
@@ -75,7 +90,7 @@ def _knn(path: str, layer: str | None, epochs: tuple[int, ...]) -> dict[str, np.
 
 
 def knn(record: RunRecord, layer: str | None = None) -> dict[str, np.ndarray]:
-    """`lab.readout.embeddings.knn_series(record, layer)` over every snapshot."""
+    """`lab.readout.embeddings.knn_series(record, layer)` over every drawable snapshot."""
     return _knn(str(record.path), layer, _epochs(record, None))
 
 
