@@ -118,12 +118,29 @@ def test_train_page_trains_digits_live_and_draws_its_curves(app):
     assert not at.exception
 
 
-def test_a_bad_setting_is_refused_in_one_line(app):
+@pytest.mark.parametrize("kind, key, value, says", [
+    ("text_input", "model.mlp.widths", "0,abc", "'widths' parameter of mlp must be a list of 1 to 8 ints in [1, 4096]"),
+    ("number_input", "train.lr", 1e9, "'lr' parameter of training must be a float in the range (0, 10]"),
+    ("number_input", "train.epochs", 0, "'epochs' parameter of training must be an int in the range [1, 1000]"),
+    ("number_input", "train.seed", -1, "'seed' parameter of training must be an int in the range [0, 2147483647]")])
+def test_a_bad_setting_is_refused_in_one_line_and_trains_nothing(app, runs, kind, key, value, says):
+    before = sorted(runs.iterdir())
     at = app().switch_page(ui.nav.path("train")).run()
-    at.text_input(key="model.mlp.widths").set_value("0,abc")
+    getattr(at, kind)(key=key).set_value(value)
     at.button(key="train").click().run()
     assert not at.exception and len(at.error) == 1
-    assert "widths" in at.error[0].value and "\n" not in at.error[0].value
+    assert says in at.error[0].value.replace("\\", "") and "\n" not in at.error[0].value
+    assert "run" not in at.query_params and sorted(runs.iterdir()) == before
+    assert not ui.runs.manager().runs_of(at.session_state["_owner"])
+
+
+def test_the_grid_launcher_refuses_a_bad_value_and_queues_nothing(app):
+    at = app().switch_page(ui.nav.path("compare")).run()
+    at.number_input(key="grid.epochs").set_value(0)
+    at.button(key="grid.go").click().run()
+    assert not at.exception and "'epochs' parameter of training" in at.error[0].value.replace("\\", "")
+    assert "runs" not in at.query_params
+    assert not ui.runs.manager().runs_of(at.session_state["_owner"])
 
 
 def test_someone_elses_live_run_can_be_watched_but_not_stopped(app, runs):
@@ -168,6 +185,14 @@ def test_runs_page_renames_and_deletes_with_confirmation(app, runs):
     at.checkbox(key="runs.sure.scratch-2").check().run()
     at.button(key="runs.delete").click().run()
     assert not at.exception and not (runs / "scratch-2").exists()
+
+
+def test_runs_page_refuses_a_bad_new_name_and_keeps_the_run(app, runs):
+    at = app("tiny-wd").switch_page(ui.nav.path("runs")).run()
+    at.text_input(key="runs.rename").set_value("../escape").run()
+    at.button(key="runs.rename.go").click().run()
+    assert not at.exception and "Invalid run name '../escape'" in at.error[0].value.replace("\\", "")
+    assert (runs / "tiny-wd").is_dir() and not (runs.parent / "escape").exists()
 
 
 def test_four_sessions_train_at_once_and_each_sees_only_its_own_live_run(app, runs):
