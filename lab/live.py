@@ -117,9 +117,13 @@ class LiveRuns:
         return future
 
     def start(self, cfg: RunConfig, owner: str) -> str:
-        """Validate `cfg` (ConfigError on a bad value), queue it, and return its run id."""
+        """Validate `cfg` (ConfigError on a bad value, DataError on missing data files), queue it,
+        and return its run id."""
+        from lab.data import check_files
+
         name = check_run_name(cfg.name) if cfg.name else new_run_id(cfg)
         cfg = validate(replace(cfg, name=name))
+        check_files(cfg.data, cfg.data_params)  # refused now, not as a failed run later
         with self._lock:
             if name in self._runs or (self.runs / name).exists():
                 raise StoreError(f"A run named {name!r} already exists; choose another name.")

@@ -134,6 +134,49 @@ def test_a_bad_setting_is_refused_in_one_line_and_trains_nothing(app, runs, kind
     assert not ui.runs.manager().runs_of(at.session_state["_owner"])
 
 
+def test_missing_data_files_are_refused_and_the_download_fails_in_one_line_without_network(
+        app, runs, tmp_path, monkeypatch):
+    import torchvision.datasets.utils as tv_utils
+
+    def offline(url, download_root, filename, md5):
+        raise OSError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(tv_utils, "download_and_extract_archive", offline)
+    before = sorted(runs.iterdir())
+    at = app().switch_page(ui.nav.path("train")).run()
+    at.selectbox(key="data").set_value("fashion_mnist").run()
+    at.text_input(key="data.fashion_mnist.root").set_value(str(tmp_path)).run()
+    missing = f"fashion_mnist: 4 of its 4 files are not in {tmp_path}/FashionMNIST/raw; download them"
+    assert len(at.error) == 1 and missing in at.error[0].value.replace("\\", "")
+    at.button(key="data.fetch").click().run()
+    assert not at.exception
+    assert "fashion_mnist: cannot download http" in at.error[-1].value.replace("\\", "")
+    assert "Temporary failure in name resolution" in at.error[-1].value.replace("\\", "")
+    at.button(key="train").click().run()
+    assert missing in at.error[-1].value.replace("\\", "")
+    assert "run" not in at.query_params and sorted(runs.iterdir()) == before
+
+
+def test_the_download_button_fetches_the_files_and_the_refusal_goes(app, tmp_path, monkeypatch):
+    import torchvision.datasets.utils as tv_utils
+    from test_data import write_mnist
+
+    fetched = []
+
+    def fake(url, download_root, filename, md5):
+        fetched.append(filename)
+        write_mnist(tmp_path, "MNIST", np.random.default_rng(0))
+
+    monkeypatch.setattr(tv_utils, "download_and_extract_archive", fake)
+    at = app().switch_page(ui.nav.path("train")).run()
+    at.selectbox(key="data").set_value("mnist").run()
+    at.text_input(key="data.mnist.root").set_value(str(tmp_path)).run()
+    assert "mnist: 4 of its 4 files are not in" in at.error[0].value.replace("\\", "")
+    at.button(key="data.fetch").click().run()
+    assert not at.exception and not at.error and len(fetched) == 4
+    assert not [b for b in at.button if b.key == "data.fetch"]
+
+
 def test_the_grid_launcher_refuses_a_bad_value_and_queues_nothing(app):
     at = app().switch_page(ui.nav.path("compare")).run()
     at.number_input(key="grid.epochs").set_value(0)
