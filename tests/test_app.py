@@ -1,6 +1,7 @@
 """The Streamlit app through AppTest: every page renders with and without a run, Train trains
 live and draws curves, Compare shows two runs, Runs renames and deletes, bad input is one line."""
 import json
+import os
 import re
 import shutil
 import time
@@ -228,6 +229,17 @@ def test_runs_page_renames_and_deletes_with_confirmation(app, runs):
     at.checkbox(key="runs.sure.scratch-2").check().run()
     at.button(key="runs.delete").click().run()
     assert not at.exception and not (runs / "scratch-2").exists()
+
+
+def test_runs_page_says_why_a_run_another_process_trains_cannot_be_renamed_or_deleted(app, runs):
+    writer = RunWriter(runs, RunConfig(name="held", **TINY))  # status running, this pid, the lock held
+    try:
+        at = app("held").switch_page(ui.nav.path("runs")).run()
+        assert not at.exception
+        assert f"Run held is being trained by process {os.getpid()}" in " ".join(i.value for i in at.info).replace("\\", "")
+        assert at.button(key="runs.rename.go").disabled and at.button(key="runs.delete").disabled
+    finally:
+        writer.status("stopped")
 
 
 def test_runs_page_refuses_a_bad_new_name_and_keeps_the_run(app, runs):

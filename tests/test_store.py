@@ -205,7 +205,7 @@ def test_model_state_loads_weights_only(runs):
 
 
 def test_rename_and_delete(runs):
-    make_run(runs, "old", epochs=1)
+    make_run(runs, "old", epochs=1).status("done")
     make_run(runs, "taken")
     assert rename_run(runs, "old", "new") == runs / "new"
     rec = load_run("new", runs)
@@ -237,7 +237,7 @@ def test_a_trained_run_reads_back_complete(tiny_run):
     assert [m["epoch"] for m in tiny_run.metrics] == [1, 2] and tiny_run.snapshot_epochs == [0, 1, 2]
     assert tiny_run.config.model_params["widths"] == [16, 8]  # JSON has lists
     assert sorted(p.name for p in tiny_run.path.iterdir()) == [
-        "config.json", "metrics.jsonl", "model.pt", "probe.npz", "snapshots", "status.json"]
+        ".lock", "config.json", "metrics.jsonl", "model.pt", "probe.npz", "snapshots", "status.json"]
     assert store.load_run(tiny_run.id, tiny_run.path.parent).final() == tiny_run.metrics[-1]["test_acc"]
 
 
@@ -251,3 +251,44 @@ def test_probe_set_is_saved_once_with_inputs(tiny_run):
 def test_a_run_name_must_be_the_whole_string(name):
     with pytest.raises(StoreError, match="Invalid run name"):
         check_run_name(name)
+
+
+def test_a_run_whose_writer_is_training_is_neither_renamed_nor_deleted(runs):
+    w = make_run(runs, "held", epochs=1)  # status running, this process alive, the writer's lock held
+    for act in (lambda: rename_run(runs, "held", "moved"), lambda: delete_run(runs, "held")):
+        with pytest.raises(StoreError, match=r"^Run held is in use \(training, or being renamed or deleted\); stop"):
+            act()
+    assert load_run("held", runs).metrics and not (runs / "moved").exists()
+    atomic_write(w.path / "status.json", json.dumps({"status": "running", "pid": os.getpid(),
+                                                     "host": socket.gethostname()}).encode())
+    w._lock, fd = None, w._lock
+    os.close(fd)  # no lock (an older writer), but the status names a live process: still refused
+    with pytest.raises(StoreError, match=rf"^Run held is being trained by process {os.getpid()} on "):
+        delete_run(runs, "held")
+    w.status("stopped")
+    assert rename_run(runs, "held", "moved") == runs / "moved" and load_run("moved", runs).state == "stopped"
+
+
+def test_a_run_another_process_trains_is_refused_until_it_ends(runs):
+    import signal
+    import time
+
+    p = subprocess.Popen([sys.executable, "-m", "lab", "train", "--epochs", "1000", "--train-size", "100",
+                          "--widths", "8", "--probe-size", "20", "--runs", str(runs), "--name", "busy"],
+                         cwd=Path(__file__).resolve().parents[1], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        end = time.monotonic() + 60
+        while not (runs / "busy" / "metrics.jsonl").exists():
+            assert p.poll() is None and time.monotonic() < end, p.stderr.read()
+            time.sleep(0.05)
+        with pytest.raises(StoreError, match="^Run busy is in use"):
+            rename_run(runs, "busy", "mine")
+        with pytest.raises(StoreError, match="^Run busy is in use"):
+            delete_run(runs, "busy")
+        assert load_run("busy", runs).state == "running" and not (runs / "mine").exists()
+    finally:
+        p.send_signal(signal.SIGINT)  # the CLI stops the run cleanly
+        p.wait(timeout=60)
+    assert load_run("busy", runs).state == "stopped"
+    delete_run(runs, "busy")
+    assert not (runs / "busy").exists()
