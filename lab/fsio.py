@@ -12,13 +12,19 @@ from pathlib import Path
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary sibling, flush it to disk, and rename it over `path`."""
+    """Write `data` to a temporary sibling, flush it to disk, rename it over `path`, and flush
+    the folder too (the rename is an entry of the folder: a power cut could otherwise lose it)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
     with open(tmp, "wb") as f:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+    folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
 
 
 def alive(status: dict) -> bool:

@@ -292,3 +292,19 @@ def test_a_run_another_process_trains_is_refused_until_it_ends(runs):
     assert load_run("busy", runs).state == "stopped"
     delete_run(runs, "busy")
     assert not (runs / "busy").exists()
+
+
+def test_atomic_write_flushes_the_file_then_the_folder_after_the_rename(tmp_path, monkeypatch):
+    import stat
+
+    from lab import fsio
+
+    synced, real = [], os.fsync
+
+    def fsync(fd):
+        synced.append((stat.S_ISDIR(os.fstat(fd).st_mode), (tmp_path / "f.json").exists()))
+        real(fd)
+
+    monkeypatch.setattr(fsio.os, "fsync", fsync)
+    atomic_write(tmp_path / "f.json", b"{}")
+    assert synced == [(False, False), (True, True)]  # the data before the rename, the folder after it
