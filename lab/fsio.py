@@ -1,14 +1,18 @@
 """File-system primitives under the run store (which alone knows the run folder's layout):
-atomic writes, whether the process a status names is alive, and an exclusive lock on a folder
+atomic writes, strict JSON, whether the process a status names is alive, and an exclusive lock on a folder
 between processes (a flock on its `.lock` file, released when its descriptor is closed or the
 process ends, so a killed process never leaves a stale lock). POSIX only, like the lab."""
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import socket
 import time
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -25,6 +29,19 @@ def atomic_write(path: Path, data: bytes) -> None:
         os.fsync(folder)
     finally:
         os.close(folder)
+
+
+def json_bytes(obj: Any) -> bytes:
+    """Strict JSON (no NaN) of `obj`, tuples and sets as lists, numpy scalars as numbers."""
+    return json.dumps(obj, indent=1, allow_nan=False, default=_jsonable).encode()
+
+
+def _jsonable(o: Any) -> Any:
+    if isinstance(o, (tuple, set)):
+        return list(o)
+    if isinstance(o, (np.integer, np.floating)):
+        return o.item()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
 def alive(status: dict) -> bool:

@@ -33,7 +33,7 @@ import numpy as np
 
 from lab.config import RunConfig
 from lab.errors import StoreError
-from lab.fsio import alive, atomic_write, hold
+from lab.fsio import alive, atomic_write, hold, json_bytes
 
 STATUSES = ("running", "done", "stopped", "diverged", "failed", "interrupted")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")  # the whole name (fullmatch)
@@ -53,18 +53,6 @@ def check_run_name(name: str) -> str:
     return name
 
 
-def _json_bytes(obj: Any) -> bytes:
-    return json.dumps(obj, indent=1, allow_nan=False, default=_jsonable).encode()
-
-
-def _jsonable(o: Any) -> Any:
-    if isinstance(o, (tuple, set)):
-        return list(o)
-    if isinstance(o, (np.integer, np.floating)):
-        return o.item()
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-
-
 def _finite(record: dict) -> dict:
     """NaN/inf become None so metrics.jsonl stays strict JSON (a diverged epoch keeps its row)."""
     return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in record.items()}
@@ -77,9 +65,13 @@ def new_run_id(cfg: RunConfig) -> str:
 
 
 class RunWriter:
-    """Creates a run folder and writes it as training goes. Never overwrites an existing run."""
+    """Creates a run folder and writes it as training goes. Never overwrites an existing run.
+    Snapshots stay within `snapshot_budget` bytes (default $REGLAB_SNAPSHOT_MB, 256): past it,
+    the stride between the epochs kept doubles (epoch 0 and the latest are always kept)."""
 
-    def __init__(self, root: Path, cfg: RunConfig):
+    def __init__(self, root: Path, cfg: RunConfig, snapshot_budget: int | None = None):
+        self.budget = snapshot_budget or int(os.environ.get("REGLAB_SNAPSHOT_MB", "256")) * 2**20
+        self.stride = 1
         self.id = check_run_name(cfg.name) if cfg.name else new_run_id(cfg)
         root.mkdir(parents=True, exist_ok=True)
         self.path = root / self.id
@@ -89,7 +81,7 @@ class RunWriter:
             raise StoreError(f"A run named {self.id!r} already exists in {root}; choose another name.") from None
         self.metrics: list[dict] = []
         self._lock: int | None = _lock(self.path)  # held while training: rename and delete wait for no one
-        atomic_write(self.path / "config.json", _json_bytes(cfg.to_dict()))
+        atomic_write(self.path / "config.json", json_bytes(cfg.to_dict()))
         self.status("running")
 
     def status(self, status: str, error: str | None = None, **extra: Any) -> None:
@@ -98,7 +90,7 @@ class RunWriter:
         doc = {"status": status, "time": time.time(), "pid": os.getpid(), "host": socket.gethostname(), **extra}
         if error:
             doc["error"] = error
-        atomic_write(self.path / "status.json", _json_bytes(doc))
+        atomic_write(self.path / "status.json", json_bytes(doc))
         if status != "running" and self._lock is not None:
             os.close(self._lock)  # closing the descriptor releases the flock
             self._lock = None
@@ -114,6 +106,14 @@ class RunWriter:
 
     def snapshot(self, epoch: int, arrays: dict[str, np.ndarray]) -> None:
         self._npz(self.path / "snapshots" / f"epoch_{epoch:03d}.npz", arrays)
+        while True:  # thin out: drop the epochs off the stride, double it while over the budget
+            kept = [e for e in snapshot_epochs(self.path) if e % self.stride == 0 or e == epoch]
+            for e in set(snapshot_epochs(self.path)) - set(kept):
+                (self.path / "snapshots" / f"epoch_{e:03d}.npz").unlink()
+            used = sum((self.path / "snapshots" / f"epoch_{e:03d}.npz").stat().st_size for e in kept)
+            if used <= self.budget or self.stride >= epoch:
+                return
+            self.stride *= 2
 
     def epoch(self, record: dict) -> None:
         """Append one epoch's metrics (the whole file is rewritten atomically; it is small)."""
@@ -252,6 +252,11 @@ def _run_path(run: RunRecord | Path) -> Path:
     return run.path if isinstance(run, RunRecord) else Path(run)
 
 
+def disk_bytes(run: RunRecord | Path) -> int:
+    """The bytes of every file in the run folder (snapshots, model, caches)."""
+    return sum(f.stat().st_size for f in _run_path(run).rglob("*") if f.is_file())
+
+
 def load_snapshot(run: RunRecord | Path, epoch: int) -> dict[str, np.ndarray]:
     """The probe snapshot of one epoch as float32/int arrays (numpy only, no pickle)."""
     path = _run_path(run)
@@ -299,7 +304,7 @@ def rename_run(root: Path, old: str, new: str) -> Path:
             os.rename(src, dst)
         except OSError as e:  # something was written into the claimed folder meanwhile
             raise StoreError(f"Could not rename {old} to {new} ({e.strerror}); choose another name.") from None
-        atomic_write(dst / "config.json", _json_bytes({**rec.config.to_dict(), "name": new}))
+        atomic_write(dst / "config.json", json_bytes({**rec.config.to_dict(), "name": new}))
     return dst
 
 

@@ -6,7 +6,7 @@ import streamlit as st
 
 import ui
 from lab import data, models
-from lab.config import TRAIN_PARAMS, RunConfig, differences, validate
+from lab.config import TRAIN_PARAMS, RunConfig, differences
 from lab.errors import LabError
 from lab.figures import Line, grid, overlay_curves
 from lab.figures.method import quantity_curves
@@ -50,10 +50,10 @@ with st.expander("Launch a grid: the same data, model and seeds, several methods
     with c_train:
         train = {k: ui.widgets.param_widget(TRAIN[k], f"grid.{k}", v) for k, v in GRID_DEFAULTS.items()}
     if st.button("Launch the grid", key="grid.go", disabled=not methods):
-        try:  # every run of the grid is checked before any is queued
+        try:  # the whole grid is queued, or none of it
             base = RunConfig(data=ds, model=model, **train)
-            grid_runs = [validate(replace(base, method=m, seed=s)) for m in methods for s in SEEDS.check("grid", seeds)]
-            wanted = [ui.runs.manager().start(cfg, ui.runs.owner()) for cfg in grid_runs]
+            grid_runs = [replace(base, method=m, seed=s) for m in methods for s in SEEDS.check("grid", seeds)]
+            wanted = ui.runs.manager().start_all(grid_runs, ui.runs.owner())
             st.query_params["runs"] = ",".join(wanted)
         except LabError as e:
             ui.widgets.error(e)

@@ -9,7 +9,7 @@ import streamlit as st
 import ui
 from lab.errors import LabError
 from lab.figures import training_curves
-from lab.store import delete_run, in_use, rename_run
+from lab.store import delete_run, disk_bytes, in_use, rename_run
 
 ui.page("Runs")
 ui.widgets.explain("""
@@ -33,9 +33,10 @@ if not saved:
 st.dataframe([{"run": r.id, "status": r.state, "data": r.config.data, "model": r.config.model,
                "method": r.config.method, "λ": r.config.lam, "seed": r.config.seed,
                "epochs": f"{len(r.metrics)}/{r.config.epochs}", "test acc": r.final("test_acc"),
-               "train acc": r.final("train_acc")} for r in saved],
+               "train acc": r.final("train_acc"), "size": disk_bytes(r) / 2**20} for r in saved],
              hide_index=True, key="table",
-             column_config={"test acc": st.column_config.NumberColumn(format="%.3f"),
+             column_config={"size": st.column_config.NumberColumn("size (MB)", format="%.1f"),
+                            "test acc": st.column_config.NumberColumn(format="%.3f"),
                             "train acc": st.column_config.NumberColumn(format="%.3f")})
 
 ids = [r.id for r in saved]

@@ -242,6 +242,12 @@ def test_runs_page_says_why_a_run_another_process_trains_cannot_be_renamed_or_de
         writer.status("stopped")
 
 
+def test_runs_table_shows_each_runs_size_on_disk(app, runs):
+    table = app("tiny-ce").switch_page(ui.nav.path("runs")).run().dataframe[0].value
+    size = table.set_index("run").loc["tiny-ce", "size"]
+    assert size == pytest.approx(sum(f.stat().st_size for f in (runs / "tiny-ce").rglob("*") if f.is_file()) / 2**20)
+
+
 def test_runs_page_refuses_a_bad_new_name_and_keeps_the_run(app, runs):
     at = app("tiny-wd").switch_page(ui.nav.path("runs")).run()
     at.text_input(key="runs.rename").set_value("../escape").run()

@@ -39,6 +39,7 @@ def test_method_options_are_parsed_and_checked(tmp_path, capsys):
     (["train", "--model", "cnn", "--data", "moons"], "needs image-shaped data"),
     (["train", "--train-size", "999999"], "train_size 999999 is larger than the digits training split"),
     (["train", "--name", "../escape"], "Invalid run name '../escape'"),
+    (["train", "--probe-size", "10000"], "The 'probe_size' parameter of training must be an int in the range [10, 5000]"),
     (["train", "--name", "abc\n"], "Invalid run name 'abc\\n'"),
     (["train", "--data", "mnist", "--root", "/nonexistent/reglab-data"],
      "mnist: 4 of its 4 files are not in /nonexistent/reglab-data/MNIST/raw; download them"),

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from lab.config import RunConfig
-from lab.errors import ConfigError, DataError
+from lab.errors import ConfigError, DataError, LabError
 from lab.live import LiveRuns
 from lab.store import load_run
 
@@ -122,3 +122,25 @@ def test_missing_data_files_are_refused_before_anything_is_queued(tmp_path):
     with pytest.raises(DataError, match=r"^cifar10: 7 of its 7 files are not in .*cifar-10-batches-py; download"):
         live.start(RunConfig(data="cifar10", model="cnn", data_params={"root": str(tmp_path / "empty")}), "alice")
     assert not live.runs_of("alice") and not (tmp_path / "runs").exists()
+
+
+def test_queued_runs_are_capped_per_owner_and_in_all_and_a_grid_is_queued_whole_or_not_at_all(tmp_path):
+    live = LiveRuns(tmp_path, max_workers=1, max_per_owner=2, max_active=3)
+    try:
+        live.start_all([LONG, LONG], "alice")
+        with pytest.raises(LabError, match=r"^You may have 2 runs queued or training at a time \(you have 2, asked"):
+            live.start(LONG, "alice")
+        live.start(LONG, "bob")
+        with pytest.raises(LabError, match=r"^The server holds at most 3 runs queued or training \(it has 3, asked"):
+            live.start(LONG, "carol")
+        assert len(live.runs_of("alice")) == 2 and not live.runs_of("carol")
+        with pytest.raises(LabError, match="You may have 2 runs"):
+            live.start_all([TINY, TINY], "bob")  # one would fit: none is queued
+        assert len(live.runs_of("bob")) == 1
+    finally:
+        for owner in ("alice", "bob"):
+            for v in live.runs_of(owner):
+                live.stop(v.id, owner)
+        live.wait(timeout=60)
+    assert live.start(TINY, "carol")  # ended runs free their places
+    live.wait(timeout=60)

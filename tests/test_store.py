@@ -16,7 +16,7 @@ import pytest
 from lab import store
 from lab.config import RunConfig
 from lab.errors import StoreError
-from lab.store import (RunWriter, atomic_write, check_run_name, delete_run, list_runs, load_model_state, load_run,
+from lab.store import (RunWriter, atomic_write, check_run_name, delete_run, disk_bytes, list_runs, load_model_state, load_run,
                        load_snapshot, rename_run, runs_root, snapshot_epochs)
 
 
@@ -308,3 +308,17 @@ def test_atomic_write_flushes_the_file_then_the_folder_after_the_rename(tmp_path
     monkeypatch.setattr(fsio.os, "fsync", fsync)
     atomic_write(tmp_path / "f.json", b"{}")
     assert synced == [(False, False), (True, True)]  # the data before the rename, the folder after it
+
+
+def test_snapshots_are_thinned_to_the_runs_disk_budget_keeping_the_first_and_the_latest(runs):
+    w = RunWriter(runs, RunConfig(name="long"), snapshot_budget=10_000)
+    one = {"x": np.zeros(400, np.float32)}  # about 1.8 kB per file
+    for epoch in range(41):
+        w.snapshot(epoch, one)
+        kept = snapshot_epochs(w.path)
+        assert kept[0] == 0 and kept[-1] == epoch
+        assert sum((w.path / "snapshots" / f"epoch_{e:03d}.npz").stat().st_size for e in kept) <= 10_000
+    assert kept == [0, 16, 32, 40] and w.stride == 16  # 5 files of about 1.9 kB would not fit
+    files = [*(w.path / "snapshots").iterdir(), w.path / "config.json", w.path / "status.json"]
+    assert disk_bytes(w.path) == sum(f.stat().st_size for f in files)
+    w.status("done")

@@ -4,6 +4,7 @@ accuracy; and the one-epoch views of `lab.figures.views` fed from them, shared b
 pages and Compare's small multiples (`VIEWS`)."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Sequence
 
@@ -12,6 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lab.figures import views
+from lab.lru import BytesLRU
 from lab.readout import embeddings, series as readout
 from lab.readout.quantities import quantity_series
 from lab.store import RunRecord, load_run, load_snapshot
@@ -36,14 +38,15 @@ def _epochs(record: RunRecord, chosen: Sequence[int] | None) -> tuple[int, ...]:
     return epochs(record) if chosen is None else tuple(chosen)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
-def _snapshot(path: str, epoch: int) -> dict[str, np.ndarray]:
-    return load_snapshot(Path(path), epoch)
+@st.cache_resource
+def _snapshots() -> BytesLRU[dict[str, np.ndarray]]:
+    return BytesLRU(int(os.environ.get("REGLAB_CACHE_MB", "512")) * 2**20, lambda s: sum(a.nbytes for a in s.values()))
 
 
 def snapshot(record: RunRecord, epoch: int) -> dict[str, np.ndarray]:
-    """One epoch's probe snapshot."""
-    return _snapshot(str(record.path), epoch)
+    """One epoch's probe snapshot (read-only: shared by every session), from a process-wide cache
+    of at most $REGLAB_CACHE_MB (default 512) megabytes."""
+    return _snapshots().get((str(record.path), epoch), lambda: load_snapshot(record.path, epoch))
 
 
 def first_snapshot(record: RunRecord) -> dict[str, np.ndarray]:

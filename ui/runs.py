@@ -28,7 +28,10 @@ def root() -> Path:
 
 @st.cache_resource(max_entries=8)
 def _manager(folder: str) -> LiveRuns:
-    live = LiveRuns(Path(folder), max_workers=int(os.environ.get("REGLAB_WORKERS", "2")))
+    env = os.environ.get
+    live = LiveRuns(Path(folder), max_workers=int(env("REGLAB_WORKERS", "2")),
+                    max_per_owner=int(env("REGLAB_MAX_RUNS_PER_BROWSER", "8")),
+                    max_active=int(env("REGLAB_MAX_RUNS", "16")))
     live.warm()
     return live
 
