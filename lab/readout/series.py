@@ -41,21 +41,19 @@ def readable_epochs(run: RunRecord, epochs: list[int] | None = None) -> Readable
     for i, epoch in enumerate(epochs):
         try:
             finite = is_finite(load_snapshot(run, epoch))
-        except StoreError:
-            return Readable(epochs[:i], _hidden(run, epochs[:i], f"the snapshot of epoch {epoch} is unreadable"))
+        except StoreError as e:
+            return Readable(epochs[:i], _hidden(epochs[:i], f"{str(e).rstrip('.')}; delete the run or train it again"))
         if not finite:
-            return Readable(epochs[:i], _hidden(run, epochs[:i], f"the snapshots from epoch {epoch} on hold "
-                                                                 f"non-finite values (the run {run.state})"))
+            loss = next((m["train_loss"] for m in reversed(run.metrics) if m.get("train_loss") is not None), None)
+            return Readable(epochs[:i], _hidden(epochs[:i], (
+                f"the snapshots from epoch {epoch} on hold non-finite values (the run {run.state}"
+                f"{f', train loss {num(loss)} at its last epoch' if loss is not None else ''}); "
+                f"train it again with a lower learning rate or λ")))
     return Readable(epochs, None)
 
 
-def _hidden(run: RunRecord, shown: list[int], why: str) -> str:
-    loss = next((m["train_loss"] for m in reversed(run.metrics) if m.get("train_loss") is not None), None)
-    last = f"train loss {num(loss)} at its last epoch; " if loss is not None else ""
-    if not shown:
-        return f"Nothing to draw: {why}; {last}train it again with a lower learning rate or λ."
-    return (f"Showing epochs up to {shown[-1]}: {why}; {last}"
-            f"train it again with a lower learning rate or λ to see later epochs.")
+def _hidden(shown: list[int], why: str) -> str:
+    return f"Showing epochs up to {shown[-1]}: {why}." if shown else f"Nothing to draw: {why}."
 
 
 def _flat(a: np.ndarray) -> np.ndarray:
