@@ -160,10 +160,8 @@ def _lock(path: Path) -> int:
 
 def in_use(run: RunRecord) -> str | None:
     """Why the run cannot be renamed or deleted now (its status says a live process trains it), or None."""
-    if run.state != "running":
-        return None
     return (f"Run {run.id} is being trained by process {run.status.get('pid')} on {run.status.get('host')}; "
-            f"stop it or wait until it has ended, then try again.")
+            f"stop it or wait until it has ended, then try again.") if run.state == "running" else None
 
 
 @contextmanager
@@ -314,7 +312,11 @@ def set_aside(root: Path, run_id: str) -> Path:
     path = root / check_run_name(run_id)
     aside = root / ".replaced" / f"{run_id}-{time.strftime('%y%m%d-%H%M%S')}-{os.urandom(2).hex()}"
     aside.parent.mkdir(exist_ok=True)
-    os.replace(path, aside)
+    fd = _lock(path)  # not a run some process still trains
+    try:
+        os.replace(path, aside)
+    finally:
+        os.close(fd)
     return aside
 
 

@@ -267,6 +267,11 @@ def test_a_run_whose_writer_is_training_is_neither_renamed_nor_deleted(runs):
         delete_run(runs, "held")
     w.status("stopped")
     assert rename_run(runs, "held", "moved") == runs / "moved" and load_run("moved", runs).state == "stopped"
+    training = make_run(runs, "study-point")
+    with pytest.raises(StoreError, match="^Run study-point is in use"):
+        store.set_aside(runs, "study-point")  # a study never moves a run another process trains
+    training.status("done")
+    assert store.set_aside(runs, "study-point").parent == runs / ".replaced"
 
 
 def test_a_run_another_process_trains_is_refused_until_it_ends(runs):
