@@ -20,6 +20,7 @@ from typing import Callable, Sequence
 from lab.config import TRAIN_PARAMS, RunConfig
 from lab.errors import LabError
 from lab.params import Flag, Param, check_name
+from lab.stats import num
 
 TRAIN_CHECK = {p.name: p for p in TRAIN_PARAMS}
 PICKS = (("data", "digits", "data set"), ("model", "mlp", "model"), ("method", "ce", "method"))
@@ -108,7 +109,7 @@ class _ProgressBar:
         if ev["event"] == "epoch":
             r = ev["record"]
             self.bar.update(1)
-            self.bar.set_postfix(loss=f"{r['train_loss']:.3f}", test_acc=f"{r['test_acc']:.3f}")
+            self.bar.set_postfix(loss=num(r["train_loss"]), test_acc=f"{r['test_acc']:.3f}")
 
     def close(self) -> None:
         if self.bar is not None:

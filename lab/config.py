@@ -21,7 +21,8 @@ TRAIN_PARAMS: tuple[Param, ...] = (
     Param("train_size", 0, Interval(int, 0, 10**7), "training samples used, stratified (0 = the full split)"),
     Param("val_size", 0, Interval(int, 0, 10**7), "training-split samples held out for validation, stratified, "
                                                    "before train_size is drawn (0 = none)"),
-    Param("probe_size", 2000, Interval(int, 10, 10**5), "test points measured every epoch (stratified)"),
+    Param("probe_size", 2000, Interval(int, 10, 5000), "test points measured every epoch (stratified; at most "
+                                                         "what a map or a matrix view can draw)"),
     Param("data_seed", 0, Interval(int, 0, 2**31 - 1), "seed of the train/test split and subsample"),
 )
 

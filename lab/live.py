@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lab.config import RunConfig, validate
-from lab.errors import StoreError
+from lab.errors import LabError, StoreError
 from lab.store import check_run_name, new_run_id
 
 LIVE = ("queued", "running")
@@ -83,14 +83,16 @@ class _Run:
 class LiveRuns:
     """The process-wide manager of background runs writing into `runs`."""
 
-    def __init__(self, runs: Path, max_workers: int = 2, keep_ended: int = 50, torch_threads: int | None = None):
-        """`torch_threads` (default: cores // max_workers, at least 1) is set process-wide: two
-        runs with 2 intra-op threads each on 2 cores made a step 20x slower (OpenMP threads
+    def __init__(self, runs: Path, max_workers: int = 2, keep_ended: int = 50, torch_threads: int | None = None,
+                 max_per_owner: int = 8, max_active: int = 16):
+        """At most `max_per_owner` runs of one owner and `max_active` in all are queued or training
+        at a time. `torch_threads` (default: cores // max_workers, at least 1) is set process-wide:
+        two runs with 2 intra-op threads each on 2 cores made a step 20x slower (OpenMP threads
         waiting on each other), one thread each keeps them independent."""
         import torch
 
         self.runs = Path(runs)
-        self.max_workers = max_workers
+        self.max_workers, self.max_per_owner, self.max_active = max_workers, max_per_owner, max_active
         torch.set_num_threads(torch_threads or max(1, (os.cpu_count() or 1) // max_workers))
         self.keep_ended = keep_ended  # ended runs without a folder kept for their message
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="reglab-train")
@@ -117,17 +119,39 @@ class LiveRuns:
         return future
 
     def start(self, cfg: RunConfig, owner: str) -> str:
-        """Validate `cfg` (ConfigError on a bad value), queue it, and return its run id."""
-        name = check_run_name(cfg.name) if cfg.name else new_run_id(cfg)
-        cfg = validate(replace(cfg, name=name))
+        """Validate `cfg` (ConfigError on a bad value, DataError on missing data files), queue it,
+        and return its run id; LabError when the owner or the server has no room for it."""
+        return self.start_all([cfg], owner)[0]
+
+    def start_all(self, configs: list[RunConfig], owner: str) -> list[str]:
+        """Validate every config, then queue all of them or none (names taken, or no room under
+        the caps, refuse the whole list); their run ids in order."""
+        from lab.data import check_files
+
+        named = []
+        for cfg in configs:
+            cfg = validate(replace(cfg, name=check_run_name(cfg.name) if cfg.name else new_run_id(cfg)))
+            check_files(cfg.data, cfg.data_params)  # refused now, not as a failed run later
+            named.append(cfg)
         with self._lock:
-            if name in self._runs or (self.runs / name).exists():
-                raise StoreError(f"A run named {name!r} already exists; choose another name.")
-            self._order += 1
-            run = _Run(name, owner, cfg, self._order)
-            self._runs[name] = run
-            run.future = self._pool.submit(self._work, run)
-        return name
+            active = [r for r in self._runs.values() if r.status in LIVE]
+            mine = sum(r.owner == owner for r in active)
+            if mine + len(named) > self.max_per_owner:
+                raise LabError(f"You may have {self.max_per_owner} runs queued or training at a time (you have "
+                               f"{mine}, asked for {len(named)} more); stop some or wait until they end.")
+            if len(active) + len(named) > self.max_active:
+                raise LabError(f"The server holds at most {self.max_active} runs queued or training (it has "
+                               f"{len(active)}, asked for {len(named)} more); wait until some end.")
+            names = [c.name for c in named]
+            for i, name in enumerate(names):
+                if name in self._runs or name in names[:i] or (self.runs / name).exists():
+                    raise StoreError(f"A run named {name!r} already exists; choose another name.")
+            for cfg in named:
+                self._order += 1
+                run = _Run(cfg.name, owner, cfg, self._order)
+                self._runs[cfg.name] = run
+                run.future = self._pool.submit(self._work, run)
+        return [c.name for c in named]
 
     def _work(self, run: _Run) -> None:
         from lab.train import train

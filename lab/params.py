@@ -46,9 +46,12 @@ class Interval:
         name = "an int" if self.type is int else "a float"
         lb = "[" if self.closed in ("both", "left") else "("
         rb = "]" if self.closed in ("both", "right") else ")"
-        lo = "-inf" if self.low is None else f"{self.low:g}"
-        hi = "inf" if self.high is None else f"{self.high:g}"
+        lo = "-inf" if self.low is None else self._number(self.low)
+        hi = "inf" if self.high is None else self._number(self.high)
         return f"{name} in the range {lb}{lo}, {hi}{rb}"
+
+    def _number(self, bound: float) -> str:
+        return str(int(bound)) if self.type is int else f"{bound:g}"
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from lab.measure.quantities import class_given_feature_matrix, first_layer_singu
 from lab.measure.snapshot import feature_weight, features, hidden_layers, weight_labels
 from lab.readout.embeddings import embed_run, knn_series
 from lab.readout.quantities import quantity_series
-from lab.readout.series import energy_series, mi_series, similarity_series
+from lab.readout.series import energy_series, mi_series, readable_epochs, similarity_series
 from lab.store import RunRecord, atomic_write, load_run, load_snapshot, runs_root
 
 MAX_FRAMES = 40  # animation frames: evenly spaced snapshots, first and last included
@@ -109,8 +109,8 @@ def rec_shape(rec: RunRecord) -> tuple[int, ...]:
 
 
 def run_sections(rec: RunRecord, tsne: bool = False) -> list[Section]:
-    """Every view of one run, in reading order; series over at most MAX_FRAMES epochs."""
-    epochs = spaced(rec.snapshot_epochs)
+    """Every view of one run, in reading order; series over at most MAX_FRAMES of its drawable epochs."""
+    epochs = spaced(readable_epochs(rec).epochs)
     epoch = epochs[-1]
     last = load_snapshot(rec, epoch)
     names, y = class_names(rec), last["probe_y"]
@@ -145,7 +145,7 @@ def run_sections(rec: RunRecord, tsne: bool = False) -> list[Section]:
 def compare_sections(recs: list[RunRecord], epoch: int | None = None) -> list[Section]:
     """The runs side by side at `epoch` (default: the last epoch every run has), shared axes
     where the quantities are comparable, and a table of final accuracies."""
-    common = sorted(set.intersection(*(set(r.snapshot_epochs) for r in recs)))
+    common = sorted(set.intersection(*(set(readable_epochs(r).epochs) for r in recs)))
     if not common:
         raise LabError("These runs have no snapshot epoch in common; compare runs of the same length.")
     epoch = common[-1] if epoch is None else epoch
@@ -159,7 +159,7 @@ def compare_sections(recs: list[RunRecord], epoch: int | None = None) -> list[Se
             for r, s in zip(recs, snaps)]
     heads = [angles_view(s, epoch, feature_weight(s)) for s in snaps]
     sims = [similarity_view(s, epoch, hidden_layers(s)[-1], names) for s in snaps]
-    mis = [information_plane(mi_series(r, epochs=spaced(r.snapshot_epochs))) for r in recs]
+    mis = [information_plane(mi_series(r, epochs=spaced(readable_epochs(r).epochs))) for r in recs]
     rows = [{"run": r.id, "method": r.config.method, "lambda": r.config.lam, "seed": r.config.seed,
              "status": r.state, "epochs": len(r.metrics), "train acc": r.final("train_acc"),
              "test acc": r.final("test_acc"), f"k-NN acc (epoch {epoch})": knn_series(r, None, [epoch])["knn"][0]}
@@ -196,6 +196,8 @@ def report(run: str, compare: Sequence[str] = (), out: str | Path | None = None,
     for r in recs:
         if not r.snapshot_epochs:
             raise LabError(f"Run {r.id} has no snapshots yet; nothing to report.")
+        if not readable_epochs(r).epochs:
+            raise LabError(f"Run {r.id}: {readable_epochs(r).note}")
     if compare:
         sections, title = compare_sections(recs, epoch), "RegLab comparison: " + ", ".join(r.id for r in recs)
     else:

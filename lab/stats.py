@@ -6,6 +6,11 @@ from __future__ import annotations
 import numpy as np
 
 
+def num(x: float | None, digits: int = 4) -> str:
+    """A number in readable notation, `digits` significant: 2.303, 1.2e+25, nan; "-" for None."""
+    return "-" if x is None else f"{x:.{digits}g}"
+
+
 def pm(values, digits: int = 3) -> str:
     """`mean ± std` (sample std) of the finite values; one value alone, without a ±, since one
     run says nothing about the spread; "-" for none."""

@@ -6,6 +6,7 @@
                     snapshots/epoch_NNN.npz   probe snapshot (numpy-only format, see README)
                     status.json          {"status": running|done|stopped|diverged|failed, ...}
                     model.pt             last state_dict (read back with weights_only=True)
+                    .lock                held by the writer while training, and by rename/delete
 
 Every file is written to a temporary name in the same folder and renamed into place, so a
 process killed at any moment leaves each earlier epoch readable. A run whose status says
@@ -23,14 +24,16 @@ import socket
 import time
 import warnings
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from lab.config import RunConfig
 from lab.errors import StoreError
+from lab.fsio import alive, atomic_write, hold, json_bytes
 
 STATUSES = ("running", "done", "stopped", "diverged", "failed", "interrupted")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")  # the whole name (fullmatch)
@@ -50,28 +53,6 @@ def check_run_name(name: str) -> str:
     return name
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary sibling, flush it to disk, and rename it over `path`."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def _json_bytes(obj: Any) -> bytes:
-    return json.dumps(obj, indent=1, allow_nan=False, default=_jsonable).encode()
-
-
-def _jsonable(o: Any) -> Any:
-    if isinstance(o, (tuple, set)):
-        return list(o)
-    if isinstance(o, (np.integer, np.floating)):
-        return o.item()
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-
-
 def _finite(record: dict) -> dict:
     """NaN/inf become None so metrics.jsonl stays strict JSON (a diverged epoch keeps its row)."""
     return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in record.items()}
@@ -84,9 +65,13 @@ def new_run_id(cfg: RunConfig) -> str:
 
 
 class RunWriter:
-    """Creates a run folder and writes it as training goes. Never overwrites an existing run."""
+    """Creates a run folder and writes it as training goes. Never overwrites an existing run.
+    Snapshots stay within `snapshot_budget` bytes (default $REGLAB_SNAPSHOT_MB, 256): past it,
+    the stride between the epochs kept doubles (epoch 0 and the latest are always kept)."""
 
-    def __init__(self, root: Path, cfg: RunConfig):
+    def __init__(self, root: Path, cfg: RunConfig, snapshot_budget: int | None = None):
+        self.budget = snapshot_budget or int(os.environ.get("REGLAB_SNAPSHOT_MB", "256")) * 2**20
+        self.stride = 1
         self.id = check_run_name(cfg.name) if cfg.name else new_run_id(cfg)
         root.mkdir(parents=True, exist_ok=True)
         self.path = root / self.id
@@ -95,15 +80,20 @@ class RunWriter:
         except FileExistsError:
             raise StoreError(f"A run named {self.id!r} already exists in {root}; choose another name.") from None
         self.metrics: list[dict] = []
-        atomic_write(self.path / "config.json", _json_bytes(cfg.to_dict()))
+        self._lock: int | None = _lock(self.path)  # held while training: rename and delete wait for no one
+        atomic_write(self.path / "config.json", json_bytes(cfg.to_dict()))
         self.status("running")
 
     def status(self, status: str, error: str | None = None, **extra: Any) -> None:
-        """Write status.json; "running" records the pid and host so a dead process is noticed."""
+        """Write status.json; "running" records the pid and host so a dead process is noticed, and
+        any other status (the run has ended) releases the run's lock."""
         doc = {"status": status, "time": time.time(), "pid": os.getpid(), "host": socket.gethostname(), **extra}
         if error:
             doc["error"] = error
-        atomic_write(self.path / "status.json", _json_bytes(doc))
+        atomic_write(self.path / "status.json", json_bytes(doc))
+        if status != "running" and self._lock is not None:
+            os.close(self._lock)  # closing the descriptor releases the flock
+            self._lock = None
 
     def _npz(self, path: Path, arrays: dict[str, np.ndarray]) -> None:
         buf = io.BytesIO()
@@ -116,6 +106,14 @@ class RunWriter:
 
     def snapshot(self, epoch: int, arrays: dict[str, np.ndarray]) -> None:
         self._npz(self.path / "snapshots" / f"epoch_{epoch:03d}.npz", arrays)
+        while True:  # thin out: drop the epochs off the stride, double it while over the budget
+            kept = [e for e in snapshot_epochs(self.path) if e % self.stride == 0 or e == epoch]
+            for e in set(snapshot_epochs(self.path)) - set(kept):
+                (self.path / "snapshots" / f"epoch_{e:03d}.npz").unlink()
+            used = sum((self.path / "snapshots" / f"epoch_{e:03d}.npz").stat().st_size for e in kept)
+            if used <= self.budget or self.stride >= epoch:
+                return
+            self.stride *= 2
 
     def epoch(self, record: dict) -> None:
         """Append one epoch's metrics (the whole file is rewritten atomically; it is small)."""
@@ -152,17 +150,32 @@ class RunRecord:
         return snapshot_epochs(self.path)
 
 
-def _alive(status: dict) -> bool:
-    if status.get("host") != socket.gethostname():
-        return True  # another machine's run: trust what it says
+def _lock(path: Path) -> int:
+    """`lab.lock.hold(path)`, or StoreError when the run is in use."""
+    if (fd := hold(path)) is None:
+        raise StoreError(f"Run {path.name} is in use (training, or being renamed or deleted); "
+                         f"stop it or wait until it has ended, then try again.")
+    return fd
+
+
+def in_use(run: RunRecord) -> str | None:
+    """Why the run cannot be renamed or deleted now (its status says a live process trains it), or None."""
+    return (f"Run {run.id} is being trained by process {run.status.get('pid')} on {run.status.get('host')}; "
+            f"stop it or wait until it has ended, then try again.") if run.state == "running" else None
+
+
+@contextmanager
+def _claimed(path: Path) -> Iterator[RunRecord]:
+    """The run at `path`, read and held under its lock for a rename or delete; StoreError if in use."""
+    load_run(path)  # a run folder, before any lock file is created in it
+    fd = _lock(path)
     try:
-        pid = int(status.get("pid", 0))
-        if pid <= 0:
-            return False
-        os.kill(pid, 0)
-        return True
-    except (OSError, ValueError, OverflowError, TypeError):
-        return False
+        rec = load_run(path)
+        if reason := in_use(rec):
+            raise StoreError(reason)
+        yield rec
+    finally:
+        os.close(fd)
 
 
 def _read_json(path: Path) -> Any:
@@ -193,7 +206,7 @@ def load_run(run: str | Path, root: Path | None = None) -> RunRecord:
         status = {"status": "interrupted"}
     if not isinstance(status, dict) or status.get("status") not in STATUSES:
         status = {"status": "interrupted"}
-    if status["status"] == "running" and not _alive(status):
+    if status["status"] == "running" and not alive(status):
         status = {**status, "status": "interrupted"}
     metrics = []
     if (path / "metrics.jsonl").exists():
@@ -237,6 +250,11 @@ def _run_path(run: RunRecord | Path) -> Path:
     return run.path if isinstance(run, RunRecord) else Path(run)
 
 
+def disk_bytes(run: RunRecord | Path) -> int:
+    """The bytes of every file in the run folder (snapshots, model, caches)."""
+    return sum(f.stat().st_size for f in _run_path(run).rglob("*") if f.is_file())
+
+
 def load_snapshot(run: RunRecord | Path, epoch: int) -> dict[str, np.ndarray]:
     """The probe snapshot of one epoch as float32/int arrays (numpy only, no pickle)."""
     path = _run_path(run)
@@ -272,13 +290,19 @@ def load_model_state(run: RunRecord) -> dict:
 
 
 def rename_run(root: Path, old: str, new: str) -> Path:
-    """Rename a run folder (and its config's name); refuses to overwrite an existing run."""
+    """Rename a run folder (and its config's name), not in use, to a new name claimed by creating
+    its empty folder first (which the rename replaces)."""
     src, dst = root / check_run_name(old), root / check_run_name(new)
-    if dst.exists():
-        raise StoreError(f"A run named {new!r} already exists; choose another name.")
-    rec = load_run(src)
-    os.rename(src, dst)
-    atomic_write(dst / "config.json", _json_bytes({**rec.config.to_dict(), "name": new}))
+    with _claimed(src) as rec:
+        try:
+            dst.mkdir()
+        except FileExistsError:
+            raise StoreError(f"A run named {new!r} already exists; choose another name.") from None
+        try:
+            os.rename(src, dst)
+        except OSError as e:  # something was written into the claimed folder meanwhile
+            raise StoreError(f"Could not rename {old} to {new} ({e.strerror}); choose another name.") from None
+        atomic_write(dst / "config.json", json_bytes({**rec.config.to_dict(), "name": new}))
     return dst
 
 
@@ -288,7 +312,11 @@ def set_aside(root: Path, run_id: str) -> Path:
     path = root / check_run_name(run_id)
     aside = root / ".replaced" / f"{run_id}-{time.strftime('%y%m%d-%H%M%S')}-{os.urandom(2).hex()}"
     aside.parent.mkdir(exist_ok=True)
-    os.replace(path, aside)
+    fd = _lock(path)  # not a run some process still trains
+    try:
+        os.replace(path, aside)
+    finally:
+        os.close(fd)
     return aside
 
 
@@ -315,7 +343,7 @@ def cached(run: RunRecord | Path, name: str, compute: Callable[[], np.ndarray]) 
 
 
 def delete_run(root: Path, run_id: str) -> None:
-    """Delete one run folder (only a folder that is a run under `root`)."""
+    """Delete one run folder (only a folder that is a run under `root`, and not in use)."""
     path = root / check_run_name(run_id)
-    load_run(path)
-    shutil.rmtree(path)
+    with _claimed(path):
+        shutil.rmtree(path)

@@ -50,10 +50,10 @@ with st.expander("Launch a grid: the same data, model and seeds, several methods
     with c_train:
         train = {k: ui.widgets.param_widget(TRAIN[k], f"grid.{k}", v) for k, v in GRID_DEFAULTS.items()}
     if st.button("Launch the grid", key="grid.go", disabled=not methods):
-        try:
+        try:  # the whole grid is queued, or none of it
             base = RunConfig(data=ds, model=model, **train)
-            wanted = [ui.runs.manager().start(replace(base, method=m, seed=s), ui.runs.owner())
-                      for m in methods for s in SEEDS.check("grid", seeds)]
+            grid_runs = [replace(base, method=m, seed=s) for m in methods for s in SEEDS.check("grid", seeds)]
+            wanted = ui.runs.manager().start_all(grid_runs, ui.runs.owner())
             st.query_params["runs"] = ",".join(wanted)
         except LabError as e:
             ui.widgets.error(e)
@@ -112,9 +112,12 @@ saved = [r for r in picked_runs if r.record is not None and not r.running]
 if len(saved) < 2:
     st.caption("The views appear here once at least two of the runs have finished.")
     st.stop()
-epochs = sorted(set.intersection(*(set(r.record.snapshot_epochs) for r in saved)))
+for r in saved:  # later epochs of a diverged run are hidden: say so, once per run
+    if note := ui.cache.readable(r.record).note:
+        st.warning(ui.widgets.esc(f"{r.label}: {note}"), icon=":material/warning:")
+epochs = sorted(set.intersection(*(set(ui.cache.epochs(r.record)) for r in saved)))
 if not epochs:
-    st.warning("These runs have no epoch in common to compare.")
+    st.warning("These runs have no epoch in common that every one of them can draw; pick other runs.")
     st.stop()
 methods = list(dict.fromkeys(r.config.method for r in saved if r.config.method != "ce")) or ["ce"]
 for method in methods:  # what each picked method acts on, measured on every run

@@ -47,7 +47,7 @@ def draw(epoch: int) -> None:
 
 
 st.caption(f"Run **{ui.widgets.esc(record.id)}** · {ui.widgets.esc(run.label)} · {run.status}")
-ui.player.epoch_player(record.snapshot_epochs, draw, key="sphere")
+ui.player.epoch_player(ui.cache.epochs(record), draw, key="sphere")
 energy = ui.cache.series("energy_series", record, s=s, half_space=half)
 left, right = st.columns(2)
 with left:

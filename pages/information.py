@@ -47,5 +47,5 @@ def draw(epoch: int) -> None:
 
 
 st.caption(f"Run **{ui.widgets.esc(record.id)}** · {ui.widgets.esc(run.label)} · {run.status}")
-ui.player.epoch_player(record.snapshot_epochs, draw, key="info")
+ui.player.epoch_player(ui.cache.epochs(record), draw, key="info")
 ui.widgets.figure(mi_curves(per_layer, note=caveat), key="info.curves", name=f"{record.id}-mi-curves")

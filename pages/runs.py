@@ -9,7 +9,7 @@ import streamlit as st
 import ui
 from lab.errors import LabError
 from lab.figures import training_curves
-from lab.store import delete_run, rename_run
+from lab.store import delete_run, disk_bytes, in_use, rename_run
 
 ui.page("Runs")
 ui.widgets.explain("""
@@ -33,9 +33,10 @@ if not saved:
 st.dataframe([{"run": r.id, "status": r.state, "data": r.config.data, "model": r.config.model,
                "method": r.config.method, "λ": r.config.lam, "seed": r.config.seed,
                "epochs": f"{len(r.metrics)}/{r.config.epochs}", "test acc": r.final("test_acc"),
-               "train acc": r.final("train_acc")} for r in saved],
+               "train acc": r.final("train_acc"), "size": disk_bytes(r) / 2**20} for r in saved],
              hide_index=True, key="table",
-             column_config={"test acc": st.column_config.NumberColumn(format="%.3f"),
+             column_config={"size": st.column_config.NumberColumn("size (MB)", format="%.1f"),
+                            "test acc": st.column_config.NumberColumn(format="%.3f"),
                             "train acc": st.column_config.NumberColumn(format="%.3f")})
 
 ids = [r.id for r in saved]
@@ -70,21 +71,22 @@ if run.metrics:
     ui.widgets.figure(training_curves(run.metrics, title=f"{ui.runs.run_label(run.config)}: training curves"),
                       key=f"runs-curves-{rid}", name=f"{rid}-curves")
 
-busy = (live := ui.runs.manager().get(rid)) is not None and live.active
+busy = in_use(run) or ("This run is queued or training here; rename or delete it once it has ended."
+                       if (live := ui.runs.manager().get(rid)) is not None and live.active else None)
 with st.expander("Rename or delete"):
     if busy:
-        st.caption("This run is still training; rename or delete it once it has finished.")
+        st.info(ui.widgets.esc(busy))
     new = st.text_input("New name", value=rid, key="runs.rename",
                         help="1-100 letters, digits, '.', '_' or '-', starting with a letter or digit")
-    if st.button("Rename", key="runs.rename.go", disabled=busy or new == rid):
+    if st.button("Rename", key="runs.rename.go", disabled=bool(busy) or new == rid):
         try:
             rename_run(ui.runs.root(), rid, new)
             ui.runs.open_run(new)
             st.rerun()
         except LabError as e:
             ui.widgets.error(e)
-    sure = st.checkbox(f"Yes, delete {ui.widgets.esc(rid)} and all its files", key=f"runs.sure.{rid}", disabled=busy)
-    if st.button("Delete", key="runs.delete", type="primary", disabled=busy or not sure):
+    sure = st.checkbox(f"Yes, delete {ui.widgets.esc(rid)} and all its files", key=f"runs.sure.{rid}", disabled=bool(busy))
+    if st.button("Delete", key="runs.delete", type="primary", disabled=bool(busy) or not sure):
         try:
             delete_run(ui.runs.root(), rid)
             ui.runs.open_run(None)

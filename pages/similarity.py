@@ -40,6 +40,6 @@ def draw(epoch: int) -> None:
 
 
 st.caption(f"Run **{ui.widgets.esc(record.id)}** · {ui.widgets.esc(run.label)} · {run.status}")
-ui.player.epoch_player(record.snapshot_epochs, draw, key="similarity")
+ui.player.epoch_player(ui.cache.epochs(record), draw, key="similarity")
 ui.widgets.figure(gap_curves(ui.cache.series("similarity_series", record, layer=layer)), key="similarity.gap",
                   name=f"{record.id}-{layer}-gap")

@@ -5,10 +5,12 @@ import streamlit as st
 import ui
 from lab import data, models
 from lab.config import TRAIN_PARAMS, RunConfig, validate
+from lab.data.images import fetch
 from lab.errors import LabError
 from lab.figures import accuracy_curves, loss_curves
 from lab.notes import note
 from lab.regularizers import REGISTRY
+from lab.stats import num
 
 MAIN = ("epochs", "lr", "optimizer", "seed", "train_size")
 STATUS = {"queued": ":material/hourglass_empty:", "running": ":material/directions_run:",
@@ -79,6 +81,25 @@ def start() -> None:
         ui.runs.open_run(rid)
 
 
+def data_files(ds: str) -> None:
+    """For a data set read from files: when they are missing, the sentence and a Download button
+    (torchvision's downloader, with a progress bar; one line when it fails, e.g. offline)."""
+    root = st.session_state[f"data.{ds}.root"]
+    try:
+        data.check_files(ds, {"root": root})
+    except LabError as e:
+        ui.widgets.error(e)
+        if st.button(f"Download {ds}", key="data.fetch", icon=":material/download:"):
+            bar = st.progress(0.0, text=f"downloading {ds}…")
+            try:
+                fetch(ds, root, lambda fraction, message: bar.progress(fraction, text=message))
+            except LabError as e:
+                bar.empty()
+                ui.widgets.error(e)
+            else:
+                st.rerun()
+
+
 with st.container(border=True):
     c_data, c_method, c_train = st.columns(3)
     with c_data:
@@ -86,6 +107,8 @@ with st.container(border=True):
                           help="; ".join(f"{k}: {v.description}" for k, v in data.DATASETS.items()))
         st.caption(data.DATASETS[ds].description)
         ui.widgets.param_widgets(data.DATASETS[ds].params, f"data.{ds}", cols=1)
+        if not data.DATASETS[ds].offline:
+            data_files(ds)
         model = st.selectbox("model", list(models.MODELS), key="model")
         ui.widgets.param_widgets(models.MODELS[model].params, f"model.{model}", cols=1)
     with c_method:
@@ -172,7 +195,8 @@ def monitor() -> None:
     if run.history:
         last = run.history[-1]
         st.caption(f"epoch {last['epoch']}: test accuracy {last['test_acc']:.3f}, "
-                   f"train accuracy {last['train_acc']:.3f}, task loss {last['task_loss']:.4f}")
+                   f"train accuracy {last['train_acc']:.3f}, task loss {num(last['task_loss'])}, "
+                   f"train loss {num(last['train_loss'])}")
     if run.running or run.history:
         show_curves(curves(run), run.id, run.running, name=run.id)
     if info.running and not run.running:

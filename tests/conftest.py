@@ -40,3 +40,16 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> RunRecord:
     result = train(RunConfig(**TINY, name="tiny"), runs=root)
     assert result.status == "done", result.error
     return load_run(result.path)
+
+
+# Diverges at its third epoch (loss NaN); its snapshots overflow float16 from the first epoch on.
+DIVERGING = dict(data="digits", method="mhe", lam=1e4, lr=10.0, train_size=300, probe_size=100, epochs=6)
+
+
+@pytest.fixture(scope="session")
+def diverged_run(tmp_path_factory: pytest.TempPathFactory) -> RunRecord:
+    """A run that ended `diverged`, named "diverged", shared by the whole session: never change it."""
+    root = tmp_path_factory.mktemp("diverged-runs")
+    result = train(RunConfig(**DIVERGING, name="diverged"), runs=root)
+    assert result.status == "diverged", result.status
+    return load_run(result.path)

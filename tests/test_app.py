@@ -1,9 +1,13 @@
 """The Streamlit app through AppTest: every page renders with and without a run, Train trains
 live and draws curves, Compare shows two runs, Runs renames and deletes, bad input is one line."""
+import json
+import os
 import re
+import shutil
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -62,6 +66,42 @@ def test_a_view_page_says_what_to_expect_of_the_runs_method_from_the_notes(app, 
     assert note("weight_decay", view) in " ".join(str(e.value) for e in at.markdown)
 
 
+def _strings(fig) -> str:
+    """Every text in a figure's JSON (titles, labels, hovers), not its base64-encoded arrays."""
+    if isinstance(fig, dict):
+        return " ".join(_strings(v) for k, v in fig.items() if k != "bdata")
+    if isinstance(fig, list):
+        return " ".join(map(_strings, fig))
+    return fig if isinstance(fig, str) else ""
+
+
+@pytest.fixture(scope="module")
+def broken(runs, diverged_run) -> Path:
+    """Two runs whose later snapshots hold non-finite values: "diverged" (trained to divergence:
+    only epoch 0 is finite) and "late" (3 epochs, its last snapshot's weights set to inf)."""
+    shutil.copytree(diverged_run.path, runs / "diverged")
+    train(RunConfig(name="late", **{**TINY, "epochs": 3}), runs=runs)
+    snap = runs / "late" / "snapshots" / "epoch_003.npz"
+    arrays = dict(np.load(snap))
+    np.savez(snap, **{**arrays, "weight_0": np.full_like(arrays["weight_0"], np.inf)})
+    (runs / "late" / "status.json").write_text(json.dumps({"status": "diverged", "error": "loss became inf"}))
+    return runs
+
+
+@pytest.mark.parametrize("run, slider", [("diverged", None), ("late", ["0", "1", "2"])])
+@pytest.mark.parametrize("view", ["embeddings", "hypersphere", "similarity", "information", "compare"])
+def test_every_view_of_a_diverged_run_draws_its_finite_epochs_and_says_why_later_ones_are_hidden(
+        app, broken, view, run, slider):
+    at = app(run, runs=f"tiny-ce,{run}").switch_page(ui.nav.path(view)).run()
+    assert not at.exception, at.exception
+    assert any("Showing epochs up to" in w.value for w in at.warning)
+    charts = at.get("plotly_chart")
+    assert charts and all(json.loads(c.proto.spec)["data"] for c in charts)  # every figure has traces
+    assert not re.search(r"\bnan\b", " ".join(_strings(json.loads(c.proto.spec)) for c in charts), re.I)
+    sliders = [s.options for s in at.select_slider if s.label == "epoch"]
+    assert sliders == ([] if view == "embeddings" or slider is None else [slider])
+
+
 def test_train_page_trains_digits_live_and_draws_its_curves(app):
     at = app().switch_page(ui.nav.path("train")).run()
     at.number_input(key="train.epochs").set_value(2)
@@ -79,12 +119,72 @@ def test_train_page_trains_digits_live_and_draws_its_curves(app):
     assert not at.exception
 
 
-def test_a_bad_setting_is_refused_in_one_line(app):
+@pytest.mark.parametrize("kind, key, value, says", [
+    ("text_input", "model.mlp.widths", "0,abc", "'widths' parameter of mlp must be a list of 1 to 8 ints in [1, 4096]"),
+    ("number_input", "train.lr", 1e9, "'lr' parameter of training must be a float in the range (0, 10]"),
+    ("number_input", "train.epochs", 0, "'epochs' parameter of training must be an int in the range [1, 1000]"),
+    ("number_input", "train.seed", -1, "'seed' parameter of training must be an int in the range [0, 2147483647]")])
+def test_a_bad_setting_is_refused_in_one_line_and_trains_nothing(app, runs, kind, key, value, says):
+    before = sorted(runs.iterdir())
     at = app().switch_page(ui.nav.path("train")).run()
-    at.text_input(key="model.mlp.widths").set_value("0,abc")
+    getattr(at, kind)(key=key).set_value(value)
     at.button(key="train").click().run()
     assert not at.exception and len(at.error) == 1
-    assert "widths" in at.error[0].value and "\n" not in at.error[0].value
+    assert says in at.error[0].value.replace("\\", "") and "\n" not in at.error[0].value
+    assert "run" not in at.query_params and sorted(runs.iterdir()) == before
+    assert not ui.runs.manager().runs_of(at.session_state["_owner"])
+
+
+def test_missing_data_files_are_refused_and_the_download_fails_in_one_line_without_network(
+        app, runs, tmp_path, monkeypatch):
+    import torchvision.datasets.utils as tv_utils
+
+    def offline(url, download_root, filename, md5):
+        raise OSError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(tv_utils, "download_and_extract_archive", offline)
+    before = sorted(runs.iterdir())
+    at = app().switch_page(ui.nav.path("train")).run()
+    at.selectbox(key="data").set_value("fashion_mnist").run()
+    at.text_input(key="data.fashion_mnist.root").set_value(str(tmp_path)).run()
+    missing = f"fashion_mnist: 4 of its 4 files are not in {tmp_path}/FashionMNIST/raw; download them"
+    assert len(at.error) == 1 and missing in at.error[0].value.replace("\\", "")
+    at.button(key="data.fetch").click().run()
+    assert not at.exception
+    assert "fashion_mnist: cannot download http" in at.error[-1].value.replace("\\", "")
+    assert "Temporary failure in name resolution" in at.error[-1].value.replace("\\", "")
+    at.button(key="train").click().run()
+    assert missing in at.error[-1].value.replace("\\", "")
+    assert "run" not in at.query_params and sorted(runs.iterdir()) == before
+
+
+def test_the_download_button_fetches_the_files_and_the_refusal_goes(app, tmp_path, monkeypatch):
+    import torchvision.datasets.utils as tv_utils
+    from test_data import write_mnist
+
+    fetched = []
+
+    def fake(url, download_root, filename, md5):
+        fetched.append(filename)
+        write_mnist(tmp_path, "MNIST", np.random.default_rng(0))
+
+    monkeypatch.setattr(tv_utils, "download_and_extract_archive", fake)
+    at = app().switch_page(ui.nav.path("train")).run()
+    at.selectbox(key="data").set_value("mnist").run()
+    at.text_input(key="data.mnist.root").set_value(str(tmp_path)).run()
+    assert "mnist: 4 of its 4 files are not in" in at.error[0].value.replace("\\", "")
+    at.button(key="data.fetch").click().run()
+    assert not at.exception and not at.error and len(fetched) == 4
+    assert not [b for b in at.button if b.key == "data.fetch"]
+
+
+def test_the_grid_launcher_refuses_a_bad_value_and_queues_nothing(app):
+    at = app().switch_page(ui.nav.path("compare")).run()
+    at.number_input(key="grid.epochs").set_value(0)
+    at.button(key="grid.go").click().run()
+    assert not at.exception and "'epochs' parameter of training" in at.error[0].value.replace("\\", "")
+    assert "runs" not in at.query_params
+    assert not ui.runs.manager().runs_of(at.session_state["_owner"])
 
 
 def test_someone_elses_live_run_can_be_watched_but_not_stopped(app, runs):
@@ -129,6 +229,31 @@ def test_runs_page_renames_and_deletes_with_confirmation(app, runs):
     at.checkbox(key="runs.sure.scratch-2").check().run()
     at.button(key="runs.delete").click().run()
     assert not at.exception and not (runs / "scratch-2").exists()
+
+
+def test_runs_page_says_why_a_run_another_process_trains_cannot_be_renamed_or_deleted(app, runs):
+    writer = RunWriter(runs, RunConfig(name="held", **TINY))  # status running, this pid, the lock held
+    try:
+        at = app("held").switch_page(ui.nav.path("runs")).run()
+        assert not at.exception
+        assert f"Run held is being trained by process {os.getpid()}" in " ".join(i.value for i in at.info).replace("\\", "")
+        assert at.button(key="runs.rename.go").disabled and at.button(key="runs.delete").disabled
+    finally:
+        writer.status("stopped")
+
+
+def test_runs_table_shows_each_runs_size_on_disk(app, runs):
+    table = app("tiny-ce").switch_page(ui.nav.path("runs")).run().dataframe[0].value
+    size = table.set_index("run").loc["tiny-ce", "size"]
+    assert size == pytest.approx(sum(f.stat().st_size for f in (runs / "tiny-ce").rglob("*") if f.is_file()) / 2**20)
+
+
+def test_runs_page_refuses_a_bad_new_name_and_keeps_the_run(app, runs):
+    at = app("tiny-wd").switch_page(ui.nav.path("runs")).run()
+    at.text_input(key="runs.rename").set_value("../escape").run()
+    at.button(key="runs.rename.go").click().run()
+    assert not at.exception and "Invalid run name '../escape'" in at.error[0].value.replace("\\", "")
+    assert (runs / "tiny-wd").is_dir() and not (runs.parent / "escape").exists()
 
 
 def test_four_sessions_train_at_once_and_each_sees_only_its_own_live_run(app, runs):

@@ -1,6 +1,7 @@
 """The app in a real browser: `streamlit run app.py` on a free localhost port, Debian's
 chromium driven by Playwright; press Train, wait for the live chart, no exception shown, the
-page icons drawn from the bundled Material Symbols font.
+page icons drawn from the bundled Material Symbols font; every box of the Train form fuzzed
+with invalid values, then every view of a diverged run, without an exception.
 A screenshot of the page goes to tests/artifacts/ (git-ignored)."""
 import re
 import shutil
@@ -56,3 +57,66 @@ def test_train_in_a_real_browser_draws_live_curves_and_a_reload_keeps_the_stop_b
                              " && f.status === 'loaded')")
         assert page.locator(POINT).count() >= 1 and not errors
         assert [p.name for p in (tmp_path / "runs").iterdir()] == [page.url.split("run=")[1]]
+
+
+EXCEPTION = '[data-testid="stException"]'
+FUZZ = {"number": ("", "-1", "99999999999"), "text": ("", "-1", "99999999999", "abc,;x")}  # invalid for every field
+
+
+def _inputs(page, kind: str) -> list[str]:
+    """The keys (st-key-... classes) of the page's visible number or text inputs."""
+    widget = {"number": "stNumberInput", "text": "stTextInput"}[kind]
+    return page.eval_on_selector_all(
+        f'[class*="st-key-"]:has(> [data-testid="{widget}"]), [class*="st-key-"]:has([data-testid="{widget}"])',
+        "els => els.map(e => [...e.classList].find(c => c.startsWith('st-key-'))).filter(Boolean)")
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None,
+                    reason="Debian's chromium is not installed (bash scripts/install-browser.sh)")
+def test_fuzzing_the_train_form_and_opening_every_view_of_a_diverged_run_shows_no_exception(tmp_path, diverged_run):
+    from playwright.sync_api import expect
+
+    runs = tmp_path / "runs"
+    for name in ("diverged", "diverged-b"):
+        shutil.copytree(diverged_run.path, runs / name)
+    with served(runs) as url, browser() as b:
+        page = b.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/train")
+        idle(page)
+        page.get_by_text("More training settings").click()
+        idle(page)
+        for method in ("ce", "mhe"):
+            choice = page.locator(".st-key-method input")
+            choice.click()
+            choice.fill(method)
+            choice.press("Enter")
+            idle(page)
+            expect(page.locator(".st-key-lam-mhe")).to_have_count(int(method == "mhe"))  # its own widgets shown
+            idle(page)
+            for kind, values in FUZZ.items():
+                for key in dict.fromkeys(_inputs(page, kind)):
+                    for value in values:
+                        field = page.locator(f".{key} input").first
+                        field.fill(value)
+                        field.press("Enter")
+                        idle(page)
+                        if kind == "number" and not value:  # an emptied number box shows its default again:
+                            assert field.input_value()      # what the box shows is what would train
+                            continue
+                        page.locator(".st-key-train button").click()
+                        idle(page)
+                        assert page.locator(EXCEPTION).count() == 0, (method, key, value)
+        page.locator(".st-key-train-lr input").fill("1e9")
+        page.locator(".st-key-train-lr input").press("Enter")
+        page.locator(".st-key-train button").click()
+        idle(page)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "train-refuses.png"))
+        assert sorted(p.name for p in runs.iterdir()) == ["diverged", "diverged-b"]  # nothing trained
+        for view in ("embeddings", "hypersphere", "similarity", "information", "compare"):
+            page.goto(f"{url}/{view}?run=diverged&runs=diverged,diverged-b")
+            idle(page, timeout=60_000)
+            page.wait_for_selector(PLOT, timeout=30_000)
+            page.screenshot(path=str(ARTIFACTS / f"diverged-{view}.png"))
+            assert page.locator(EXCEPTION).count() == 0, view
+            assert page.get_by_text(re.compile("Showing epochs up to 0")).count() >= 1, view

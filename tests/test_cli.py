@@ -39,6 +39,10 @@ def test_method_options_are_parsed_and_checked(tmp_path, capsys):
     (["train", "--model", "cnn", "--data", "moons"], "needs image-shaped data"),
     (["train", "--train-size", "999999"], "train_size 999999 is larger than the digits training split"),
     (["train", "--name", "../escape"], "Invalid run name '../escape'"),
+    (["train", "--probe-size", "10000"], "The 'probe_size' parameter of training must be an int in the range [10, 5000]"),
+    (["train", "--name", "abc\n"], "Invalid run name 'abc\\n'"),
+    (["train", "--data", "mnist", "--root", "/nonexistent/reglab-data"],
+     "mnist: 4 of its 4 files are not in /nonexistent/reglab-data/MNIST/raw; download them"),
     (["frobnicate"], "Unknown command 'frobnicate'; choose one of: train, runs, compare, report, study, readme."),
     (["compare", "--methods", "ce,nope"], "Unknown method 'nope'"),
 ])
@@ -46,6 +50,7 @@ def test_bad_input_is_one_line(tmp_path, capsys, argv, needle):
     assert main(argv + ["--runs", str(tmp_path)] if argv[0] != "frobnicate" else argv) == 2
     err = capsys.readouterr().err.strip()
     assert needle in err and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert not list(tmp_path.iterdir())  # refused before any run folder exists
 
 
 def test_runs_lists_status_and_accuracy(tmp_path, capsys):

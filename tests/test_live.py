@@ -5,7 +5,7 @@ import time
 import pytest
 
 from lab.config import RunConfig
-from lab.errors import ConfigError
+from lab.errors import ConfigError, DataError, LabError
 from lab.live import LiveRuns
 from lab.store import load_run
 
@@ -73,10 +73,10 @@ def test_run_id_is_the_folder_name_and_bad_configs_are_refused_at_start(tmp_path
 
 def test_a_failure_before_the_folder_exists_is_kept_with_its_message(tmp_path):
     live = LiveRuns(tmp_path)
-    rid = live.start(RunConfig(data="mnist", data_params={"root": str(tmp_path / "nowhere")}, epochs=1), "me")
+    rid = live.start(RunConfig(**{**TINY.to_dict(), "train_size": 10**6}), "me")  # too large: known on loading
     live.wait(timeout=30)
     v = live.get(rid)
-    assert v.status == "failed" and v.error.startswith("DataError: mnist:") and live.runs_of("me") == [v]
+    assert v.status == "failed" and v.error.startswith("ConfigError: train_size 1000000") and live.runs_of("me") == [v]
 
 
 def test_an_exception_mid_run_marks_the_saved_run_failed(tmp_path, monkeypatch):
@@ -115,3 +115,32 @@ def test_warm_up_reports_a_broken_training(tmp_path, monkeypatch):
     monkeypatch.setattr(importlib.import_module("lab.train"), "train", broken)  # the module, not lab.train()
     with pytest.raises(RuntimeError, match="kaboom"):
         LiveRuns(tmp_path / "runs").warm(TINY).result(timeout=30)
+
+
+def test_missing_data_files_are_refused_before_anything_is_queued(tmp_path):
+    live = LiveRuns(tmp_path / "runs", max_workers=1)
+    with pytest.raises(DataError, match=r"^cifar10: 7 of its 7 files are not in .*cifar-10-batches-py; download"):
+        live.start(RunConfig(data="cifar10", model="cnn", data_params={"root": str(tmp_path / "empty")}), "alice")
+    assert not live.runs_of("alice") and not (tmp_path / "runs").exists()
+
+
+def test_queued_runs_are_capped_per_owner_and_in_all_and_a_grid_is_queued_whole_or_not_at_all(tmp_path):
+    live = LiveRuns(tmp_path, max_workers=1, max_per_owner=2, max_active=3)
+    try:
+        live.start_all([LONG, LONG], "alice")
+        with pytest.raises(LabError, match=r"^You may have 2 runs queued or training at a time \(you have 2, asked"):
+            live.start(LONG, "alice")
+        live.start(LONG, "bob")
+        with pytest.raises(LabError, match=r"^The server holds at most 3 runs queued or training \(it has 3, asked"):
+            live.start(LONG, "carol")
+        assert len(live.runs_of("alice")) == 2 and not live.runs_of("carol")
+        with pytest.raises(LabError, match="You may have 2 runs"):
+            live.start_all([TINY, TINY], "bob")  # one would fit: none is queued
+        assert len(live.runs_of("bob")) == 1
+    finally:
+        for owner in ("alice", "bob"):
+            for v in live.runs_of(owner):
+                live.stop(v.id, owner)
+        live.wait(timeout=60)
+    assert live.start(TINY, "carol")  # ended runs free their places
+    live.wait(timeout=60)

@@ -11,8 +11,9 @@ from lab.measure import (angle_summary, binning_caveat, hyperspherical_energy, m
                          nearest_neighbour_angles, neuron_rows, pairwise_angles, sample_pair_similarities,
                          similarity_stats, sphere_points, uniform_angle_density)
 from lab.measure.information import entropy_bits
-from lab.measure.snapshot import weight_label
-from lab.readout.series import energy_series, mi_series, similarity_series
+from lab.measure.snapshot import is_finite, weight_label
+from lab.readout.series import energy_series, mi_series, readable_epochs, similarity_series
+from lab.stats import num
 from lab.regularizers.mhe import mhe_energy
 from lab.store import load_snapshot
 
@@ -196,6 +197,29 @@ def test_mi_series(tiny_run, estimator):
     for v in m.values():
         assert v["epoch"].tolist() == [0, 1, 2]
         assert (v["ixt"] <= np.log2(50) + 1e-9).all() and (v["ity"] <= h_y + 1e-9).all() and (v["ity"] >= -1e-9).all()
+
+
+def test_is_finite_looks_at_every_float_array_only():
+    snap = {"probe_y": np.arange(3), "logits": np.ones((3, 2), np.float16), "weight_0": np.ones((2, 2), np.float16)}
+    assert is_finite(snap)
+    snap["weight_0"][0, 1] = np.inf  # a float16 overflow
+    assert not is_finite(snap)
+    assert not is_finite({**snap, "weight_0": np.ones(2), "logits": np.array([np.nan])})
+
+
+def test_readable_epochs_stop_before_the_first_non_finite_snapshot(diverged_run, tiny_run):
+    assert readable_epochs(tiny_run) == ([0, 1, 2], None)
+    shown, note = readable_epochs(diverged_run)
+    assert shown and len(shown) < len(diverged_run.snapshot_epochs)
+    assert is_finite(load_snapshot(diverged_run, shown[-1]))
+    assert not is_finite(load_snapshot(diverged_run, diverged_run.snapshot_epochs[len(shown)]))
+    assert f"Showing epochs up to {shown[-1]}" in note and "diverged" in note and "\n" not in note
+    assert readable_epochs(diverged_run, diverged_run.snapshot_epochs[len(shown):]).epochs == []
+
+
+def test_num_writes_huge_and_small_numbers_readably():
+    assert num(69873550268146927789932544.0) == "6.987e+25" and num(2.302585) == "2.303"
+    assert num(None) == "-" and num(float("nan")) == "nan" and num(float("inf")) == "inf"
 
 
 def test_weight_labels_and_unknown_estimator(tiny_run):

@@ -104,3 +104,8 @@ def test_the_report_draws_offline_in_a_browser(runs, tmp_path):
         finally:
             browser.close()
     assert errors == [] and drawn == [f"fig-{i}" for i in range(12)] and frames == 3  # epochs 0, 1, 2
+
+
+def test_a_diverged_run_is_reported_up_to_its_last_finite_epoch(diverged_run, tmp_path):
+    page = report(str(diverged_run.path), out=tmp_path / "d.html").read_text()
+    assert "PCA of the features (diverged), epoch 0" in page and set(re.findall(r"epoch (\d+)", page)) == {"0"}

@@ -16,7 +16,7 @@ import pytest
 from lab import store
 from lab.config import RunConfig
 from lab.errors import StoreError
-from lab.store import (RunWriter, atomic_write, check_run_name, delete_run, list_runs, load_model_state, load_run,
+from lab.store import (RunWriter, atomic_write, check_run_name, delete_run, disk_bytes, list_runs, load_model_state, load_run,
                        load_snapshot, rename_run, runs_root, snapshot_epochs)
 
 
@@ -205,7 +205,7 @@ def test_model_state_loads_weights_only(runs):
 
 
 def test_rename_and_delete(runs):
-    make_run(runs, "old", epochs=1)
+    make_run(runs, "old", epochs=1).status("done")
     make_run(runs, "taken")
     assert rename_run(runs, "old", "new") == runs / "new"
     rec = load_run("new", runs)
@@ -237,7 +237,7 @@ def test_a_trained_run_reads_back_complete(tiny_run):
     assert [m["epoch"] for m in tiny_run.metrics] == [1, 2] and tiny_run.snapshot_epochs == [0, 1, 2]
     assert tiny_run.config.model_params["widths"] == [16, 8]  # JSON has lists
     assert sorted(p.name for p in tiny_run.path.iterdir()) == [
-        "config.json", "metrics.jsonl", "model.pt", "probe.npz", "snapshots", "status.json"]
+        ".lock", "config.json", "metrics.jsonl", "model.pt", "probe.npz", "snapshots", "status.json"]
     assert store.load_run(tiny_run.id, tiny_run.path.parent).final() == tiny_run.metrics[-1]["test_acc"]
 
 
@@ -251,3 +251,79 @@ def test_probe_set_is_saved_once_with_inputs(tiny_run):
 def test_a_run_name_must_be_the_whole_string(name):
     with pytest.raises(StoreError, match="Invalid run name"):
         check_run_name(name)
+
+
+def test_a_run_whose_writer_is_training_is_neither_renamed_nor_deleted(runs):
+    w = make_run(runs, "held", epochs=1)  # status running, this process alive, the writer's lock held
+    for act in (lambda: rename_run(runs, "held", "moved"), lambda: delete_run(runs, "held")):
+        with pytest.raises(StoreError, match=r"^Run held is in use \(training, or being renamed or deleted\); stop"):
+            act()
+    assert load_run("held", runs).metrics and not (runs / "moved").exists()
+    atomic_write(w.path / "status.json", json.dumps({"status": "running", "pid": os.getpid(),
+                                                     "host": socket.gethostname()}).encode())
+    w._lock, fd = None, w._lock
+    os.close(fd)  # no lock (an older writer), but the status names a live process: still refused
+    with pytest.raises(StoreError, match=rf"^Run held is being trained by process {os.getpid()} on "):
+        delete_run(runs, "held")
+    w.status("stopped")
+    assert rename_run(runs, "held", "moved") == runs / "moved" and load_run("moved", runs).state == "stopped"
+    training = make_run(runs, "study-point")
+    with pytest.raises(StoreError, match="^Run study-point is in use"):
+        store.set_aside(runs, "study-point")  # a study never moves a run another process trains
+    training.status("done")
+    assert store.set_aside(runs, "study-point").parent == runs / ".replaced"
+
+
+def test_a_run_another_process_trains_is_refused_until_it_ends(runs):
+    import signal
+    import time
+
+    p = subprocess.Popen([sys.executable, "-m", "lab", "train", "--epochs", "1000", "--train-size", "100",
+                          "--widths", "8", "--probe-size", "20", "--runs", str(runs), "--name", "busy"],
+                         cwd=Path(__file__).resolve().parents[1], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        end = time.monotonic() + 60
+        while not (runs / "busy" / "metrics.jsonl").exists():
+            assert p.poll() is None and time.monotonic() < end, p.stderr.read()
+            time.sleep(0.05)
+        with pytest.raises(StoreError, match="^Run busy is in use"):
+            rename_run(runs, "busy", "mine")
+        with pytest.raises(StoreError, match="^Run busy is in use"):
+            delete_run(runs, "busy")
+        assert load_run("busy", runs).state == "running" and not (runs / "mine").exists()
+    finally:
+        p.send_signal(signal.SIGINT)  # the CLI stops the run cleanly
+        p.wait(timeout=60)
+    assert load_run("busy", runs).state == "stopped"
+    delete_run(runs, "busy")
+    assert not (runs / "busy").exists()
+
+
+def test_atomic_write_flushes_the_file_then_the_folder_after_the_rename(tmp_path, monkeypatch):
+    import stat
+
+    from lab import fsio
+
+    synced, real = [], os.fsync
+
+    def fsync(fd):
+        synced.append((stat.S_ISDIR(os.fstat(fd).st_mode), (tmp_path / "f.json").exists()))
+        real(fd)
+
+    monkeypatch.setattr(fsio.os, "fsync", fsync)
+    atomic_write(tmp_path / "f.json", b"{}")
+    assert synced == [(False, False), (True, True)]  # the data before the rename, the folder after it
+
+
+def test_snapshots_are_thinned_to_the_runs_disk_budget_keeping_the_first_and_the_latest(runs):
+    w = RunWriter(runs, RunConfig(name="long"), snapshot_budget=10_000)
+    one = {"x": np.zeros(400, np.float32)}  # about 1.8 kB per file
+    for epoch in range(41):
+        w.snapshot(epoch, one)
+        kept = snapshot_epochs(w.path)
+        assert kept[0] == 0 and kept[-1] == epoch
+        assert sum((w.path / "snapshots" / f"epoch_{e:03d}.npz").stat().st_size for e in kept) <= 10_000
+    assert kept == [0, 16, 32, 40] and w.stride == 16  # 5 files of about 1.9 kB would not fit
+    files = [*(w.path / "snapshots").iterdir(), w.path / "config.json", w.path / "status.json"]
+    assert disk_bytes(w.path) == sum(f.stat().st_size for f in files)
+    w.status("done")

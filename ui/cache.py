@@ -4,6 +4,7 @@ accuracy; and the one-epoch views of `lab.figures.views` fed from them, shared b
 pages and Compare's small multiples (`VIEWS`)."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Sequence
 
@@ -12,28 +13,45 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lab.figures import views
+from lab.lru import BytesLRU
 from lab.readout import embeddings, series as readout
 from lab.readout.quantities import quantity_series
 from lab.store import RunRecord, load_run, load_snapshot
 
 
-def _epochs(record: RunRecord, epochs: Sequence[int] | None) -> tuple[int, ...]:
-    return tuple(record.snapshot_epochs if epochs is None else epochs)
-
-
 @st.cache_data(max_entries=256, show_spinner=False)
-def _snapshot(path: str, epoch: int) -> dict[str, np.ndarray]:
-    return load_snapshot(Path(path), epoch)
+def _readable(path: str, epochs: tuple[int, ...]) -> readout.Readable:
+    return readout.readable_epochs(load_run(Path(path)), list(epochs))
+
+
+def readable(record: RunRecord) -> readout.Readable:
+    """`lab.readout.series.readable_epochs(record)`: the epochs a view can draw, and why not more."""
+    return _readable(str(record.path), tuple(record.snapshot_epochs))
+
+
+def epochs(record: RunRecord) -> tuple[int, ...]:
+    """The run's snapshot epochs that a view can draw (finite and readable), ascending."""
+    return tuple(readable(record).epochs)
+
+
+def _epochs(record: RunRecord, chosen: Sequence[int] | None) -> tuple[int, ...]:
+    return epochs(record) if chosen is None else tuple(chosen)
+
+
+@st.cache_resource
+def _snapshots() -> BytesLRU[dict[str, np.ndarray]]:
+    return BytesLRU(int(os.environ.get("REGLAB_CACHE_MB", "512")) * 2**20, lambda s: sum(a.nbytes for a in s.values()))
 
 
 def snapshot(record: RunRecord, epoch: int) -> dict[str, np.ndarray]:
-    """One epoch's probe snapshot."""
-    return _snapshot(str(record.path), epoch)
+    """One epoch's probe snapshot (read-only: shared by every session), from a process-wide cache
+    of at most $REGLAB_CACHE_MB (default 512) megabytes."""
+    return _snapshots().get((str(record.path), epoch), lambda: load_snapshot(record.path, epoch))
 
 
 def first_snapshot(record: RunRecord) -> dict[str, np.ndarray]:
-    """The run's first snapshot: what its layers and weights are called."""
-    return snapshot(record, record.snapshot_epochs[0])
+    """The run's first drawable snapshot: what its layers and weights are called."""
+    return snapshot(record, epochs(record)[0])
 
 
 @st.cache_data(max_entries=64, show_spinner="Measuring the snapshots…")
@@ -42,7 +60,7 @@ def _series(name: str, path: str, epochs: tuple[int, ...], options: tuple) -> di
 
 
 def series(name: str, record: RunRecord, epochs: Sequence[int] | None = None, **options: Any) -> dict:
-    """`lab.readout.series.<name>(record, epochs, **options)` (default: every snapshot)."""
+    """`lab.readout.series.<name>(record, epochs, **options)` (default: every drawable snapshot)."""
     return _series(name, str(record.path), _epochs(record, epochs), tuple(sorted(options.items())))
 
 
@@ -75,7 +93,7 @@ def _knn(path: str, layer: str | None, epochs: tuple[int, ...]) -> dict[str, np.
 
 
 def knn(record: RunRecord, layer: str | None = None) -> dict[str, np.ndarray]:
-    """`lab.readout.embeddings.knn_series(record, layer)` over every snapshot."""
+    """`lab.readout.embeddings.knn_series(record, layer)` over every drawable snapshot."""
     return _knn(str(record.path), layer, _epochs(record, None))
 
 

@@ -28,7 +28,7 @@ def epoch_player(epochs: Sequence[int], draw: Callable[[int], None], key: str, i
         if len(epochs) > 1:
             st.select_slider("epoch", epochs, key=slider, on_change=moved)
         else:
-            st.caption(f"epoch {epochs[0]} (the only saved snapshot)")
+            st.caption(f"epoch {epochs[0]} (the only epoch to show)")
     on = st.session_state.get(playing)
     right.button("Pause" if on else "Play", key=f"{key}.play", on_click=toggle, disabled=len(epochs) < 2,
                  icon=":material/pause:" if on else ":material/play_arrow:", width="stretch")

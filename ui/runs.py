@@ -15,7 +15,7 @@ from lab.errors import StoreError
 from lab.live import LiveRuns, LiveView
 from lab.regularizers import REGISTRY
 from lab.store import RunRecord, list_runs, load_run, runs_root
-from ui import nav
+from ui import cache, nav
 from ui.widgets import esc
 
 LIVE_POLL_S = 0.25  # seconds between two redraws of a live run
@@ -28,7 +28,10 @@ def root() -> Path:
 
 @st.cache_resource(max_entries=8)
 def _manager(folder: str) -> LiveRuns:
-    live = LiveRuns(Path(folder), max_workers=int(os.environ.get("REGLAB_WORKERS", "2")))
+    env = os.environ.get
+    live = LiveRuns(Path(folder), max_workers=int(env("REGLAB_WORKERS", "2")),
+                    max_per_owner=int(env("REGLAB_MAX_RUNS_PER_BROWSER", "8")),
+                    max_active=int(env("REGLAB_MAX_RUNS", "16")))
     live.warm()
     return live
 
@@ -172,11 +175,16 @@ def page_run() -> RunInfo | None:
 
 
 def snapshot_record(run: RunInfo | None) -> RunRecord:
-    """The saved record of a view page's run; stops the page (after its explanation) when
-    there is no run or no snapshot yet."""
+    """The saved record of a view page's run; says why when later epochs are hidden (non-finite
+    snapshots), and stops the page (after its explanation) when there is nothing to draw."""
     if run is None:
         st.stop()
     if run.record is None or not run.record.snapshot_epochs:
         st.info("This run has no snapshot yet; its first one is written when training starts.")
+        st.stop()
+    note = cache.readable(run.record).note
+    if note:
+        st.warning(esc(note), icon=":material/warning:")
+    if not cache.epochs(run.record):
         st.stop()
     return run.record

@@ -30,22 +30,15 @@ def error(e: Exception | str) -> None:
     st.error(esc(e))
 
 
-def _bound(c: Interval, side: str) -> Any:
-    value = c.low if side == "low" else c.high
-    inclusive = c.closed in ("both", "left" if side == "low" else "right")
-    if value is None or (not inclusive and c.type is float):
-        return None
-    return c.type(value if inclusive else value + (1 if side == "low" else -1))
-
-
 def _step(value: float) -> float:
     return 10.0 ** math.floor(math.log10(abs(value))) if value else 0.1
 
 
 def param_widget(p: Param, key: str, value: Any = None, label: str | None = None) -> Any:
-    """One widget for one declared parameter: Interval -> number box within its bounds, Choice ->
-    select box, Flag -> checkbox, IntList and anything else -> text box. Returns the raw value;
-    `lab.config.validate` checks it (and its ConfigError is what the page shows)."""
+    """One widget for one declared parameter: Interval -> number box, Choice -> select box, Flag ->
+    checkbox, IntList and anything else -> text box. Returns the raw value; `lab.config.validate`
+    checks it and its ConfigError (naming the field and its range) is what the page shows. Number
+    boxes get no bounds: a bounded box would silently keep its last valid value instead."""
     c, value = p.constraint, p.default if value is None else value
     label, helptext = label or p.name.replace("_", " "), f"{p.help}; {c}"
     if isinstance(c, Flag):
@@ -54,10 +47,9 @@ def param_widget(p: Param, key: str, value: Any = None, label: str | None = None
         options = list(c.options)
         return st.selectbox(label, options, index=options.index(value), key=key, help=helptext)
     if isinstance(c, Interval):
-        lo, hi = _bound(c, "low"), _bound(c, "high")
         if c.type is int:
-            return st.number_input(label, lo, hi, int(value), step=1, key=key, help=helptext)
-        return st.number_input(label, lo, hi, float(value), step=_step(value), format="%g", key=key, help=helptext)
+            return st.number_input(label, value=int(value), step=1, key=key, help=helptext)
+        return st.number_input(label, value=float(value), step=_step(value), format="%g", key=key, help=helptext)
     if isinstance(c, IntList):
         return st.text_input(label, ",".join(map(str, value)), key=key, help=helptext)
     return st.text_input(label, str(value), key=key, help=helptext)

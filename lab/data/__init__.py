@@ -87,6 +87,15 @@ DATASETS: dict[str, DataSpec] = {
 }
 
 
+def check_files(name: str, params: dict) -> None:
+    """DataError in one sentence when a data set read from files (not `offline`) lacks them under
+    its `root` and is not to be downloaded (`params` as validated); the others always pass."""
+    if not DATASETS[name].offline and not params.get("download"):
+        from lab.data.images import check_files as check
+
+        check(name, params["root"])
+
+
 @dataclass
 class Prepared:
     """A prepared data set on one device. `probe` indexes into `test`."""

@@ -1,6 +1,8 @@
 """Real image sets read from a data root: MNIST, Fashion-MNIST, CIFAR-10, CIFAR-100.
 
-Nothing is downloaded unless `download` is true. MNIST and Fashion-MNIST are read by
+Nothing is downloaded unless `download` is true or `fetch` is called (the app's Download button):
+torchvision's downloader fetches and md5-checks the archives. Missing files are refused by
+`check_files` in one sentence before anything else happens. MNIST and Fashion-MNIST are read by
 torchvision's own `MNIST`/`FashionMNIST` classes: the idx files hold raw bytes and no code,
 so their reader is safe on any file. CIFAR's files are Python pickles, and torchvision reads
 them with a plain `pickle.load`, which runs whatever a crafted file asks for; the lab never
@@ -14,6 +16,7 @@ from __future__ import annotations
 import codecs
 import pickle
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -47,12 +50,61 @@ class _SafeUnpickler(pickle.Unpickler):
         return _ALLOWED[(module, name)]
 
 
-def _require(folder: Path, files: list[str], name: str) -> None:
-    """DataError naming the folder and the files expected there, if any is missing."""
+def _layout(name: str, root: Path) -> tuple[Path, list[str], list[tuple[list[str], Path, str, str | None]]]:
+    """(folder, the files read there, downloads as (mirror urls, into, archive name, md5))."""
+    from torchvision import datasets
+
+    if name in ("mnist", "fashion_mnist"):
+        cls = datasets.MNIST if name == "mnist" else datasets.FashionMNIST
+        folder = root / cls.__name__ / "raw"
+        files = [f.removesuffix(".gz") for f, _ in cls.resources]
+        jobs = [([m + f for m in cls.mirrors], folder, f, md5) for (f, md5), out in zip(cls.resources, files)
+                if not (folder / out).is_file()]
+        return folder, files, jobs
+    cls = datasets.CIFAR10 if name == "cifar10" else datasets.CIFAR100
+    folder = root / cls.base_folder
+    files = [*(f for f, _ in cls.train_list), *(f for f, _ in cls.test_list), cls.meta["filename"]]
+    return folder, files, [([cls.url], root, cls.filename, cls.tgz_md5)]
+
+
+def check_files(name: str, root: str | Path) -> None:
+    """DataError in one sentence when any file of `name` is missing under `root`."""
+    folder, files, _ = _layout(name, Path(root).expanduser())
     missing = [f for f in files if not (folder / f).is_file()]
     if missing:
-        raise DataError(f"{name}: {', '.join(missing)} not found in {folder}; expected there: "
-                        f"{', '.join(files)}. Pass --download (download=true) or put the files there.")
+        what = f"{missing[0]} is" if len(missing) == 1 else f"{len(missing)} of its {len(files)} files are"
+        raise DataError(f"{name}: {what} not in {folder}; download them (Download on Train, or --download) "
+                        f"or copy them there.")
+
+
+def fetch(name: str, root: str | Path, progress: Callable[[float, str], None] | None = None) -> None:
+    """Fetch the missing files of `name` into `root` with torchvision's downloader (md5-checked,
+    each mirror in turn), calling `progress(fraction, message)` per archive; DataError in one line
+    (e.g. without network)."""
+    from torchvision.datasets import utils
+
+    root = Path(root).expanduser()
+    try:
+        check_files(name, root)
+        return
+    except DataError:
+        pass
+    folder, _, jobs = _layout(name, root)
+    for i, (urls, into, filename, md5) in enumerate(jobs):
+        if progress:
+            progress(i / len(jobs), f"downloading {filename} ({i + 1} of {len(jobs)})")
+        for url in urls:
+            try:
+                utils.download_and_extract_archive(url, str(into), filename=filename, md5=md5)
+                break
+            except Exception as e:  # network, disk or checksum: the next mirror, else one line
+                error = e
+        else:
+            raise DataError(f"{name}: cannot download {urls[-1]} ({_one_line(error)}); check the network "
+                            f"connection or copy the files into {folder}.")
+    if progress:
+        progress(1.0, f"{name} downloaded into {folder}")
+    check_files(name, root)
 
 
 def _one_line(e: BaseException) -> str:
@@ -68,16 +120,14 @@ def _as_images(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return np.ascontiguousarray(x.reshape(-1, *shape), dtype=np.float32)
 
 
-def _load_mnist(name: str, root: Path, download: bool) -> RawData:
+def _load_mnist(name: str, root: Path) -> RawData:
     """MNIST or Fashion-MNIST from the four uncompressed idx files in <root>/<Class>/raw/."""
     from torchvision import datasets
 
     cls = datasets.MNIST if name == "mnist" else datasets.FashionMNIST
     folder = root / cls.__name__ / "raw"
-    if not download:
-        _require(folder, [f.removesuffix(".gz") for f, _ in cls.resources], name)
     try:
-        train, test = (cls(str(root), train=t, download=download) for t in (True, False))
+        train, test = (cls(str(root), train=t, download=False) for t in (True, False))
     except (RuntimeError, AssertionError, TypeError, ValueError, KeyError, OSError) as e:
         raise DataError(f"{name}: cannot read the files in {folder} ({_one_line(e)}).") from None
     y, y_test = (s.targets.numpy().astype(np.int64) for s in (train, test))
@@ -125,22 +175,13 @@ def _read_batches(folder: Path, files: list[str], name: str) -> tuple[np.ndarray
     return _as_images(np.concatenate(xs), (3, 32, 32)), np.concatenate(ys)
 
 
-def _load_cifar(name: str, root: Path, download: bool) -> RawData:
+def _load_cifar(name: str, root: Path) -> RawData:
     """CIFAR-10/100 batches from <root>/cifar-10-batches-py/ or <root>/cifar-100-python/."""
     from torchvision import datasets
 
     cls = datasets.CIFAR10 if name == "cifar10" else datasets.CIFAR100
     folder = root / cls.base_folder
     train_files, test_files = [f for f, _ in cls.train_list], [f for f, _ in cls.test_list]
-    files = [*train_files, *test_files, cls.meta["filename"]]
-    if download and any(not (folder / f).is_file() for f in files):
-        from torchvision.datasets.utils import download_and_extract_archive
-
-        try:
-            download_and_extract_archive(cls.url, str(root), filename=cls.filename, md5=cls.tgz_md5)
-        except Exception as e:  # network, disk or checksum failure: one line for the user
-            raise DataError(f"{name}: download of {cls.url} into {root} failed ({_one_line(e)}).") from None
-    _require(folder, files, name)
     meta = _read_pickle(folder / cls.meta["filename"], name)
     try:
         classes = [c.decode() if isinstance(c, bytes) else str(c) for c in _field(meta, cls.meta["key"])]
@@ -156,5 +197,6 @@ def load_image_set(name: str, root: str, download: bool) -> RawData:
     """One of IMAGE_SETS from the folder `root` (downloaded into it first when `download`)."""
     if name not in IMAGE_SETS:
         raise DataError(f"Unknown image set {name!r}; choose one of: {', '.join(IMAGE_SETS)}.")
-    load = _load_mnist if name in ("mnist", "fashion_mnist") else _load_cifar
-    return load(name, Path(root).expanduser(), download)
+    root = Path(root).expanduser()
+    (fetch if download else check_files)(name, root)
+    return (_load_mnist if name in ("mnist", "fashion_mnist") else _load_cifar)(name, root)

@@ -47,6 +47,12 @@ def weight_label(index: int, shape: tuple[int, ...], head: bool = False) -> str:
     return f"layer {index} ({kind} {shape[1]}->{shape[0]}{kernel}{', head' if head else ''})"
 
 
+def is_finite(snapshot: dict[str, np.ndarray]) -> bool:
+    """Whether every float array of the snapshot is finite (a diverging run, or values beyond the
+    float16 range of snapshots, leave NaN or inf)."""
+    return all(np.isfinite(a).all() for a in snapshot.values() if a.dtype.kind == "f")
+
+
 def n_classes(snapshot: dict[str, np.ndarray]) -> int:
     """The number of classes: the width of the logits."""
     return int(snapshot["logits"].shape[1])

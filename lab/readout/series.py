@@ -8,14 +8,16 @@ weight layers are labelled by `lab.measure.snapshot.weight_label`, e.g. "layer 0
 """
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import numpy as np
 
+from lab.errors import StoreError
 from lab.measure.angles import angle_summary
 from lab.measure.information import KDE_NOISE, mi_binning, mi_kde
 from lab.measure.similarity import similarity_stats
-from lab.measure.snapshot import feature_layer, hidden_layers, n_classes, weight_labels
+from lab.measure.snapshot import feature_layer, hidden_layers, is_finite, n_classes, weight_labels
+from lab.stats import num
 from lab.store import RunRecord, load_snapshot
 
 
@@ -23,6 +25,35 @@ def snapshots(run: RunRecord, epochs: list[int] | None = None) -> Iterator[tuple
     """(epoch, snapshot) for the requested epochs (default: every saved one), each loaded once."""
     for epoch in run.snapshot_epochs if epochs is None else epochs:
         yield epoch, load_snapshot(run, epoch)
+
+
+class Readable(NamedTuple):
+    """The epochs a view may show and, when some are hidden, one line saying why (else None)."""
+
+    epochs: list[int]
+    note: str | None
+
+
+def readable_epochs(run: RunRecord, epochs: list[int] | None = None) -> Readable:
+    """The snapshot epochs (default: every saved one) up to the last one before the first snapshot
+    that is unreadable or holds non-finite values; the views cannot draw anything past it."""
+    epochs = run.snapshot_epochs if epochs is None else list(epochs)
+    for i, epoch in enumerate(epochs):
+        try:
+            finite = is_finite(load_snapshot(run, epoch))
+        except StoreError as e:
+            return Readable(epochs[:i], _hidden(epochs[:i], f"{str(e).rstrip('.')}; delete the run or train it again"))
+        if not finite:
+            loss = next((m["train_loss"] for m in reversed(run.metrics) if m.get("train_loss") is not None), None)
+            return Readable(epochs[:i], _hidden(epochs[:i], (
+                f"the snapshots from epoch {epoch} on hold non-finite values (the run {run.state}"
+                f"{f', train loss {num(loss)} at its last epoch' if loss is not None else ''}); "
+                f"train it again with a lower learning rate or λ")))
+    return Readable(epochs, None)
+
+
+def _hidden(shown: list[int], why: str) -> str:
+    return f"Showing epochs up to {shown[-1]}: {why}." if shown else f"Nothing to draw: {why}."
 
 
 def _flat(a: np.ndarray) -> np.ndarray:
