@@ -20,3 +20,12 @@ def test_the_least_recently_used_values_go_first_once_the_bytes_exceed_the_budge
     assert loads == [400, 400, 400, 400] and cache.bytes == 800
     big = cache.get("big", load(2000))  # larger than the budget: returned, not kept
     assert big.nbytes == 2000 and cache.bytes == 800 and len(cache) == 2
+
+
+def test_the_apps_store_sizes_nested_measurements_by_their_arrays():
+    import numpy as np
+
+    from ui.cache import nbytes
+
+    series = {"hidden_0": {"epoch": np.arange(4), "ixt": np.zeros(4)}, "n": 3, "maps": [np.zeros((2, 3), np.float32)]}
+    assert nbytes(series) == 4 * 8 + 4 * 8 + 8 + 2 * 3 * 4

@@ -1,7 +1,7 @@
-"""The app's caches of measurements, per run folder (a renamed or rewritten run gets new entries):
+"""The app's cache of measurements, per run folder (a renamed or rewritten run gets new entries):
 snapshots per epoch, `lab.readout` series, each method's own quantity, embeddings and k-NN
-accuracy; and the one-epoch views of `lab.figures.views` fed from them, shared by the view
-pages and Compare's small multiples (`VIEWS`)."""
+accuracy, all in one store bounded in bytes; and the one-epoch views of `lab.figures.views` fed
+from them, shared by the view pages and Compare's small multiples (`VIEWS`)."""
 from __future__ import annotations
 
 import os
@@ -38,15 +38,40 @@ def _epochs(record: RunRecord, chosen: Sequence[int] | None) -> tuple[int, ...]:
     return epochs(record) if chosen is None else tuple(chosen)
 
 
+def nbytes(value: Any) -> int:
+    """The bytes of the arrays in a (nested) dict, list or tuple of arrays and numbers."""
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, dict):
+        return sum(nbytes(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(nbytes(v) for v in value)
+    return 8
+
+
 @st.cache_resource
-def _snapshots() -> BytesLRU[dict[str, np.ndarray]]:
-    return BytesLRU(int(os.environ.get("REGLAB_CACHE_MB", "512")) * 2**20, lambda s: sum(a.nbytes for a in s.values()))
+def _store() -> BytesLRU[Any]:
+    """Every array this app measures or reads (snapshots, series, quantities, maps, k-NN), shared by
+    every session and bounded in bytes: at most $REGLAB_CACHE_MB (default 512) megabytes."""
+    return BytesLRU(int(os.environ.get("REGLAB_CACHE_MB", "512")) * 2**20, nbytes)
+
+
+def _cached(key: tuple, load: Callable[[], Any], message: str | None = None) -> Any:
+    """`load()` through the byte-bounded store under `key`, with `message` as a spinner while it
+    computes (values are shared: read-only)."""
+    if message is None:
+        return _store().get(key, load)
+
+    def measured() -> Any:
+        with st.spinner(message):
+            return load()
+
+    return _store().get(key, measured)
 
 
 def snapshot(record: RunRecord, epoch: int) -> dict[str, np.ndarray]:
-    """One epoch's probe snapshot (read-only: shared by every session), from a process-wide cache
-    of at most $REGLAB_CACHE_MB (default 512) megabytes."""
-    return _snapshots().get((str(record.path), epoch), lambda: load_snapshot(record.path, epoch))
+    """One epoch's probe snapshot (read-only: shared by every session)."""
+    return _cached(("snapshot", str(record.path), epoch), lambda: load_snapshot(record.path, epoch))
 
 
 def first_snapshot(record: RunRecord) -> dict[str, np.ndarray]:
@@ -54,47 +79,36 @@ def first_snapshot(record: RunRecord) -> dict[str, np.ndarray]:
     return snapshot(record, epochs(record)[0])
 
 
-@st.cache_data(max_entries=64, show_spinner="Measuring the snapshots…")
-def _series(name: str, path: str, epochs: tuple[int, ...], options: tuple) -> dict:
-    return getattr(readout, name)(load_run(Path(path)), epochs=list(epochs), **dict(options))
-
-
 def series(name: str, record: RunRecord, epochs: Sequence[int] | None = None, **options: Any) -> dict:
     """`lab.readout.series.<name>(record, epochs, **options)` (default: every drawable snapshot)."""
-    return _series(name, str(record.path), _epochs(record, epochs), tuple(sorted(options.items())))
-
-
-@st.cache_data(max_entries=64, show_spinner="Measuring the method's own quantity…")
-def _quantity(path: str, method: str, epochs: tuple[int, ...]) -> dict:
-    return quantity_series(load_run(Path(path)), method, list(epochs))
+    chosen, opts = _epochs(record, epochs), tuple(sorted(options.items()))
+    return _cached(("series", name, str(record.path), chosen, opts),
+                   lambda: getattr(readout, name)(load_run(record.path), epochs=list(chosen), **options),
+                   "Measuring the snapshots…")
 
 
 def quantity(record: RunRecord, method: str, epochs: Sequence[int] | None = None) -> dict:
     """`lab.readout.quantities.quantity_series(record, method, epochs)`."""
-    return _quantity(str(record.path), method, _epochs(record, epochs))
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def _embedding(path: str, layer: str | None, algorithm: str, epochs: tuple[int, ...],
-               _progress: Callable[[float, str], None] | None) -> dict[str, np.ndarray]:
-    return embeddings.embed_run(Path(path), layer, algorithm, list(epochs), progress=_progress)
+    chosen = _epochs(record, epochs)
+    return _cached(("quantity", str(record.path), method, chosen),
+                   lambda: quantity_series(load_run(record.path), method, list(chosen)),
+                   "Measuring the method's own quantity…")
 
 
 def embedding(record: RunRecord, layer: str | None, algorithm: str, epochs: Sequence[int] | None = None,
               progress: Callable[[float, str], None] | None = None) -> dict[str, np.ndarray]:
     """`lab.readout.embeddings.embed_run(record, layer, algorithm, epochs)`; `progress(fraction,
     message)` is called per epoch when the maps are not in this cache yet."""
-    return _embedding(str(record.path), layer, algorithm, _epochs(record, epochs), progress)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def _knn(path: str, layer: str | None, epochs: tuple[int, ...]) -> dict[str, np.ndarray]:
-    return embeddings.knn_series(Path(path), layer, list(epochs))
+    chosen = _epochs(record, epochs)
+    return _cached(("embedding", str(record.path), layer, algorithm, chosen),
+                   lambda: embeddings.embed_run(record.path, layer, algorithm, list(chosen), progress=progress))
 
 
 def knn(record: RunRecord, layer: str | None = None) -> dict[str, np.ndarray]:
     """`lab.readout.embeddings.knn_series(record, layer)` over every drawable snapshot."""
-    return _knn(str(record.path), layer, _epochs(record, None))
+    chosen = _epochs(record, None)
+    return _cached(("knn", str(record.path), layer, chosen),
+                   lambda: embeddings.knn_series(record.path, layer, list(chosen)))
 
 
 def similarity_view(record: RunRecord, epoch: int, layer: str | None = None) -> go.Figure:
