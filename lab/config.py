@@ -24,6 +24,8 @@ TRAIN_PARAMS: tuple[Param, ...] = (
     Param("probe_size", 2000, Interval(int, 10, 5000), "test points measured every epoch (stratified; at most "
                                                          "what a map or a matrix view can draw)"),
     Param("data_seed", 0, Interval(int, 0, 2**31 - 1), "seed of the train/test split and subsample"),
+    Param("max_grad_norm", 0.0, Interval(float, 0, None), "clip the gradient's total norm to this before each "
+                                                          "step (0 = no clipping)"),
 )
 
 
@@ -48,6 +50,7 @@ class RunConfig:
     val_size: int = 0  # validation samples carved from the training split (0 = none)
     probe_size: int = 2000
     data_seed: int = 0
+    max_grad_norm: float = 0.0  # gradient norm clipped to before each step; 0 = off
     device: str = "auto"  # "auto" (CUDA when present), "cpu" or "cuda"
     name: str | None = None  # run folder name; None = generated
 

@@ -125,6 +125,8 @@ def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | N
                     break
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
+                if cfg.max_grad_norm:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
                 opt.step()
                 names = names or ["task_loss", "reg_loss", *(f"penalty/{k}" for k in terms)]
                 rows.append(torch.stack([task, reg_loss, *terms.values()]).detach())  # one op per step

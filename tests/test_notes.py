@@ -19,7 +19,7 @@ def test_every_notes_table_is_a_method_or_the_default_and_every_key_a_view():
 
 def test_a_method_gets_its_own_note_else_the_view_default_else_the_general_one():
     assert note("mhe", "hypersphere") == notes()["mhe"]["hypersphere"]
-    assert note("mhe", "train") == notes()["default"]["train"]
+    assert note("gini", "train") == notes()["default"]["train"]
     assert note("dropout", "similarity") == notes()["default"]["any"].replace("{method}", "dropout")
     assert "{method}" not in note("gini", "hypersphere") and "**gini**" in note("gini", "hypersphere")
 

@@ -90,7 +90,12 @@ def mhe_energy(w: Tensor, s: int = 2, half_space: bool = False, eps: float = 1e-
 class MHE(Regularizer):
     """Penalty = sum over hidden weight layers of E_l + output_weight x E_out, with E the
     hyperspherical energy of a layer's neurons (half-space on hidden layers by default, always
-    full-space on the classifier head). Default lambda 1.0 weights the hidden layers (paper)."""
+    full-space on the classifier head). Default lambda 1.0 weights the hidden layers (paper).
+
+    On 2-D inputs a layer's few neurons start close to collinear, and the 1/d^2 energy blows the
+    first steps up: measured on moons (MLP 16-16, 30 epochs, seeds 0-1), lambda 0.1 and 1 end at
+    test accuracy 0.5 after a task loss of 146 to 2e13; with the training option max_grad_norm 5
+    both train to 1.0 (CE is unchanged by the clip)."""
 
     name = "mhe"
     quantity = Quantity("energy", "energy", "hyperspherical energy of the hidden layers (s=2, half-space; unitless)",
