@@ -35,7 +35,7 @@ from lab.config import RunConfig
 from lab.errors import StoreError
 from lab.fsio import alive, atomic_write, hold, json_bytes
 
-STATUSES = ("running", "done", "stopped", "diverged", "failed", "interrupted")
+STATUSES = ("running", "done", "stopped", "diverged", "collapsed", "failed", "interrupted")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")  # the whole name (fullmatch)
 
 

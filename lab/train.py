@@ -3,7 +3,8 @@
 Each epoch records the optimizer steps so far, the train loss split into its task and
 regularizer parts, every penalty term, train/validation/test accuracy and time, and writes a probe snapshot (every hidden state of the
 probe set, the logits, and every weight layer's weight and bias, float16). A non-finite
-loss ends the run as `diverged` with everything recorded so far; a set `stop` event ends
+loss ends the run as `diverged` with everything recorded so far; a run that finished at chance
+after learning more, or after its loss blew up, ends as `collapsed` with the reason; a set `stop` event ends
 it as `stopped` between two steps; any exception marks it `failed` and is re-raised.
 """
 from __future__ import annotations
@@ -23,6 +24,7 @@ from lab.data import Prepared, prepare
 from lab.device import make_generator, pick_device
 from lab.models import Net, build_model
 from lab.regularizers import REGISTRY, Regularizer, StepContext
+from lab.stats import num
 from lab.store import RunWriter
 
 Progress = Callable[[dict], None]
@@ -87,6 +89,25 @@ def batch_losses(model: Net, reg: Regularizer, lam: float, data: Prepared, batch
     task = reg.task_loss(ctx)
     terms = reg.penalty(ctx)
     return task, (lam * sum(terms.values()) if terms else task.new_zeros(())), terms
+
+
+def ending(history: list[dict], labels: Tensor, n_classes: int) -> tuple[str, str | None]:
+    """("done", None), or ("collapsed", why) for a run that ended no better than always answering
+    the most frequent class of `labels` (the samples its train accuracy is measured on) after it
+    had learned more, or after its task loss blew up to over 10 x the chance level ln C: it
+    finished, but what it learned is gone (MHE's energy on a 2-D toy, ITRA's features all dead)."""
+    if not history:
+        return "done", None
+    base = torch.bincount(labels).max().item() / len(labels)
+    last, peak = history[-1], max(history, key=lambda r: r["task_loss"])
+    lost = max(r["train_acc"] for r in history) >= base + 0.1
+    blew_up = peak["task_loss"] > 10 * np.log(n_classes)
+    if last["train_acc"] > base + 0.01 or not (lost or blew_up):
+        return "done", None
+    return "collapsed", (f"ended at chance: train accuracy {last['train_acc']:.3f}, no better than always answering "
+                         f"the most frequent class ({base:.3f}); the task loss peaked at {num(peak['task_loss'])} in "
+                         f"epoch {peak['epoch']}. Lower the learning rate or lambda, or clip the gradient "
+                         f"(max_grad_norm, e.g. 5)")
 
 
 def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | None = None,
@@ -154,7 +175,7 @@ def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | N
             if result.status != "running":
                 break
         if result.status == "running":
-            result.status = "done"
+            result.status, result.error = ending(result.history, train_eval[1], data.n_classes)
     except BaseException as e:
         result.status, result.error = "failed", f"{type(e).__name__}: {e}"
         if writer:

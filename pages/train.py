@@ -15,7 +15,7 @@ from lab.stats import num
 MAIN = ("epochs", "lr", "optimizer", "seed", "train_size")
 STATUS = {"queued": ":material/hourglass_empty:", "running": ":material/directions_run:",
           "done": ":material/check_circle:", "stopped": ":material/stop_circle:", "diverged": ":material/error:",
-          "failed": ":material/cancel:", "interrupted": ":material/warning:"}
+          "collapsed": ":material/trending_down:", "failed": ":material/cancel:", "interrupted": ":material/warning:"}
 
 ui.page("Train")
 

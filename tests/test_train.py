@@ -227,9 +227,17 @@ def test_clipping_the_gradient_keeps_mhe_on_a_2d_toy_from_exploding():
     lambda 1: task loss 298 and 2e13 on seeds 0 and 1, test accuracy 0.5); with the gradient's norm
     clipped at 5 it trains to 1.0 on both (measured, 30 epochs); CE is unchanged by the clip."""
     cfg = RunConfig(data="moons", method="mhe", lam=1.0, epochs=30, probe_size=50, model_params={"widths": (16, 16)})
-    wrecked, clipped = train(cfg).history, train(replace(cfg, max_grad_norm=5.0)).history
-    assert wrecked[-1]["test_acc"] <= 0.55 and max(r["task_loss"] for r in wrecked) > 10
-    assert clipped[-1]["test_acc"] >= 0.9 and max(r["task_loss"] for r in clipped) < 1
+    wrecked, clipped = train(cfg), train(replace(cfg, max_grad_norm=5.0))
+    assert wrecked.history[-1]["test_acc"] <= 0.55 and max(r["task_loss"] for r in wrecked.history) > 10
+    assert wrecked.status == "collapsed" and "ended at chance" in wrecked.error and "max_grad_norm" in wrecked.error
+    assert clipped.history[-1]["test_acc"] >= 0.9 and max(r["task_loss"] for r in clipped.history) < 1
+    assert clipped.status == "done" and clipped.error is None
     ce = replace(cfg, method="ce", lam=None)
     plain, clip = train(ce).history[-1], train(replace(ce, max_grad_norm=5.0)).history[-1]
     assert clip["test_acc"] == plain["test_acc"] and clip["task_loss"] == pytest.approx(plain["task_loss"])
+
+
+def test_a_short_run_that_has_not_learned_yet_is_done_not_collapsed():
+    """At chance but never better and no blow-up: it has not learned yet, which is not a collapse."""
+    res = train(RunConfig(data="digits", train_size=50, epochs=1, probe_size=50, lr=1e-6, model_params={"widths": (8,)}))
+    assert res.history[-1]["train_acc"] < 0.3 and res.status == "done"

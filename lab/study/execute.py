@@ -20,7 +20,7 @@ from lab.study.spec import Chosen, Study, expand, label
 from lab.study.summary import Column, columns, last
 
 ROOT = Path(__file__).resolve().parents[2]
-FINAL = ("done", "diverged")  # a run in one of these states is a result and is reused
+FINAL = ("done", "diverged", "collapsed")  # a run in one of these states is a result and is reused
 
 
 def measure_run(run, cols: dict[str, Column]) -> dict[str, list[float]]:
