@@ -36,10 +36,7 @@ def runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> RunRecord:
     """A finished 2-epoch run named "tiny", shared by the whole session: read it, never change it."""
-    root = tmp_path_factory.mktemp("shared-runs")
-    result = train(RunConfig(**TINY, name="tiny"), runs=root)
-    assert result.status == "done", result.error
-    return load_run(result.path)
+    return _shared_run(tmp_path_factory, "tiny", "done", **TINY)
 
 
 # Diverges at its third epoch (loss NaN); its snapshots overflow float16 from the first epoch on.
@@ -49,7 +46,11 @@ DIVERGING = dict(data="digits", method="mhe", lam=1e4, lr=10.0, train_size=300, 
 @pytest.fixture(scope="session")
 def diverged_run(tmp_path_factory: pytest.TempPathFactory) -> RunRecord:
     """A run that ended `diverged`, named "diverged", shared by the whole session: never change it."""
-    root = tmp_path_factory.mktemp("diverged-runs")
-    result = train(RunConfig(**DIVERGING, name="diverged"), runs=root)
-    assert result.status == "diverged", result.status
+    return _shared_run(tmp_path_factory, "diverged", "diverged", **DIVERGING)
+
+
+def _shared_run(factory: pytest.TempPathFactory, name: str, status: str, **settings) -> RunRecord:
+    """Train `settings` once into a fresh folder as run `name`; it must end with `status`."""
+    result = train(RunConfig(**settings, name=name), runs=factory.mktemp(f"{name}-runs"))
+    assert result.status == status, (result.status, result.error)
     return load_run(result.path)

@@ -21,7 +21,8 @@ from lab.store import RunRecord, load_run, load_snapshot
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def _readable(path: str, epochs: tuple[int, ...]) -> readout.Readable:
-    return readout.readable_epochs(load_run(Path(path)), list(epochs))
+    record = load_run(Path(path))  # the snapshots are read through the app's store, where the views find them
+    return readout.readable_epochs(record, list(epochs), load=lambda epoch: snapshot(record, epoch))
 
 
 def readable(record: RunRecord) -> readout.Readable:

@@ -8,7 +8,7 @@ weight layers are labelled by `lab.measure.snapshot.weight_label`, e.g. "layer 0
 """
 from __future__ import annotations
 
-from typing import Iterator, NamedTuple
+from typing import Callable, Iterator, NamedTuple
 
 import numpy as np
 
@@ -34,13 +34,17 @@ class Readable(NamedTuple):
     note: str | None
 
 
-def readable_epochs(run: RunRecord, epochs: list[int] | None = None) -> Readable:
+def readable_epochs(run: RunRecord, epochs: list[int] | None = None,
+                    load: Callable[[int], dict[str, np.ndarray]] | None = None) -> Readable:
     """The snapshot epochs (default: every saved one) up to the last one before the first snapshot
-    that is unreadable or holds non-finite values; the views cannot draw anything past it."""
+    that is unreadable or holds non-finite values; the views cannot draw anything past it.
+    `load(epoch)` reads a snapshot (default: from the store; the app passes its cache, so the
+    snapshots read here are the ones its views then draw)."""
     epochs = run.snapshot_epochs if epochs is None else list(epochs)
+    load = load or (lambda epoch: load_snapshot(run, epoch))
     for i, epoch in enumerate(epochs):
         try:
-            finite = is_finite(load_snapshot(run, epoch))
+            finite = is_finite(load(epoch))
         except StoreError as e:
             return Readable(epochs[:i], _hidden(epochs[:i], f"{str(e).rstrip('.')}; delete the run or train it again"))
         if not finite:
