@@ -240,7 +240,7 @@ def module_command(module: str, name: str) -> Callable[[Sequence[str]], int]:
 
 COMMANDS = {"train": cmd_train, "runs": cmd_runs, "compare": cmd_compare,
             "report": module_command("lab.report", "report"), "study": module_command("lab.study.cli", "study"),
-            "readme": module_command("lab.readme", "readme")}
+            "readme": module_command("lab.readme", "readme"), "lesson": module_command("lab.lesson_cli", "lesson")}
 USAGE = f"usage: python -m lab {{{','.join(COMMANDS)}}} [options]   (python -m lab COMMAND --help for options)"
 
 

@@ -36,7 +36,7 @@ import torch.nn.functional as F
 
 from lab.config import RunConfig
 from lab.errors import ConfigError
-from lab.measure.angles import hyperspherical_energy
+from lab.measure.angles import hyperspherical_energy, nearest_neighbour_angles, neuron_rows
 from lab.measure.similarity import similarity_stats, within_class_ratio
 from lab.measure.snapshot import feature_layer, n_classes, weight_labels
 from lab.models import Net, build_model
@@ -94,6 +94,18 @@ def energy(snapshot: dict[str, np.ndarray], probe: Probe) -> dict[str, float]:
     return {"energy": float(np.mean(e)) if e else float("nan"), "energy_out": hyperspherical_energy(snapshot[head], 2)}
 
 
+def nn_angle(snapshot: dict[str, np.ndarray], probe: Probe) -> dict[str, float]:
+    """{"nn_angle": mean over hidden weight layers of the neurons' mean nearest-neighbour angle
+    (degrees; half-space, the geometry MHE spreads on hidden layers: the nearest of +-w_j),
+    "nn_angle/<layer>": each hidden layer's}. The lower tail of the angle distribution shows
+    MHE where the mean energy, dominated by pairs near 90 degrees, barely moves (METHODS.md)."""
+    *hidden, _ = weight_labels(snapshot)
+    each = {k: float(np.degrees(nearest_neighbour_angles(neuron_rows(snapshot[k]), half_space=True).mean()))
+            for k in hidden}
+    return {"nn_angle": float(np.mean(list(each.values()))) if each else float("nan"),
+            **{f"nn_angle/{k}": v for k, v in each.items()}}
+
+
 def reconstruction(snapshot: dict[str, np.ndarray], probe: Probe) -> dict[str, float]:
     """{"recon": the racecar penalty (mean over the probe set of sum_m 0.5 ||d'_m - d_m||^2),
     "recon/input", "recon/hidden_0", ...: each reconstructed state's term} (Xie & Thuerey 2020)."""
@@ -142,7 +154,7 @@ def l2(snapshot: dict[str, np.ndarray], probe: Probe) -> float:
 
 
 MEASUREMENTS: dict[str, Callable[[dict[str, np.ndarray], Probe], float | dict[str, float]]] = {
-    "energy": energy, "reconstruction": reconstruction, "probe_mmd": probe_mmd, "gini": gini,
+    "energy": energy, "nn_angle": nn_angle, "reconstruction": reconstruction, "probe_mmd": probe_mmd, "gini": gini,
     "similarity": similarity, "spread": spread, "l2": l2}
 REFERENCE = Quantity("similarity", "inter", "inter-class cosine similarity of the features (cosine)",
                      also={"intra": "intra-class cosine similarity of the features"})

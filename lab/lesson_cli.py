@@ -1,0 +1,66 @@
+"""`python -m lab lesson [NAME] [--seeds 0,1] [--runs DIR]`: list the lessons, or train one
+lesson's CE and method runs (ordinary run folders) and print, per seed, both values of the
+lesson's quantity at the last epoch, both test accuracies, the verdict and the wall time."""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from lab.config import TRAIN_PARAMS
+
+SEED = next(p for p in TRAIN_PARAMS if p.name == "seed")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("lesson", help="train a lesson: CE and one seed method side by side")
+    p.add_argument("name", nargs="?", default=None, help="the lesson (= its method); omit to list them")
+    p.add_argument("--seeds", default=None, help="comma-separated seeds (default: the lesson's)")
+    p.add_argument("--runs", default=None, help="runs folder (default $REGLAB_RUNS or ./runs)")
+
+
+def _timed_trainer(walls: dict[str, float]):
+    from lab.cli import _train_one
+    from lab.store import load_run
+
+    def trainer(cfg, runs: Path):
+        t0 = time.perf_counter()
+        res = _train_one(cfg, runs, f"{cfg.method} s{cfg.seed}")
+        walls[res.path.name] = time.perf_counter() - t0
+        return load_run(res.path)
+
+    return trainer
+
+
+def run(ns: argparse.Namespace) -> int:
+    from lab.lessons import LESSONS, describe, fmt, lesson, outcome, train_lesson
+    from lab.store import runs_root
+
+    if ns.name is None:
+        width = max(map(len, LESSONS))
+        for name, l in LESSONS.items():
+            print(f"{name:<{width}}  {l.title}")
+        print("\nTrain one with `python -m lab lesson NAME [--seeds 0,1]`.")
+        return 0
+    chosen = lesson(ns.name)
+    seeds = chosen.seeds if ns.seeds is None else tuple(SEED.check("training", s) for s in ns.seeds.split(",") if s)
+    walls: dict[str, float] = {}
+    pairs = train_lesson(chosen, seeds, runs_root(ns.runs), _timed_trainer(walls))
+    q = chosen.quantity
+    print(f"{chosen.title}\n{chosen.claim}\n")
+    print(f"Same data, model, settings, seeds and optimizer steps for CE and {chosen.method}. "
+          f"Quantity: {q.label}; the lesson expects {chosen.margin_text} {q.working} than CE.")
+    print(f"{'seed':>4}  {'CE':>9} {chosen.method:>9} {'change':>7}  {'acc CE':>6} {'acc ' + chosen.method:>10}"
+          f"  {'s CE':>5} {'s ' + chosen.method:>9}")
+    outcomes = []
+    for ce, me in pairs:
+        o = outcome(chosen, ce.config.seed, ce, me)
+        outcomes.append(o)
+        print(f"{o.seed:>4}  {fmt(chosen, o.ce):>9} {fmt(chosen, o.method):>9} {chosen.change(o.ce, o.method):>7}  "
+              f"{o.ce_acc:>6.3f} {o.method_acc:>10.3f}  {walls[ce.id]:>5.1f} {walls[me.id]:>9.1f}")
+    print()
+    for o in outcomes:
+        print(f"seed {o.seed}: {o.verdict}")
+    print(f"\n{describe(outcomes[0])}" if len(outcomes) == 1 else "")
+    print("runs: " + ", ".join(r.id for pair in pairs for r in pair))
+    return 0 if all(o.moved and o.kept_accuracy for o in outcomes) else 1
