@@ -9,11 +9,12 @@ at most 15 s on 2 CPU cores.
 """
 from __future__ import annotations
 
+import json
 import math
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from lab.config import RunConfig, validate
 from lab.errors import ConfigError
@@ -171,6 +172,28 @@ def describe(o: Outcome) -> str:
             f"with {o.lesson.method} at the last epoch; test accuracy {o.ce_acc:.3f} (CE) vs {o.method_acc:.3f}. "
             f"Verdict: {o.verdict}")
     return f"{text} {o.lesson.caveat}".strip()
+
+
+def _settings(cfg: RunConfig) -> str:
+    """A config's training settings as canonical JSON (no name, no device)."""
+    return json.dumps({k: v for k, v in cfg.to_dict().items() if k not in ("name", "device")}, sort_keys=True)
+
+
+def role(lesson: Lesson, cfg: RunConfig) -> str | None:
+    """"ce" or the lesson's method when `cfg` is that run of the lesson (its settings exactly, any
+    of its seeds), else None."""
+    return next((m for m in ("ce", lesson.method)
+                 if cfg.method == m and _settings(cfg) == _settings(lesson.config(m, cfg.seed))), None)
+
+
+def saved_pair(lesson: Lesson, seed: int, runs: Sequence[RunRecord]) -> tuple[RunRecord, RunRecord] | None:
+    """The newest finished CE and method runs among `runs` (newest first) trained with exactly
+    the lesson's settings and `seed`, or None when either is missing."""
+    pair = []
+    for method in ("ce", lesson.method):
+        want = _settings(lesson.config(method, seed))
+        pair.append(next((r for r in runs if r.state == "done" and _settings(r.config) == want), None))
+    return None if None in pair else (pair[0], pair[1])
 
 
 def train_lesson(lesson: Lesson, seeds: tuple[int, ...], runs: Path,

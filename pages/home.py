@@ -1,13 +1,11 @@
-"""Home: what the lab is, in three sentences, and a one-click demo (CE against one seed method)."""
+"""Home: what the lab is, in three sentences, and the way in: the first lesson (CE against one
+seed method, trained side by side in one click)."""
 import streamlit as st
 
 import ui
-from lab.config import RunConfig
-from lab.errors import LabError
-from lab.regularizers import REGISTRY
+from lab.lessons import LESSONS
 
-DEMO_METHOD = next(m for m in ("phantom", "mhe", "weight_decay", "ce") if m in REGISTRY)
-DEMO = RunConfig(data="digits", model="mlp", train_size=300, epochs=12)
+FIRST = next(iter(LESSONS.values()))
 
 ui.page("RegLab")
 st.markdown(
@@ -19,31 +17,14 @@ st.markdown(
     "Comparing a regularizer with plain cross-entropy on the same data, model and seeds shows what it changed.")
 
 st.subheader("Try it")
-st.markdown(f"The demo trains two MLPs on 300 handwritten 8x8 digits (a scarce-data setting, where "
-            f"regularizers matter): plain cross-entropy (**ce**) and **{DEMO_METHOD}** "
-            f"({REGISTRY[DEMO_METHOD].summary}), {DEMO.epochs} epochs each, side by side.")
-
-
-def start_demo() -> None:
-    try:
-        ids = [ui.runs.manager().start(RunConfig(**{**DEMO.to_dict(), "method": m}), ui.runs.owner())
-               for m in ("ce", DEMO_METHOD)]
-    except LabError as e:
-        st.session_state["_demo_error"] = str(e)
-        return
-    st.session_state["_demo_ids"] = ids
-
-
-st.button(f"Run the demo: ce vs {DEMO_METHOD}", type="primary", on_click=start_demo, key="demo",
-          icon=":material/play_arrow:")
-if "_demo_error" in st.session_state:
-    ui.widgets.error(st.session_state.pop("_demo_error"))
-if ids := st.session_state.pop("_demo_ids", None):
-    st.switch_page(ui.nav.path("compare"), query_params={"runs": ",".join(ids)})
+st.markdown(f"Each **lesson** shows one paper's claim: one button trains plain cross-entropy (**ce**) and the "
+            f"paper's method side by side on the same data, model and seed, then shows what the method changed, "
+            f"with the numbers measured on the two runs. The first: **{FIRST.title}**.")
+ui.nav.link("lessons", f"Start the first lesson: {FIRST.name}", lesson=FIRST.name)
 
 st.subheader("Or")
-for col, (key, label) in zip(st.columns(3), (("train", "Train your own run"), ("runs", "Browse saved runs"),
-                                              ("compare", "Compare methods"))):
+for col, (key, label) in zip(st.columns(4), (("lessons", "All lessons"), ("train", "Train your own run"),
+                                              ("runs", "Browse saved runs"), ("compare", "Compare methods"))):
     with col:
         ui.nav.link(key, label)
 
@@ -52,11 +33,11 @@ ui.widgets.explain("""
 cross-entropy between the predicted class probabilities and the true labels; the penalty is what a
 regularizer adds (for example the squared size of the weights for *weight decay*), and λ says how much it counts.
 
-**The pages.** *Train* starts a run and shows its curves live. *Embeddings*, *Hypersphere*, *Similarity*
-and *Information* look inside one run at any epoch. *Compare* puts several runs side by side, and *Runs*
-lists everything saved, with downloads.
+**The pages.** *Lessons* shows each paper's claim on two runs. *Train* starts a run and shows its curves live.
+*Embeddings*, *Hypersphere*, *Similarity* and *Information* look inside one run at any epoch. *Compare* puts
+several runs side by side, and *Runs* lists everything saved, with downloads.
 
 **What to expect.** With only 300 training images plain cross-entropy overfits: training accuracy reaches 1
-while test accuracy stays lower. A good regularizer narrows that gap, or makes the features of different
-classes less similar.
+while test accuracy stays lower. A regularizer is meant to narrow that gap, or to change the features in the way
+its paper describes; each lesson says whether its run did.
 """)

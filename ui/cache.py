@@ -16,6 +16,7 @@ from lab.figures import views
 from lab.lru import BytesLRU
 from lab.readout import embeddings, series as readout
 from lab.readout.quantities import quantity_series
+from lab.regularizers import Quantity
 from lab.store import RunRecord, load_run, load_snapshot
 
 
@@ -88,11 +89,14 @@ def series(name: str, record: RunRecord, epochs: Sequence[int] | None = None, **
                    "Measuring the snapshots…")
 
 
-def quantity(record: RunRecord, method: str, epochs: Sequence[int] | None = None) -> dict:
-    """`lab.readout.quantities.quantity_series(record, method, epochs)`."""
+def quantity(record: RunRecord, method: str, epochs: Sequence[int] | None = None,
+             measured: Quantity | None = None) -> dict:
+    """`lab.readout.quantities.quantity_series(record, method, epochs, measured)` (`measured`:
+    another quantity than the method's own, e.g. a lesson's)."""
     chosen = _epochs(record, epochs)
-    return _cached(("quantity", str(record.path), method, chosen),
-                   lambda: quantity_series(load_run(record.path), method, list(chosen)),
+    which = (measured.measurement, measured.key) if measured else method
+    return _cached(("quantity", str(record.path), which, chosen),
+                   lambda: quantity_series(load_run(record.path), method, list(chosen), measured),
                    "Measuring the method's own quantity…")
 
 

@@ -24,6 +24,7 @@ class Page:
 
 PAGES: dict[str, Page] = {p.key: p for p in (
     Page("home", "pages/home.py", "Home", ":material/home:", "Lab"),
+    Page("lessons", "pages/lessons.py", "Lessons", ":material/school:", "Lab"),
     Page("train", "pages/train.py", "Train", ":material/fitness_center:", "Lab"),
     Page("runs", "pages/runs.py", "Runs", ":material/folder_open:", "Lab"),
     Page("compare", "pages/compare.py", "Compare", ":material/compare:", "Lab"),
@@ -49,10 +50,12 @@ def navigation() -> StreamlitPage:
     return st.navigation(sections)
 
 
-def link(key: str, label: str | None = None, run: str | None = None) -> None:
-    """A link to page `key` with its icon (label: its title), showing `run` when given."""
+def link(key: str, label: str | None = None, run: str | None = None, **query: str) -> None:
+    """A link to page `key` with its icon (label: its title), showing `run` when given; `query`:
+    more URL parameters (e.g. lesson="mhe")."""
     p = PAGES[key]
-    st.page_link(p.path, label=label or p.title, icon=p.icon, query_params={"run": run} if run else None)
+    params = {**({"run": run} if run else {}), **query}
+    st.page_link(p.path, label=label or p.title, icon=p.icon, query_params=params or None)
 
 
 def view_links(run_id: str) -> None:

@@ -9,6 +9,7 @@ import numpy as np
 from lab.errors import ConfigError
 from lab.measure.quantities import Probe, measure, own_quantity
 from lab.measure.snapshot import n_classes
+from lab.regularizers import Quantity
 from lab.readout.series import snapshots
 from lab.store import RunRecord, load_probe, load_run, load_snapshot
 
@@ -21,12 +22,13 @@ def run_probe(run: RunRecord) -> Probe:
     return Probe.of(load_probe(run)["x"], run.config, n_classes(load_snapshot(run, epochs[0])))
 
 
-def quantity_series(run: RunRecord | str | Path, method: str | None = None,
-                    epochs: list[int] | None = None) -> dict[str, np.ndarray]:
-    """`own_quantity(method)` (default: the run's method) at each snapshot epoch (default: all):
-    {"epoch": (E,), key: (E,), extra keys of the measurement: (E,)}; a run folder path is accepted."""
+def quantity_series(run: RunRecord | str | Path, method: str | None = None, epochs: list[int] | None = None,
+                    quantity: Quantity | None = None) -> dict[str, np.ndarray]:
+    """`quantity` (default: `own_quantity(method)`, method default: the run's) at each snapshot
+    epoch (default: all): {"epoch": (E,), key: (E,), extra keys of the measurement: (E,)}; a run
+    folder path is accepted."""
     run = run if isinstance(run, RunRecord) else load_run(run)
-    quantity, probe = own_quantity(method or run.config.method), run_probe(run)
+    quantity, probe = quantity or own_quantity(method or run.config.method), run_probe(run)
     rows = [(epoch, measure(quantity, snap, probe)) for epoch, snap in snapshots(run, epochs)]
     keys = list(rows[0][1]) if rows else [quantity.key]
     return {"epoch": np.array([e for e, _ in rows]), **{k: np.array([r[k] for _, r in rows]) for k in keys}}

@@ -1,0 +1,105 @@
+"""Lessons: one seed paper's claim in one click. CE and the method train side by side with the
+lesson's settings (same data, model, settings, seed and optimizer steps); then the lesson's
+quantity over training for both, its views at one epoch for both (one player), and a text whose
+every number is measured on the two runs on screen (`lab.lessons`)."""
+import streamlit as st
+
+import ui
+from lab.errors import LabError
+from lab.figures import Line, overlay_curves
+from lab.figures.method import quantity_curves
+from lab.lessons import LESSONS, describe, outcome, role, saved_pair
+from ui.method_views import METHOD_VIEWS
+
+ui.page("Lessons")
+names = list(LESSONS)
+if st.session_state.get("lesson.pick") not in names:
+    st.session_state["lesson.pick"] = st.query_params.get("lesson") if st.query_params.get("lesson") in names \
+        else names[0]
+
+
+def picked() -> None:
+    st.query_params["lesson"] = st.session_state["lesson.pick"]
+    st.query_params.pop("runs", None)
+
+
+c_pick, c_seed = st.columns([5, 1])
+name = c_pick.selectbox("Lesson", names, key="lesson.pick", on_change=picked,
+                        format_func=lambda n: f"{n}: {LESSONS[n].title}")
+lesson = LESSONS[name]
+seed = c_seed.selectbox("seed", lesson.seeds, key="lesson.seed", help="the seed of both runs (initialisation, "
+                        "batch order and the method's draws); the lesson was checked on each of these seeds")
+st.query_params["lesson"] = name
+cfg = lesson.config(lesson.method, seed)
+st.markdown(f"**The paper's claim.** {lesson.claim}\n\n**What to look at.** {lesson.look}")
+st.caption(f"Both runs: {cfg.data}, {cfg.train_size or 'all'} training samples, {cfg.model} "
+           f"{cfg.model_params.get('widths', '')}, {cfg.epochs} epochs, batch {cfg.batch_size}, {cfg.optimizer} "
+           f"lr {cfg.lr:g}, seed {seed}. Only the method differs: ce, and {ui.runs.run_label(cfg, seed=False)}.")
+
+
+def start() -> None:
+    try:
+        ids = ui.runs.manager().start_all([lesson.config("ce", seed), lesson.config(lesson.method, seed)],
+                                          ui.runs.owner())
+    except LabError as e:
+        st.session_state["_lesson_error"] = str(e)
+    else:
+        st.query_params["runs"] = ",".join(ids)
+
+
+st.button(f"Train ce and {lesson.method} side by side", type="primary", key="lesson.train", on_click=start,
+          icon=":material/play_arrow:")
+if "_lesson_error" in st.session_state:
+    ui.widgets.error(st.session_state.pop("_lesson_error"))
+
+runs = [ui.runs.find(i) for i in st.query_params.get("runs", "").split(",") if i]
+if len(runs) != 2 or None in runs or [role(lesson, r.config) for r in runs] != ["ce", lesson.method] \
+        or runs[0].config.seed != seed:
+    pair = saved_pair(lesson, seed, ui.runs.saved_runs())
+    if pair is None:
+        st.info(f"Press the button: ce and {lesson.method} train live here, then their views appear side by side.")
+        st.stop()
+    runs = [ui.runs.find(r.id) for r in pair]
+    st.caption(f"Showing this lesson's saved runs ({runs[0].id}, {runs[1].id}); the button trains them anew.")
+
+
+@st.fragment(run_every=ui.runs.LIVE_POLL_S if any(r.running for r in runs) else None)
+def live() -> None:
+    now = [ui.runs.find(r.id, folder=False) or r for r in runs]
+    for col, r in zip(st.columns(2), now):
+        done = len(r.history)
+        col.progress(done / r.config.epochs, text=f"{r.label}: {r.status}, {done} of {r.config.epochs} epochs")
+    lines = [Line(r.label, r.config.method, r.config.seed, r.history) for r in now]
+    fig = overlay_curves(lines, "test_acc", "Test accuracy", "test accuracy (fraction correct)")
+    if any(r.running for r in now):
+        st.plotly_chart(fig, key="lesson.acc", width="stretch")
+    else:
+        ui.widgets.figure(fig, key="lesson.acc", name=f"lesson-{name}-accuracy")
+    if any(r.running for r in runs) and not any(r.running for r in now):
+        st.rerun()
+
+
+live()
+if any(r.running for r in runs):
+    st.stop()
+ce, method = (r.record for r in runs)
+result = outcome(lesson, seed, ce, method)
+(st.success if result.moved and result.kept_accuracy else st.warning)(describe(result))
+epochs = sorted(set(ui.cache.epochs(ce)) & set(ui.cache.epochs(method)))
+lines = [Line(r.label, r.config.method, r.config.seed, ui.cache.quantity(r.record, r.config.method, epochs,
+                                                                         lesson.quantity)) for r in runs]
+q = lesson.quantity
+ui.widgets.figure(quantity_curves(lines, q.key, q.label, title=f"{q.title[:1].upper()}{q.title[1:]}: ce and "
+                                  f"{lesson.method}"), key="lesson.quantity", name=f"lesson-{name}-quantity")
+
+
+def draw(epoch: int) -> None:
+    for view in lesson.views:
+        st.markdown(f"**{METHOD_VIEWS[view].title}** at epoch {epoch}: ce (left) and {lesson.method} (right)")
+        for col, r in zip(st.columns(2), runs):
+            with col:
+                ui.widgets.figure(METHOD_VIEWS[view].draw(r.record, epoch), key=f"lesson.{view}.{r.config.method}",
+                                  name=f"lesson-{name}-{view}-{r.config.method}-e{epoch}")
+
+
+ui.player.epoch_player(epochs, draw, key=f"lesson.{name}")
