@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -46,7 +46,6 @@ class Lesson:
     views: tuple[str, ...] = ()
     caveat: str = ""
     sweep: str = ""
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def method(self) -> str:
@@ -83,13 +82,15 @@ class Lesson:
 
 
 def _lesson(name: str, table: dict) -> Lesson:
-    q = table.pop("quantity")
+    """One `[name]` table of the lessons file; an unknown key is refused (a typo must not vanish)."""
+    known = {f.name for f in fields(Lesson)} - {"name", "margin", "unit"}
+    if unknown := sorted(set(table) - known):
+        raise ConfigError(f"Lesson {name!r} has an unknown key {unknown[0]!r}; keys are: {', '.join(sorted(known))}.")
+    q = table["quantity"]
     quantity = Quantity(q["measurement"], q["key"], q["label"], q.get("working", "lower"))
-    return Lesson(name=name, quantity=quantity, margin=float(q["margin"]), unit=q.get("unit", "relative"),
-                  seeds=tuple(table.pop("seeds", (0, 1))), views=tuple(table.pop("views", ())),
-                  **{k: table.pop(k) for k in ("title", "claim", "look")},
-                  caveat=table.pop("caveat", ""), sweep=table.pop("sweep", ""), settings=table.pop("settings"),
-                  extra=table)
+    return Lesson(**{**table, "name": name, "quantity": quantity, "margin": float(q["margin"]),
+                     "unit": q.get("unit", "relative"), "seeds": tuple(table.get("seeds", (0, 1))),
+                     "views": tuple(table.get("views", ()))})
 
 
 def load(path: Path = SOURCE) -> dict[str, Lesson]:

@@ -37,6 +37,16 @@ def test_there_is_one_lesson_per_seed_method_and_each_is_well_formed():
         assert role(l, ce) == "ce" and role(l, method) == name and role(l, replace(method, epochs=1)) is None
 
 
+def test_a_typo_in_the_lessons_file_is_refused_in_one_line(tmp_path):
+    from lab.errors import ConfigError
+    from lab.lessons import SOURCE, load
+
+    bad = tmp_path / "lessons.toml"
+    bad.write_text(SOURCE.read_text().replace('title = "Gini', 'titel = "Gini'))
+    with pytest.raises(ConfigError, match="Lesson 'gini' has an unknown key 'titel'"):
+        load(bad)
+
+
 def test_an_unknown_lesson_is_refused_with_the_list():
     with pytest.raises(Exception, match="racecar"):
         lesson("nope")
