@@ -44,7 +44,6 @@ class Lesson:
     unit: str = "relative"
     seeds: tuple[int, ...] = (0, 1)
     views: tuple[str, ...] = ()
-    caveat: str = ""
     sweep: str = ""
 
     @property
@@ -168,11 +167,9 @@ def fmt(lesson: Lesson, value: float) -> str:
 
 def describe(o: Outcome) -> str:
     """What this run measured, in one paragraph whose every number is the runs' own."""
-    q = o.lesson.quantity.title
-    text = (f"In this run (seed {o.seed}) the {q} was {fmt(o.lesson, o.ce)} with CE and {fmt(o.lesson, o.method)} "
-            f"with {o.lesson.method} at the last epoch; test accuracy {o.ce_acc:.3f} (CE) vs {o.method_acc:.3f}. "
-            f"Verdict: {o.verdict}")
-    return f"{text} {o.lesson.caveat}".strip()
+    return (f"In this run (seed {o.seed}) the {o.lesson.quantity.title} was {fmt(o.lesson, o.ce)} with CE and "
+            f"{fmt(o.lesson, o.method)} with {o.lesson.method} at the last epoch; test accuracy {o.ce_acc:.3f} (CE) vs "
+            f"{o.method_acc:.3f}. Verdict: {o.verdict}")
 
 
 def _settings(cfg: RunConfig) -> str:
