@@ -1,14 +1,19 @@
 """Teaching notes per method and view, read from `assets/notes.toml` (data, not code): what a
-method is expected to do on the Train page and on each view page. Adding a method needs one
-table in that file and no page edit."""
+method is expected to do on the Train page, on each view page and in each of its own views.
+Adding a method needs one table in that file and no page edit."""
 from __future__ import annotations
 
 import functools
 import tomllib
 from pathlib import Path
 
+from lab.regularizers import REGISTRY
+
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
-VIEWS = ("train", "embeddings", "hypersphere", "similarity", "information")
+PAGES = ("train", "embeddings", "hypersphere", "similarity", "information")
+# the pages, then the methods' own views as they declare them (`Regularizer.views`; phantom's
+# "similarity" view shares the Similarity page's note)
+VIEWS = PAGES + tuple(dict.fromkeys(v for reg in REGISTRY.values() for v in reg.views if v not in PAGES))
 
 
 @functools.cache

@@ -32,6 +32,7 @@ PAGES: dict[str, Page] = {p.key: p for p in (
     Page("hypersphere", "pages/hypersphere.py", "Hypersphere", ":material/public:", "Views"),
     Page("similarity", "pages/similarity.py", "Similarity", ":material/grid_on:", "Views"),
     Page("information", "pages/information.py", "Information", ":material/info:", "Views"),
+    Page("method", "pages/method.py", "Method views", ":material/biotech:", "Views"),
 )}
 VIEWS = [p.key for p in PAGES.values() if p.section == "Views"]
 
@@ -58,9 +59,10 @@ def link(key: str, label: str | None = None, run: str | None = None, **query: st
     st.page_link(p.path, label=label or p.title, icon=p.icon, query_params=params or None)
 
 
-def view_links(run_id: str) -> None:
-    """Links to the view pages of one run, side by side."""
-    for col, key in zip(st.columns(len(VIEWS)), VIEWS):
+def view_links(run_id: str, but: str | None = None) -> None:
+    """Links to the view pages of one run, side by side (all but page `but`)."""
+    keys = [k for k in VIEWS if k != but]
+    for col, key in zip(st.columns(len(keys)), keys):
         with col:
             link(key, run=run_id)
 

@@ -60,19 +60,23 @@ def reconstruction_curves(series: dict, title: str = "Reverse-pass reconstructio
     return fig.update_yaxes(type="log")
 
 
+def tile(image: np.ndarray) -> np.ndarray:
+    """One (C, H, W) image as a 2-D array: its channels side by side, one NaN column between them."""
+    gap = np.full((image.shape[1], 1), np.nan)
+    return np.hstack([x for ch in image for x in (ch, gap)][:-1])
+
+
 def singular_images(images: np.ndarray, values: np.ndarray,
                     title: str = "First layer: right singular vectors in input space") -> go.Figure:
     """A row of small images from `first_layer_singular_images` ((n, C, H, W); channels side by
     side), one shared diverging colour scale centred at 0, the singular value above each."""
     images = np.asarray(images)
-    n, (c, h, w) = len(images), images.shape[1:]
-    gap = np.full((h, 1), np.nan)
-    tiles = [np.hstack([x for ch in img for x in (ch, gap)][:-1]) for img in images]
+    n, c = len(images), images.shape[1]
     top = float(np.nanmax(np.abs(images))) or 1.0
     fig = make_subplots(1, n, subplot_titles=[f"σ{i + 1} = {v:.3g}" for i, v in enumerate(values)],
                         horizontal_spacing=0.02)
-    for i, tile in enumerate(tiles):
-        fig.add_trace(go.Heatmap(z=tile, zmin=-top, zmax=top, zmid=0, colorscale="RdBu_r", showscale=i == 0,
+    for i, image in enumerate(images):
+        fig.add_trace(go.Heatmap(z=tile(image), zmin=-top, zmax=top, zmid=0, colorscale="RdBu_r", showscale=i == 0,
                                  colorbar={"title": {"text": "component"}}, name=f"vector {i + 1}",
                                  hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>"), 1, i + 1)
         fig.update_yaxes(scaleanchor=f"x{i + 1 if i else ''}", row=1, col=i + 1)

@@ -10,6 +10,7 @@ from lab.figures.palette import color
 from lab.measure.angles import uniform_angle_density
 
 DEG = 180 / np.pi
+NEGATED_OPACITY = 0.35  # the negated copies -w of half-space neurons: a lighter shade of the neurons' colour
 
 
 def angle_histogram(angles: np.ndarray, d: int, title: str = "Angles between neurons", bins: int = 60) -> go.Figure:
@@ -58,20 +59,21 @@ def sphere_figure(points: np.ndarray, note: str = "", half_space: bool = False,
                   title: str = "Neuron directions on the unit sphere") -> go.Figure:
     """Unit vectors (N, 3) from `lab.measure.angles.sphere_points` (the `note` says whether
     the view is exact or projected) on a faint sphere; `half_space` adds the negated copies
-    -w that half-space MHE spreads together with w."""
+    -w that half-space MHE spreads together with w, in a lighter shade of the same colour."""
     u, v = np.mgrid[0:np.pi:25j, 0:2 * np.pi:49j]
     sphere = go.Surface(x=np.sin(u) * np.cos(v), y=np.sin(u) * np.sin(v), z=np.cos(u), opacity=0.12,
                         showscale=False, colorscale=[[0, "lightgray"], [1, "lightgray"]], hoverinfo="skip",
                         name="unit sphere", showlegend=True)
     traces = [sphere, _points(points, "neurons w", color(0))]
     if half_space:
-        traces.append(_points(-points, "negated copies -w", color(1)))
+        traces.append(_points(-points, "negated copies -w", color(0), NEGATED_OPACITY))
     fig = go.Figure(traces)
     axes = {f"{a}axis": {"title": f"{a} (unit length)", "range": [-1.1, 1.1]} for a in "xyz"}
     fig.update_layout(scene={**axes, "aspectmode": "cube"})
     return styled(fig, title, "", "", note)
 
 
-def _points(p: np.ndarray, name: str, colour: str) -> go.Scatter3d:
-    return go.Scatter3d(x=p[:, 0], y=p[:, 1], z=p[:, 2], mode="markers", name=name, marker={"size": 4, "color": colour},
+def _points(p: np.ndarray, name: str, colour: str, opacity: float = 1.0) -> go.Scatter3d:
+    return go.Scatter3d(x=p[:, 0], y=p[:, 1], z=p[:, 2], mode="markers", name=name, opacity=opacity,
+                        marker={"size": 4, "color": colour},
                         text=[f"neuron {i}" for i in range(len(p))], hovertemplate="%{text}<extra>" + name + "</extra>")

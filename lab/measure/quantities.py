@@ -40,8 +40,8 @@ from lab.measure.angles import hyperspherical_energy, nearest_neighbour_angles, 
 from lab.measure.similarity import similarity_stats, within_class_ratio
 from lab.measure.snapshot import feature_layer, n_classes, weight_labels
 from lab.models import Net, build_model
-from lab.regularizers import (REGISTRY, Quantity, StepContext, class_coverage_kl, class_phantoms, gini_impurity,
-                              mmd2, model_reconstruction_errors)
+from lab.regularizers import (REGISTRY, Quantity, StepContext, class_conditional_mmd2, class_coverage_kl,
+                              class_phantoms, gini_impurity, mmd2, model_reconstruction_errors, model_reverse_pass)
 from lab.regularizers.gini import EPS, class_given_feature, nonnegative
 
 MMD_SUBSET = 128  # probe subset size of the itra quantity (the default batch size)
@@ -183,13 +183,51 @@ def class_given_feature_matrix(features, labels, n_classes: int, activation: str
     return class_given_feature(a, onehot, EPS)[0].numpy()
 
 
+def phantom_weights(labels, n_classes: int, k: int | None = 4, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(weights (C, n), present (C,) bool): row c is 1/k on the k random class-c samples that
+    `class_phantoms` (generator seed `seed`) averages into class c's phantom, 0 elsewhere; the
+    phantoms of any features z are weights @ z. (The draw depends on the labels only, so the
+    phantoms of the identity features are the weights.)"""
+    y = torch.as_tensor(np.asarray(labels, np.int64))
+    eye = torch.eye(len(y), dtype=torch.float64)
+    weights, present = class_phantoms(eye, y, n_classes, k, torch.Generator().manual_seed(seed))
+    return weights.numpy(), present.numpy()
+
+
 def phantom_points(features, labels, n_classes: int, k: int | None = 4, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """(phantoms (C, d), present (C,) bool): `class_phantoms` of the probe features, each the mean
     of k random class-c samples (k None: all; generator seed `seed`), for the embedding overlay."""
+    weights, present = phantom_weights(labels, n_classes, k, seed)
+    return weights @ np.asarray(features, np.float64).reshape(len(features), -1), present
+
+
+def class_examples(labels, most: int = 10) -> np.ndarray:
+    """The index of the first sample of each class, in class order, for at most `most` classes."""
+    _, first = np.unique(np.asarray(labels), return_index=True)
+    return first[:most]
+
+
+def reconstructed_inputs(snapshot: dict[str, np.ndarray], probe: Probe, index: np.ndarray) -> np.ndarray:
+    """d'_1 of the probe samples `index`: the reverse pass of racecar (`model_reverse_pass`, the
+    penalty's own) with the snapshot's weights, shaped like the inputs (Xie & Thuerey 2020)."""
+    model = snapshot_model(snapshot, probe)
+    with torch.no_grad():
+        _, recon = model_reverse_pass(model, torch.from_numpy(probe.x[index]))
+    return recon[0].numpy()
+
+
+def halves_mmd(features, labels, n_classes: int, seed: int = 0) -> dict[str, np.ndarray | float]:
+    """mmd2 (default bandwidths, biased) between two random disjoint halves of the probe features
+    (generator seed `seed`): {"per_class": (C,) the class-conditional terms (NaN for a class not in
+    both halves), "conditional": their mean (`class_conditional_mmd2`, what ITRA minimises),
+    "marginal": mmd2 of the halves}."""
     z = torch.as_tensor(np.asarray(features, np.float64).reshape(len(features), -1))
     y = torch.as_tensor(np.asarray(labels, np.int64))
-    phantoms, present = class_phantoms(z, y, n_classes, k, torch.Generator().manual_seed(seed))
-    return phantoms.numpy(), present.numpy()
+    order = torch.randperm(len(z), generator=torch.Generator().manual_seed(seed))
+    a, b = order[: len(z) // 2], order[len(z) // 2: 2 * (len(z) // 2)]
+    with torch.no_grad():
+        per_class = class_conditional_mmd2(z[a], z[b], y[a], y[b], n_classes, reduce=False).numpy()
+        return {"per_class": per_class, "conditional": float(np.nanmean(per_class)), "marginal": mmd2(z[a], z[b]).item()}
 
 
 def first_layer_singular_images(weight_0, input_shape: tuple[int, ...], n: int = 8) -> tuple[np.ndarray, np.ndarray]:

@@ -78,15 +78,27 @@ def sample_pair_similarities(features, labels, n_pairs: int = 5000, seed: int = 
     return out
 
 
+def class_spread(features, labels, n_classes: int | None = None) -> np.ndarray:
+    """Per class c: its within-class variance over the total variance of the rows of `features`,
+    (1/n_c) sum_{i in c} ||z_i - mu_c||^2 / ((1/n) sum_i ||z_i - mu||^2), shape (C,); NaN for a
+    class without samples, and everywhere when every sample is the same point. Their mean
+    weighted by n_c / n is `within_class_ratio`."""
+    z, y = as_array(features).reshape(len(features), -1), as_array(labels, np.int64)
+    n_classes = int(y.max()) + 1 if n_classes is None else n_classes
+    total = ((z - z.mean(0)) ** 2).sum() / len(z)
+    out = np.full(n_classes, np.nan)
+    for c in np.unique(y):
+        out[c] = ((z[y == c] - z[y == c].mean(0)) ** 2).sum(1).mean() / total if total > 0 else np.nan
+    return out
+
+
 def within_class_ratio(features, labels) -> float:
     """Within-class / total variance of the rows of `features` (n, ...):
     sum_c sum_{i in c} ||z_i - mu_c||^2 / sum_i ||z_i - mu||^2, in [0, 1]: 0 when every class
     is one point, about 1 when the class means coincide. Invariant to scaling the features,
     so shrinking them cannot pass for compactness (the "compact features" of ITRA, seed 003).
-    NaN when every sample is the same point."""
-    z, y = as_array(features).reshape(len(features), -1), as_array(labels, np.int64)
-    total = ((z - z.mean(0)) ** 2).sum()
-    if total <= 0:
-        return float("nan")
-    within = sum(((z[y == c] - z[y == c].mean(0)) ** 2).sum() for c in np.unique(y))
-    return float(within / total)
+    NaN when every sample is the same point. The class-weighted mean of `class_spread`."""
+    y = as_array(labels, np.int64)
+    spread = class_spread(features, y)
+    counts = np.bincount(y, minlength=len(spread))
+    return float((counts[counts > 0] * spread[counts > 0]).sum() / len(y))

@@ -9,7 +9,7 @@ from lab.regularizers.mhe import mhe_energy  # noqa: F401  (mhe)
 from lab.regularizers.comhe import comhe_energy  # noqa: F401  (comhe)
 from lab.regularizers.gini import class_coverage_kl, gini_impurity  # noqa: F401  (gini)
 from lab.regularizers.phantom import class_phantoms, phantom_embeddings, phantom_mix, phantom_penalty  # noqa: F401  (phantom)
-from lab.regularizers.racecar import model_reconstruction_errors, racecar_loss_dense, reconstruction_errors, reverse_pass  # noqa: F401  (racecar)
+from lab.regularizers.racecar import model_reconstruction_errors, model_reverse_pass, racecar_loss_dense, reconstruction_errors, reverse_pass  # noqa: F401  (racecar)
 from lab.regularizers.itra import class_conditional_mmd2, cross_kernel, mmd2  # noqa: F401  (itra)
 
 __all__ = ["REGISTRY", "Quantity", "Regularizer", "StepContext", "register", "get"]

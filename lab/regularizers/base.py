@@ -62,7 +62,7 @@ class Quantity:
 
 class Regularizer:
     """Base class. Subclasses set `name`, `summary`, `params`, `default_lam`, `needs`, their own
-    `quantity` and `step_goal`, and implement `penalty`; hyperparameters arrive validated as
+    `quantity`, `step_goal` and `views`, and implement `penalty`; hyperparameters arrive validated as
     attributes named like the params. A method is declared here and nowhere else: the CLI, the
     app, the study's measured columns and the benchmark's goals all read these attributes."""
 
@@ -74,6 +74,7 @@ class Regularizer:
     needs: ClassVar[frozenset[str]] = frozenset()
     quantity: ClassVar[Quantity | None] = None  # None: no quantity of its own (the views use a shared reference)
     step_goal: ClassVar[float | None] = None  # goal for one training step's time / CE's (bench/steps.py)
+    views: ClassVar[tuple[str, ...]] = ()  # its own one-epoch views: ids of ui.method_views.METHOD_VIEWS
 
     def __init__(self, **hp: Any):
         self.hp = validate_params(self.name, self.params, hp)

@@ -75,6 +75,7 @@ class Gini(Regularizer):
     name = "gini"
     quantity = Quantity("gini", "gini", "Gini impurity of the features over classes (unitless, 0 to 1 - 1/C)")
     step_goal = 1.5
+    views = ("gini_heatmap",)
     summary = "features that each fire for one class (Gini impurity) and together cover all classes (KL)"
     params = (
         Param("alpha", 1.0, Interval(float, 0, None), "weight of the Gini impurity of the features"),

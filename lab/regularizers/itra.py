@@ -95,14 +95,18 @@ def mmd2(x: Tensor, y: Tensor, bandwidths: Sequence[float] | Tensor | None = Non
 
 
 def class_conditional_mmd2(x: Tensor, y: Tensor, labels_x: Tensor, labels_y: Tensor, n_classes: int,
-                           bandwidths: Sequence[float] | Tensor | None = None, unbiased: bool = False) -> Tensor:
+                           bandwidths: Sequence[float] | Tensor | None = None, unbiased: bool = False,
+                           reduce: bool = True) -> Tensor:
     """Mean over the classes present in both sets (at least 2 samples each when `unbiased`) of
     mmd2(x[labels_x == c], y[labels_y == c]), all classes from ONE kernel matrix of [x; y];
     so with bandwidths=None sigma_med is that of the whole [x; y], shared by every class.
-    0 (with gradient) when no class qualifies."""
+    0 (with gradient) when no class qualifies. `reduce=False`: the (C,) per-class values
+    instead, NaN for a class that does not qualify."""
     k = gaussian_kernel(torch.cat([x, y]), bandwidths)
     gx, gy = F.one_hot(labels_x, n_classes).T.to(k.dtype), F.one_hot(labels_y, n_classes).T.to(k.dtype)
     keep = (gx.sum(1) >= 1 + unbiased) & (gy.sum(1) >= 1 + unbiased)
+    if not reduce:
+        return k.new_full((n_classes,), float("nan")).index_put((keep,), _grouped_mmd2(k, gx[keep], gy[keep], unbiased))
     if not keep.any():
         return k.sum() * 0
     return _grouped_mmd2(k, gx[keep], gy[keep], unbiased).mean()
@@ -139,6 +143,7 @@ class ITRA(Regularizer):
     name = "itra"
     quantity = Quantity("spread", "within", "within-class / total variance of the features (unitless, 0 to 1)")
     step_goal = 4.0
+    views = ("spread", "mmd")
     summary = "match each class's features between two mini-batches (class-conditional MMD)"
     params = (Param("class_conditional", True, Flag(), "MMD per class, averaged over classes in both batches"),
               Param("unbiased", False, Flag(), "unbiased MMD estimate (drops the kernel diagonals)"))

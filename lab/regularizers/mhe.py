@@ -101,6 +101,7 @@ class MHE(Regularizer):
     quantity = Quantity("energy", "energy", "hyperspherical energy of the hidden layers (s=2, half-space; unitless)",
                         also={"energy_out": "hyperspherical energy of the output layer (s=2)"})
     step_goal = 3.0
+    views = ("neurons", "nn_angles")  # comhe inherits them
     summary = "spread each layer's neurons evenly over the hypersphere (minimum hyperspherical energy)"
     params = (
         Param("s", 2, Choice((0, 1, 2)), "energy power: f = d^-s, s = 0 is the log kernel"),

@@ -99,6 +99,7 @@ class Phantom(Regularizer):
     quantity = Quantity("similarity", "inter", "inter-class cosine similarity of the features (cosine)",
                         also={"intra": "intra-class cosine similarity of the features"})
     step_goal = 1.3
+    views = ("phantoms", "similarity")
     summary = "push features away from other classes' phantoms (means of a few same-class samples)"
     params = (
         Param("mode", "contrast", Choice(("contrast", "mix")),

@@ -57,11 +57,15 @@ def reverse_pass(states: Sequence[Tensor], weights: Sequence[Tensor], biases: Se
     return recon[::-1]
 
 
+def state_errors(states: Sequence[Tensor], recon: Sequence[Tensor]) -> list[Tensor]:
+    """Per state m = 1..n (input first): mean over the batch of 0.5 ||d'_m - d_m||^2."""
+    return [F.mse_loss(r, d, reduction="sum") * (0.5 / len(d)) for r, d in zip(recon, states)]
+
+
 def reconstruction_errors(states: Sequence[Tensor], weights: Sequence[Tensor], biases: Sequence[Tensor],
                           activation: Activation, geometry: Sequence[Geometry | None] | None = None) -> list[Tensor]:
-    """Per state m = 1..n (input first): mean over the batch of 0.5 ||d'_m - d_m||^2."""
-    recon = reverse_pass(states, weights, biases, activation, geometry)
-    return [F.mse_loss(r, d, reduction="sum") * (0.5 / len(d)) for r, d in zip(recon, states)]
+    """`state_errors` of the `reverse_pass` of `states`."""
+    return state_errors(states, reverse_pass(states, weights, biases, activation, geometry))
 
 
 def racecar_loss_dense(x: Tensor, weights: Sequence[Tensor], biases: Sequence[Tensor],
@@ -76,14 +80,20 @@ def racecar_loss_dense(x: Tensor, weights: Sequence[Tensor], biases: Sequence[Te
     return sum(reconstruction_errors(states, weights, biases, act))
 
 
-def model_reconstruction_errors(model: Net, x: Tensor, out: Out | None = None) -> list[Tensor]:
-    """Per-layer reconstruction errors of a `Net` on input `x` (input first, the last hidden
-    state last); `out` = the model's forward of `x` when already computed. The penalty is their sum."""
+def model_reverse_pass(model: Net, x: Tensor, out: Out | None = None) -> tuple[list[Tensor], list[Tensor]]:
+    """(states [d_1 = x, ..., d_{n+1} = logits], reconstructions [d'_1, ..., d'_n]) of a `Net` on
+    input `x`; `out` = the model's forward of `x` when already computed."""
     out = model(x) if out is None else out
     layers = model.weight_layers()
     geometry = [(m.stride, m.padding) if isinstance(m, (nn.Conv1d, nn.Conv2d)) else None for m in layers]
-    return reconstruction_errors([x, *out.hidden, out.logits], [m.weight for m in layers],
-                                 [m.bias for m in layers], model.act, geometry)
+    states = [x, *out.hidden, out.logits]
+    return states, reverse_pass(states, [m.weight for m in layers], [m.bias for m in layers], model.act, geometry)
+
+
+def model_reconstruction_errors(model: Net, x: Tensor, out: Out | None = None) -> list[Tensor]:
+    """Per-layer reconstruction errors of a `Net` on input `x` (input first, the last hidden
+    state last); `out` = the model's forward of `x` when already computed. The penalty is their sum."""
+    return state_errors(*model_reverse_pass(model, x, out))
 
 
 @register
@@ -102,6 +112,7 @@ class Racecar(Regularizer):
                                                    "sample, standardised input units²)")
     step_goal = 2.5
     summary = "reverse pass with the transposed weights must reconstruct every layer's input"
+    views = ("reconstruction", "singular")
     default_lam = 1e-3
 
     def penalty(self, ctx: StepContext) -> dict[str, Tensor]:

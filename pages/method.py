@@ -1,0 +1,54 @@
+"""Method views: the picked run's method's own views (its `Regularizer.views`) at any epoch, and
+a reference run's (by default a saved CE run of the same setting) beside them at the same epoch."""
+import streamlit as st
+
+import ui
+from lab.notes import note
+from lab.regularizers import REGISTRY
+from ui.method_views import METHOD_VIEWS, comparable
+
+ui.page("Method views")
+run = ui.runs.page_run()
+method = run.config.method if run else "ce"
+ids = REGISTRY[method].views if method in REGISTRY else ()
+with_views = ", ".join(f"**{name}**" for name, reg in REGISTRY.items() if reg.views)
+ui.widgets.explain("\n\n".join(f"**{METHOD_VIEWS[v].title}.** {note(method, v)}" for v in ids) or
+                   f"The views a method's paper motivates, for any run of that method ({with_views}).")
+record = ui.runs.snapshot_record(run)
+shown = [v for v in ids if METHOD_VIEWS[v].available(record)]
+if not shown:
+    st.info(f"**{ui.widgets.esc(method)}** has no views of its own (these are for {with_views}); "
+            f"its features and neurons are on the other view pages:")
+    ui.nav.view_links(record.id, but="method")
+    st.stop()
+
+candidates = {r.id: r for r in comparable(record)}
+options = [None, *candidates]
+default = next((i + 1 for i, r in enumerate(candidates.values()) if r.config.method == "ce"), 0)
+picked = st.selectbox("Reference run", options, index=default, key="method.reference",
+                      format_func=lambda r: "none" if r is None else f"{ui.runs.run_label(candidates[r].config)} · {r}",
+                      help="a saved run with the same data, model, seed and epochs, drawn beside at the same epoch")
+if default == 0:
+    st.caption("No saved **ce** run with the same data, model, seed and epochs: train one to see it beside.")
+reference = candidates.get(picked)
+
+
+def draw(epoch: int) -> None:
+    for v in shown:
+        view = METHOD_VIEWS[v]
+        st.subheader(view.title)
+        left, right = st.columns(2) if reference else (st.container(), None)
+        with left:
+            ui.widgets.figure(view.draw(record, epoch, reference), key=f"method.{v}", name=f"{record.id}-{v}-e{epoch}")
+        if right is None:
+            continue
+        with right:
+            if epoch in ui.cache.epochs(reference):
+                ui.widgets.figure(view.draw(reference, epoch), key=f"method.{v}.reference",
+                                  name=f"{reference.id}-{v}-e{epoch}")
+            else:
+                st.caption(f"{ui.widgets.esc(reference.id)} has no drawable snapshot at epoch {epoch}.")
+
+
+st.caption(f"Run **{ui.widgets.esc(record.id)}** · {ui.widgets.esc(run.label)} · {run.status}")
+ui.player.epoch_player(ui.cache.epochs(record), draw, key="method")
