@@ -7,6 +7,7 @@ import streamlit as st
 import ui
 from lab.errors import LabError
 from lab.figures import Line, overlay_curves
+from lab.figures.grid import side_by_side
 from lab.figures.method import quantity_curves
 from lab.lessons import LESSONS, describe, outcome, role, saved_pair
 from ui.method_views import METHOD_VIEWS
@@ -63,6 +64,9 @@ if len(runs) != 2 or None in runs or [role(lesson, r.config) for r in runs] != [
     st.caption(f"Showing this lesson's saved runs ({runs[0].id}, {runs[1].id}); the button trains them anew.")
 
 
+verdict = st.container()  # above the curves once both runs have ended: what a class reads first
+
+
 @st.fragment(run_every=ui.runs.LIVE_POLL_S if any(r.running for r in runs) else None)
 def live() -> None:
     now = [ui.runs.find(r.id, folder=False) or r for r in runs]
@@ -84,7 +88,8 @@ if any(r.running for r in runs):
     st.stop()
 ce, method = (r.record for r in runs)
 result = outcome(lesson, seed, ce, method)
-(st.success if result.moved and result.kept_accuracy else st.warning)(describe(result))
+with verdict:
+    (st.success if result.moved and result.kept_accuracy else st.warning)(describe(result))
 epochs = sorted(set(ui.cache.epochs(ce)) & set(ui.cache.epochs(method)))
 lines = [Line(r.label, r.config.method, r.config.seed, ui.cache.quantity(r.record, r.config.method, epochs,
                                                                          lesson.quantity)) for r in runs]
@@ -94,12 +99,13 @@ ui.widgets.figure(quantity_curves(lines, q.key, q.label, title=f"{q.title[:1].up
 
 
 def draw(epoch: int) -> None:
-    for view in lesson.views:
-        st.markdown(f"**{METHOD_VIEWS[view].title}** at epoch {epoch}: ce (left) and {lesson.method} (right)")
-        for col, r in zip(st.columns(2), runs):
+    for key, view in ((v, METHOD_VIEWS[v]) for v in lesson.views):
+        st.markdown(f"**{view.title}** at epoch {epoch}: ce (left) and {lesson.method} (right)")
+        figs = side_by_side([view.draw(r.record, epoch) for r in runs], shared=view.shared)
+        for col, r, fig in zip(st.columns(2), runs, figs):
             with col:
-                ui.widgets.figure(METHOD_VIEWS[view].draw(r.record, epoch), key=f"lesson.{view}.{r.config.method}",
-                                  name=f"lesson-{name}-{view}-{r.config.method}-e{epoch}")
+                ui.widgets.figure(fig, key=f"lesson.{key}.{r.config.method}",
+                                  name=f"lesson-{name}-{key}-{r.config.method}-e{epoch}")
 
 
 ui.player.epoch_player(epochs, draw, key=f"lesson.{name}")

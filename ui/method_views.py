@@ -31,11 +31,13 @@ PHANTOM_K = 4  # samples averaged into each drawn phantom (phantom's default k)
 
 @dataclass(frozen=True)
 class MethodView:
-    """One method view: its `title`, `draw(record, epoch, reference=None)` and `available(record)`."""
+    """One method view: its `title`, `draw(record, epoch, reference=None)`, `available(record)`,
+    and whether two runs' pictures `shared` axis ranges (False: a map whose axes are each run's own)."""
 
     title: str
     draw: Callable[..., go.Figure]
     available: Callable[[RunRecord], bool] = lambda record: True
+    shared: bool = True
 
 
 def image_shaped(record: RunRecord) -> bool:
@@ -148,7 +150,7 @@ METHOD_VIEWS: dict[str, MethodView] = {
     "reconstruction": MethodView("Reverse-pass reconstruction", draw_reconstruction),
     "singular": MethodView("First layer's singular vectors as images", draw_singular, image_shaped),
     "gini_heatmap": MethodView("Class given feature, p(c|j)", draw_gini_heatmap),
-    "phantoms": MethodView("Phantoms in the features", draw_phantoms),
+    "phantoms": MethodView("Phantoms in the features", draw_phantoms, shared=False),
     "similarity": MethodView("Similarity within and between classes", draw_similarity),
     "neurons": MethodView("Neurons as directions", draw_neurons),
     "nn_angles": MethodView("Angle to the nearest neighbour", draw_nn_angles),

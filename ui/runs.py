@@ -32,6 +32,9 @@ def _manager(folder: str) -> LiveRuns:
     live = LiveRuns(Path(folder), max_workers=int(env("REGLAB_WORKERS", "2")),
                     max_per_owner=int(env("REGLAB_MAX_RUNS_PER_BROWSER", "8")),
                     max_active=int(env("REGLAB_MAX_RUNS", "16")))
+    import pandas  # noqa: F401  before the warm-up thread, which imports it through scikit-learn while this
+    # thread's first figure imports it through plotly: two threads importing it at once can get it half
+    # initialised ("partially initialized module 'pandas' has no attribute 'Series'", seen on a fresh app)
     live.warm()
     return live
 

@@ -83,6 +83,19 @@ def grid(figs: Sequence[go.Figure], titles: Sequence[str] | None = None, cols: i
     return out
 
 
+def side_by_side(figs: Sequence[go.Figure], shared: bool = True) -> list[go.Figure]:
+    """`figs` made ready to be drawn next to each other in narrow columns: legends under the
+    plots, and with `shared`, when every figure is one 2-D plot, the same axis ranges for all
+    (`_fit_ranges`), so a difference between the pictures is a difference between the runs."""
+    single = all(not any(t.type in _3D for t in f.data) and not any(k in f.layout for k in ("xaxis2", "yaxis2"))
+                 for f in figs)
+    for fig in figs:
+        fig.update_layout(legend=BELOW)
+        if shared and single:
+            _fit_ranges(fig, figs)
+    return list(figs)
+
+
 def _span(values) -> list[float] | None:
     """[min, max] of the finite numbers among `values`, None when there are none (categories)."""
     if values is None:
