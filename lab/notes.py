@@ -4,8 +4,10 @@ Adding a method needs one table in that file and no page edit."""
 from __future__ import annotations
 
 import functools
+import math
 import tomllib
 from pathlib import Path
+from typing import Sequence
 
 from lab.regularizers import REGISTRY
 
@@ -27,3 +29,18 @@ def note(method: str, view: str) -> str:
     else the general default ("{method}" replaced by the method's name)."""
     own, default = notes().get(method, {}), notes()["default"]
     return own.get(view) or default.get(view, default["any"]).replace("{method}", method)
+
+
+def in_this_run(what: str, epochs: Sequence[int], values: Sequence[float], radians: bool = False) -> str:
+    """"In this run the <what> rose from A (epoch a) to B (epoch b)." from the first and last
+    finite values of the series drawn beside it (`radians`: angles, written in degrees), so an
+    expectation note never stands alone against what the run on screen did ("stayed at" when
+    both read the same)."""
+    shown = [(e, float(v)) for e, v in zip(epochs, values) if math.isfinite(v)]
+    if not shown:
+        return f"In this run the {what} has no finite value to show."
+    (e0, a), (e1, b) = shown[0], shown[-1]
+    fa, fb = (f"{math.degrees(x):.1f}°" if radians else f"{x:.3g}" for x in (a, b))
+    if fa == fb:
+        return f"In this run the {what} stayed at {fa} from epoch {e0} to epoch {e1}."
+    return f"In this run the {what} {'rose' if b > a else 'fell'} from {fa} (epoch {e0}) to {fb} (epoch {e1})."

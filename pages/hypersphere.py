@@ -6,7 +6,7 @@ import streamlit as st
 import ui
 from lab.figures import energy_curves, nn_angle_curves
 from lab.measure.snapshot import feature_weight, weight_labels
-from lab.notes import note
+from lab.notes import in_this_run, note
 
 ui.page("Hypersphere")
 run = ui.runs.page_run()
@@ -49,6 +49,9 @@ def draw(epoch: int) -> None:
 st.caption(f"Run **{ui.widgets.esc(record.id)}** · {ui.widgets.esc(run.label)} · {run.status}")
 ui.player.epoch_player(ui.cache.epochs(record), draw, key="sphere")
 energy = ui.cache.series("energy_series", record, s=s, half_space=half)
+shown, name = energy[labels[layer]], labels[layer]
+angle = in_this_run(f"mean nearest-neighbour angle of {name}", shown["epoch"], shown["mean_nn"], radians=True)
+st.markdown(f"**In this run.** {angle} {in_this_run(f'energy of {name}', shown['epoch'], shown['energy'])}")
 left, right = st.columns(2)
 with left:
     ui.widgets.figure(energy_curves(energy, s), key="sphere.energy", name=f"{record.id}-energy")

@@ -5,7 +5,7 @@ import streamlit as st
 import ui
 from lab.figures import gap_curves
 from lab.measure.snapshot import feature_layer, hidden_layers
-from lab.notes import note
+from lab.notes import in_this_run, note
 
 ui.page("Similarity")
 run = ui.runs.page_run()
@@ -41,5 +41,7 @@ def draw(epoch: int) -> None:
 
 st.caption(f"Run **{ui.widgets.esc(record.id)}** · {ui.widgets.esc(run.label)} · {run.status}")
 ui.player.epoch_player(ui.cache.epochs(record), draw, key="similarity")
-ui.widgets.figure(gap_curves(ui.cache.series("similarity_series", record, layer=layer)), key="similarity.gap",
-                  name=f"{record.id}-{layer}-gap")
+stats = ui.cache.series("similarity_series", record, layer=layer)
+st.markdown(f"**In this run.** {in_this_run(f'inter-class cosine of {layer}', stats['epoch'], stats['inter'])} "
+            f"{in_this_run(f'intra-class cosine of {layer}', stats['epoch'], stats['intra'])}")
+ui.widgets.figure(gap_curves(stats), key="similarity.gap", name=f"{record.id}-{layer}-gap")

@@ -53,9 +53,9 @@ def test_every_page_renders_with_and_without_a_run(app, run):
     for key in sorted(ui.nav.PAGES, key=lambda k: k == "runs"):  # Runs opens a run: last
         at.switch_page(ui.nav.path(key)).run()
         assert not at.exception, (key, at.exception)
-        if run is None and key not in ("home", "train", "runs"):
+        if run is None and key not in ("home", "lessons", "train", "runs"):  # a lesson trains its own runs
             assert re.search(r"No run selected|Pick at least two", _texts(at)), key
-        if run and key not in ("home", "compare", "method"):  # ce has no method views: Method views says so
+        if run and key not in ("home", "lessons", "compare", "method"):  # ce has no method views: Method views says so
             assert at.get("plotly_chart"), key
 
 
@@ -333,3 +333,16 @@ def test_opening_a_run_on_the_train_page_shows_its_settings_in_the_form(app):
     assert (at.selectbox(key="method").value, at.text_input(key="model.mlp.widths").value,
             at.number_input(key="train.epochs").value, at.number_input(key="train.train_size").value) == \
            ("weight_decay", "16,16", 2, 100)
+
+
+def test_the_hypersphere_page_says_what_the_run_did_beside_what_the_method_is_expected_to_do(app, runs):
+    from lab.measure.angles import nearest_neighbour_angles
+    from lab.store import load_snapshot
+
+    train(RunConfig(**{**TINY, "epochs": 6, "lr": 1.0}, name="moved-ce"), runs=runs)  # weights that turn
+    at = app("moved-ce").switch_page(ui.nav.path("hypersphere")).run()
+    record = load_run(runs / "moved-ce")
+    first, last = (load_snapshot(record, e)["weight_1"] for e in (record.snapshot_epochs[0], record.snapshot_epochs[-1]))
+    a, b = (np.degrees(nearest_neighbour_angles(w).mean()) for w in (first, last))
+    line = next(m.value for m in at.markdown if m.value.startswith("**In this run.**"))
+    assert f"from {a:.1f}° (epoch 0) to {b:.1f}° (epoch 6)" in line and f"{a:.1f}" != f"{b:.1f}" and not at.exception

@@ -46,3 +46,14 @@ def test_no_module_outside_the_regularizers_keys_a_dict_by_method_names():
                 if len(keys & methods) >= 2:
                     offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert offenders == []
+
+
+def test_the_in_this_run_line_reads_the_first_and_last_finite_values_of_the_series():
+    from lab.notes import in_this_run
+
+    nan = float("nan")
+    assert in_this_run("angle", [0, 1, 2, 3], [1.3792, nan, 1.1205, nan], radians=True) == \
+        "In this run the angle fell from 79.0° (epoch 0) to 64.2° (epoch 2)."
+    assert in_this_run("cosine", [0, 5], [0.05, 0.7]) == "In this run the cosine rose from 0.05 (epoch 0) to 0.7 (epoch 5)."
+    assert in_this_run("cosine", [0, 5], [0.70001, 0.70002]) == "In this run the cosine stayed at 0.7 from epoch 0 to epoch 5."
+    assert in_this_run("cosine", [0], [nan]) == "In this run the cosine has no finite value to show."
