@@ -16,6 +16,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
+import numpy as np
+
 from lab.config import RunConfig, validate
 from lab.errors import ConfigError
 from lab.measure.quantities import measure
@@ -111,7 +113,8 @@ def final_value(lesson: Lesson, run: RunRecord) -> float:
     if not run.snapshot_epochs:
         return float("nan")
     snap = load_snapshot(run, run.snapshot_epochs[-1])
-    return float(measure(lesson.quantity, snap, run_probe(run))[lesson.quantity.key])
+    with np.errstate(all="ignore"):  # a diverged run's non-finite weights measure as nan, said as "n/a"
+        return float(measure(lesson.quantity, snap, run_probe(run))[lesson.quantity.key])
 
 
 @dataclass(frozen=True)

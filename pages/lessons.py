@@ -86,11 +86,22 @@ def live() -> None:
 live()
 if any(r.running for r in runs):
     st.stop()
+for r in runs:
+    if r.error:
+        verdict.error(ui.widgets.esc(f"{r.label} {r.status}: {r.error}"))
+if any(r.record is None for r in runs):
+    st.stop()
 ce, method = (r.record for r in runs)
 result = outcome(lesson, seed, ce, method)
 with verdict:
     (st.success if result.moved and result.kept_accuracy else st.warning)(describe(result))
+for r in runs:  # later epochs of a diverged run are hidden: say so
+    if note := ui.cache.readable(r.record).note:
+        st.warning(ui.widgets.esc(f"{r.label}: {note}"), icon=":material/warning:")
 epochs = sorted(set(ui.cache.epochs(ce)) & set(ui.cache.epochs(method)))
+if not epochs:
+    st.warning("The two runs have no epoch that both can draw (see why above).")
+    st.stop()
 lines = [Line(r.label, r.config.method, r.config.seed, ui.cache.quantity(r.record, r.config.method, epochs,
                                                                          lesson.quantity)) for r in runs]
 q = lesson.quantity

@@ -153,3 +153,10 @@ def test_the_lessons_page_trains_ce_and_the_method_and_draws_both_runs_views(tmp
     o = outcome(LESSONS["mhe"], 0, runs["ce"], runs["mhe"])
     assert describe(o) in [s.value for s in at.success] + [w.value for w in at.warning]
     assert not at.exception
+
+
+def test_a_diverged_run_gets_a_verdict_of_not_comparable_and_its_value_reads_n_a(mhe_runs, diverged_run):
+    ce, _ = mhe_runs
+    o = outcome(LESSONS["mhe"], 0, ce, diverged_run)
+    assert o.verdict == "not comparable: CE ended done, mhe ended diverged." and not o.moved
+    assert f"{o.ce:.1f}° with CE and n/a with mhe" in describe(o) and "Verdict: not comparable" in describe(o)
