@@ -25,8 +25,13 @@ if not shown:
 candidates = {r.id: r for r in comparable(record)}
 options = [None, *candidates]
 default = next((i + 1 for i, r in enumerate(candidates.values()) if r.config.method == "ce"), 0)
-picked = st.selectbox("Reference run", options, index=default, key="method.reference",
-                      format_func=lambda r: "none" if r is None else f"{ui.runs.run_label(candidates[r].config)} · {r}",
+
+
+def label(run_id: str | None) -> str:
+    return "none" if run_id is None else f"{ui.runs.run_label(candidates[run_id].config)} · {run_id}"
+
+
+picked = st.selectbox("Reference run", options, index=default, key="method.reference", format_func=label,
                       help="a saved run with the same data, model, seed and epochs, drawn beside at the same epoch")
 if default == 0:
     st.caption("No saved **ce** run with the same data, model, seed and epochs: train one to see it beside.")

@@ -93,7 +93,8 @@ def circle_view(points: np.ndarray, half_space: bool = False, title: str = "Neur
         traces.append(go.Scatter(x=p[:, 0], y=p[:, 1], mode="markers", name=name, opacity=opacity,
                                  marker={"color": color(0), "size": 9}, text=[f"neuron {i}" for i in range(len(p))],
                                  hovertemplate="%{text}<extra>" + name + "</extra>"))
-    fig = styled(go.Figure(traces), title, "w₁ / ‖w‖", "w₂ / ‖w‖", "exact (fan-in 2): each neuron is its direction")
+    fig = styled(go.Figure(traces), title, "w₁ / ‖w‖", "w₂ / ‖w‖",
+                 "exact (fan-in 2): each neuron is its direction")
     fig.update_xaxes(range=[-1.2, 1.2])
     return fig.update_yaxes(range=[-1.2, 1.2], scaleanchor="x", scaleratio=1)
 
