@@ -80,8 +80,8 @@ def phantom_view(xy: np.ndarray, labels: np.ndarray, weights: np.ndarray, presen
     return fig.update_layout(title={"subtitle": {"text": subtitle}}, margin={"t": 86})
 
 
-def circle_view(points: np.ndarray, half_space: bool = False, title: str = "Neuron directions on the unit circle",
-                ) -> go.Figure:
+def circle_view(points: np.ndarray, half_space: bool = False,
+                title: str = "Neuron directions on the unit circle") -> go.Figure:
     """Unit vectors (N, 2) of a layer with fan-in 2 drawn on the unit circle itself (exact, no
     projection); `half_space` adds the negated copies -w, in a lighter shade, that half-space
     MHE spreads together with w (Liu et al. 2018)."""
