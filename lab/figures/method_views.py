@@ -42,7 +42,7 @@ def reconstruction_view(errors: dict[str, float], epoch: int, inputs: np.ndarray
     m = len(inputs)
     fig = make_subplots(3, m, specs=[[{}] * m, [{}] * m, [{"colspan": m}] + [None] * (m - 1)],
                         row_heights=[0.25, 0.25, 0.5], vertical_spacing=0.08, horizontal_spacing=0.01,
-                        subplot_titles=[f"class {c}" for c in labels] + [""] * m + ["error per state"])
+                        subplot_titles=[str(c) for c in labels] + [""] * m + ["error per state"])
     top = float(max(np.abs(inputs).max(), np.nanmax(np.abs(recon)))) or 1.0
     for row, images, name in ((1, inputs, "input d_1"), (2, recon, "reconstruction d'_1")):
         for i, image in enumerate(images):
@@ -56,7 +56,9 @@ def reconstruction_view(errors: dict[str, float], epoch: int, inputs: np.ndarray
                               showticklabels=False, title=name if i == 0 else None)
             cell.xaxis.update(showticklabels=False)
     fig.add_trace(_error_bars(errors), 3, 1)
-    styled(fig, title, "", "", total + "; top: probe inputs, below: the reverse pass from their logits")
+    styled(fig, title, "", "", total + "; top: one probe input per class (its label above), below: the reverse "
+                                       "pass from their logits")
+    fig.update_annotations(font_size=11)
     fig.update_yaxes(title=ERROR_AXIS, row=3, col=1).update_xaxes(title="reconstructed state", row=3, col=1)
     return fig.update_layout(height=620, showlegend=False)
 
