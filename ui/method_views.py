@@ -99,9 +99,10 @@ def draw_phantoms(record: RunRecord, epoch: int, reference: RunRecord | None = N
 
 
 def draw_similarity(record: RunRecord, epoch: int, reference: RunRecord | None = None) -> go.Figure:
-    """The class x class similarity matrix beside the intra- and inter-class pair histograms."""
+    """The class x class similarity matrix above the intra- and inter-class pair histograms (one
+    column: the page may draw a reference run beside it)."""
     snap = cache.snapshot(record, epoch)
-    return grid([similarity_view(snap, epoch), pairs_view(snap, epoch)], cols=2, shared=False,
+    return grid([similarity_view(snap, epoch), pairs_view(snap, epoch)], cols=1, shared=False,
                 title=f"Cosine similarity of the features, epoch {epoch}")
 
 
