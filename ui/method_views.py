@@ -111,7 +111,8 @@ def draw_neurons(record: RunRecord, epoch: int, reference: RunRecord | None = No
     sphere (fan-in 3), projected onto a sphere beyond (the subtitle says so)."""
     snap = cache.snapshot(record, epoch)
     w = snap["weight_0"]
-    half = len(weight_labels(snap)) > 1  # a hidden layer: half-space, as MHE treats it
+    # a hidden layer, drawn half-space as MHE treats it unless the run turned half-space off
+    half = len(weight_labels(snap)) > 1 and record.config.method_params.get("half_space", True)
     title = f"Neurons of {weight_labels(snap)['weight_0']}, epoch {epoch}"
     points, note = sphere_points(w)
     if neuron_rows(w).shape[1] == 2:
