@@ -42,12 +42,15 @@ def draw(epoch: int) -> None:
     for v in shown:
         view = METHOD_VIEWS[v]
         st.subheader(view.title)
-        left, right = st.columns(2) if reference else (st.container(), None)
-        with left:
-            ui.widgets.figure(view.draw(record, epoch, reference), key=f"method.{v}", name=f"{record.id}-{v}-e{epoch}")
-        if right is None:
+        if reference is None:
+            ui.widgets.figure(view.draw(record, epoch), key=f"method.{v}", name=f"{record.id}-{v}-e{epoch}")
             continue
+        left, right = st.columns(2)
+        with left:
+            st.caption(f"{ui.widgets.esc(run.label)} · {ui.widgets.esc(record.id)}")
+            ui.widgets.figure(view.draw(record, epoch, reference), key=f"method.{v}", name=f"{record.id}-{v}-e{epoch}")
         with right:
+            st.caption(f"reference: {ui.widgets.esc(label(reference.id))}")
             if epoch in ui.cache.epochs(reference):
                 ui.widgets.figure(view.draw(reference, epoch), key=f"method.{v}.reference",
                                   name=f"{reference.id}-{v}-e{epoch}")

@@ -56,8 +56,7 @@ def reconstruction_view(errors: dict[str, float], epoch: int, inputs: np.ndarray
                               showticklabels=False, title=name if i == 0 else None)
             cell.xaxis.update(showticklabels=False)
     fig.add_trace(_error_bars(errors), 3, 1)
-    styled(fig, title, "", "", total + "; top: one probe input per class (its label above), below: the reverse "
-                                       "pass from their logits")
+    styled(fig, title, "", "", f"{total}; inputs above their reverse pass from the logits")
     fig.update_annotations(font_size=11)
     fig.update_yaxes(title=ERROR_AXIS, row=3, col=1).update_xaxes(title="reconstructed state", row=3, col=1)
     return fig.update_layout(height=620, showlegend=False)
