@@ -25,8 +25,13 @@ if not shown:
 candidates = {r.id: r for r in comparable(record)}
 options = [None, *candidates]
 default = next((i + 1 for i, r in enumerate(candidates.values()) if r.config.method == "ce"), 0)
-picked = st.selectbox("Reference run", options, index=default, key="method.reference",
-                      format_func=lambda r: "none" if r is None else f"{ui.runs.run_label(candidates[r].config)} · {r}",
+
+
+def label(run_id: str | None) -> str:
+    return "none" if run_id is None else f"{ui.runs.run_label(candidates[run_id].config)} · {run_id}"
+
+
+picked = st.selectbox("Reference run", options, index=default, key="method.reference", format_func=label,
                       help="a saved run with the same data, model, seed and epochs, drawn beside at the same epoch")
 if default == 0:
     st.caption("No saved **ce** run with the same data, model, seed and epochs: train one to see it beside.")
@@ -37,12 +42,15 @@ def draw(epoch: int) -> None:
     for v in shown:
         view = METHOD_VIEWS[v]
         st.subheader(view.title)
-        left, right = st.columns(2) if reference else (st.container(), None)
-        with left:
-            ui.widgets.figure(view.draw(record, epoch, reference), key=f"method.{v}", name=f"{record.id}-{v}-e{epoch}")
-        if right is None:
+        if reference is None:
+            ui.widgets.figure(view.draw(record, epoch), key=f"method.{v}", name=f"{record.id}-{v}-e{epoch}")
             continue
+        left, right = st.columns(2)
+        with left:
+            st.caption(f"{ui.widgets.esc(run.label)} · {ui.widgets.esc(record.id)}")
+            ui.widgets.figure(view.draw(record, epoch, reference), key=f"method.{v}", name=f"{record.id}-{v}-e{epoch}")
         with right:
+            st.caption(f"reference: {ui.widgets.esc(label(reference.id))}")
             if epoch in ui.cache.epochs(reference):
                 ui.widgets.figure(view.draw(reference, epoch), key=f"method.{v}.reference",
                                   name=f"{reference.id}-{v}-e{epoch}")

@@ -130,3 +130,12 @@ def test_itra_makes_batch_features_closer():
     ce, itra0, itra = features(), features(method="itra", lam=0.0), features(method="itra")
     assert probe_mmd(itra, itra0) < 0.7 * probe_mmd(itra0, itra0)
     assert probe_mmd(itra, ce) < 0.85 * probe_mmd(ce, ce)
+
+
+def test_class_conditional_mmd2_per_class_terms_average_to_the_reduced_value_and_absent_classes_are_nan():
+    gen = torch.Generator().manual_seed(0)
+    x, y = torch.randn(12, 3, generator=gen, dtype=torch.float64), torch.randn(10, 3, generator=gen, dtype=torch.float64)
+    lx, ly = torch.arange(12) % 3, torch.arange(10) % 2
+    terms = class_conditional_mmd2(x, y, lx, ly, 4, reduce=False)
+    assert terms.shape == (4,) and terms[2:].isnan().all() and not terms[:2].isnan().any()
+    assert terms[:2].mean().item() == pytest.approx(class_conditional_mmd2(x, y, lx, ly, 4).item(), rel=1e-12)

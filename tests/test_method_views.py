@@ -3,10 +3,12 @@ real runs: each figure's data checked against values computed here by hand, and 
 page opened for a run of each seed method."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from streamlit.testing.v1 import AppTest
 
 from lab.config import RunConfig
@@ -131,8 +133,6 @@ def _mmd2(a: np.ndarray, b: np.ndarray, sigmas: np.ndarray) -> float:
 
 
 def test_mmd_bars_are_the_class_terms_between_two_seeded_halves_and_the_grey_bar_the_marginal(run):
-    import torch
-
     rec = run("itra")
     fig = METHOD_VIEWS["mmd"].draw(rec, 2)
     snap = load_snapshot(rec, 2)
@@ -223,3 +223,14 @@ def test_the_method_views_page_says_a_ce_run_has_no_views_of_its_own(page):
     at = page("ce")
     assert not at.get("plotly_chart")
     assert "has no views of its own" in _texts(at)
+
+
+def test_the_method_views_page_of_a_diverged_run_draws_its_finite_epochs(diverged_run, tmp_path, monkeypatch):
+    shutil.copytree(diverged_run.path, tmp_path / "diverged")
+    monkeypatch.setenv("REGLAB_RUNS", str(tmp_path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["run"] = "diverged"
+    at.run().switch_page("pages/method.py").run()
+    assert not at.exception, at.exception
+    assert len(at.get("plotly_chart")) == 2  # mhe: neurons and nearest-neighbour angles at the last finite epoch
+    assert any("Showing epochs up to 0" in str(w.value) for w in at.warning)

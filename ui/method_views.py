@@ -15,7 +15,8 @@ import plotly.graph_objects as go
 from lab.data import DATASETS
 from lab.figures import grid
 from lab.figures.method import gini_heatmap, singular_images
-from lab.figures.method_views import circle_view, mmd_view, nn_angle_view, phantom_view, reconstruction_view, spread_view
+from lab.figures.method_views import (circle_view, mmd_view, nn_angle_view, phantom_view, reconstruction_view,
+                                      spread_view)
 from lab.figures.sphere import sphere_figure
 from lab.figures.views import pairs_view, similarity_view
 from lab.measure import class_spread, nearest_neighbour_angles, neuron_rows, sphere_points, within_class_ratio
@@ -24,7 +25,6 @@ from lab.measure.quantities import (Probe, class_examples, class_given_feature_m
 from lab.measure.snapshot import feature_layer, features, n_classes, weight_labels
 from lab.store import RunRecord, load_probe
 from ui import cache, runs
-from ui.runs import run_label
 
 PHANTOM_K = 4  # samples averaged into each drawn phantom (phantom's default k)
 
@@ -101,9 +101,10 @@ def draw_phantoms(record: RunRecord, epoch: int, reference: RunRecord | None = N
 
 
 def draw_similarity(record: RunRecord, epoch: int, reference: RunRecord | None = None) -> go.Figure:
-    """The class x class similarity matrix beside the intra- and inter-class pair histograms."""
+    """The class x class similarity matrix above the intra- and inter-class pair histograms (one
+    column: the page may draw a reference run beside it)."""
     snap = cache.snapshot(record, epoch)
-    return grid([similarity_view(snap, epoch), pairs_view(snap, epoch)], cols=2, shared=False,
+    return grid([similarity_view(snap, epoch), pairs_view(snap, epoch)], cols=1, shared=False,
                 title=f"Cosine similarity of the features, epoch {epoch}")
 
 
@@ -112,7 +113,8 @@ def draw_neurons(record: RunRecord, epoch: int, reference: RunRecord | None = No
     sphere (fan-in 3), projected onto a sphere beyond (the subtitle says so)."""
     snap = cache.snapshot(record, epoch)
     w = snap["weight_0"]
-    half = len(weight_labels(snap)) > 1  # a hidden layer: half-space, as MHE treats it
+    # a hidden layer, drawn half-space as MHE treats it unless the run turned half-space off
+    half = len(weight_labels(snap)) > 1 and record.config.method_params.get("half_space", True)
     title = f"Neurons of {weight_labels(snap)['weight_0']}, epoch {epoch}"
     points, note = sphere_points(w)
     if neuron_rows(w).shape[1] == 2:
@@ -130,8 +132,8 @@ def _nn_angles(record: RunRecord, epoch: int) -> np.ndarray:
 def draw_nn_angles(record: RunRecord, epoch: int, reference: RunRecord | None = None) -> go.Figure:
     """The hidden neurons' nearest-neighbour angles, with the reference run's at the same epoch."""
     shown = [record] + ([reference] if reference is not None and epoch in cache.epochs(reference) else [])
-    return nn_angle_view([(f"{run_label(r.config)} ({r.id})", r.config.method, _nn_angles(r, epoch)) for r in shown],
-                         title=f"Nearest-neighbour angle of the hidden neurons, epoch {epoch}")
+    return nn_angle_view([(f"{runs.run_label(r.config)} ({r.id})", r.config.method, _nn_angles(r, epoch))
+                          for r in shown], title=f"Nearest-neighbour angle of the hidden neurons, epoch {epoch}")
 
 
 def draw_spread(record: RunRecord, epoch: int, reference: RunRecord | None = None) -> go.Figure:

@@ -82,6 +82,7 @@ def singular_images(images: np.ndarray, values: np.ndarray,
         fig.update_yaxes(scaleanchor=f"x{i + 1 if i else ''}", row=1, col=i + 1)
     fig.update_yaxes(autorange="reversed", showticklabels=False)
     fig.update_xaxes(showticklabels=False)
+    fig.update_annotations(font_size=10)
     note = f"{c} channels side by side; " if c > 1 else ""
     styled(fig, title, "pixel column", "pixel row",
            note + "unit vectors, largest entry positive: the input patterns the first layer amplifies most")

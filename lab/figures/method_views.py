@@ -42,7 +42,7 @@ def reconstruction_view(errors: dict[str, float], epoch: int, inputs: np.ndarray
     m = len(inputs)
     fig = make_subplots(3, m, specs=[[{}] * m, [{}] * m, [{"colspan": m}] + [None] * (m - 1)],
                         row_heights=[0.25, 0.25, 0.5], vertical_spacing=0.08, horizontal_spacing=0.01,
-                        subplot_titles=[f"class {c}" for c in labels] + [""] * m + ["error per state"])
+                        subplot_titles=[str(c) for c in labels] + [""] * m + ["error per state"])
     top = float(max(np.abs(inputs).max(), np.nanmax(np.abs(recon)))) or 1.0
     for row, images, name in ((1, inputs, "input d_1"), (2, recon, "reconstruction d'_1")):
         for i, image in enumerate(images):
@@ -56,7 +56,8 @@ def reconstruction_view(errors: dict[str, float], epoch: int, inputs: np.ndarray
                               showticklabels=False, title=name if i == 0 else None)
             cell.xaxis.update(showticklabels=False)
     fig.add_trace(_error_bars(errors), 3, 1)
-    styled(fig, title, "", "", total + "; top: probe inputs, below: the reverse pass from their logits")
+    styled(fig, title, "", "", f"{total}; inputs above their reverse pass from the logits")
+    fig.update_annotations(font_size=11)
     fig.update_yaxes(title=ERROR_AXIS, row=3, col=1).update_xaxes(title="reconstructed state", row=3, col=1)
     return fig.update_layout(height=620, showlegend=False)
 
@@ -80,8 +81,8 @@ def phantom_view(xy: np.ndarray, labels: np.ndarray, weights: np.ndarray, presen
     return fig.update_layout(title={"subtitle": {"text": subtitle}}, margin={"t": 86})
 
 
-def circle_view(points: np.ndarray, half_space: bool = False, title: str = "Neuron directions on the unit circle",
-                ) -> go.Figure:
+def circle_view(points: np.ndarray, half_space: bool = False,
+                title: str = "Neuron directions on the unit circle") -> go.Figure:
     """Unit vectors (N, 2) of a layer with fan-in 2 drawn on the unit circle itself (exact, no
     projection); `half_space` adds the negated copies -w, in a lighter shade, that half-space
     MHE spreads together with w (Liu et al. 2018)."""
@@ -93,7 +94,8 @@ def circle_view(points: np.ndarray, half_space: bool = False, title: str = "Neur
         traces.append(go.Scatter(x=p[:, 0], y=p[:, 1], mode="markers", name=name, opacity=opacity,
                                  marker={"color": color(0), "size": 9}, text=[f"neuron {i}" for i in range(len(p))],
                                  hovertemplate="%{text}<extra>" + name + "</extra>"))
-    fig = styled(go.Figure(traces), title, "w₁ / ‖w‖", "w₂ / ‖w‖", "exact (fan-in 2): each neuron is its direction")
+    fig = styled(go.Figure(traces), title, "w₁ / ‖w‖", "w₂ / ‖w‖",
+                 "exact (fan-in 2): each neuron is its direction")
     fig.update_xaxes(range=[-1.2, 1.2])
     return fig.update_yaxes(range=[-1.2, 1.2], scaleanchor="x", scaleratio=1)
 

@@ -10,6 +10,6 @@ from lab.measure.snapshot import feature_layer, feature_weight, features, hidden
 
 __all__ = ["angle_summary", "hyperspherical_energy", "nearest_neighbour_angles", "neuron_rows", "pairwise_angles",
            "sphere_points", "uniform_angle_density", "KDE_NOISE", "MI", "binning_caveat", "mi_binning",
-           "mi_ceilings", "mi_kde", "sample_pair_similarities", "similarity_stats", "within_class_ratio", "class_spread", "class_centroids",
-           "knn_accuracy", "procrustes_align", "feature_layer", "feature_weight", "features", "hidden_layers",
-           "weight_labels"]
+           "mi_ceilings", "mi_kde", "sample_pair_similarities", "similarity_stats", "within_class_ratio",
+           "class_spread", "class_centroids", "knn_accuracy", "procrustes_align", "feature_layer", "feature_weight",
+           "features", "hidden_layers", "weight_labels"]

@@ -227,7 +227,8 @@ def halves_mmd(features, labels, n_classes: int, seed: int = 0) -> dict[str, np.
     a, b = order[: len(z) // 2], order[len(z) // 2: 2 * (len(z) // 2)]
     with torch.no_grad():
         per_class = class_conditional_mmd2(z[a], z[b], y[a], y[b], n_classes, reduce=False).numpy()
-        return {"per_class": per_class, "conditional": float(np.nanmean(per_class)), "marginal": mmd2(z[a], z[b]).item()}
+        marginal = mmd2(z[a], z[b]).item()
+    return {"per_class": per_class, "conditional": float(np.nanmean(per_class)), "marginal": marginal}
 
 
 def first_layer_singular_images(weight_0, input_shape: tuple[int, ...], n: int = 8) -> tuple[np.ndarray, np.ndarray]:
