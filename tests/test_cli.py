@@ -43,7 +43,7 @@ def test_method_options_are_parsed_and_checked(tmp_path, capsys):
     (["train", "--name", "abc\n"], "Invalid run name 'abc\\n'"),
     (["train", "--data", "mnist", "--root", "/nonexistent/reglab-data"],
      "mnist: 4 of its 4 files are not in /nonexistent/reglab-data/MNIST/raw; download them"),
-    (["frobnicate"], "Unknown command 'frobnicate'; choose one of: train, runs, compare, report, study, readme."),
+    (["frobnicate"], "Unknown command 'frobnicate'; choose one of: train, runs, compare, report, study, readme, lesson."),
     (["compare", "--methods", "ce,nope"], "Unknown method 'nope'"),
 ])
 def test_bad_input_is_one_line(tmp_path, capsys, argv, needle):
