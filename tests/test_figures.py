@@ -118,3 +118,16 @@ def test_shared_small_multiples_fit_every_panel():
                    angle_histogram(pairwise_angles(rng.normal(size=(20, 8))), 8)], cols=2)
     top = max(max(t.y) for t in angles.data)
     assert angles.layout.yaxis.range[0] <= 0 and top <= angles.layout.yaxis.range[1] < 1.2 * top
+
+
+def test_side_by_side_figures_share_one_range_per_axis_and_bars_start_at_zero():
+    from lab.figures.grid import side_by_side
+
+    a = go.Figure(go.Bar(x=["a", "b"], y=[0.2, 0.3])).update_layout(yaxis_title="spread")
+    b = go.Figure(go.Bar(x=["a", "b"], y=[0.05, 0.1]))
+    side_by_side([a, b])
+    assert a.layout.yaxis.range == b.layout.yaxis.range == pytest.approx((-0.015, 0.315))
+    assert a.layout.yaxis.title.text == "spread" and a.layout.legend.orientation == "h"
+    c, d = go.Figure(go.Scatter(x=[0, 1], y=[1, 2])), go.Figure(go.Scatter(x=[0, 3], y=[1, 5]))
+    side_by_side([c, d], shared=False)
+    assert c.layout.xaxis.range is None and d.layout.yaxis.range is None

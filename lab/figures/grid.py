@@ -89,10 +89,14 @@ def side_by_side(figs: Sequence[go.Figure], shared: bool = True) -> list[go.Figu
     (`_fit_ranges`), so a difference between the pictures is a difference between the runs."""
     single = all(not any(t.type in _3D for t in f.data) and not any(k in f.layout for k in ("xaxis2", "yaxis2"))
                  for f in figs)
+    common = go.Figure()
+    if shared and single:
+        _fit_ranges(common, figs)  # from the figures as they came, then applied to each
     for fig in figs:
         fig.update_layout(legend=BELOW)
-        if shared and single:
-            _fit_ranges(fig, figs)
+        for axis in ("xaxis", "yaxis"):
+            if common.layout[axis].range is not None:
+                fig.layout[axis].update(range=common.layout[axis].range, autorange=False)
     return list(figs)
 
 
@@ -111,12 +115,14 @@ def _span(values) -> list[float] | None:
 def _fit_ranges(out: go.Figure, figs: Sequence[go.Figure]) -> None:
     """Shared axes that fit every panel: where each panel either fixes an axis's range or has
     numeric data on it in every trace, all panels get the union of those ranges and extents (5%
-    padding), so no panel is clipped by another's range; otherwise the axis autoranges over all."""
+    padding; a bar's value axis includes 0, where its bars start), so no panel is clipped by
+    another's range; otherwise the axis autoranges over all."""
     for axis in ("x", "y"):
         spans: list[list[float]] = []
         for fig in figs:
             fixed = fig.layout[f"{axis}axis"].range
             data = [_span(getattr(t, axis, None)) for t in fig.data]
+            data += [[0.0, 0.0] for t in fig.data if t.type == "bar" and axis == ("y" if t.orientation != "h" else "x")]
             if fixed is None and (not data or None in data):
                 break  # a histogram's counts or a category axis: leave it to plotly's shared autorange
             spans += ([list(fixed)] if fixed is not None else []) + [d for d in data if d is not None]
