@@ -83,9 +83,12 @@ def grid(figs: Sequence[go.Figure], titles: Sequence[str] | None = None, cols: i
     return out
 
 
+LEGEND_BELOW_MAX = 6  # entries a legend under a half-width plot holds in a row or two; a class legend stays aside
+
+
 def side_by_side(figs: Sequence[go.Figure], shared: bool = True) -> list[go.Figure]:
-    """`figs` made ready to be drawn next to each other in narrow columns: legends under the
-    plots, and with `shared`, when every figure is one 2-D plot, the same axis ranges for all
+    """`figs` made ready to be drawn next to each other in narrow columns: short legends under
+    the plots (a class legend keeps its column), and with `shared`, when every figure is one 2-D plot, the same axis ranges for all
     (`_fit_ranges`), so a difference between the pictures is a difference between the runs."""
     single = all(not any(t.type in _3D for t in f.data) and not any(k in f.layout for k in ("xaxis2", "yaxis2"))
                  for f in figs)
@@ -93,7 +96,8 @@ def side_by_side(figs: Sequence[go.Figure], shared: bool = True) -> list[go.Figu
     if shared and single:
         _fit_ranges(common, figs)  # from the figures as they came, then applied to each
     for fig in figs:
-        fig.update_layout(legend=BELOW)
+        if sum(t.showlegend is not False for t in fig.data) <= LEGEND_BELOW_MAX:
+            fig.update_layout(legend=BELOW)
         for axis in ("xaxis", "yaxis"):
             if common.layout[axis].range is not None:
                 fig.layout[axis].update(range=common.layout[axis].range, autorange=False)
