@@ -55,7 +55,7 @@ def test_every_page_renders_with_and_without_a_run(app, run):
         assert not at.exception, (key, at.exception)
         if run is None and key not in ("home", "train", "runs"):
             assert re.search(r"No run selected|Pick at least two", _texts(at)), key
-        if run and key not in ("home", "compare"):
+        if run and key not in ("home", "compare", "boundary"):  # boundary: digits has no 2-D inputs
             assert at.get("plotly_chart"), key
 
 

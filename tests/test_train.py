@@ -17,7 +17,8 @@ from lab.config import RunConfig
 from lab.data import prepare
 from lab.errors import ConfigError
 from lab.regularizers import REGISTRY, Regularizer, register
-from lab.store import load_run
+from lab.models import build_model
+from lab.store import load_run, load_snapshot
 from lab.train import train
 
 STEPS_PER_EPOCH = 200 // 32  # the tiny config: 200 training samples, batches of 32
@@ -87,6 +88,26 @@ def test_metrics_split_the_loss_into_task_and_penalty(tiny_config):
         assert rec["seconds"] > 0
     ce = train(tiny_config()).history[-1]
     assert ce["reg_loss"] == 0 and ce["train_loss"] == ce["task_loss"]
+
+
+def test_a_2d_snapshot_holds_the_models_logits_on_a_grid_over_the_training_inputs(tiny_config, runs):
+    cfg = tiny_config(data="moons", model_params={"widths": (16, 16)}, epochs=2)
+    result = train(cfg, runs=runs)
+    snap = load_snapshot(result.path, 2)
+    gx, gy, logits = snap["grid_x"], snap["grid_y"], snap["grid_logits"]
+    assert gx.shape == gy.shape == (64,) and logits.shape == (64, 64, 2)
+    saved = load_run(result.path).config
+    x = prepare("moons", saved.data_params, train_size=cfg.train_size, probe_size=cfg.probe_size).train.x.numpy()
+    assert gx[0] < x[:, 0].min() and x[:, 0].max() < gx[-1] and gy[0] < x[:, 1].min() and x[:, 1].max() < gy[-1]
+    net = build_model(saved.model, saved.model_params, (2,), 2, torch.Generator())
+    net.load_state_dict(torch.load(result.path / "model.pt", weights_only=True))
+    with torch.no_grad():
+        i, j = 5, 40  # row i is grid_y[i], column j is grid_x[j]
+        at = net.eval()(torch.tensor([[gx[j], gy[i]]])).logits[0]
+        every = net(torch.cartesian_prod(torch.from_numpy(gy), torch.from_numpy(gx)).flip(1)).logits
+    np.testing.assert_allclose(logits[i, j], at.numpy(), rtol=2e-3, atol=2e-3)
+    np.testing.assert_allclose(logits.reshape(-1, 2), every.numpy(), rtol=2e-3, atol=2e-3)
+    assert "grid_logits" not in load_snapshot(train(tiny_config(epochs=1), runs=runs).path, 1)
 
 
 @pytest.mark.parametrize("data,model_params,hidden,weights", [
