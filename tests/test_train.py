@@ -205,14 +205,14 @@ def test_an_exception_marks_the_run_failed(tiny_config, runs, scripted):
     (dict(data="nope"), "Unknown data set 'nope'; choose one of: digits"),
     (dict(model="rnn"), "Unknown model 'rnn'; choose one of: mlp, cnn."),
     (dict(method="magic"), "Unknown method 'magic'; choose one of: ce"),
-    (dict(lr=-0.1), "The 'lr' parameter of training must be a float in the range (0, 10]. Got -0.1 instead."),
-    (dict(epochs=0), "The 'epochs' parameter of training must be an int in the range [1, 1000]. Got 0 instead."),
-    (dict(method="weight_decay", lam=math.nan), "The 'lambda' parameter of weight_decay must be a float"),
+    (dict(lr=-0.1), "The 'lr' parameter of training must be a number greater than 0 and at most 10. Got -0.1 instead."),
+    (dict(epochs=0), "The 'epochs' parameter of training must be a whole number from 1 to 1000. Got 0 instead."),
+    (dict(method="weight_decay", lam=math.nan), "The 'lambda' parameter of weight_decay must be a number"),
     (dict(model="cnn", data="moons"), "The model 'cnn' needs image-shaped data; moons has 2-d vectors"),
     (dict(method="dropout", method_params={"q": 0.1}), "dropout has no parameter 'q'; its parameters are: p."),
-    (dict(model_params={"widths": "wide"}), "The 'widths' parameter of mlp must be a list of"),
+    (dict(model_params={"widths": "wide"}), "The 'widths' parameter of mlp must be 1 to 8 whole numbers"),
     (dict(device="tpu"), "Unknown device 'tpu'"),
-    (dict(data="moons", data_params={"noise": -1}), "The 'noise' parameter of moons must be a float"),
+    (dict(data="moons", data_params={"noise": -1}), "The 'noise' parameter of moons must be a number"),
 ])
 def test_bad_config_is_refused_in_one_line_before_any_folder(tiny_config, runs, change, needle):
     with pytest.raises(ConfigError) as e:
