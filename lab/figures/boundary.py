@@ -35,7 +35,7 @@ def boundary_figure(grid_x: np.ndarray, grid_y: np.ndarray, grid_logits: np.ndar
                     y: np.ndarray, classes: Sequence[str], title: str) -> go.Figure:
     """Regions of the predicted class over the grid (`grid_logits[i, j]` at (grid_x[j], grid_y[i]))
     in each class's palette colour, faint where the classifier hesitates, and the points `x` (n, 2)
-    coloured by their labels `y`; equal axis scales, so the picture is not stretched."""
+    coloured by their labels `y`; equal axis scales (standardised units), so the picture is not stretched."""
     n = len(classes)
     scale = []
     for c in range(n):
@@ -46,8 +46,8 @@ def boundary_figure(grid_x: np.ndarray, grid_y: np.ndarray, grid_logits: np.ndar
         pts = x[y == c]
         fig.add_scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name=str(name),
                         marker=dict(color=color(c), size=6, line=dict(color="white", width=0.7)))
-    fig.update_xaxes(range=[grid_x[0], grid_x[-1]], constrain="domain", title="x1 (standardised)")
+    fig.update_xaxes(range=[grid_x[0], grid_x[-1]], constrain="domain", title="x1")
     fig.update_yaxes(range=[grid_y[0], grid_y[-1]], scaleanchor="x", scaleratio=1, constrain="domain",
-                     title="x2 (standardised)")
+                     title="x2")
     fig.update_layout(title=title, legend_title_text="class", uirevision="keep", margin=dict(t=60))
     return fig
