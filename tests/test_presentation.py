@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 from test_app import app, runs  # noqa: F401 (the AppTest fixture over test_app's two tiny runs)
 
 import ui
-from lab.figures.theme import DARK_BACKGROUND, FONT, PROJECTOR, TITLE_MARGIN, styled
+from lab.figures.theme import DARK_BACKGROUND, FONT, PROJECTOR, TITLE_FONT, TITLE_MARGIN, styled
 from lab.html import figures_page
 
 
@@ -18,7 +18,8 @@ def test_styling_themes_a_copy_and_projector_mode_enlarges_fonts_and_the_title_m
     fig = _fig()
     dark = styled(fig, dark=True, projector=True)
     assert dark.layout.template.layout.paper_bgcolor == DARK_BACKGROUND
-    assert dark.layout.font.size == round(FONT * PROJECTOR) and dark.layout.margin.t == round(TITLE_MARGIN * PROJECTOR)
+    assert dark.layout.font.size == round(FONT * PROJECTOR) and dark.layout.title.font.size > TITLE_FONT
+    assert dark.layout.margin.t > TITLE_MARGIN
     light = styled(fig)
     assert light.layout.template.layout.paper_bgcolor == "white" and light.layout.font.size == FONT
     assert fig.layout.margin.t == 20 and fig.layout.template.layout.paper_bgcolor != DARK_BACKGROUND  # unchanged
