@@ -41,10 +41,14 @@ ce = (same_model or ces or [None])[0]  # by default CE of the same seed, and of 
 other = st.selectbox("Second run, side by side", list(same_data), index=None if record.config.method == "ce" else ce,
                      format_func=lambda r: f"{ui.runs.run_label(same_data[r].config)} · {r}", key="boundary.other",
                      placeholder="none", help="a saved run on the same data set, e.g. CE beside the method")
-shown = [record] + ([same_data[other]] if other else [])
-if "grid_logits" not in ui.cache.first_snapshot(shown[-1]):
-    st.info("The second run was saved before the lab stored decision-boundary grids; it is not drawn.")
-    shown = [record]
+shown = [record]
+if other:
+    second = same_data[other]
+    if ui.cache.epochs(second) and "grid_logits" in ui.cache.first_snapshot(second):
+        shown.append(second)
+    else:
+        st.info("The second run has no boundary to draw yet: no readable snapshot, or it was saved before the lab "
+                "stored decision-boundary grids.")
 epochs = sorted(set.intersection(*(set(ui.cache.epochs(r)) for r in shown)))
 
 
