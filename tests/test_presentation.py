@@ -43,6 +43,8 @@ def test_every_page_renders_in_the_dark_theme_with_3x_png_export_and_a_link_to_t
         assert not at.exception, (key, at.exception)
         if key == "train":  # pages/train.py (owned elsewhere) still draws with st.plotly_chart; see the report
             continue
+        drawn = at.session_state[ui.widgets._FIGURES]  # what the sidebar's page export holds: each chart once
+        assert sorted(drawn) == sorted(c.key for c in at.get("plotly_chart")), key
         for chart in at.get("plotly_chart"):
             spec, config = json.loads(chart.proto.spec), json.loads(chart.proto.config)
             assert spec["layout"]["template"]["layout"]["paper_bgcolor"] == DARK_BACKGROUND, key

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import math
 from functools import partial
-from urllib.parse import urlencode
 from typing import Any, Sequence
+from urllib.parse import urlencode
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -71,7 +71,7 @@ def param_widgets(params: Sequence[Param], prefix: str, cols: int = 2) -> dict[s
 
 
 DARK_KEY, PROJECTOR_KEY = "present.dark", "present.projector"  # the session's presentation toggles
-_FIGURES = "_page_figures"  # {name: styled figure} drawn by this page run (fragment reruns update it)
+_FIGURES = "_page_figures"  # {key: (name, styled figure)} drawn by this page run (fragment reruns replace)
 _DARK_CSS = f"""<style>
 .stApp, [data-testid="stHeader"], [data-testid="stSidebar"] > div {{ background-color: {DARK_BACKGROUND}; }}
 .stApp h1, .stApp h2, .stApp h3, .stApp p, .stApp li, .stApp label, .stApp summary,
@@ -110,7 +110,7 @@ def figure(fig: go.Figure, key: str, name: str | None = None, export: bool = Tru
     shown = styled(fig, st.session_state.get(DARK_KEY, False), st.session_state.get(PROJECTOR_KEY, False))
     st.plotly_chart(shown, key=key, width="stretch", theme=None, config={
         "displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 3, "filename": name}})
-    st.session_state.setdefault(_FIGURES, {})[name] = shown
+    st.session_state.setdefault(_FIGURES, {})[key] = name, shown
     if export:
         st.download_button("HTML", data=partial(figures_page, name, {name: shown}), file_name=f"{name}.html",
                            mime="text/html", key=f"{key}-html", on_click="ignore", icon=":material/download:",
@@ -119,12 +119,15 @@ def figure(fig: go.Figure, key: str, name: str | None = None, export: bool = Tru
 
 def figures_download() -> None:
     """Sidebar: every figure of this page in one standalone HTML page with one copy of plotly.js."""
-    figures = st.session_state.get(_FIGURES)
-    if figures:
-        st.sidebar.download_button("All figures of this page (HTML)", data=partial(figures_page, "RegLab", figures),
+    if drawn := st.session_state.get(_FIGURES):
+        st.sidebar.download_button("All figures of this page (HTML)", data=partial(_page_html, drawn),
                                    file_name="reglab-figures.html", mime="text/html", on_click="ignore",
                                    icon=":material/download:", key="page-figures-html",
                                    help="one offline page with the figures as drawn now, plotly.js included once")
+
+
+def _page_html(drawn: dict[str, tuple[str, go.Figure]]) -> str:
+    return figures_page("RegLab", dict(drawn.values()))
 
 
 def share_link(params: dict[str, str], label: str) -> None:
