@@ -56,6 +56,13 @@ class Page:
                 + f"\n<script>{(ASSETS / 'report.js').read_text()}</script></body></html>")
 
 
+def figures_page(title: str, figures: dict[str, Any]) -> str:
+    """One standalone page of named figures (each under its name as a heading) sharing one plotly.js."""
+    page = Page(title).add(f"<h1>{escape(title)}</h1>")
+    for name, fig in figures.items():
+        page.add(f"<h2>{escape(name)}</h2>").figure(fig)
+    return page.html()
+
 def table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """An HTML table of text cells (escaped)."""
     return ("<table><tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr>"

@@ -3,7 +3,7 @@
 The CLI options, the validator and the app's widgets are all generated from these
 declarations (scikit-learn's `_parameter_constraints` idea, reduced to what we need).
 Every refusal uses one sentence template:
-"The 's' parameter of mhe must be an int among {0, 1, 2}. Got 3 instead."
+"The 's' parameter of mhe must be 0, 1 or 2. Got 3 instead."
 """
 from __future__ import annotations
 
@@ -43,12 +43,16 @@ class Interval:
         return v
 
     def __str__(self) -> str:
-        name = "an int" if self.type is int else "a float"
-        lb = "[" if self.closed in ("both", "left") else "("
-        rb = "]" if self.closed in ("both", "right") else ")"
-        lo = "-inf" if self.low is None else self._number(self.low)
-        hi = "inf" if self.high is None else self._number(self.high)
-        return f"{name} in the range {lb}{lo}, {hi}{rb}"
+        """In plain words: "a whole number from 1 to 1000", "a number greater than 0 and at most 10"."""
+        name = "a whole number" if self.type is int else "a number"
+        low_in, high_in = self.closed in ("both", "left"), self.closed in ("both", "right")
+        if self.low is not None and self.high is not None and low_in and high_in:
+            return f"{name} from {self._number(self.low)} to {self._number(self.high)}"
+        words = [f"{'at least' if low_in else 'greater than'} {self._number(self.low)}"] if self.low is not None else []
+        if self.high is not None:
+            words.append(f"{'at most' if high_in else 'less than'} {self._number(self.high)}")
+        text = " and ".join(words)
+        return f"{name} of {text}" if text.startswith("at") else f"{name} {text}".rstrip()
 
     def _number(self, bound: float) -> str:
         return str(int(bound)) if self.type is int else f"{bound:g}"
@@ -73,8 +77,9 @@ class Choice:
         raise ValueError
 
     def __str__(self) -> str:
-        kind = "an int" if all(isinstance(o, int) for o in self.options) else "a str"
-        return f"{kind} among {{{', '.join(repr(o) if isinstance(o, str) else str(o) for o in self.options)}}}"
+        """The options in plain words: "relu or tanh", "0, 1 or 2"."""
+        words = [str(o) for o in self.options]
+        return " or ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,7 @@ class Flag:
         raise ValueError
 
     def __str__(self) -> str:
-        return "a bool (true or false)"
+        return "true or false"
 
 
 _BOOL_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
@@ -155,4 +160,4 @@ class IntList:
         return items
 
     def __str__(self) -> str:
-        return f"a list of 1 to {self.max_len} ints in [{self.low}, {self.high}] (e.g. 256,256)"
+        return f"1 to {self.max_len} whole numbers from {self.low} to {self.high}, separated by commas (e.g. 256,256)"

@@ -54,13 +54,35 @@ def evaluate(model: Net, x: torch.Tensor, y: torch.Tensor, bs: int = 4096) -> tu
     return loss / len(y), correct / len(y)
 
 
+GRID = 64  # points per axis of the decision-boundary grid of a 2-D data set
+GRID_MARGIN = 0.1  # the grid extends past the data by this fraction of its range on every side
+
+
+def boundary_axes(x: Tensor, n: int = GRID, margin: float = GRID_MARGIN) -> tuple[Tensor, Tensor]:
+    """(grid_x, grid_y): n evenly spaced values per input axis of 2-D points `x` (m, 2), over
+    [min - margin * range, max + margin * range] of that axis."""
+    lo, hi = x.min(0).values, x.max(0).values
+    pad = margin * (hi - lo)
+    axes = [torch.linspace(a, b, n, device=x.device) for a, b in zip((lo - pad).tolist(), (hi + pad).tolist())]
+    return axes[0], axes[1]
+
+
 @torch.no_grad()
 def probe_snapshot(model: Net, data: Prepared) -> dict[str, np.ndarray]:
-    """`probe_y`, `logits`, `hidden_<i>` (from the input side), `weight_<j>`/`bias_<j>` (forward order)."""
+    """`probe_y`, `logits`, `hidden_<i>` (from the input side), `weight_<j>`/`bias_<j>` (forward order);
+    for 2-D inputs also `grid_x`, `grid_y` (`boundary_axes` of the training inputs) and
+    `grid_logits` (G, G, C): row i, column j holds the logits at the point (grid_x[j], grid_y[i])."""
     model.eval()
     out = model(data.probe.x)
+    if data.sample_shape == (2,):
+        gx, gy = boundary_axes(data.train.x)
+        points = torch.stack(torch.meshgrid(gx, gy, indexing="xy"), -1).reshape(-1, 2)
+        grid = {"grid_x": gx.cpu().numpy(), "grid_y": gy.cpu().numpy(),
+                "grid_logits": model(points).logits.reshape(len(gy), len(gx), -1).half().cpu().numpy()}
+    else:
+        grid = {}
     model.train()
-    snap = {"probe_y": data.probe.y.cpu().numpy(), "logits": out.logits.half().cpu().numpy()}
+    snap = {"probe_y": data.probe.y.cpu().numpy(), "logits": out.logits.half().cpu().numpy(), **grid}
     snap.update({f"hidden_{i}": h.half().cpu().numpy() for i, h in enumerate(out.hidden)})
     for j, layer in enumerate(model.weight_layers()):
         snap[f"weight_{j}"] = layer.weight.half().cpu().numpy()

@@ -98,10 +98,7 @@ def progress() -> None:
                   for key, rs in groups.items()], hide_index=True, key="compare.table")
     fig = overlay_curves([Line(r.label, r.config.method, r.config.seed, r.history) for r in now], "test_acc",
                          "Test accuracy", "test accuracy (fraction correct)")
-    if any(r.running for r in now):
-        st.plotly_chart(fig, key="compare.acc", width="stretch")
-    else:
-        ui.widgets.figure(fig, key="compare.acc", name="test-accuracy")
+    ui.widgets.figure(fig, key="compare.acc", name="test-accuracy", export=not any(r.running for r in now))
     if any(r.running for r in picked_runs) and not any(r.running for r in now):
         st.rerun()
 

@@ -27,19 +27,19 @@ def test_method_options_are_parsed_and_checked(tmp_path, capsys):
                  "--widths", "16", "--runs", str(tmp_path), "--name", "d"]) == 0
     assert json.loads((tmp_path / "d" / "config.json").read_text())["method_params"] == {"p": 0.5}
     assert main(["train", "--method", "dropout", "--p", "1.5", "--runs", str(tmp_path)]) == 2
-    assert "The 'p' parameter of dropout must be a float in the range [0, 1). Got '1.5' instead." in capsys.readouterr().err
+    assert "The 'p' parameter of dropout must be a number of at least 0 and less than 1. Got '1.5' instead." in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv,needle", [
     (["train", "--data", "nope"], "Unknown data set 'nope'; choose one of: digits, mnist1d"),
     (["train", "--model", "rnn"], "Unknown model 'rnn'; choose one of: mlp, cnn."),
     (["train", "--method", "magic"], "Unknown method 'magic'; choose one of: ce,"),
-    (["train", "--epochs", "0"], "The 'epochs' parameter of training must be an int in the range [1, 1000]"),
-    (["train", "--lambda", "-1"], "The 'lambda' parameter of ce must be a float"),
+    (["train", "--epochs", "0"], "The 'epochs' parameter of training must be a whole number from 1 to 1000"),
+    (["train", "--lambda", "-1"], "The 'lambda' parameter of ce must be a number"),
     (["train", "--model", "cnn", "--data", "moons"], "needs image-shaped data"),
     (["train", "--train-size", "999999"], "train_size 999999 is larger than the digits training split"),
     (["train", "--name", "../escape"], "Invalid run name '../escape'"),
-    (["train", "--probe-size", "10000"], "The 'probe_size' parameter of training must be an int in the range [10, 5000]"),
+    (["train", "--probe-size", "10000"], "The 'probe_size' parameter of training must be a whole number from 10 to 5000"),
     (["train", "--name", "abc\n"], "Invalid run name 'abc\\n'"),
     (["train", "--data", "mnist", "--root", "/nonexistent/reglab-data"],
      "mnist: 4 of its 4 files are not in /nonexistent/reglab-data/MNIST/raw; download them"),
@@ -89,4 +89,4 @@ def test_module_entry_point_in_a_subprocess(tmp_path):
     p = subprocess.run([sys.executable, "-m", "lab", "train", "--lr", "abc", "--runs", str(tmp_path)],
                        cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert p.returncode == 2 and "Traceback" not in p.stderr
-    assert p.stderr.strip() == "error: The 'lr' parameter of training must be a float in the range (0, 10]. Got 'abc' instead."
+    assert p.stderr.strip() == "error: The 'lr' parameter of training must be a number greater than 0 and at most 10. Got 'abc' instead."

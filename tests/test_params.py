@@ -59,13 +59,16 @@ def test_interval_bounds_and_coercion():
     for bad in (5, 0, 2.5, True, "two"):
         with pytest.raises(ConfigError):
             p.check("t", bad)
-    assert str(Interval(float, 0, 1, closed="left")) == "a float in the range [0, 1)"
+    assert str(Interval(float, 0, 1, closed="left")) == "a number of at least 0 and less than 1"
+    assert str(Interval(float, 0, 10, closed="right")) == "a number greater than 0 and at most 10"
+    assert str(Interval(int, 1, 1000)) == "a whole number from 1 to 1000"
+    assert str(Interval(int, 1)) == "a whole number of at least 1" and str(Interval(float)) == "a number"
 
 
 def test_choice_flag_intlist():
     assert Param("s", 2, Choice((0, 1, 2)), "").check("mhe", "1") == 1
-    assert str(Choice((0, 1, 2))) == "an int among {0, 1, 2}"
-    with pytest.raises(ConfigError, match=r"The 's' parameter of mhe must be an int among \{0, 1, 2\}. Got 3 instead."):
+    assert str(Choice((0, 1, 2))) == "0, 1 or 2" and str(Choice(("relu", "tanh"))) == "relu or tanh"
+    with pytest.raises(ConfigError, match=r"The 's' parameter of mhe must be 0, 1 or 2. Got 3 instead."):
         Param("s", 2, Choice((0, 1, 2)), "").check("mhe", 3)
     assert Param("f", False, Flag(), "").check("t", "yes") is True
     assert Param("w", (1,), IntList(), "").check("t", "64, 32") == (64, 32)

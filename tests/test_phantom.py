@@ -86,6 +86,31 @@ def test_gradcheck_float64():
     assert torch.autograd.gradcheck(lambda a: phantom_penalty(a, y, *class_phantoms(a, y, 4)), (z,))
 
 
+def _penalty_by_definition(z, y, phantoms, present, margin, attract):
+    """METHODS.md's phantom_penalty written plainly (autograd assembles its gradient)."""
+    cos = (z @ phantoms.T) / (z.norm(dim=1, keepdim=True) * phantoms.norm(dim=1)).clamp_min(1e-12)
+    others = present.unsqueeze(0) & (torch.arange(len(present)).unsqueeze(0) != y.unsqueeze(1))
+    value = F.relu(cos - margin)[others].mean()
+    own = present[y]
+    return value + (1 - cos[torch.arange(len(y)), y])[own].mean() if attract else value
+
+
+@pytest.mark.parametrize("margin, attract", [(0.0, True), (0.3, True), (-0.4, False), (0.2, False)])
+def test_the_one_node_penalty_has_the_definitions_value_and_gradient(margin, attract):
+    gen = torch.Generator().manual_seed(3)
+    z = torch.randn(40, 16, generator=gen).relu()
+    z[5] = 0  # a dead feature vector: no norm term in its gradient
+    y = torch.arange(40) % 5
+    phantoms = torch.randn(5, 16, generator=gen)
+    present = torch.tensor([True, True, False, True, True])
+    grads = []
+    for f in (phantom_penalty, _penalty_by_definition):
+        a, p = z.clone().requires_grad_(), phantoms.clone().requires_grad_()
+        value = f(a, y, p, present, margin, attract)
+        grads.append((value, *torch.autograd.grad(value, (a, p))))
+    for fused, plain in zip(*grads):
+        torch.testing.assert_close(fused, plain, rtol=1e-5, atol=1e-6)
+
 def test_trains_on_class_balanced_batches(monkeypatch):
     cls = REGISTRY["phantom"]
     assert "balanced_batches" in cls.needs

@@ -135,7 +135,7 @@ def test_a_run_still_being_trained_is_left_alone(tiny, tmp_path):
 @pytest.mark.parametrize("edit,needle", [
     (("[methods.ce]", "[methods.magic]\n[methods.ce]"), "Unknown method 'magic'; choose one of: ce,"),
     (("[methods.ce]\n", ""), "study tiny needs the method 'ce'"),
-    (("epochs = 2", "epochs = 0"), "The 'epochs' parameter of training must be an int"),
+    (("epochs = 2", "epochs = 0"), "The 'epochs' parameter of training must be a whole number"),
     (("seeds = [0, 1]", "seeds = [0, 1]\nepoch = 3"), "study tiny has no setting 'epoch'"),
     (("lam = [1e-3]", "lam = [1e-3]\nparams = {p = 1}"), "weight_decay has no parameter 'p'"),
     (("[data.digits]", "[data.digitz]"), "Unknown data set 'digitz'; choose one of: digits,"),

@@ -17,7 +17,8 @@ from lab.config import RunConfig
 from lab.data import prepare
 from lab.errors import ConfigError
 from lab.regularizers import REGISTRY, Regularizer, register
-from lab.store import load_run
+from lab.models import build_model
+from lab.store import load_run, load_snapshot
 from lab.train import train
 
 STEPS_PER_EPOCH = 200 // 32  # the tiny config: 200 training samples, batches of 32
@@ -87,6 +88,26 @@ def test_metrics_split_the_loss_into_task_and_penalty(tiny_config):
         assert rec["seconds"] > 0
     ce = train(tiny_config()).history[-1]
     assert ce["reg_loss"] == 0 and ce["train_loss"] == ce["task_loss"]
+
+
+def test_a_2d_snapshot_holds_the_models_logits_on_a_grid_over_the_training_inputs(tiny_config, runs):
+    cfg = tiny_config(data="moons", model_params={"widths": (16, 16)}, epochs=2)
+    result = train(cfg, runs=runs)
+    snap = load_snapshot(result.path, 2)
+    gx, gy, logits = snap["grid_x"], snap["grid_y"], snap["grid_logits"]
+    assert gx.shape == gy.shape == (64,) and logits.shape == (64, 64, 2)
+    saved = load_run(result.path).config
+    x = prepare("moons", saved.data_params, train_size=cfg.train_size, probe_size=cfg.probe_size).train.x.numpy()
+    assert gx[0] < x[:, 0].min() and x[:, 0].max() < gx[-1] and gy[0] < x[:, 1].min() and x[:, 1].max() < gy[-1]
+    net = build_model(saved.model, saved.model_params, (2,), 2, torch.Generator())
+    net.load_state_dict(torch.load(result.path / "model.pt", weights_only=True))
+    with torch.no_grad():
+        i, j = 5, 40  # row i is grid_y[i], column j is grid_x[j]
+        at = net.eval()(torch.tensor([[gx[j], gy[i]]])).logits[0]
+        every = net(torch.cartesian_prod(torch.from_numpy(gy), torch.from_numpy(gx)).flip(1)).logits
+    np.testing.assert_allclose(logits[i, j], at.numpy(), rtol=2e-3, atol=2e-3)
+    np.testing.assert_allclose(logits.reshape(-1, 2), every.numpy(), rtol=2e-3, atol=2e-3)
+    assert "grid_logits" not in load_snapshot(train(tiny_config(epochs=1), runs=runs).path, 1)
 
 
 @pytest.mark.parametrize("data,model_params,hidden,weights", [
@@ -184,14 +205,14 @@ def test_an_exception_marks_the_run_failed(tiny_config, runs, scripted):
     (dict(data="nope"), "Unknown data set 'nope'; choose one of: digits"),
     (dict(model="rnn"), "Unknown model 'rnn'; choose one of: mlp, cnn."),
     (dict(method="magic"), "Unknown method 'magic'; choose one of: ce"),
-    (dict(lr=-0.1), "The 'lr' parameter of training must be a float in the range (0, 10]. Got -0.1 instead."),
-    (dict(epochs=0), "The 'epochs' parameter of training must be an int in the range [1, 1000]. Got 0 instead."),
-    (dict(method="weight_decay", lam=math.nan), "The 'lambda' parameter of weight_decay must be a float"),
+    (dict(lr=-0.1), "The 'lr' parameter of training must be a number greater than 0 and at most 10. Got -0.1 instead."),
+    (dict(epochs=0), "The 'epochs' parameter of training must be a whole number from 1 to 1000. Got 0 instead."),
+    (dict(method="weight_decay", lam=math.nan), "The 'lambda' parameter of weight_decay must be a number"),
     (dict(model="cnn", data="moons"), "The model 'cnn' needs image-shaped data; moons has 2-d vectors"),
     (dict(method="dropout", method_params={"q": 0.1}), "dropout has no parameter 'q'; its parameters are: p."),
-    (dict(model_params={"widths": "wide"}), "The 'widths' parameter of mlp must be a list of"),
+    (dict(model_params={"widths": "wide"}), "The 'widths' parameter of mlp must be 1 to 8 whole numbers"),
     (dict(device="tpu"), "Unknown device 'tpu'"),
-    (dict(data="moons", data_params={"noise": -1}), "The 'noise' parameter of moons must be a float"),
+    (dict(data="moons", data_params={"noise": -1}), "The 'noise' parameter of moons must be a number"),
 ])
 def test_bad_config_is_refused_in_one_line_before_any_folder(tiny_config, runs, change, needle):
     with pytest.raises(ConfigError) as e:

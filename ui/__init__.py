@@ -16,4 +16,5 @@ def page(title: str) -> None:
     without it (see `nav.outside_navigation`), then the page's title."""
     if nav.outside_navigation():
         runs.run_picker()
+        widgets.presentation()
     st.title(title)

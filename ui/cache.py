@@ -12,7 +12,9 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from lab.data import prepare
 from lab.figures import views
+from lab.figures.boundary import boundary_figure
 from lab.lru import BytesLRU
 from lab.readout import embeddings, series as readout
 from lab.readout.quantities import quantity_series
@@ -142,6 +144,26 @@ def infoplane_view(record: RunRecord, epoch: int, estimator: str = "kde", **opti
     log2 n for wide layers)."""
     return views.infoplane_view(series("mi_series", record, estimator=estimator, **options), epoch, estimator)
 
+
+def training_points(record: RunRecord) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The run's training inputs (standardised, as the model saw them), labels and class names, prepared again
+    from its data settings (a prepared data set depends on nothing else)."""
+    cfg = record.config
+
+    def load() -> tuple[np.ndarray, np.ndarray, list[str]]:
+        data = prepare(cfg.data, cfg.data_params, data_seed=cfg.data_seed, train_size=cfg.train_size,
+                       val_size=cfg.val_size, probe_size=cfg.probe_size)
+        return data.train.x.numpy(), data.train.y.numpy(), data.classes
+
+    return _cached(("training_points", str(record.path)), load)
+
+
+def boundary_view(record: RunRecord, epoch: int, title: str) -> go.Figure:
+    """`lab.figures.boundary.boundary_figure` of the run's grid logits at `epoch` and its training points."""
+    snap = snapshot(record, epoch)
+    x, y, classes = training_points(record)
+    return boundary_figure(snap["grid_x"], snap["grid_y"], snap["grid_logits"], x, y, classes,
+                           f"{title} · epoch {epoch}")
 
 def embedding_view(record: RunRecord, epoch: int) -> go.Figure:
     """PCA map of the features at `epoch`."""

@@ -33,6 +33,7 @@ PAGES: dict[str, Page] = {p.key: p for p in (
     Page("similarity", "pages/similarity.py", "Similarity", ":material/grid_on:", "Views"),
     Page("information", "pages/information.py", "Information", ":material/info:", "Views"),
     Page("method", "pages/method.py", "Method views", ":material/biotech:", "Views"),
+    Page("boundary", "pages/boundary.py", "Decision boundary", ":material/border_style:", "Views"),
 )}
 VIEWS = [p.key for p in PAGES.values() if p.section == "Views"]
 

@@ -16,7 +16,7 @@ from lab.live import LiveRuns, LiveView
 from lab.regularizers import REGISTRY
 from lab.store import RunRecord, list_runs, load_run, runs_root
 from ui import cache, nav
-from ui.widgets import esc
+from ui.widgets import esc, share_link
 
 LIVE_POLL_S = 0.25  # seconds between two redraws of a live run
 
@@ -163,6 +163,9 @@ def run_picker() -> None:
                          format_func=lambda r: f"{run_label(shown[r])} · {r}" if r in shown else r,
                          on_change=picked,
                          help="Your live runs first, then every saved run. The run is shown on each page.")
+    if current:
+        with st.sidebar:
+            share_link({"run": current}, "Link to this run")
 
 
 def page_run() -> RunInfo | None:

@@ -1,14 +1,18 @@
 """Widgets and text shared by the pages: widgets generated from `Param` declarations, escaped
-markdown, the "What am I looking at?" box, one-line errors, and a figure with its HTML download."""
+markdown, the "What am I looking at?" box, one-line errors, a figure with its PNG and HTML exports in
+the session's presentation (light/dark, projector), and a copyable link."""
 from __future__ import annotations
 
 import math
 from functools import partial
 from typing import Any, Sequence
+from urllib.parse import urlencode
 
 import plotly.graph_objects as go
 import streamlit as st
 
+from lab.figures.theme import DARK_BACKGROUND, PROJECTOR, styled
+from lab.html import figures_page
 from lab.params import Choice, Flag, Interval, IntList, Param
 
 _MD = "\\`*_{}[]<>()#+-.!|~$"
@@ -66,13 +70,68 @@ def param_widgets(params: Sequence[Param], prefix: str, cols: int = 2) -> dict[s
     return values
 
 
-def figure(fig: go.Figure, key: str, name: str | None = None) -> None:
-    """A plotly figure and a button that downloads it as a standalone HTML file (built on click)."""
-    st.plotly_chart(fig, key=key, width="stretch", config={"displaylogo": False})
-    st.download_button("HTML", data=partial(_html, fig), file_name=f"{name or key}.html", mime="text/html",
-                       key=f"{key}-html", on_click="ignore", icon=":material/download:",
-                       help="Download this figure as a standalone HTML page")
+DARK_KEY, PROJECTOR_KEY = "present.dark", "present.projector"  # the session's presentation toggles
+_FIGURES = "_page_figures"  # {key: (name, styled figure)} drawn by this page run (fragment reruns replace)
+_DARK_CSS = f"""<style>
+.stApp, [data-testid="stHeader"], [data-testid="stSidebar"] > div {{ background-color: {DARK_BACKGROUND}; }}
+.stApp h1, .stApp h2, .stApp h3, .stApp p, .stApp li, .stApp label, .stApp summary,
+[data-testid="stCaptionContainer"] {{ color: #f0f0f0; }}
+</style>"""
+_PROJECTOR_CSS = "<style>html { font-size: %dpx; }</style>" % round(16 * PROJECTOR)
 
 
-def _html(fig: go.Figure) -> str:
-    return fig.to_html(include_plotlyjs=True, full_html=True)
+def _kept_toggle(label: str, key: str, help: str) -> bool:
+    """A sidebar toggle whose value lives in session state under `key`: the widget (key + ".toggle")
+    is set from it on every run, so a page switch, which makes new widgets, keeps the choice."""
+    widget = f"{key}.toggle"
+    st.session_state[widget] = st.session_state.get(key, False)
+    st.sidebar.toggle(label, key=widget, help=help,
+                      on_change=lambda: st.session_state.update({key: st.session_state[widget]}))
+    return st.session_state[widget]
+
+
+def presentation() -> None:
+    """Sidebar: the light/dark and projector (large fonts) toggles, kept in the session; the page's
+    CSS to match. Called once per full run, before the page: it also starts the page's figure list."""
+    dark = _kept_toggle("Dark theme", DARK_KEY, "dark background for the app and every figure")
+    projector = _kept_toggle("Projector mode", PROJECTOR_KEY,
+                             "large fonts on the page and in every figure, for a room to read")
+    css = (_DARK_CSS if dark else "") + (_PROJECTOR_CSS if projector else "")
+    if css:
+        st.html(css)
+    st.session_state[_FIGURES] = {}
+
+
+def figure(fig: go.Figure, key: str, name: str | None = None, export: bool = True) -> None:
+    """A plotly figure in the session's presentation (`lab.figures.theme.styled`), whose modebar
+    camera saves a PNG at 3x, and (`export`; off for a chart redrawn live) a button that
+    downloads it as a standalone HTML page."""
+    name = name or key
+    shown = styled(fig, st.session_state.get(DARK_KEY, False), st.session_state.get(PROJECTOR_KEY, False))
+    st.plotly_chart(shown, key=key, width="stretch", theme=None, config={
+        "displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 3, "filename": name}})
+    st.session_state.setdefault(_FIGURES, {})[key] = name, shown
+    if export:
+        st.download_button("HTML", data=partial(figures_page, name, {name: shown}), file_name=f"{name}.html",
+                           mime="text/html", key=f"{key}-html", on_click="ignore", icon=":material/download:",
+                           help="Download this figure as a standalone HTML page (works offline)")
+
+
+def figures_download() -> None:
+    """Sidebar: every figure of this page in one standalone HTML page with one copy of plotly.js."""
+    if drawn := st.session_state.get(_FIGURES):
+        st.sidebar.download_button("All figures of this page (HTML)", data=partial(_page_html, drawn),
+                                   file_name="reglab-figures.html", mime="text/html", on_click="ignore",
+                                   icon=":material/download:", key="page-figures-html",
+                                   help="one offline page with the figures as drawn now, plotly.js included once")
+
+
+def _page_html(drawn: dict[str, tuple[str, go.Figure]]) -> str:
+    return figures_page("RegLab", dict(drawn.values()))
+
+
+def share_link(params: dict[str, str], label: str) -> None:
+    """`label` and the address of this page with `params` as its query, in a box with a copy button
+    (the address as the browser shows it, `st.context.url`; the query alone when it is unknown)."""
+    st.caption(label)
+    st.code(f"{st.context.url or ''}?{urlencode(params)}", language=None, wrap_lines=True)

@@ -1,6 +1,7 @@
 """What a probe snapshot holds, and how to read its keys (the layout is documented in README,
 "Run folders"): `probe_y`, `logits`, `hidden_<i>` (input side first; the last is the features)
-and `weight_<j>`/`bias_<j>` in forward order (the head last). Pure: a snapshot dict in, names
+and `weight_<j>`/`bias_<j>` in forward order (the head last); 2-D inputs add `grid_x`, `grid_y`,
+`grid_logits` (the decision-boundary grid, `lab.train.probe_snapshot`). Pure: a snapshot dict in, names
 or arrays out; reading snapshot files is `lab.store`'s job, over epochs `lab.readout`'s.
 """
 from __future__ import annotations

@@ -1,0 +1,52 @@
+"""Presentation: the light/dark and projector styling of every figure, the PNG and HTML exports,
+the copyable run link, and every page rendering in the dark theme."""
+import json
+
+import plotly.graph_objects as go
+from test_app import app, runs  # noqa: F401 (the AppTest fixture over test_app's two tiny runs)
+
+import ui
+from lab.figures.theme import DARK_BACKGROUND, FONT, PROJECTOR, TITLE_FONT, TITLE_MARGIN, styled
+from lab.html import figures_page
+
+
+def _fig(title: str = "loss") -> go.Figure:
+    return go.Figure(go.Scatter(x=[0, 1], y=[1, 0]), layout=dict(title=title, margin=dict(t=20)))
+
+
+def test_styling_themes_a_copy_and_projector_mode_enlarges_fonts_and_the_title_margin():
+    fig = _fig()
+    dark = styled(fig, dark=True, projector=True)
+    assert dark.layout.template.layout.paper_bgcolor == DARK_BACKGROUND
+    assert dark.layout.font.size == round(FONT * PROJECTOR) and dark.layout.title.font.size > TITLE_FONT
+    assert dark.layout.margin.t > TITLE_MARGIN
+    light = styled(fig)
+    assert light.layout.template.layout.paper_bgcolor == "white" and light.layout.font.size == FONT
+    assert fig.layout.margin.t == 20 and fig.layout.template.layout.paper_bgcolor != DARK_BACKGROUND  # unchanged
+
+
+def test_exported_html_holds_plotly_js_once_and_stays_far_below_plotlys_own_standalone_page():
+    own = len(_fig().to_html(include_plotlyjs=True, full_html=True))
+    one = len(figures_page("x", {"a": _fig()}))
+    three = figures_page("x", {n: _fig(n) for n in "abc"})
+    assert one < own / 2 and len(three) < one + 10_000 and three.count('id="plotly-gz"') == 1
+    assert [f'data-figure="fig-{i}"' in three for i in range(3)] == [True] * 3
+
+
+def test_every_page_renders_in_the_dark_theme_with_3x_png_export_and_a_link_to_the_run(app):
+    at = app("tiny-ce")
+    at.toggle(key=f"{ui.widgets.DARK_KEY}.toggle").set_value(True).run()
+    at.toggle(key=f"{ui.widgets.PROJECTOR_KEY}.toggle").set_value(True).run()
+    assert at.session_state[ui.widgets.DARK_KEY] and at.session_state[ui.widgets.PROJECTOR_KEY]
+    for key in sorted(ui.nav.PAGES, key=lambda k: k == "runs"):  # Runs opens a run: last
+        at.switch_page(ui.nav.path(key)).run()
+        assert not at.exception, (key, at.exception)
+        if key == "train":  # pages/train.py (owned elsewhere) still draws with st.plotly_chart; see the report
+            continue
+        drawn = at.session_state[ui.widgets._FIGURES]  # what the sidebar's page export holds: each chart once
+        assert sorted(drawn) == sorted(c.key for c in at.get("plotly_chart")), key
+        for chart in at.get("plotly_chart"):
+            spec, config = json.loads(chart.proto.spec), json.loads(chart.proto.config)
+            assert spec["layout"]["template"]["layout"]["paper_bgcolor"] == DARK_BACKGROUND, key
+            assert config["toImageButtonOptions"]["scale"] >= 3, key
+    assert any(c.value.endswith("?run=tiny-ce") for c in at.sidebar.code)
