@@ -120,3 +120,4 @@ def draw(epoch: int) -> None:
 
 
 ui.player.epoch_player(epochs, draw, key=f"lesson.{name}")
+ui.widgets.share_link({"lesson": name, "runs": f"{runs[0].id},{runs[1].id}"}, "Link to this lesson and its two runs")
