@@ -20,10 +20,8 @@ import numpy as np
 
 from lab.config import RunConfig, validate
 from lab.errors import ConfigError
-from lab.measure.quantities import measure
 from lab.params import check_name
-from lab.readout.quantities import run_probe
-from lab.regularizers import Quantity
+from lab.quantity import Quantity
 from lab.store import RunRecord, load_snapshot
 
 SOURCE = Path(__file__).resolve().parents[1] / "assets" / "lessons.toml"
@@ -112,6 +110,9 @@ def final_value(lesson: Lesson, run: RunRecord) -> float:
     """The lesson's quantity on `run`'s last snapshot (nan when the run has none)."""
     if not run.snapshot_epochs:
         return float("nan")
+    from lab.measure.quantities import measure  # torch: loaded when a run is measured, not with the lessons
+    from lab.readout.quantities import run_probe
+
     snap = load_snapshot(run, run.snapshot_epochs[-1])
     with np.errstate(all="ignore"):  # a diverged run's non-finite weights measure as nan, said as "n/a"
         return float(measure(lesson.quantity, snap, run_probe(run))[lesson.quantity.key])

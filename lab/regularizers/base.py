@@ -12,8 +12,8 @@ declared capability in `needs`, which the training loop honours:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -21,6 +21,7 @@ from torch import Tensor
 
 from lab.models import Net, Out
 from lab.params import Interval, Param, validate_params
+from lab.quantity import Quantity
 
 CAPABILITIES = frozenset({"second_batch", "balanced_batches"})
 
@@ -38,26 +39,6 @@ class StepContext:
     x2: Tensor | None = None  # the second batch ("second_batch"), drawn independently each step
     y2: Tensor | None = None
     out2: Out | None = None
-
-
-@dataclass(frozen=True)
-class Quantity:
-    """A method's own quantity: what its penalty is meant to move, measured on the probe set at
-    every snapshot. `measurement` names the function in `lab.measure.quantities.MEASUREMENTS`
-    that computes it, `key` its main value, `label` the axis title (with unit), `working` the
-    direction in which the method works ("lower" or "higher"), and `also` further values of the
-    same measurement that a study records, {key: title}."""
-
-    measurement: str
-    key: str
-    label: str
-    working: str = "lower"
-    also: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def title(self) -> str:
-        """The label without its unit: "hyperspherical energy of the hidden layers"."""
-        return self.label.split(" (")[0]
 
 
 class Regularizer:
