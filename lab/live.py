@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -36,10 +37,12 @@ class LiveView:
     status: str  # queued, running, done, stopped, diverged or failed
     epoch: int  # epoch in progress (1-based; 0 before the first step)
     step: int  # step within that epoch
-    steps_per_epoch: int  # known after the first epoch, else 0
+    steps_per_epoch: int  # known after the first step, else 0
     history: tuple[dict, ...]
     error: str | None
     position: int | None  # 1-based place in the queue while queued
+    points: tuple[dict, ...] = ()  # live curve points within epochs (lab.train.point), oldest first
+    pace: float = 0.0  # seconds per epoch it is slowed to (0: full speed)
 
     @property
     def active(self) -> bool:
@@ -66,18 +69,32 @@ class _Run:
     step: int = 0
     steps_per_epoch: int = 0
     history: list[dict] = field(default_factory=list)
+    points: list[dict] = field(default_factory=list)
+    pace: float = 0.0
     error: str | None = None
     stop: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
     future: Future | None = None
+    epoch_began: float | None = None  # time.monotonic() when the epoch in progress began (for the pace)
 
-    def progress(self, event: dict) -> None:
+    def progress(self, event: dict) -> float:
+        """Record a training event; at a set pace, wait (stop ends the wait) until this step's
+        share of the epoch's seconds has passed, and return the seconds waited."""
+        now = time.monotonic()
         with self.lock:
-            if event["event"] == "step":
-                self.epoch, self.step = event["epoch"], event["step"]
-            else:
+            if event["event"] != "step":
                 self.history.append(dict(event["record"]))
-                self.steps_per_epoch = self.steps_per_epoch or self.step
+                self.epoch_began = now
+                return 0.0
+            self.epoch, self.step, self.steps_per_epoch = event["epoch"], event["step"], event["steps"]
+            if "point" in event:
+                self.points.append(dict(event["point"]))
+            began = self.epoch_began = self.epoch_began or now
+            wait = began + self.pace * self.step / self.steps_per_epoch - now
+        if wait <= 0:
+            return 0.0
+        self.stop.wait(wait)
+        return time.monotonic() - now
 
 
 class LiveRuns:
@@ -118,14 +135,15 @@ class LiveRuns:
         threading.Thread(target=work, daemon=True, name="reglab-warm").start()
         return future
 
-    def start(self, cfg: RunConfig, owner: str) -> str:
+    def start(self, cfg: RunConfig, owner: str, pace: float = 0.0) -> str:
         """Validate `cfg` (ConfigError on a bad value, DataError on missing data files), queue it,
-        and return its run id; LabError when the owner or the server has no room for it."""
-        return self.start_all([cfg], owner)[0]
+        and return its run id; LabError when the owner or the server has no room for it. `pace`:
+        seconds per epoch to slow it to, for a class to watch (0: full speed)."""
+        return self.start_all([cfg], owner, pace)[0]
 
-    def start_all(self, configs: list[RunConfig], owner: str) -> list[str]:
+    def start_all(self, configs: list[RunConfig], owner: str, pace: float = 0.0) -> list[str]:
         """Validate every config, then queue all of them or none (names taken, or no room under
-        the caps, refuse the whole list); their run ids in order."""
+        the caps, refuse the whole list); their run ids in order, each at `pace`."""
         from lab.data import check_files
 
         named = []
@@ -148,7 +166,7 @@ class LiveRuns:
                     raise StoreError(f"A run named {name!r} already exists; choose another name.")
             for cfg in named:
                 self._order += 1
-                run = _Run(cfg.name, owner, cfg, self._order)
+                run = _Run(cfg.name, owner, cfg, self._order, pace=pace)
                 self._runs[cfg.name] = run
                 run.future = self._pool.submit(self._work, run)
         return [c.name for c in named]
@@ -191,6 +209,17 @@ class LiveRuns:
             run.stop.set()
         return True
 
+    def set_pace(self, run_id: str, owner: str, pace: float) -> bool:
+        """Slow a live run to `pace` seconds per epoch (0: full speed) from its next step; only its
+        owner may. True if it was live."""
+        with self._lock:
+            run = self._runs.get(run_id)
+        if run is None or run.owner != owner:
+            return False
+        with run.lock:
+            run.pace = max(0.0, float(pace))
+            return run.status in LIVE
+
     def get(self, run_id: str) -> LiveView | None:
         """The run's state if it is in memory (queued, training, or ended without a folder)."""
         with self._lock:
@@ -202,7 +231,7 @@ class LiveRuns:
             position = next((i + 1 for i, (_, rid) in enumerate(queued) if rid == run.id), None)
             return LiveView(run.id, run.owner, run.config, run.status, run.epoch, run.step,
                             run.steps_per_epoch, tuple(run.history), run.error,
-                            position if run.status == "queued" else None)
+                            position if run.status == "queued" else None, tuple(run.points), run.pace)
 
     def runs_of(self, owner: str) -> list[LiveView]:
         """This owner's runs still in memory, oldest first."""
