@@ -126,8 +126,8 @@ def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | N
     each epoch's files are complete, renamed into place, before the run's status says it ended).
 
     `on_progress` gets a "step" event after every step ({"epoch", "step", "steps": steps per
-    epoch}, and `POINTS_PER_EPOCH` times an epoch a "point" with the running mean losses) and an
-    "epoch" event with each record. It may return the seconds it waited on purpose (a live run
+    epoch}, and after the first step and `POINTS_PER_EPOCH` times an epoch a "point" with the
+    mean losses since the previous point) and an "epoch" event with each record. It may return the seconds it waited on purpose (a live run
     slowed to a chosen pace); those are left out of the epoch's recorded `seconds`."""
     cfg = validate(cfg)
     device = pick_device(cfg.device)
@@ -155,7 +155,7 @@ def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | N
             io.submit(writer.snapshot, 0, probe_snapshot(model, data))
         done_steps = 0  # optimizer steps so far (recorded as `steps`: equal for every method at equal epochs)
         for epoch in range(1, cfg.epochs + 1):
-            t0, rows, names, steps, waited = time.perf_counter(), [], [], 0, 0.0
+            t0, rows, names, steps, waited, since = time.perf_counter(), [], [], 0, 0.0, 0
             for batch in batches(reg, data, cfg.batch_size, gen):
                 if stop is not None and stop.is_set():
                     result.status = "stopped"
@@ -177,8 +177,9 @@ def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | N
                 steps += 1
                 if on_progress:
                     event = {"event": "step", "epoch": epoch, "step": steps, "steps": per_epoch}
-                    if steps % every == 0 and steps < per_epoch:  # the epoch's end brings its record
-                        event["point"] = point(rows[-every:], names, epoch, steps, per_epoch)
+                    if (steps % every == 0 or steps == 1) and steps < per_epoch:  # the end brings its record
+                        event["point"] = point(rows[since:], names, epoch, steps, per_epoch)
+                        since = steps
                     waited += emit(event)
             if steps == 0:
                 break

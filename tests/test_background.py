@@ -20,8 +20,8 @@ def test_an_error_is_raised_again_and_later_calls_are_dropped():
         raise OSError("disk full")
 
     bg = Background()
-    bg.submit(fail)
-    bg.submit(done.append, 1)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OSError, match="disk full"):  # at the next submit or at close, whichever comes first
+        bg.submit(fail)
+        bg.submit(done.append, 1)
         bg.close()
     assert done == []

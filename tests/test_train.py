@@ -162,8 +162,7 @@ def test_the_live_curve_gets_points_within_the_first_epoch(tiny_config):
     points = [e["point"] for e in first if "point" in e]
     assert len(points) >= min(POINTS_PER_EPOCH, STEPS_PER_EPOCH) - 1 and points[0]["x"] < 1  # before the epoch ends
     assert [p["x"] for p in points] == sorted(p["x"] for p in points)
-    every = STEPS_PER_EPOCH // POINTS_PER_EPOCH or 1
-    assert points[0]["x"] == every / STEPS_PER_EPOCH
+    assert points[0]["x"] == 1 / STEPS_PER_EPOCH  # from the first step on
     assert all(p["train_loss"] == p["task_loss"] + p["reg_loss"] and p["task_loss"] > 0 for p in points)
 
 
