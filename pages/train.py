@@ -151,7 +151,9 @@ def empty_curves():
 
 
 def paced() -> None:
-    """The pace box's callback: slow down (or speed up) the open run while it trains."""
+    """The pace box's callback: keep the pace for the other pages' players (`ui.player.PACE`), and
+    slow down (or speed up) the open run while it trains."""
+    st.session_state[ui.player.PACE] = st.session_state["pace"]
     if opened is not None and opened.running:
         ui.runs.manager().set_pace(opened.id, ui.runs.owner(), st.session_state["pace"])
 
@@ -164,6 +166,7 @@ def replay() -> None:
 c_train, c_pace, c_stop = st.columns([1, 2, 1], vertical_alignment="bottom")
 c_train.button("Train", type="primary", key="train", on_click=start, icon=ui.nav.PAGES["train"].icon,
                width="stretch")
+st.session_state.setdefault("pace", st.session_state.get(ui.player.PACE, 0.0))  # back from another page
 c_pace.number_input("seconds per epoch", 0.0, 60.0, step=0.5, key="pace", on_change=paced,
                     help="0 = full speed. Slows a live run so that a class can watch it learn (change it while it "
                          "trains), replays a finished run at this pace, and sets the views' Play speed.")
@@ -209,8 +212,7 @@ def replayed(run: ui.runs.RunInfo) -> int | None:
     rid, began = st.session_state.get("_replay", (None, 0.0))
     if rid != run.id:
         return None
-    pace = st.session_state.get("pace") or ui.runs.LIVE_POLL_S
-    return min(len(run.history), 1 + int((time.monotonic() - began) / pace))
+    return min(len(run.history), 1 + int((time.monotonic() - began) / ui.player.tick()))
 
 
 @st.fragment(run_every=ui.runs.LIVE_POLL_S if info.running or replayed(info) is not None else None)

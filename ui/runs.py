@@ -14,11 +14,12 @@ from lab.config import RunConfig
 from lab.errors import StoreError
 from lab.live import LiveRuns, LiveView
 from lab.regularizers import REGISTRY
-from lab.store import RunRecord, list_runs, load_run, runs_root
+from lab.store import RunRecord, list_runs, load_run, runs_root, snapshot_epochs
 from ui import cache, nav
 from ui.widgets import esc
 
 LIVE_POLL_S = 0.25  # seconds between two redraws of a live run
+FOLLOW_S = 1.0  # seconds between two looks for a live run's new epochs on a view page
 
 
 def root() -> Path:
@@ -174,11 +175,32 @@ def page_run() -> RunInfo | None:
     return info
 
 
+def follow(run: RunInfo) -> None:
+    """While `run` trains, look for its new snapshots every `FOLLOW_S` seconds and rerun the page
+    when one has landed or the run has ended: a view page follows a live run epoch by epoch (its
+    player moves on when it showed the last epoch)."""
+    if not run.running:
+        return
+    seen = snapshot_epochs(root() / run.id)
+
+    @st.fragment(run_every=FOLLOW_S)
+    def watch() -> None:
+        view = manager().get(run.id)
+        if view is None or not view.active or snapshot_epochs(root() / run.id) != seen:
+            st.rerun()
+        st.caption(f":material/directions_run: live: epoch {len(view.history)} of {view.config.epochs} done; "
+                   "this page follows the run as its epochs land")
+
+    watch()
+
+
 def snapshot_record(run: RunInfo | None) -> RunRecord:
-    """The saved record of a view page's run; says why when later epochs are hidden (non-finite
-    snapshots), and stops the page (after its explanation) when there is nothing to draw."""
+    """The saved record of a view page's run (followed while it trains, see `follow`); says why
+    when later epochs are hidden (non-finite snapshots), and stops the page (after its
+    explanation) when there is nothing to draw."""
     if run is None:
         st.stop()
+    follow(run)
     if run.record is None or not run.record.snapshot_epochs:
         st.info("This run has no snapshot yet; its first one is written when training starts.")
         st.stop()
