@@ -127,8 +127,10 @@ def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | N
 
     `on_progress` gets a "step" event after every step ({"epoch", "step", "steps": steps per
     epoch}, and after the first step and `POINTS_PER_EPOCH` times an epoch a "point" with the
-    mean losses since the previous point) and an "epoch" event with each record. It may return the seconds it waited on purpose (a live run
-    slowed to a chosen pace); those are left out of the epoch's recorded `seconds`."""
+    mean losses since the previous point) and an "epoch" event with each record and the model
+    (to read, not to change; the epoch's files may not be written yet). It may return the seconds
+    it waited on purpose (a live run slowed to a chosen pace); those are left out of the epoch's
+    recorded `seconds`."""
     cfg = validate(cfg)
     device = pick_device(cfg.device)
     gen = make_generator(cfg.seed, device)
@@ -197,7 +199,7 @@ def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | N
                 io.submit(writer.snapshot, epoch, probe_snapshot(model, data))
                 io.submit(writer.epoch, dict(rec))
                 io.submit(writer.model_state, {k: v.detach().clone() for k, v in model.state_dict().items()})
-            emit({"event": "epoch", "record": rec, "epochs": cfg.epochs})
+            emit({"event": "epoch", "record": rec, "epochs": cfg.epochs, "model": model})
             if result.status != "running":
                 break
         if result.status == "running":

@@ -134,14 +134,15 @@ def settings() -> None:
 
 
 
-def show_curves(figs, key: str, live: bool, name: str = "") -> None:
-    """Loss and accuracy side by side; exportable once the run has ended."""
+def show_curves(figs, live: bool, name: str = "") -> None:
+    """Loss and accuracy side by side; exportable once the run has ended. The moving charts keep
+    one key from the empty frames on, so a click updates the charts in place (no remount)."""
     for col, fig, part in zip(st.columns(2), figs, ("loss", "accuracy")):
         with col:
             if live:
-                st.plotly_chart(fig, key=f"{part}-{key}", width="stretch")
+                st.plotly_chart(fig, key=f"{part}-live", width="stretch")
             else:
-                ui.widgets.figure(fig, key=f"{part}-{key}", name=f"{name}-{part}")
+                ui.widgets.figure(fig, key=f"{part}-{name}", name=f"{name}-{part}")
 
 
 @st.cache_resource
@@ -185,7 +186,7 @@ if info is None:
     if ui.runs.current_run():
         st.warning(f"There is no run called {ui.widgets.esc(ui.runs.current_run())}.")
     st.info("Choose the settings below and press **Train**; the curves appear here as the run trains.")
-    show_curves(empty_curves(), "empty", live=True)  # also loads the chart library before the click
+    show_curves(empty_curves(), live=True)  # also loads the chart library before the click
     settings()
     st.stop()
 
@@ -242,7 +243,7 @@ def monitor() -> None:
                    f"train accuracy {last['train_acc']:.3f}, task loss {num(last['task_loss'])}, "
                    f"train loss {num(last['train_loss'])}")
     moving = live is not None or shown < done
-    show_curves(curves(run, shown, live.points if live else ()), run.id, moving, name=run.id)
+    show_curves(curves(run, shown, live.points if live else ()), moving, name=run.id)
     if info.running and not run.running:
         st.rerun()
     if not info.running and shown == done and "_replay" in st.session_state:
