@@ -53,8 +53,8 @@ def first_draw(b, url: str, view: str, run: str) -> float:
     page = b.new_page(viewport={"width": 1400, "height": 1000})
     t0 = time.perf_counter()
     page.goto(f"{url}/{view}?run={run}")
-    page.wait_for_function(f"() => document.querySelectorAll('{PLOT}').length >= {VIEWS[view]}", timeout=120_000)
-    idle(page, 120_000)
+    page.wait_for_function(f"() => document.querySelectorAll('{PLOT}').length >= {VIEWS[view]}", timeout=300_000)
+    idle(page, 300_000)
     seconds = time.perf_counter() - t0
     page.close()
     return seconds

@@ -42,7 +42,7 @@ def epoch_player(epochs: Sequence[int], draw: Callable[[int], None], key: str, i
     def view() -> None:
         epoch = state[at]
         state[slider] = epoch  # the slider is created below, in this same fragment run: it shows `epoch`
-        left, right = st.columns([8, 1], vertical_alignment="bottom")
+        left, right = st.columns([5, 1], vertical_alignment="bottom")
         with left:
             if len(epochs) > 1:
                 st.select_slider("epoch", epochs, key=slider, on_change=moved)
