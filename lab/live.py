@@ -105,12 +105,11 @@ class LiveRuns:
         """At most `max_per_owner` runs of one owner and `max_active` in all are queued or training
         at a time. `torch_threads` (default: cores // max_workers, at least 1) is set process-wide:
         two runs with 2 intra-op threads each on 2 cores made a step 20x slower (OpenMP threads
-        waiting on each other), one thread each keeps them independent."""
-        import torch
-
+        waiting on each other), one thread each keeps them independent; it is set by the first
+        training thread, so that making the manager does not import torch (seconds)."""
         self.runs = Path(runs)
         self.max_workers, self.max_per_owner, self.max_active = max_workers, max_per_owner, max_active
-        torch.set_num_threads(torch_threads or max(1, (os.cpu_count() or 1) // max_workers))
+        self.torch_threads = torch_threads or max(1, (os.cpu_count() or 1) // max_workers)
         self.keep_ended = keep_ended  # ended runs without a folder kept for their message
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="reglab-train")
         self._lock = threading.Lock()
@@ -122,12 +121,11 @@ class LiveRuns:
         thread, so the first run pressed after start-up pays neither the data set's loading nor
         torch's first-use set-up (measured: 2.4 s before the first step, then 0.03 s). The future
         holds the `lab.train.Result` (or the error)."""
-        from lab.train import train
-
         future: Future = Future()
 
         def work() -> None:
             try:
+                train = self._trainer()
                 future.set_result(train(replace(validate(cfg or RunConfig()), epochs=1)))
             except BaseException as e:  # reported through the future, never lost in the thread
                 future.set_exception(e)
@@ -171,9 +169,17 @@ class LiveRuns:
                 run.future = self._pool.submit(self._work, run)
         return [c.name for c in named]
 
-    def _work(self, run: _Run) -> None:
+    def _trainer(self):
+        """`lab.train.train`, imported (with torch) in a training thread, torch's threads set."""
+        import torch
+
         from lab.train import train
 
+        torch.set_num_threads(self.torch_threads)
+        return train
+
+    def _work(self, run: _Run) -> None:
+        train = self._trainer()
         with run.lock:
             cancelled = run.stop.is_set()
             run.status, run.error = ("stopped", "stopped before it started") if cancelled else ("running", None)

@@ -13,9 +13,8 @@ import streamlit as st
 from lab.config import RunConfig
 from lab.errors import StoreError
 from lab.live import LiveRuns, LiveView
-from lab.regularizers import REGISTRY
 from lab.store import RunRecord, list_runs, load_run, runs_root, snapshot_epochs
-from ui import cache, nav
+from ui import nav
 from ui.widgets import esc
 
 LIVE_POLL_S = 0.25  # seconds between two redraws of a live run
@@ -91,8 +90,12 @@ class RunInfo:
 def run_label(cfg: RunConfig, seed: bool = True) -> str:
     """"phantom λ=1 s0": method, its weight (not for ce), non-default options, and the seed."""
     lam = "" if cfg.method == "ce" else f" λ={cfg.lam:g}"
-    defaults = {p.name: p.default for p in REGISTRY[cfg.method].params} if cfg.method in REGISTRY else {}
-    opts = "".join(f" {k}={v}" for k, v in cfg.method_params.items() if defaults.get(k) != v)
+    opts = ""
+    if cfg.method_params:
+        from lab.regularizers import REGISTRY  # imports torch: only for a run with options to show
+
+        defaults = {p.name: p.default for p in REGISTRY[cfg.method].params} if cfg.method in REGISTRY else {}
+        opts = "".join(f" {k}={v}" for k, v in cfg.method_params.items() if defaults.get(k) != v)
     return f"{cfg.method}{lam}{opts}" + (f" s{cfg.seed}" if seed else "")
 
 
@@ -198,6 +201,8 @@ def snapshot_record(run: RunInfo | None) -> RunRecord:
     """The saved record of a view page's run (followed while it trains, see `follow`); says why
     when later epochs are hidden (non-finite snapshots), and stops the page (after its
     explanation) when there is nothing to draw."""
+    from ui import cache
+
     if run is None:
         st.stop()
     follow(run)
