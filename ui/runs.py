@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+import time
 import uuid
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from ui import nav
 from ui.widgets import esc
 
 LIVE_POLL_S = 0.25  # seconds between two redraws of a live run
+UMAP_DELAY_S = 2.0  # seconds after start before UMAP's compilation begins (the first page comes first)
 FOLLOW_S = 1.0  # seconds between two looks for a live run's new epochs on a view page
 
 
@@ -26,13 +30,34 @@ def root() -> Path:
     return runs_root().resolve()
 
 
+@st.cache_resource
+def umap_compiled() -> Future:
+    """UMAP's numba compilation, started in a background thread once per process, `UMAP_DELAY_S`
+    after the first page (which it would slow down); done when the future is."""
+    future: Future = Future()
+
+    def work() -> None:
+        time.sleep(UMAP_DELAY_S)
+        try:
+            from lab.measure.embed import warm_umap
+
+            future.set_result(warm_umap())
+        except BaseException as e:  # reported through the future (the map itself will say it again)
+            future.set_exception(e)
+
+    threading.Thread(target=work, daemon=True, name="reglab-umap-warm").start()
+    return future
+
+
 @st.cache_resource(max_entries=8)
 def _manager(folder: str) -> LiveRuns:
+    """The manager, and the process's warm-ups: one unsaved training epoch, UMAP's compilation."""
     env = os.environ.get
     live = LiveRuns(Path(folder), max_workers=int(env("REGLAB_WORKERS", "2")),
                     max_per_owner=int(env("REGLAB_MAX_RUNS_PER_BROWSER", "8")),
                     max_active=int(env("REGLAB_MAX_RUNS", "16")))
     live.warm()
+    umap_compiled()
     return live
 
 
