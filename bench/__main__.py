@@ -30,7 +30,7 @@ def collect(quick: bool) -> dict:
     """Run every benchmark; a benchmark that cannot run here records its reason instead of a number."""
     res: dict = {"machine": {"cores": os.cpu_count(), "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
                              "python": platform.python_version(), "torch": torch.__version__},
-                 "quick": quick, "date": time.strftime("%Y-%m-%d %H:%M")}
+                 "quick": quick, "date": time.strftime("%Y-%m-%d %H:%M"), "load_average": [os.getloadavg()[0]]}
     res.update(engine_overhead(quick))
     res["step_ratio"] = step_ratios(quick)
     if torch.cuda.is_available():
@@ -40,6 +40,7 @@ def collect(quick: bool) -> dict:
         res.update(app_bench(quick))
     except Exception as e:  # no browser on this machine: say so in the table
         res["app_error"] = f"{type(e).__name__}: {e}"
+    res["load_average"].append(os.getloadavg()[0])  # other work on the machine, at the start and the end
     return res
 
 
@@ -54,7 +55,9 @@ def _row(name: str, value, bound: float | None = None, least: bool = False) -> s
 def table(r: dict) -> str:
     m = r["machine"]
     lines = [f"Measured {r['date']} on {m['cores']} cores, {m['gpu'] or 'no GPU'}, torch {m['torch']}"
-             + (" (quick)" if r["quick"] else "") + ".", "",
+             + (" (quick)" if r["quick"] else "")
+             + (", load average {:.1f} at the start and {:.1f} at the end".format(*r["load_average"])
+                if len(r.get("load_average", ())) == 2 else "") + ".", "",
              "| measurement | value | goal | met |", "| --- | --- | --- | --- |",
              _row("lab epoch / bare PyTorch loop (training span)", r["engine_overhead"], 1.15),
              _row("the same on the app's path (progress callback, stop check)", r["engine_overhead_app"], 1.15),

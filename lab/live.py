@@ -5,7 +5,9 @@ fixes the run id at once (the run folder will carry that name, so a URL can poin
 and queues the run; at most `max_workers` runs train at the same time (the default, 2,
 matches a 2-core laptop) and the others wait with status "queued" and a visible queue
 position. Each live run keeps its status, progress and per-epoch history under its own
-lock; readers get an immutable `LiveView`. Only the owner (an opaque token, one per app
+lock, with the live curve points of the epoch in progress; readers get an immutable
+`LiveView`. A run can be paced for a class to watch (`start(..., pace=)`, `set_pace`): each
+step then waits for its share of the chosen seconds per epoch. Only the owner (an opaque token, one per app
 session) may stop a run; anyone may watch it. A run whose folder is complete is evicted
 once it ends (its folder is then the record); a run that ended without a folder (stopped
 while queued, or failed before its first write) stays in memory with its reason.
