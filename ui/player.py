@@ -42,13 +42,13 @@ def epoch_player(epochs: Sequence[int], draw: Callable[[int], None], key: str, i
     def view() -> None:
         epoch = state[at]
         state[slider] = epoch  # the slider is created below, in this same fragment run: it shows `epoch`
+        now = bool(state.get(playing))
         left, right = st.columns([5, 1], vertical_alignment="bottom")
         with left:
-            if len(epochs) > 1:
-                st.select_slider("epoch", epochs, key=slider, on_change=moved)
+            if len(epochs) > 1:  # held while playing: the browser would send the moving value back as a move
+                st.select_slider("epoch", epochs, key=slider, on_change=moved, disabled=now)
             else:
                 st.caption(f"epoch {epochs[0]} (the only epoch to show)")
-        now = bool(state.get(playing))
         right.button("Pause" if now else "Play", key=f"{key}.play", on_click=toggle, disabled=len(epochs) < 2,
                      icon=":material/pause:" if now else ":material/play_arrow:", width="stretch")
         draw(epoch)
