@@ -82,6 +82,8 @@ def table(r: dict) -> str:
         lines.append("\nt-SNE map quality (2-D k-NN accuracy / trustworthiness): scikit-learn "
                      + ", lab cold ".join(f"{q[k]['knn']:.3f} / {q[k]['trustworthiness']:.4f}" for k in ("sklearn", "lab_cold"))
                      + f", lab warm-started {q['lab_warm']['knn']:.3f} / {q['lab_warm']['trustworthiness']:.4f}.")
+    for key, reason in r.get("app_errors", {}).items():
+        lines.append(f"\n{key} not measured: {reason}")
     if "app_error" in r:
         lines.append(f"\nApp timings not measured: {r['app_error']}")
     return "\n".join(lines) + "\n"

@@ -105,15 +105,24 @@ def umap_cold(b, url: str, run: str) -> float:
     return seconds
 
 
+def measured(errors: dict[str, str], key: str, f, *args):
+    """`f(*args)`, or None with the reason kept in `errors[key]` (one stuck page loses one number)."""
+    try:
+        return f(*args)
+    except Exception as e:
+        errors[key] = f"{type(e).__name__}: {str(e).splitlines()[0]}"
+        return None
+
+
 def app_bench(quick: bool = False) -> dict:
     """{"app_start_s", "app_start_warm_s", "first_point_s", "umap_cold_s", "view_first_draw_s"
     {page: s}, "epoch_step_s", "player_fps"} (medians) on a runs folder holding one finished
-    default digits run."""
+    default digits run; "app_errors" {key: reason} for any that could not be measured."""
     from lab.config import RunConfig
     from lab.train import train
 
     starts, clicks = (1, 2) if quick else (3, 5)
-    cold, warm, umap = [], [], []
+    cold, warm, umap, errors = [], [], [], {}
     with tempfile.TemporaryDirectory() as tmp, browser() as b:
         runs = Path(tmp) / "runs"
         cfg = RunConfig(data="digits", name="digits")
@@ -123,19 +132,23 @@ def app_bench(quick: bool = False) -> dict:
                 cold.append(open_home(b, url))
                 warm.append(open_home(b, url))
             with served(runs) as url:
-                umap.append(umap_cold(b, url, "digits"))
+                umap.append(measured(errors, "umap_cold_s", umap_cold, b, url, "digits"))
         with served(runs) as url:
             open_home(b, url)  # the server's imports are not a view's first draw
-            views = {view: first_draw(b, url, view, "digits") for view in VIEWS}
-            fps, steps = player(b, url, "digits", cfg.epochs, 3)
+            views = {view: measured(errors, f"view_first_draw_s.{view}", first_draw, b, url, view, "digits")
+                     for view in VIEWS}
+            fps, steps = measured(errors, "player_fps", player, b, url, "digits", cfg.epochs, 3) or (None, [None])
             page = b.new_page(viewport={"width": 1400, "height": 1000})
             press_train(page, url)  # not counted: the first run pays torch's first use
             first = [press_train(page, url) for _ in range(clicks)]
             page.close()
-    return {"app_start_s": statistics.median(cold), "app_start_warm_s": statistics.median(warm),
-            "first_point_s": statistics.median(first), "first_point_all_s": first,
-            "umap_cold_s": statistics.median(umap), "view_first_draw_s": views,
-            "epoch_step_s": statistics.median(steps), "player_fps": fps}
+
+    def median(values: list) -> float | None:
+        return None if None in values else statistics.median(values)
+
+    return {"app_start_s": median(cold), "app_start_warm_s": median(warm), "first_point_s": median(first),
+            "first_point_all_s": first, "umap_cold_s": median(umap), "view_first_draw_s": views,
+            "epoch_step_s": median(steps), "player_fps": fps, **({"app_errors": errors} if errors else {})}
 
 
 def main() -> None:

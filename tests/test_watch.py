@@ -58,6 +58,7 @@ def test_the_player_plays_every_epoch_in_order_and_its_slider_shows_the_epoch_dr
         seen.append((_drawn(at), _slider(at, key)))
         if not at.session_state[f"{key}.playing"]:
             break
+        assert at.select_slider(key=f"{key}.slider").disabled  # held while playing (see ui.player)
         at.run()  # one timer tick
     drawn = [d for d, _ in seen]
     assert all(d == s for d, s in seen), seen
