@@ -79,7 +79,7 @@ def player(b, url: str, run: str, epochs: int, steps: int) -> tuple[float, list[
         idle(page)
     times = []
     for e in range(epochs - 1, epochs - 1 - steps, -1):
-        page.locator('.st-key-similarity-slider [role="slider"]').focus()
+        page.locator('.st-key-similarity-slider input[type="range"]').focus()
         t0 = time.perf_counter()
         page.keyboard.press("ArrowLeft")
         titled(page, f"epoch {e}:")
