@@ -2,11 +2,18 @@
 
 Never imports streamlit; the app in `app.py`/`pages/` is a thin layer over this package.
 """
-from lab.config import RunConfig, validate
-from lab.errors import ConfigError, DataError, LabError, StoreError
-from lab.regularizers import REGISTRY
-from lab.store import load_run, list_runs, runs_root
-from lab.train import train
+from importlib import import_module
+from typing import Any
 
-__all__ = ["RunConfig", "validate", "train", "REGISTRY", "load_run", "list_runs", "runs_root",
-           "LabError", "ConfigError", "DataError", "StoreError"]
+_PUBLIC = {"RunConfig": "lab.config", "validate": "lab.config", "train": "lab.train", "REGISTRY": "lab.regularizers",
+           "load_run": "lab.store", "list_runs": "lab.store", "runs_root": "lab.store", "LabError": "lab.errors",
+           "ConfigError": "lab.errors", "DataError": "lab.errors", "StoreError": "lab.errors"}
+__all__ = list(_PUBLIC)
+
+
+def __getattr__(name: str) -> Any:
+    """The public API, imported on first use: `import lab.config` (the app's first page) must not
+    import torch (seconds), which `lab.train` and `lab.regularizers` do."""
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'lab' has no attribute {name!r}")
+    return getattr(import_module(_PUBLIC[name]), name)

@@ -5,7 +5,9 @@ fixes the run id at once (the run folder will carry that name, so a URL can poin
 and queues the run; at most `max_workers` runs train at the same time (the default, 2,
 matches a 2-core laptop) and the others wait with status "queued" and a visible queue
 position. Each live run keeps its status, progress and per-epoch history under its own
-lock; readers get an immutable `LiveView`. Only the owner (an opaque token, one per app
+lock, with the live curve points of the epoch in progress; readers get an immutable
+`LiveView`. A run can be paced for a class to watch (`start(..., pace=)`, `set_pace`): each
+step then waits for its share of the chosen seconds per epoch. Only the owner (an opaque token, one per app
 session) may stop a run; anyone may watch it. A run whose folder is complete is evicted
 once it ends (its folder is then the record); a run that ended without a folder (stopped
 while queued, or failed before its first write) stays in memory with its reason.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -36,10 +39,12 @@ class LiveView:
     status: str  # queued, running, done, stopped, diverged or failed
     epoch: int  # epoch in progress (1-based; 0 before the first step)
     step: int  # step within that epoch
-    steps_per_epoch: int  # known after the first epoch, else 0
+    steps_per_epoch: int  # known after the first step, else 0
     history: tuple[dict, ...]
     error: str | None
     position: int | None  # 1-based place in the queue while queued
+    points: tuple[dict, ...] = ()  # live curve points within epochs (lab.train.point), oldest first
+    pace: float = 0.0  # seconds per epoch it is slowed to (0: full speed)
 
     @property
     def active(self) -> bool:
@@ -66,18 +71,32 @@ class _Run:
     step: int = 0
     steps_per_epoch: int = 0
     history: list[dict] = field(default_factory=list)
+    points: list[dict] = field(default_factory=list)
+    pace: float = 0.0
     error: str | None = None
     stop: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
     future: Future | None = None
+    epoch_began: float | None = None  # time.monotonic() when the epoch in progress began (for the pace)
 
-    def progress(self, event: dict) -> None:
+    def progress(self, event: dict) -> float:
+        """Record a training event; at a set pace, wait (stop ends the wait) until this step's
+        share of the epoch's seconds has passed, and return the seconds waited."""
+        now = time.monotonic()
         with self.lock:
-            if event["event"] == "step":
-                self.epoch, self.step = event["epoch"], event["step"]
-            else:
+            if event["event"] != "step":
                 self.history.append(dict(event["record"]))
-                self.steps_per_epoch = self.steps_per_epoch or self.step
+                self.epoch_began = now
+                return 0.0
+            self.epoch, self.step, self.steps_per_epoch = event["epoch"], event["step"], event["steps"]
+            if "point" in event:
+                self.points.append(dict(event["point"]))
+            began = self.epoch_began = self.epoch_began or now
+            wait = began + self.pace * self.step / self.steps_per_epoch - now
+        if wait <= 0:
+            return 0.0
+        self.stop.wait(wait)
+        return time.monotonic() - now
 
 
 class LiveRuns:
@@ -88,12 +107,11 @@ class LiveRuns:
         """At most `max_per_owner` runs of one owner and `max_active` in all are queued or training
         at a time. `torch_threads` (default: cores // max_workers, at least 1) is set process-wide:
         two runs with 2 intra-op threads each on 2 cores made a step 20x slower (OpenMP threads
-        waiting on each other), one thread each keeps them independent."""
-        import torch
-
+        waiting on each other), one thread each keeps them independent; it is set by the first
+        training thread, so that making the manager does not import torch (seconds)."""
         self.runs = Path(runs)
         self.max_workers, self.max_per_owner, self.max_active = max_workers, max_per_owner, max_active
-        torch.set_num_threads(torch_threads or max(1, (os.cpu_count() or 1) // max_workers))
+        self.torch_threads = torch_threads or max(1, (os.cpu_count() or 1) // max_workers)
         self.keep_ended = keep_ended  # ended runs without a folder kept for their message
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="reglab-train")
         self._lock = threading.Lock()
@@ -105,12 +123,11 @@ class LiveRuns:
         thread, so the first run pressed after start-up pays neither the data set's loading nor
         torch's first-use set-up (measured: 2.4 s before the first step, then 0.03 s). The future
         holds the `lab.train.Result` (or the error)."""
-        from lab.train import train
-
         future: Future = Future()
 
         def work() -> None:
             try:
+                train = self._trainer()
                 future.set_result(train(replace(validate(cfg or RunConfig()), epochs=1)))
             except BaseException as e:  # reported through the future, never lost in the thread
                 future.set_exception(e)
@@ -118,14 +135,15 @@ class LiveRuns:
         threading.Thread(target=work, daemon=True, name="reglab-warm").start()
         return future
 
-    def start(self, cfg: RunConfig, owner: str) -> str:
+    def start(self, cfg: RunConfig, owner: str, pace: float = 0.0) -> str:
         """Validate `cfg` (ConfigError on a bad value, DataError on missing data files), queue it,
-        and return its run id; LabError when the owner or the server has no room for it."""
-        return self.start_all([cfg], owner)[0]
+        and return its run id; LabError when the owner or the server has no room for it. `pace`:
+        seconds per epoch to slow it to, for a class to watch (0: full speed)."""
+        return self.start_all([cfg], owner, pace)[0]
 
-    def start_all(self, configs: list[RunConfig], owner: str) -> list[str]:
+    def start_all(self, configs: list[RunConfig], owner: str, pace: float = 0.0) -> list[str]:
         """Validate every config, then queue all of them or none (names taken, or no room under
-        the caps, refuse the whole list); their run ids in order."""
+        the caps, refuse the whole list); their run ids in order, each at `pace`."""
         from lab.data import check_files
 
         named = []
@@ -148,14 +166,22 @@ class LiveRuns:
                     raise StoreError(f"A run named {name!r} already exists; choose another name.")
             for cfg in named:
                 self._order += 1
-                run = _Run(cfg.name, owner, cfg, self._order)
+                run = _Run(cfg.name, owner, cfg, self._order, pace=pace)
                 self._runs[cfg.name] = run
                 run.future = self._pool.submit(self._work, run)
         return [c.name for c in named]
 
-    def _work(self, run: _Run) -> None:
+    def _trainer(self):
+        """`lab.train.train`, imported (with torch) in a training thread, torch's threads set."""
+        import torch
+
         from lab.train import train
 
+        torch.set_num_threads(self.torch_threads)
+        return train
+
+    def _work(self, run: _Run) -> None:
+        train = self._trainer()
         with run.lock:
             cancelled = run.stop.is_set()
             run.status, run.error = ("stopped", "stopped before it started") if cancelled else ("running", None)
@@ -191,6 +217,17 @@ class LiveRuns:
             run.stop.set()
         return True
 
+    def set_pace(self, run_id: str, owner: str, pace: float) -> bool:
+        """Slow a live run to `pace` seconds per epoch (0: full speed) from its next step; only its
+        owner may. True if it was live."""
+        with self._lock:
+            run = self._runs.get(run_id)
+        if run is None or run.owner != owner:
+            return False
+        with run.lock:
+            run.pace = max(0.0, float(pace))
+            return run.status in LIVE
+
     def get(self, run_id: str) -> LiveView | None:
         """The run's state if it is in memory (queued, training, or ended without a folder)."""
         with self._lock:
@@ -202,7 +239,7 @@ class LiveRuns:
             position = next((i + 1 for i, (_, rid) in enumerate(queued) if rid == run.id), None)
             return LiveView(run.id, run.owner, run.config, run.status, run.epoch, run.step,
                             run.steps_per_epoch, tuple(run.history), run.error,
-                            position if run.status == "queued" else None)
+                            position if run.status == "queued" else None, tuple(run.points), run.pace)
 
     def runs_of(self, owner: str) -> list[LiveView]:
         """This owner's runs still in memory, oldest first."""

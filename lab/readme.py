@@ -135,9 +135,11 @@ def methods_region(root: Path = ROOT) -> str:
 def bench_region(root: Path = ROOT) -> str:
     """The benchmark table as `python -m bench` wrote it, and the bare epoch time it is relative to."""
     bench = json.loads((root / "bench" / "results.json").read_text())
-    return (_prose(f"A bare training epoch on digits took {bench['bare_epoch_ms']:.0f} ms in this measurement, so "
-                   "\"lab epoch incl. eval + snapshot + writes\" is large: every epoch also evaluates, snapshots "
-                   "the probe set and fsyncs its files.")
+    return (_prose(f"A bare training epoch on digits took {bench['bare_epoch_ms']:.0f} ms in this measurement. "
+                   "\"lab epoch incl. eval + snapshot + writes\" adds what every epoch also does: it evaluates "
+                   "and snapshots the probe set on the training thread, and hands its files to a writer thread "
+                   "(each written, fsynced and renamed into place). The browser timings share the machine with "
+                   "the browser and the server, so they vary with other load.")
             + "\n\n" + (root / "bench" / "results.md").read_text().strip() + "\n")
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from lab.background import Background
 from lab.config import RunConfig, validate
 from lab.data import Prepared, prepare
 from lab.device import make_generator, pick_device
@@ -27,7 +28,8 @@ from lab.regularizers import REGISTRY, Regularizer, StepContext
 from lab.stats import num
 from lab.store import RunWriter
 
-Progress = Callable[[dict], None]
+Progress = Callable[[dict], float | None]
+POINTS_PER_EPOCH = 4  # live curve points sent within each epoch (running means of the train loss)
 
 
 @dataclass
@@ -132,9 +134,25 @@ def ending(history: list[dict], labels: Tensor, n_classes: int) -> tuple[str, st
                          f"(max_grad_norm, e.g. 5)")
 
 
+def point(rows: list[Tensor], names: list[str], epoch: int, step: int, per_epoch: int) -> dict:
+    """A live curve point: the mean task and regularizer loss of the steps in `rows`, at `x`
+    = the epochs done so far (fractional: epoch 1, step 3 of 12 is 0.25)."""
+    means = dict(zip(names, torch.stack(rows).mean(0).tolist()))
+    task, reg = means["task_loss"], means["reg_loss"]
+    return {"x": epoch - 1 + step / per_epoch, "task_loss": task, "reg_loss": reg, "train_loss": task + reg}
+
+
 def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | None = None,
           stop: threading.Event | None = None) -> Result:
-    """Train one run; with `runs` set, write it to the run store as it goes."""
+    """Train one run; with `runs` set, write it to the run store as it goes (on a writer thread:
+    each epoch's files are complete, renamed into place, before the run's status says it ended).
+
+    `on_progress` gets a "step" event after every step ({"epoch", "step", "steps": steps per
+    epoch}, and after the first step and `POINTS_PER_EPOCH` times an epoch a "point" with the
+    mean losses since the previous point) and an "epoch" event with each record and the model
+    (to read, not to change; the epoch's files may not be written yet). It may return the seconds
+    it waited on purpose (a live run slowed to a chosen pace); those are left out of the epoch's
+    recorded `seconds`."""
     cfg = validate(cfg)
     device = pick_device(cfg.device)
     gen = make_generator(cfg.seed, device)
@@ -146,15 +164,22 @@ def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | N
     opt = (torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum) if cfg.optimizer == "sgd"
            else torch.optim.Adam(model.parameters(), lr=cfg.lr))
     writer = RunWriter(runs, cfg) if runs is not None else None
+    io = Background() if writer else None
     result = Result("running", path=writer.path if writer else None, model=model)
     train_eval = data.train.x[: cfg.probe_size], data.train.y[: cfg.probe_size]
+    per_epoch = max(1, len(data.train) // cfg.batch_size)  # every method's steps per epoch (see `batches`)
+    every = max(1, per_epoch // POINTS_PER_EPOCH)
+
+    def emit(event: dict) -> float:
+        return (on_progress(event) or 0.0) if on_progress else 0.0
+
     try:
         if writer:
-            writer.probe(data.probe.x.cpu().numpy(), data.probe.y.cpu().numpy())
-            writer.snapshot(0, probe_snapshot(model, data))
+            io.submit(writer.probe, data.probe.x.cpu().numpy(), data.probe.y.cpu().numpy())
+            io.submit(writer.snapshot, 0, probe_snapshot(model, data))
         done_steps = 0  # optimizer steps so far (recorded as `steps`: equal for every method at equal epochs)
         for epoch in range(1, cfg.epochs + 1):
-            t0, rows, names, steps = time.perf_counter(), [], [], 0
+            t0, rows, names, steps, waited, since = time.perf_counter(), [], [], 0, 0.0, 0
             for batch in batches(reg, data, cfg.batch_size, gen):
                 if stop is not None and stop.is_set():
                     result.status = "stopped"
@@ -175,10 +200,14 @@ def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | N
                 rows.append(torch.stack([task, reg_loss, *terms.values()]).detach())  # one op per step
                 steps += 1
                 if on_progress:
-                    on_progress({"event": "step", "epoch": epoch, "step": steps})
+                    event = {"event": "step", "epoch": epoch, "step": steps, "steps": per_epoch}
+                    if (steps % every == 0 or steps == 1) and steps < per_epoch:  # the end brings its record
+                        event["point"] = point(rows[since:], names, epoch, steps, per_epoch)
+                        since = steps
+                    waited += emit(event)
             if steps == 0:
                 break
-            seconds = time.perf_counter() - t0
+            seconds = time.perf_counter() - t0 - waited
             done_steps += steps
             rec = {"epoch": epoch, "steps": done_steps, **dict(zip(names, torch.stack(rows).mean(0).tolist()))}
             rec["train_loss"] = rec["task_loss"] + rec["reg_loss"]
@@ -189,18 +218,23 @@ def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | N
             rec["seconds"] = seconds
             result.history.append(rec)
             if writer:
-                writer.snapshot(epoch, probe_snapshot(model, data))
-                writer.epoch(rec)
-                writer.model_state(model.state_dict())
-            if on_progress:
-                on_progress({"event": "epoch", "record": rec, "epochs": cfg.epochs})
+                io.submit(writer.snapshot, epoch, probe_snapshot(model, data))
+                io.submit(writer.epoch, dict(rec))
+                io.submit(writer.model_state, {k: v.detach().clone() for k, v in model.state_dict().items()})
+            emit({"event": "epoch", "record": rec, "epochs": cfg.epochs, "model": model})
             if result.status != "running":
                 break
         if result.status == "running":
             result.status, result.error = ending(result.history, train_eval[1], data.n_classes)
+        if io:
+            io.close()
     except BaseException as e:
         result.status, result.error = "failed", f"{type(e).__name__}: {e}"
         if writer:
+            try:
+                io.close()  # keep every epoch already handed over
+            except BaseException:
+                pass  # the first error is the one reported
             writer.status("failed", result.error)
         raise
     if writer:

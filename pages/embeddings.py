@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from lab.figures.embedding import LABELS, embedding_animation, knn_curves
+from lab.figures.embedding import LABELS, embedding_scatter, knn_curves
 from lab.measure.snapshot import feature_layer, hidden_layers
 from lab.notes import note
 
@@ -17,7 +17,7 @@ crowded); **t-SNE** and **UMAP** keep each point's nearest neighbours close (clu
 between clusters and cluster sizes are not). Colour = true class; hover shows the point's index and class.
 
 **Across epochs.** Each epoch's map starts from the previous one and is rotated/reflected onto it
-(Procrustes), so the picture does not spin; press Play under the map to watch training.
+(Procrustes), so the picture does not spin; press Play above the map to watch training.
 **k-NN accuracy** (right) classifies each probe point by its 5 nearest neighbours in the layer itself:
 how separable the classes are, without a map.
 
@@ -34,14 +34,25 @@ algorithm = c_algorithm.radio("Map", list(LABELS), format_func=LABELS.get, horiz
                               help="PCA is instant; t-SNE and UMAP take a few seconds per epoch the first time "
                                    "(then they are read from the run's cache)")
 
+if algorithm == "umap" and not ui.runs.umap_compiled().done():
+    with st.spinner("Preparing UMAP: numba compiles it once per server start…"):
+        ui.runs.umap_compiled().exception()  # waits; a failure shows again when the map is drawn
 bar = st.progress(0.0, text=f"{LABELS[algorithm]} of {layer}…")
 maps = ui.cache.embedding(record, layer, algorithm, progress=lambda f, msg: bar.progress(f, text=msg))
 bar.empty()
 st.caption(f"Run **{ui.widgets.esc(record.id)}** · {ui.widgets.esc(run.label)} · {run.status}")
+index = {int(e): i for i, e in enumerate(maps["epoch"])}
+
+
+def draw(epoch: int) -> None:
+    ui.widgets.figure(embedding_scatter(maps["xy"][index[epoch]], maps["y"], algorithm=algorithm, frame=maps["xy"],
+                                        title=f"{LABELS[algorithm]} of {layer}, epoch {epoch}"),
+                      key="embed.map", name=f"{record.id}-{layer}-{algorithm}-e{epoch}")
+
+
 left, right = st.columns([3, 2])
 with left:
-    ui.widgets.figure(embedding_animation(maps, algorithm=algorithm, title=f"{LABELS[algorithm]} of {layer}"),
-                      key="embed.map", name=f"{record.id}-{layer}-{algorithm}")
+    ui.player.epoch_player(list(index), draw, key="embed")
 with right:
     knn = {name: ui.cache.knn(record, name) for name in layers[:-1]}
     ui.widgets.figure(knn_curves(knn), key="embed.knn", name=f"{record.id}-knn")

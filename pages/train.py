@@ -1,5 +1,7 @@
 """Train: data set, model, method and settings from their declarations; train in the
 background (lab.live) and follow the run live; ?run=<id> reopens it after a reload."""
+import time
+
 import streamlit as st
 
 import ui
@@ -74,7 +76,7 @@ def start() -> None:
             data_params=declared(f"data.{ds}", data.DATASETS[ds].params),
             model_params=declared(f"model.{model}", models.MODELS[model].params),
             method_params=declared(f"method.{method}", REGISTRY[method].params),
-            **declared("train", TRAIN_PARAMS)), ui.runs.owner())
+            **declared("train", TRAIN_PARAMS)), ui.runs.owner(), pace=s.get("pace", 0.0))
     except LabError as e:
         s["_train_error"] = str(e)
     else:
@@ -100,45 +102,47 @@ def data_files(ds: str) -> None:
                 st.rerun()
 
 
-with st.container(border=True):
-    c_data, c_method, c_train = st.columns(3)
-    with c_data:
-        ds = st.selectbox("data set", list(data.DATASETS), key="data",
-                          help="; ".join(f"{k}: {v.description}" for k, v in data.DATASETS.items()))
-        st.caption(data.DATASETS[ds].description)
-        ui.widgets.param_widgets(data.DATASETS[ds].params, f"data.{ds}", cols=1)
-        if not data.DATASETS[ds].offline:
-            data_files(ds)
-        model = st.selectbox("model", list(models.MODELS), key="model")
-        ui.widgets.param_widgets(models.MODELS[model].params, f"model.{model}", cols=1)
-    with c_method:
-        methods = list(REGISTRY)
-        method = st.selectbox("method", methods, index=methods.index("ce"), key="method")
-        st.caption(REGISTRY[method].summary)
-        if method != "ce":
-            ui.widgets.param_widget(REGISTRY[method].lam_param(), f"lam.{method}", label="lambda (λ)")
-        ui.widgets.param_widgets(REGISTRY[method].params, f"method.{method}", cols=1)
-    with c_train:
-        for p in TRAIN_PARAMS:
-            if p.name in MAIN:
-                ui.widgets.param_widget(p, f"train.{p.name}")
-        with st.expander("More training settings"):
+def settings() -> None:
+    """The run's settings, from the declarations (below the curves: they stay in view on a projector)."""
+    with st.container(border=True):
+        c_data, c_method, c_train = st.columns(3)
+        with c_data:
+            ds = st.selectbox("data set", list(data.DATASETS), key="data",
+                              help="; ".join(f"{k}: {v.description}" for k, v in data.DATASETS.items()))
+            st.caption(data.DATASETS[ds].description)
+            ui.widgets.param_widgets(data.DATASETS[ds].params, f"data.{ds}", cols=1)
+            if not data.DATASETS[ds].offline:
+                data_files(ds)
+            model = st.selectbox("model", list(models.MODELS), key="model")
+            ui.widgets.param_widgets(models.MODELS[model].params, f"model.{model}", cols=1)
+        with c_method:
+            methods = list(REGISTRY)
+            method = st.selectbox("method", methods, index=methods.index("ce"), key="method")
+            st.caption(REGISTRY[method].summary)
+            if method != "ce":
+                ui.widgets.param_widget(REGISTRY[method].lam_param(), f"lam.{method}", label="lambda (λ)")
+            ui.widgets.param_widgets(REGISTRY[method].params, f"method.{method}", cols=1)
+        with c_train:
             for p in TRAIN_PARAMS:
-                if p.name not in MAIN:
+                if p.name in MAIN:
                     ui.widgets.param_widget(p, f"train.{p.name}")
-    st.button("Train", type="primary", key="train", on_click=start, icon=ui.nav.PAGES["train"].icon)
-    if "_train_error" in st.session_state:
-        ui.widgets.error(st.session_state.pop("_train_error"))
+            with st.expander("More training settings"):
+                for p in TRAIN_PARAMS:
+                    if p.name not in MAIN:
+                        ui.widgets.param_widget(p, f"train.{p.name}")
 
 
-def show_curves(figs, key: str, live: bool, name: str = "") -> None:
-    """Loss and accuracy side by side; exportable once the run has ended."""
+
+
+def show_curves(figs, live: bool, name: str = "") -> None:
+    """Loss and accuracy side by side; exportable once the run has ended. The moving charts keep
+    one key from the empty frames on, so a click updates the charts in place (no remount)."""
     for col, fig, part in zip(st.columns(2), figs, ("loss", "accuracy")):
         with col:
             if live:
-                st.plotly_chart(fig, key=f"{part}-{key}", width="stretch")
+                st.plotly_chart(fig, key=f"{part}-live", width="stretch")
             else:
-                ui.widgets.figure(fig, key=f"{part}-{key}", name=f"{name}-{part}")
+                ui.widgets.figure(fig, key=f"{part}-{name}", name=f"{name}-{part}")
 
 
 @st.cache_resource
@@ -147,63 +151,108 @@ def empty_curves():
     return loss_curves([]), accuracy_curves([])
 
 
+def paced() -> None:
+    """The pace box's callback: keep the pace for the other pages' players (`ui.player.PACE`), and
+    slow down (or speed up) the open run while it trains."""
+    st.session_state[ui.player.PACE] = st.session_state["pace"]
+    if opened is not None and opened.running:
+        ui.runs.manager().set_pace(opened.id, ui.runs.owner(), st.session_state["pace"])
+
+
+def replay() -> None:
+    """Replay's callback: show the open run's epochs again one by one, at the chosen pace."""
+    st.session_state["_replay"] = (opened.id, time.monotonic())
+
+
+c_train, c_pace, c_stop = st.columns([1, 2, 1], vertical_alignment="bottom")
+c_train.button("Train", type="primary", key="train", on_click=start, icon=ui.nav.PAGES["train"].icon,
+               width="stretch")
+st.session_state.setdefault("pace", st.session_state.get(ui.player.PACE, 0.0))  # back from another page
+c_pace.number_input("seconds per epoch", 0.0, 60.0, step=0.5, key="pace", on_change=paced,
+                    help="0 = full speed. Slows a live run so that a class can watch it learn (change it while it "
+                         "trains), replays a finished run at this pace, and sets the views' Play speed.")
+if opened is not None and opened.running and opened.in_memory.owner == ui.runs.owner():
+    c_stop.button("Stop", key="stop", on_click=ui.runs.manager().stop, args=(opened.id, ui.runs.owner()),
+                  icon=":material/stop:", width="stretch",
+                  help="Stops between two steps; the epochs done so far are kept.")
+elif opened is not None and opened.history and not opened.running:
+    c_stop.button("Replay", key="replay", on_click=replay, icon=":material/replay:", width="stretch",
+                  help="Shows this run's epochs again one by one, at the pace on the left (0: 4 epochs a second).")
+if "_train_error" in st.session_state:
+    ui.widgets.error(st.session_state.pop("_train_error"))
+
 info = opened
 if info is None:
     if ui.runs.current_run():
         st.warning(f"There is no run called {ui.widgets.esc(ui.runs.current_run())}.")
-    st.info("Choose the settings above and press **Train**; the curves appear here as the run trains.")
-    show_curves(empty_curves(), "empty", live=True)  # also loads the chart library before the click
+    st.info("Choose the settings below and press **Train**; the curves appear here as the run trains.")
+    show_curves(empty_curves(), live=True)  # also loads the chart library before the click
+    settings()
     st.stop()
 
-st.subheader(f"Run {ui.widgets.esc(info.id)}")
-if info.running and info.in_memory.owner == ui.runs.owner():
-    st.button("Stop", key="stop", on_click=ui.runs.manager().stop, args=(info.id, ui.runs.owner()),
-              icon=":material/stop:", help="Stops between two steps; the epochs done so far are kept.")
-elif info.running:
+if info.running and info.in_memory.owner != ui.runs.owner():
     st.caption("This run was started in another session: you can watch it, only that session can stop it.")
 
 
-def curves(run: ui.runs.RunInfo):
-    """The loss and accuracy figures, rebuilt only when an epoch is added (four redraws a second
-    must not take the training thread's time; two plain figures build 3x faster than a grid)."""
-    if not run.history:
+def curves(run: ui.runs.RunInfo, shown: int, points: tuple[dict, ...]):
+    """The loss and accuracy figures of the first `shown` epochs and the live `points`, rebuilt
+    only when they change (four redraws a second must not take the training thread's time)."""
+    if not shown and not points:
         return empty_curves()
-    key, memo = (run.id, len(run.history), run.status), st.session_state.setdefault("_curves", {})
+    key, memo = (run.id, shown, len(points), run.status), st.session_state.setdefault("_curves", {})
     if key not in memo:
         memo.clear()
-        memo[key] = (loss_curves(run.history, title=f"{run.label}: loss"),
-                     accuracy_curves(run.history, title=f"{run.label}: accuracy"))
+        history = run.history[:shown]
+        memo[key] = (loss_curves(history, title=f"{run.label}: loss", points=points),
+                     accuracy_curves(history, title=f"{run.label}: accuracy"))
     return memo[key]
 
 
-@st.fragment(run_every=ui.runs.LIVE_POLL_S if info.running else None)
+def replayed(run: ui.runs.RunInfo) -> int | None:
+    """How many epochs a replay of `run` shows by now; None when it is not being replayed."""
+    rid, began = st.session_state.get("_replay", (None, 0.0))
+    if rid != run.id:
+        return None
+    return min(len(run.history), 1 + int((time.monotonic() - began) / ui.player.tick()))
+
+
+@st.fragment(run_every=ui.runs.LIVE_POLL_S if info.running or replayed(info) is not None else None)
 def monitor() -> None:
     run = ui.runs.find(info.id, folder=False) or info
     epochs, done = run.config.epochs, len(run.history)
+    shown = replayed(run)
+    live = run.in_memory if run.running else None
     if run.status == "queued":
         st.progress(0.0, text=f"{STATUS['queued']} queued: position {run.in_memory.position}; "
                               f"{ui.runs.manager().max_workers} runs train at a time")
-    elif run.running:
-        live = run.in_memory
+    elif live is not None:
         step = f", step {live.step}" if live.step else ""
+        pace = f", slowed to {live.pace:g} s per epoch" if live.pace else ""
         st.progress(live.fraction,
-                    text=f"{STATUS['running']} training: epoch {max(live.epoch, 1)} of {epochs}{step}")
+                    text=f"{STATUS['running']} training: epoch {max(live.epoch, 1)} of {epochs}{step}{pace}")
+    elif shown is not None:
+        st.progress(shown / done, text=f":material/replay: replay: epoch {shown} of {done}")
     else:
         st.progress(done / epochs, text=f"{STATUS.get(run.status, '')} {run.status}: {done} of {epochs} epochs")
     if run.error:
         (st.warning if run.status == "stopped" else st.error)(ui.widgets.esc(f"{run.status}: {run.error}"))
-    if run.history:
-        last = run.history[-1]
-        st.caption(f"epoch {last['epoch']}: test accuracy {last['test_acc']:.3f}, "
+    shown = done if shown is None else shown
+    if shown:
+        last = run.history[shown - 1]
+        st.caption(f"Run {ui.widgets.esc(run.id)}, epoch {last['epoch']}: test accuracy {last['test_acc']:.3f}, "
                    f"train accuracy {last['train_acc']:.3f}, task loss {num(last['task_loss'])}, "
                    f"train loss {num(last['train_loss'])}")
-    if run.running or run.history:
-        show_curves(curves(run), run.id, run.running, name=run.id)
+    moving = live is not None or shown < done
+    show_curves(curves(run, shown, live.points if live else ()), moving, name=run.id)
     if info.running and not run.running:
+        st.rerun()
+    if not info.running and shown == done and "_replay" in st.session_state:
+        del st.session_state["_replay"]  # the replay has shown every epoch: stop the timer
         st.rerun()
 
 
 monitor()
+settings()
 with st.expander("Configuration of this run"):
     st.json(info.config.to_dict())
 if info.record is not None and not info.running:

@@ -80,3 +80,29 @@ def idle(page, timeout: float = 30_000) -> None:
     """Wait until the script has finished and the status widget is gone."""
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout)
+
+
+IN_VIEW = f"""() => window.scrollY === 0 && [...document.querySelectorAll('{POINT}')].some(p => {{
+    const r = p.getBoundingClientRect();
+    return r.width > 0 && r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth; }})"""
+
+
+def press_train(page, url: str, timeout: float = 60_000) -> float:
+    """Seconds from pressing Train (a fresh Train page, default settings: digits, MLP) until a drawn
+    point of a live curve is inside the viewport, the page not scrolled. Presses Stop after."""
+    from playwright.sync_api import TimeoutError
+
+    page.goto(f"{url}/train")
+    idle(page, timeout)
+    page.wait_for_selector(PLOT, timeout=timeout)  # the empty curves: the chart library is loaded
+    assert page.locator(POINT).count() == 0
+    button = page.locator(".st-key-train button")
+    t0 = time.perf_counter()
+    button.click()
+    page.wait_for_function(IN_VIEW, timeout=timeout, polling="raf")
+    seconds = time.perf_counter() - t0
+    try:
+        page.locator(".st-key-stop button").first.click(force=True, timeout=3_000)
+    except TimeoutError:
+        pass  # it had already finished
+    return seconds

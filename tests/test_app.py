@@ -100,7 +100,7 @@ def test_every_view_of_a_diverged_run_draws_its_finite_epochs_and_says_why_later
     assert charts and all(json.loads(c.proto.spec)["data"] for c in charts)  # every figure has traces
     assert not re.search(r"\bnan\b", " ".join(_strings(json.loads(c.proto.spec)) for c in charts), re.I)
     sliders = [s.options for s in at.select_slider if s.label == "epoch"]
-    assert sliders == ([] if view == "embeddings" or slider is None else [slider])
+    assert sliders == ([] if slider is None else [slider])
 
 
 def test_train_page_trains_digits_live_and_draws_its_curves(app):

@@ -6,6 +6,7 @@ import pytest
 from lab.figures import (accuracy_curves, angle_histogram, embedding_scatter, energy_curves, gap_curves, grid, information_plane,
                          loss_curves, mi_curves, nn_angle_curves, similarity_heatmap, similarity_histograms,
                          sphere_figure, training_curves)
+from lab.figures.curves import STREAM
 from lab.measure import pairwise_angles, sample_pair_similarities, similarity_stats, sphere_points
 
 HISTORY = [{"epoch": 1, "task_loss": 1.2, "reg_loss": 0.1, "penalty/hidden_energy": 0.5, "penalty/output_energy": 0.2,
@@ -32,6 +33,18 @@ def test_training_curves_full_live_and_empty_history():
     both = training_curves(HISTORY)
     assert len(both.data) == 7 and both.layout.xaxis2.title.text == "epoch" and "accuracy" in both.layout.yaxis2.title.text
     assert len(training_curves([]).data) == 0
+
+
+def test_live_points_draw_before_the_first_epoch_and_a_far_scale_gets_its_own_log_axis():
+    points = [{"x": 0.25, "task_loss": 2.2, "reg_loss": 0.0, "train_loss": 2.2}]
+    fig = loss_curves([], points=points)
+    assert [t.name for t in fig.data] == [STREAM] and list(fig.data[0].x) == [0.25]
+    racecar = [{"epoch": e, "task_loss": 2.0 / e, "reg_loss": 80.0 / e, "test_loss": 2.1 / e,
+                "penalty/reverse": 80.0 / e} for e in (1, 2, 3)]
+    fig = loss_curves(racecar)
+    right = {t.name for t in fig.data if t.yaxis == "y2"}
+    assert right == {"lambda x penalty (train)", "penalty: reverse"} and fig.layout.yaxis2.type == "log"
+    assert all(t.yaxis in (None, "y") for t in loss_curves(HISTORY[:1]).data if t.name == "task loss (train)")
 
 
 def test_angle_histogram_has_the_uniform_reference():

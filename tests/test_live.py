@@ -144,3 +144,28 @@ def test_queued_runs_are_capped_per_owner_and_in_all_and_a_grid_is_queued_whole_
         live.wait(timeout=60)
     assert live.start(TINY, "carol")  # ended runs free their places
     live.wait(timeout=60)
+
+
+def test_a_paced_run_takes_its_seconds_per_epoch_and_stop_ends_the_wait(tmp_path):
+    live = LiveRuns(tmp_path, max_workers=1)
+    t0 = time.monotonic()
+    rid = live.start(TINY, "alice", pace=0.5)
+    live.wait(timeout=30)
+    assert time.monotonic() - t0 >= 0.4 * TINY.epochs  # without the pace: a few hundredths of a second
+    assert all(r["seconds"] < 0.4 for r in load_run(rid, tmp_path).metrics)  # the waits are not training time
+    slow = live.start(LONG, "alice", pace=60.0)
+    _until(lambda: live.get(slow).step >= 1)
+    assert live.get(slow).pace == 60.0 and not live.set_pace(slow, "bob", 0.0)
+    assert live.stop(slow, "alice")
+    live.wait(timeout=10)  # the minute-long wait of the step in progress ends with the stop
+    assert load_run(slow, tmp_path).state == "stopped"
+
+
+def test_live_points_arrive_within_the_first_epoch(tmp_path):
+    live = LiveRuns(tmp_path, max_workers=1)
+    rid = live.start(LONG, "alice", pace=100.0)
+    _until(lambda: live.get(rid).points)
+    view = live.get(rid)
+    assert not view.history and view.points[0]["x"] < 1 and view.steps_per_epoch > 0
+    live.stop(rid, "alice")
+    live.wait(timeout=10)

@@ -7,6 +7,7 @@ import math
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -19,7 +20,7 @@ from lab.errors import ConfigError
 from lab.regularizers import REGISTRY, Regularizer, register
 from lab.models import build_model
 from lab.store import load_run, load_snapshot
-from lab.train import train
+from lab.train import POINTS_PER_EPOCH, train
 
 STEPS_PER_EPOCH = 200 // 32  # the tiny config: 200 training samples, batches of 32
 METRICS = {"epoch", "train_loss", "task_loss", "reg_loss", "train_acc", "test_acc", "seconds"}
@@ -172,6 +173,28 @@ def test_progress_reports_every_step_and_epoch(tiny_config):
     epochs = [e for e in events if e["event"] == "epoch"]
     assert [e["record"]["epoch"] for e in epochs] == [1, 2] and all(e["epochs"] == 2 for e in epochs)
     assert events[-1]["event"] == "epoch"
+
+
+def test_the_live_curve_gets_points_within_the_first_epoch(tiny_config):
+    events = []
+    train(tiny_config(epochs=2), on_progress=events.append)
+    first = [e for e in events if e["event"] == "step" and e["epoch"] == 1]
+    assert all(e["steps"] == STEPS_PER_EPOCH for e in first)
+    points = [e["point"] for e in first if "point" in e]
+    assert len(points) >= min(POINTS_PER_EPOCH, STEPS_PER_EPOCH) - 1 and points[0]["x"] < 1  # before the epoch ends
+    assert [p["x"] for p in points] == sorted(p["x"] for p in points)
+    assert points[0]["x"] == 1 / STEPS_PER_EPOCH  # from the first step on
+    assert all(p["train_loss"] == p["task_loss"] + p["reg_loss"] and p["task_loss"] > 0 for p in points)
+
+
+def test_waits_the_progress_callback_reports_are_left_out_of_the_recorded_seconds(tiny_config):
+    def paced(event):
+        if event["event"] == "step":
+            time.sleep(0.1)
+            return 0.1
+
+    slow = train(tiny_config(epochs=1), on_progress=paced).history[0]["seconds"]
+    assert slow < 0.1 * STEPS_PER_EPOCH  # without the subtraction it would be at least this
 
 
 def test_stop_event_ends_the_run_as_stopped(tiny_config, runs):

@@ -2,6 +2,8 @@
 maths in the pages, `lab` never importing `ui`; and the overlay builder's method colours."""
 import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -97,3 +99,15 @@ def test_the_owner_is_the_browser_whatever_the_cookie_mask():
     assert ui.runs.browser_id(page1) == ui.runs.browser_id(page2) != ui.runs.browser_id(other)
     assert ui.runs.browser_id(None) is None and ui.runs.browser_id("garbage") is None
     assert ui.runs.browser_id("2|zz|00|1") is None
+
+
+
+def test_the_app_frame_and_home_import_no_torch():
+    """App start to the first page must not wait for torch's import (seconds): the frame, the run
+    picker and Home need only the config, the store and the live-run manager."""
+    home = [ast.unparse(n) for n in ast.parse((ROOT / "pages" / "home.py").read_text()).body
+            if isinstance(n, (ast.Import, ast.ImportFrom))]
+    code = "; ".join(["import sys", "import ui.runs", *home,
+                      "assert 'torch' not in sys.modules, [m for m in sys.modules if m.startswith(('lab', 'ui'))]"])
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]

@@ -4,11 +4,20 @@ ownership and lookup, the run picker), `widgets` (declared parameters, text, fig
 
 Layout and widgets only: every number shown comes from `lab`. Pages import this package; it
 imports `lab`, never the other way round."""
+from importlib import import_module
+
 import streamlit as st
 
-from ui import cache, nav, player, runs, widgets
+from ui import nav, player, runs, widgets
 
 __all__ = ["cache", "nav", "page", "player", "runs", "widgets"]
+
+
+def __getattr__(name: str):
+    """`ui.cache` on first use: it imports the measurements (and torch), which Home does not need."""
+    if name != "cache":
+        raise AttributeError(f"module 'ui' has no attribute {name!r}")
+    return import_module("ui.cache")
 
 
 def page(title: str) -> None:

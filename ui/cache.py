@@ -118,24 +118,37 @@ def knn(record: RunRecord, layer: str | None = None) -> dict[str, np.ndarray]:
                    lambda: embeddings.knn_series(record.path, layer, list(chosen)))
 
 
+@st.cache_resource(max_entries=512, show_spinner=False)
+def _view(kind: str, path: str, epoch: int, *args: Any) -> go.Figure:
+    """`lab.figures.views.<kind>_view(snapshot, epoch, *args)`, built once per run, epoch and options:
+    a player replaying or stepping back draws it without measuring again."""
+    snap = _cached(("snapshot", path, epoch), lambda: load_snapshot(Path(path), epoch))
+    return getattr(views, f"{kind}_view")(snap, epoch, *args)
+
+
+def view(kind: str, record: RunRecord, epoch: int, *args: Any) -> go.Figure:
+    """A copy of the cached `_view` (a page may restyle what it draws; the cache stays as built)."""
+    return go.Figure(_view(kind, str(record.path), epoch, *args))
+
+
 def similarity_view(record: RunRecord, epoch: int, layer: str | None = None) -> go.Figure:
     """`lab.figures.views.similarity_view` of the run at `epoch`."""
-    return views.similarity_view(snapshot(record, epoch), epoch, layer)
+    return view("similarity", record, epoch, layer)
 
 
 def pairs_view(record: RunRecord, epoch: int, layer: str | None = None) -> go.Figure:
     """`lab.figures.views.pairs_view` of the run at `epoch`."""
-    return views.pairs_view(snapshot(record, epoch), epoch, layer)
+    return view("pairs", record, epoch, layer)
 
 
 def angles_view(record: RunRecord, epoch: int, layer: str | None = None) -> go.Figure:
     """`lab.figures.views.angles_view` of the run at `epoch`."""
-    return views.angles_view(snapshot(record, epoch), epoch, layer)
+    return view("angles", record, epoch, layer)
 
 
 def sphere_view(record: RunRecord, epoch: int, layer: str | None = None, half_space: bool = False) -> go.Figure:
     """`lab.figures.views.sphere_view` of the run at `epoch`."""
-    return views.sphere_view(snapshot(record, epoch), epoch, layer, half_space)
+    return view("sphere", record, epoch, layer, half_space)
 
 
 def infoplane_view(record: RunRecord, epoch: int, estimator: str = "kde", **options: Any) -> go.Figure:

@@ -1,48 +1,64 @@
-"""The epoch player: a slider over a run's saved epochs and a Play button that steps through them."""
+"""The one epoch player of every view page, Compare and the lessons: a slider over a run's saved
+epochs, a Play/Pause button (Streamlit widgets, so nothing covers a figure's axis titles) and
+the view, all in one fragment: a step or a tick redraws only these, and the slider always shows
+the epoch drawn. Playing advances exactly one epoch per tick (a slow tick delays the next one,
+it never skips an epoch), at the pace chosen on the Train page or 4 epochs a second."""
 from __future__ import annotations
 
 from typing import Callable, Sequence
 
 import streamlit as st
 
+PACE = "_pace"  # seconds per epoch chosen on the Train page (0: full speed); a plain key, kept across pages
+TICK = 0.25  # seconds per epoch while playing when no pace is chosen
 
-def epoch_player(epochs: Sequence[int], draw: Callable[[int], None], key: str, interval: float = 0.8) -> None:
-    """A slider over `epochs` and a Play button; `draw(epoch)` renders the view. Playing
-    advances one epoch per tick inside a fragment (only the view redraws) and stops at the end."""
+
+def tick(interval: float | None = None) -> float:
+    """Seconds per epoch while playing: `interval`, else the chosen pace, else `TICK`."""
+    return interval or st.session_state.get(PACE) or TICK
+
+
+def epoch_player(epochs: Sequence[int], draw: Callable[[int], None], key: str, interval: float | None = None) -> None:
+    """A slider over `epochs` and a Play button; `draw(epoch)` renders the view. When the epoch
+    shown was the last one and more epochs arrive (a live run), it moves on to the new last."""
     epochs = list(epochs)
-    at, playing, slider = f"{key}.epoch", f"{key}.playing", f"{key}.slider"
-    if st.session_state.get(at) not in epochs:
-        st.session_state[at] = epochs[-1]
-    st.session_state[slider] = st.session_state[at]
+    at, playing, slider, last = f"{key}.epoch", f"{key}.playing", f"{key}.slider", f"{key}.last"
+    state = st.session_state
+    if state.get(at) not in epochs or (state.get(at) == state.get(last) and not state.get(playing)):
+        state[at] = epochs[-1]
+    state[last] = epochs[-1]
+    on = bool(state.get(playing))
 
     def moved() -> None:
-        st.session_state[at] = st.session_state[slider]
+        state[at] = state[slider]
+        state[playing] = False
 
     def toggle() -> None:
-        st.session_state[playing] = not st.session_state.get(playing, False)
-        if st.session_state[playing] and st.session_state[at] == epochs[-1]:
-            st.session_state[at] = epochs[0]
+        state[playing] = not state.get(playing, False)
+        if state[playing] and state[at] == epochs[-1]:
+            state[at] = epochs[0]
 
-    left, right = st.columns([8, 1], vertical_alignment="bottom")
-    with left:
-        if len(epochs) > 1:
-            st.select_slider("epoch", epochs, key=slider, on_change=moved)
-        else:
-            st.caption(f"epoch {epochs[0]} (the only epoch to show)")
-    on = st.session_state.get(playing)
-    right.button("Pause" if on else "Play", key=f"{key}.play", on_click=toggle, disabled=len(epochs) < 2,
-                 icon=":material/pause:" if on else ":material/play_arrow:", width="stretch")
-
-    @st.fragment(run_every=interval if on else None)
+    @st.fragment(run_every=tick(interval) if on else None)
     def view() -> None:
-        epoch = st.session_state[at]
-        draw(epoch)
-        if st.session_state.get(playing):
-            nxt = epochs.index(epoch) + 1 if epoch in epochs else len(epochs)
-            if nxt < len(epochs):
-                st.session_state[at] = epochs[nxt]
+        epoch = state[at]
+        state[slider] = epoch  # the slider is created below, in this same fragment run: it shows `epoch`
+        now = bool(state.get(playing))
+        left, right = st.columns([5, 1], vertical_alignment="bottom")
+        with left:
+            if len(epochs) > 1:  # held while playing: the browser would send the moving value back as a move
+                st.select_slider("epoch", epochs, key=slider, on_change=moved, disabled=now)
             else:
-                st.session_state[playing] = False
-                st.rerun()
+                st.caption(f"epoch {epochs[0]} (the only epoch to show)")
+        right.button("Pause" if now else "Play", key=f"{key}.play", on_click=toggle, disabled=len(epochs) < 2,
+                     icon=":material/pause:" if now else ":material/play_arrow:", width="stretch")
+        draw(epoch)
+        if now and on:
+            i = epochs.index(epoch) + 1
+            if i < len(epochs):
+                state[at] = epochs[i]
+            else:
+                state[playing] = False
+        if bool(state.get(playing)) != on:  # the timer is set when the fragment is declared: start or stop it
+            st.rerun()
 
     view()

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+import time
 import uuid
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,12 +16,13 @@ import streamlit as st
 from lab.config import RunConfig
 from lab.errors import StoreError
 from lab.live import LiveRuns, LiveView
-from lab.regularizers import REGISTRY
-from lab.store import RunRecord, list_runs, load_run, runs_root
-from ui import cache, nav
+from lab.store import RunRecord, list_runs, load_run, runs_root, snapshot_epochs
+from ui import nav
 from ui.widgets import esc, share_link
 
 LIVE_POLL_S = 0.25  # seconds between two redraws of a live run
+UMAP_DELAY_S = 2.0  # seconds after start before UMAP's compilation begins (the first page comes first)
+FOLLOW_S = 1.0  # seconds between two looks for a live run's new epochs on a view page
 
 
 def root() -> Path:
@@ -26,8 +30,28 @@ def root() -> Path:
     return runs_root().resolve()
 
 
+@st.cache_resource
+def umap_compiled() -> Future:
+    """UMAP's numba compilation, started in a background thread once per process, `UMAP_DELAY_S`
+    after the first page (which it would slow down); done when the future is."""
+    future: Future = Future()
+
+    def work() -> None:
+        time.sleep(UMAP_DELAY_S)
+        try:
+            from lab.measure.embed import warm_umap
+
+            future.set_result(warm_umap())
+        except BaseException as e:  # reported through the future (the map itself will say it again)
+            future.set_exception(e)
+
+    threading.Thread(target=work, daemon=True, name="reglab-umap-warm").start()
+    return future
+
+
 @st.cache_resource(max_entries=8)
 def _manager(folder: str) -> LiveRuns:
+    """The manager, and the process's warm-ups: one unsaved training epoch, UMAP's compilation."""
     env = os.environ.get
     live = LiveRuns(Path(folder), max_workers=int(env("REGLAB_WORKERS", "2")),
                     max_per_owner=int(env("REGLAB_MAX_RUNS_PER_BROWSER", "8")),
@@ -36,6 +60,7 @@ def _manager(folder: str) -> LiveRuns:
     # thread's first figure imports it through plotly: two threads importing it at once can get it half
     # initialised ("partially initialized module 'pandas' has no attribute 'Series'", seen on a fresh app)
     live.warm()
+    umap_compiled()
     return live
 
 
@@ -93,8 +118,12 @@ class RunInfo:
 def run_label(cfg: RunConfig, seed: bool = True) -> str:
     """"phantom λ=1 s0": method, its weight (not for ce), non-default options, and the seed."""
     lam = "" if cfg.method == "ce" else f" λ={cfg.lam:g}"
-    defaults = {p.name: p.default for p in REGISTRY[cfg.method].params} if cfg.method in REGISTRY else {}
-    opts = "".join(f" {k}={v}" for k, v in cfg.method_params.items() if defaults.get(k) != v)
+    opts = ""
+    if cfg.method_params:
+        from lab.regularizers import REGISTRY  # imports torch: only for a run with options to show
+
+        defaults = {p.name: p.default for p in REGISTRY[cfg.method].params} if cfg.method in REGISTRY else {}
+        opts = "".join(f" {k}={v}" for k, v in cfg.method_params.items() if defaults.get(k) != v)
     return f"{cfg.method}{lam}{opts}" + (f" s{cfg.seed}" if seed else "")
 
 
@@ -180,11 +209,34 @@ def page_run() -> RunInfo | None:
     return info
 
 
+def follow(run: RunInfo) -> None:
+    """While `run` trains, look for its new snapshots every `FOLLOW_S` seconds and rerun the page
+    when one has landed or the run has ended: a view page follows a live run epoch by epoch (its
+    player moves on when it showed the last epoch)."""
+    if not run.running:
+        return
+    seen = snapshot_epochs(root() / run.id)
+
+    @st.fragment(run_every=FOLLOW_S)
+    def watch() -> None:
+        view = manager().get(run.id)
+        if view is None or not view.active or snapshot_epochs(root() / run.id) != seen:
+            st.rerun()
+        st.caption(f":material/directions_run: live: epoch {len(view.history)} of {view.config.epochs} done; "
+                   "this page follows the run as its epochs land")
+
+    watch()
+
+
 def snapshot_record(run: RunInfo | None) -> RunRecord:
-    """The saved record of a view page's run; says why when later epochs are hidden (non-finite
-    snapshots), and stops the page (after its explanation) when there is nothing to draw."""
+    """The saved record of a view page's run (followed while it trains, see `follow`); says why
+    when later epochs are hidden (non-finite snapshots), and stops the page (after its
+    explanation) when there is nothing to draw."""
+    from ui import cache
+
     if run is None:
         st.stop()
+    follow(run)
     if run.record is None or not run.record.snapshot_epochs:
         st.info("This run has no snapshot yet; its first one is written when training starts.")
         st.stop()

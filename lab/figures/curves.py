@@ -1,12 +1,15 @@
 """Training curves from a run's history (a list of per-epoch dicts, complete or still growing)."""
 from __future__ import annotations
 
+from typing import Sequence
+
 import plotly.graph_objects as go
 
 from lab.figures.grid import grid, styled
 from lab.figures.palette import color
 
 LOSSES = {"task_loss": "task loss (train)", "reg_loss": "lambda x penalty (train)", "test_loss": "test loss"}
+STREAM = "train loss, every few steps"
 ACCURACIES = {"train_acc": "train accuracy", "test_acc": "test accuracy"}
 
 
@@ -18,12 +21,40 @@ def _lines(history: list[dict], keys: dict[str, str], dash: str | None = None, s
                        line={"color": color(start + i), "dash": dash}) for i, k in enumerate(present)]
 
 
-def loss_curves(history: list[dict], title: str = "Loss") -> go.Figure:
-    """Task loss, lambda x penalty, test loss, and each penalty term (unweighted, dotted) per epoch."""
+def _scale(trace: go.Scatter) -> float:
+    values = [abs(v) for v in trace.y if v is not None]
+    return max(values, default=0.0)
+
+
+def _apart(trace: go.Scatter, reference: float, factor: float = 10.0) -> bool:
+    """Whether `trace`'s largest value differs from `reference` by more than `factor` either way."""
+    scale = _scale(trace)
+    return scale > 0 and reference > 0 and not reference / factor <= scale <= reference * factor
+
+
+def loss_curves(history: list[dict], title: str = "Loss", points: Sequence[dict] = ()) -> go.Figure:
+    """Task loss, lambda x penalty, test loss, and each penalty term (unweighted, dotted) per epoch;
+    with live `points` (`lab.train.point`), the train loss every few steps too, from the first
+    steps on. A line whose scale is more than 10x apart from the task loss's (a penalty in its own
+    units, say) goes on a right-hand axis, logarithmic when all its values are positive, so that
+    the task loss is not squashed flat."""
     terms = sorted({k for h in history for k in h if k.startswith("penalty/")})
-    fig = go.Figure(_lines(history, LOSSES) + _lines(history, {k: k.replace("/", ": ") for k in terms}, "dot",
-                                                         len(LOSSES)))
-    return styled(fig, title, "epoch", "loss (cross-entropy in nats; penalties in their own units)")
+    lines = _lines(history, LOSSES) + _lines(history, {k: k.replace("/", ": ") for k in terms}, "dot", len(LOSSES))
+    if points:
+        lines.append(go.Scatter(x=[p["x"] for p in points], y=[p["train_loss"] for p in points],
+                                name=STREAM, mode="lines+markers", marker={"size": 4},
+                                line={"color": color(len(LOSSES) + len(terms)), "width": 1}))
+    task = max((_scale(t) for t in lines if t.name in (LOSSES["task_loss"], STREAM)), default=0.0)
+    right = [t for t in lines if _apart(t, task)]
+    for t in right:
+        t.yaxis = "y2"
+    fig = styled(go.Figure(lines), title, "epoch", "loss (cross-entropy in nats)")
+    if right:
+        positive = all(v is None or v > 0 for t in right for v in t.y)
+        fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "showgrid": False,
+                                  "type": "log" if positive else "linear",
+                                  "title": {"text": "other scale: " + ", ".join(t.name for t in right)}})
+    return fig
 
 
 def accuracy_curves(history: list[dict], title: str = "Accuracy") -> go.Figure:

@@ -48,14 +48,17 @@ def _layout(fig: go.Figure, algorithm: str, title: str, ranges: tuple[list[float
 
 
 def embedding_scatter(xy: np.ndarray, labels: np.ndarray, names: Sequence[str] | None = None, algorithm: str = "pca",
-                      title: str | None = None, extra: dict[str, np.ndarray] | None = None) -> go.Figure:
-    """One epoch's (n, 2) map, one legend entry per class; `extra`: overlays {name: (m, 2)}."""
+                      title: str | None = None, extra: dict[str, np.ndarray] | None = None,
+                      frame: np.ndarray | None = None) -> go.Figure:
+    """One epoch's (n, 2) map, one legend entry per class; `extra`: overlays {name: (m, 2)};
+    `frame`: points whose extent the axes cover (e.g. every epoch's map, so that the axes stay put
+    while a player steps through the epochs; default: these points)."""
     labels = np.asarray(labels)
     names = class_names(int(labels.max()) + 1, names)
     extra = extra or {}
     fig = go.Figure(_traces(xy, labels, names, extra))
     return _layout(fig, algorithm, title or f"{LABELS[algorithm]} map of the probe points",
-                   _ranges([xy, *extra.values()]))
+                   _ranges([xy if frame is None else frame, *extra.values()]))
 
 
 def embedding_animation(series: dict[str, np.ndarray], names: Sequence[str] | None = None, algorithm: str = "pca",

@@ -122,6 +122,13 @@ def _umap(x: np.ndarray, init: np.ndarray | None, seed: int, n_neighbors: int, m
         return model.fit_transform(x)
 
 
+def warm_umap() -> None:
+    """Import umap-learn and draw a tiny map cold and warm-started, so that numba compiles UMAP's
+    code paths now (seconds to tens of seconds on 2 busy cores) and not on the first real map."""
+    x = np.random.default_rng(0).normal(size=(64, 8)).astype(np.float32)
+    embed(x, "umap", init=embed(x, "umap", n_epochs=10), warm_epochs=2)
+
+
 def embed(x: np.ndarray, algorithm: str, *, init: np.ndarray | None = None, seed: int = 0, **params) -> np.ndarray:
     """(n, 2) float32 map of the rows of x (flattened per sample) by "pca", "tsne" or "umap".
     `init`: a previous (n, 2) layout to warm-start t-SNE/UMAP from (ignored by PCA)."""

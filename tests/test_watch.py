@@ -1,0 +1,111 @@
+"""Watching a run through AppTest: the one epoch player (never skips an epoch, its slider shows the
+epoch drawn), the pace box (slows a live run, replays a finished one), and a view page that
+follows a live run as its epochs land. (AppTest does not fire `run_every` timers: each `run()`
+is one tick.)"""
+import json
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import ui
+from lab.config import RunConfig
+from lab.train import train
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = dict(data="digits", train_size=100, probe_size=100, epochs=4, model_params={"widths": (16, 16)})
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("runs")
+    train(RunConfig(name="four", **TINY), runs=folder)
+    return folder
+
+
+@pytest.fixture
+def app(runs, monkeypatch):
+    def make(run: str | None = None) -> AppTest:
+        monkeypatch.setenv("REGLAB_RUNS", str(runs))
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        if run:
+            at.query_params["run"] = run
+        return at.run()
+
+    return make
+
+
+def _drawn(at: AppTest) -> int:
+    """The epoch in the title of the page's first figure (the player's view)."""
+    title = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["title"]["text"]
+    return int(title.split("epoch ")[1].split(":")[0].split(",")[0])
+
+
+def _slider(at: AppTest, key: str) -> int:
+    return int(at.select_slider(key=f"{key}.slider").value)
+
+
+@pytest.mark.parametrize("view, key", [("similarity", "similarity"), ("hypersphere", "sphere"),
+                                       ("embeddings", "embed")])
+def test_the_player_plays_every_epoch_in_order_and_its_slider_shows_the_epoch_drawn(app, view, key):
+    at = app("four").switch_page(ui.nav.path(view)).run()
+    assert (_drawn(at), _slider(at, key)) == (4, 4)  # opens on the last epoch
+    at.button(key=f"{key}.play").click().run()  # from the last epoch, Play starts over
+    seen = []
+    for _ in range(8):
+        assert not at.exception
+        seen.append((_drawn(at), _slider(at, key)))
+        if not at.session_state[f"{key}.playing"]:
+            break
+        assert at.select_slider(key=f"{key}.slider").disabled  # held while playing (see ui.player)
+        at.run()  # one timer tick
+    drawn = [d for d, _ in seen]
+    assert all(d == s for d, s in seen), seen
+    assert sorted(set(drawn)) == [0, 1, 2, 3, 4] and drawn == sorted(drawn) and drawn[-1] == 4, drawn
+    assert at.button(key=f"{key}.play").label == "Play"
+
+
+def test_moving_the_slider_draws_that_epoch(app):
+    at = app("four").switch_page(ui.nav.path("similarity")).run()
+    at.select_slider(key="similarity.slider").set_value(2).run()
+    assert (_drawn(at), _slider(at, "similarity")) == (2, 2) and not at.exception
+
+
+def test_a_view_page_follows_a_live_run_and_its_player_moves_to_each_new_epoch(app, runs):
+    live = ui.runs._manager(str(runs.resolve()))
+    rid = live.start(RunConfig(**{**TINY, "epochs": 1000}), "someone", pace=0.3)
+    try:
+        end = time.monotonic() + 30
+        while not (runs / rid / "snapshots" / "epoch_001.npz").exists():
+            assert time.monotonic() < end
+            time.sleep(0.05)
+        at = app(rid).switch_page(ui.nav.path("similarity")).run()
+        first = _drawn(at)
+        assert "this page follows the run" in " ".join(c.value for c in at.caption) and first >= 1
+        while _drawn(at.run()) == first:
+            assert time.monotonic() < end and not at.exception
+            time.sleep(0.1)
+        assert _drawn(at) > first and _slider(at, "similarity") == _drawn(at)
+    finally:
+        live.stop(rid, "someone")
+
+
+def test_the_pace_box_slows_a_live_run_and_replays_a_finished_one(app, runs):
+    at = app().switch_page(ui.nav.path("train")).run()
+    at.number_input(key="pace").set_value(30.0)
+    at.number_input(key="train.train_size").set_value(100)
+    at.button(key="train").click().run()
+    live = ui.runs._manager(str(runs.resolve())).get(at.query_params["run"])
+    assert live.pace == 30.0 and not at.exception
+    at.number_input(key="pace").set_value(0.5).run()  # changed while it trains: applies to the live run
+    assert ui.runs._manager(str(runs.resolve())).get(live.id).pace == 0.5
+    at.button(key="stop").click().run()
+    replay = app("four").switch_page(ui.nav.path("train")).run()
+    replay.number_input(key="pace").set_value(20.0).run()
+    replay.button(key="replay").click().run()
+    assert "replay: epoch 1 of 4" in " ".join(p.text for p in replay.get("progress"))
+    time.sleep(0.2)
+    replay.number_input(key="pace").set_value(0.05).run()  # faster: every epoch is due, the replay ends
+    assert "done: 4 of 4 epochs" in " ".join(p.text for p in replay.run().get("progress"))
+    assert not replay.exception
