@@ -9,13 +9,16 @@ import tomllib
 from pathlib import Path
 from typing import Sequence
 
-from lab.regularizers import REGISTRY
-
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 PAGES = ("train", "embeddings", "hypersphere", "similarity", "information")
-# the pages, then the methods' own views as they declare them (`Regularizer.views`; phantom's
-# "similarity" view shares the Similarity page's note)
-VIEWS = PAGES + tuple(dict.fromkeys(v for reg in REGISTRY.values() for v in reg.views if v not in PAGES))
+
+
+def views() -> tuple[str, ...]:
+    """The pages, then the methods' own views as they declare them (`Regularizer.views`; phantom's
+    "similarity" view shares the Similarity page's note). Imports the registry (torch): on use only."""
+    from lab.regularizers import REGISTRY
+
+    return PAGES + tuple(dict.fromkeys(v for reg in REGISTRY.values() for v in reg.views if v not in PAGES))
 
 
 @functools.cache
