@@ -5,17 +5,18 @@ import the measurements (and torch) that some builders need."""
 from importlib import import_module
 from typing import Any
 
+from lab.figures.grid import grid  # light; and bound here so that `grid` is the function, not its module
+
 _PUBLIC = {
     "lab.figures.curves": ("accuracy_curves", "loss_curves", "training_curves"),
     "lab.figures.embedding": ("embedding_animation", "embedding_scatter", "knn_curves"),
-    "lab.figures.grid": ("grid",),
     "lab.figures.infoplane": ("information_plane", "mi_curves"),
     "lab.figures.overlay": ("Line", "overlay_curves"),
     "lab.figures.similarity": ("gap_curves", "similarity_heatmap", "similarity_histograms"),
     "lab.figures.sphere": ("angle_histogram", "energy_curves", "nn_angle_curves", "sphere_figure"),
 }
 _MODULE = {name: module for module, names in _PUBLIC.items() for name in names}
-__all__ = list(_MODULE)
+__all__ = ["grid", *_MODULE]
 
 
 def __getattr__(name: str) -> Any:
