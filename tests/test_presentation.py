@@ -50,3 +50,16 @@ def test_every_page_renders_in_the_dark_theme_with_3x_png_export_and_a_link_to_t
             assert spec["layout"]["template"]["layout"]["paper_bgcolor"] == DARK_BACKGROUND, key
             assert config["toImageButtonOptions"]["scale"] >= 3, key
     assert any(c.value.endswith("?run=tiny-ce") for c in at.sidebar.code)
+
+
+def test_projector_mode_breaks_a_long_axis_title_in_two_at_the_space_nearest_its_middle():
+    import plotly.graph_objects as go
+
+    from lab.figures.theme import styled, wrapped
+
+    assert wrapped("mean nearest-neighbour angle of the hidden neurons (degrees)") == \
+        "mean nearest-neighbour angle of<br>the hidden neurons (degrees)"
+    assert wrapped("epoch") == "epoch" and wrapped(None) is None
+    fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1])).update_layout(yaxis_title="a" * 20 + " " + "b" * 20)
+    assert styled(fig, projector=True).layout.yaxis.title.text == "a" * 20 + "<br>" + "b" * 20
+    assert styled(fig).layout.yaxis.title.text == "a" * 20 + " " + "b" * 20 and fig.layout.yaxis.title.text.count(" ") == 1

@@ -76,6 +76,7 @@ _DARK_CSS = f"""<style>
 .stApp, [data-testid="stHeader"], [data-testid="stSidebar"] > div {{ background-color: {DARK_BACKGROUND}; }}
 .stApp h1, .stApp h2, .stApp h3, .stApp p, .stApp li, .stApp label, .stApp summary,
 [data-testid="stCaptionContainer"] {{ color: #f0f0f0; }}
+.stApp [data-testid="stBaseButton-secondary"] {{ background-color: #262730; border-color: #555; color: #f0f0f0; }}
 </style>"""
 _PROJECTOR_CSS = "<style>html { font-size: %dpx; }</style>" % round(16 * PROJECTOR)
 
