@@ -74,15 +74,23 @@ class RunWriter:
         self.stride = 1
         self.id = check_run_name(cfg.name) if cfg.name else new_run_id(cfg)
         root.mkdir(parents=True, exist_ok=True)
-        self.path = root / self.id
-        try:
-            (self.path / "snapshots").mkdir(parents=True, exist_ok=False)
-        except FileExistsError:
-            raise StoreError(f"A run named {self.id!r} already exists in {root}; choose another name.") from None
+        taken = StoreError(f"A run named {self.id!r} already exists in {root}; choose another name.")
+        if (root / self.id).exists():
+            raise taken
+        # built complete under a hidden name, then renamed into place: a run list never sees a folder
+        # without its config and status (the lock stays held across the rename: it is on the file)
+        self.path = root / f".{self.id}.{os.getpid()}.new"
+        (self.path / "snapshots").mkdir(parents=True)
         self.metrics: list[dict] = []
         self._lock: int | None = _lock(self.path)  # held while training: rename and delete wait for no one
         atomic_write(self.path / "config.json", json_bytes(cfg.to_dict()))
         self.status("running")
+        try:
+            os.rename(self.path, root / self.id)  # fails when another writer took the name meanwhile
+        except OSError:
+            shutil.rmtree(self.path, ignore_errors=True)
+            raise taken from None
+        self.path = root / self.id
 
     def status(self, status: str, error: str | None = None, **extra: Any) -> None:
         """Write status.json; "running" records the pid and host so a dead process is noticed, and

@@ -327,3 +327,29 @@ def test_snapshots_are_thinned_to_the_runs_disk_budget_keeping_the_first_and_the
     files = [*(w.path / "snapshots").iterdir(), w.path / "config.json", w.path / "status.json"]
     assert disk_bytes(w.path) == sum(f.stat().st_size for f in files)
     w.status("done")
+
+
+def test_a_new_run_folder_appears_complete_and_a_taken_name_leaves_nothing_behind(tmp_path, monkeypatch):
+    """The folder is built under a hidden name and renamed into place, so a run list polled while
+    a run starts never meets a folder without its config and status."""
+    import warnings
+
+    cfg, seen = RunConfig(name="starting"), []
+    write = store.atomic_write
+
+    def listing_first(path, data):  # a run list polled at each file the new run writes
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            seen.append(([r.id for r in store.list_runs(tmp_path)], [str(w.message) for w in caught]))
+        write(path, data)
+
+    monkeypatch.setattr(store, "atomic_write", listing_first)
+    writer = RunWriter(tmp_path, cfg)
+    monkeypatch.undo()
+    assert seen and all(ids == [] and not msgs for ids, msgs in seen), seen  # nothing half-written was listed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["starting"] and writer.path == tmp_path / "starting"
+    assert {"config.json", "status.json", "snapshots"} <= {p.name for p in writer.path.iterdir()}
+    assert load_run(writer.path).state == "running"
+    with pytest.raises(StoreError, match="A run named 'starting' already exists"):
+        RunWriter(tmp_path, cfg)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["starting"]  # no hidden half-built folder left
