@@ -7,6 +7,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import socket
 import time
 from pathlib import Path
@@ -69,3 +70,14 @@ def hold(folder: Path) -> int | None:
         os.close(fd)
         return None
     return fd
+
+
+def rename_whole(folder: Path, target: Path) -> bool:
+    """Rename `folder` to `target` (a folder appears whole, in one step); when `target` exists and
+    is not empty (taken meanwhile), remove `folder` and return False."""
+    try:
+        os.rename(folder, target)
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)
+        return False
+    return True

@@ -33,7 +33,7 @@ import numpy as np
 
 from lab.config import RunConfig
 from lab.errors import StoreError
-from lab.fsio import alive, atomic_write, hold, json_bytes
+from lab.fsio import alive, atomic_write, hold, json_bytes, rename_whole
 
 STATUSES = ("running", "done", "stopped", "diverged", "collapsed", "failed", "interrupted")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")  # the whole name (fullmatch)
@@ -70,26 +70,19 @@ class RunWriter:
     the stride between the epochs kept doubles (epoch 0 and the latest are always kept)."""
 
     def __init__(self, root: Path, cfg: RunConfig, snapshot_budget: int | None = None):
-        self.budget = snapshot_budget or int(os.environ.get("REGLAB_SNAPSHOT_MB", "256")) * 2**20
-        self.stride = 1
+        self.budget, self.stride = snapshot_budget or int(os.environ.get("REGLAB_SNAPSHOT_MB", "256")) * 2**20, 1
         self.id = check_run_name(cfg.name) if cfg.name else new_run_id(cfg)
         root.mkdir(parents=True, exist_ok=True)
         taken = StoreError(f"A run named {self.id!r} already exists in {root}; choose another name.")
         if (root / self.id).exists():
             raise taken
-        # built complete under a hidden name, then renamed into place: a run list never sees a folder
-        # without its config and status (the lock stays held across the rename: it is on the file)
-        self.path = root / f".{self.id}.{os.getpid()}.new"
-        (self.path / "snapshots").mkdir(parents=True)
-        self.metrics: list[dict] = []
-        self._lock: int | None = _lock(self.path)  # held while training: rename and delete wait for no one
+        self.path, self.metrics = root / f".{self.id}.{os.getpid()}.new", []  # built complete, hidden, then
+        (self.path / "snapshots").mkdir(parents=True)  # renamed into place: a run list never meets half a run
+        self._lock: int | None = _lock(self.path)  # held while training (on the file: the rename keeps it)
         atomic_write(self.path / "config.json", json_bytes(cfg.to_dict()))
         self.status("running")
-        try:
-            os.rename(self.path, root / self.id)  # fails when another writer took the name meanwhile
-        except OSError:
-            shutil.rmtree(self.path, ignore_errors=True)
-            raise taken from None
+        if not rename_whole(self.path, root / self.id):  # another writer took the name meanwhile
+            raise taken
         self.path = root / self.id
 
     def status(self, status: str, error: str | None = None, **extra: Any) -> None:
