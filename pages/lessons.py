@@ -9,7 +9,7 @@ from lab.errors import LabError
 from lab.figures import Line, overlay_curves
 from lab.figures.grid import side_by_side
 from lab.figures.method import quantity_curves
-from lab.lessons import LESSONS, describe, outcome, role, saved_pair
+from lab.lessons import LESSONS, describe, role, saved_pair
 from ui.method_views import METHOD_VIEWS
 
 ui.page("Lessons")
@@ -92,7 +92,7 @@ for r in runs:
 if any(r.record is None for r in runs):
     st.stop()
 ce, method = (r.record for r in runs)
-result = outcome(lesson, seed, ce, method)
+result = ui.cache.lesson_outcome(lesson, seed, ce, method)
 with verdict:
     (st.success if result.moved and result.kept_accuracy else st.warning)(describe(result))
 for r in runs:  # later epochs of a diverged run are hidden: say so

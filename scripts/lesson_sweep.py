@@ -9,6 +9,7 @@ its margin on every seed, accuracy within 0.03 of CE's, and one run in at most 1
 import itertools
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -57,10 +58,8 @@ def main(method: str, root: Path) -> None:
             base = lesson.config(method, seed)
             tag = f"{lam}-{sorted(opts.items())}-{model['widths']}-{sorted(over.items())}-s{seed}"
             tag = "".join(c if c.isalnum() or c in "-." else "_" for c in tag)
-            ce = base.__class__(**{**base.to_dict(), "method": "ce", "lam": None, "method_params": {},
-                                   "model_params": model, **over, "name": f"ce-{tag}"})
-            me = base.__class__(**{**base.to_dict(), "lam": lam, "method_params": opts, "model_params": model, **over,
-                                   "name": f"{method}-{tag}"})
+            ce = replace(base, method="ce", lam=None, method_params={}, model_params=model, **over, name=f"ce-{tag}")
+            me = replace(base, lam=lam, method_params=opts, model_params=model, **over, name=f"{method}-{tag}")
             (rce, _), (rme, wall) = run(root, ce), run(root, me)
             a, b = final_value(lesson, rce), final_value(lesson, rme)
             acc_ce, acc_me = rce.final("test_acc"), rme.final("test_acc")

@@ -15,6 +15,7 @@ import streamlit as st
 from lab.data import prepare
 from lab.figures import views
 from lab.figures.boundary import boundary_figure
+from lab.lessons import Lesson, Outcome, outcome
 from lab.lru import BytesLRU
 from lab.readout import embeddings, series as readout
 from lab.readout.quantities import quantity_series
@@ -89,6 +90,14 @@ def series(name: str, record: RunRecord, epochs: Sequence[int] | None = None, **
     return _cached(("series", name, str(record.path), chosen, opts),
                    lambda: getattr(readout, name)(load_run(record.path), epochs=list(chosen), **options),
                    "Measuring the snapshots…")
+
+
+def lesson_outcome(lesson: Lesson, seed: int, ce: RunRecord, method: RunRecord) -> Outcome:
+    """`lab.lessons.outcome` of two ended runs, measured once (it reads their last snapshots and
+    probes; a page rerun must not read them again)."""
+    key = ("lesson", lesson.name, seed, str(ce.path), str(method.path), ce.state, method.state,
+           len(ce.snapshot_epochs), len(method.snapshot_epochs))
+    return _cached(key, lambda: outcome(lesson, seed, ce, method), "Measuring the lesson's quantity…")
 
 
 def quantity(record: RunRecord, method: str, epochs: Sequence[int] | None = None,
