@@ -76,6 +76,45 @@ def test_knn_accuracy_separable_and_random_labels():
     assert E.knn_accuracy(x, shuffled) < 0.6  # chance is 1/3
 
 
+def test_pca_map_equals_scikit_learns_exact_pca_and_puts_each_components_largest_loading_positive():
+    from sklearn.decomposition import PCA
+
+    x = np.random.default_rng(1).normal(size=(60, 7)) @ np.diag([5, 3, 1, 1, 1, 1, 1])
+    z = E.embed(x, "pca")
+    ref = PCA(2, svd_solver="full").fit_transform(x)
+    signs = np.sign((z * ref).sum(0))  # scikit-learn's sign rule has changed between versions
+    np.testing.assert_allclose(z, ref * signs, rtol=1e-4, atol=1e-4)
+    loadings = np.linalg.lstsq(x - x.mean(0), z, rcond=None)[0].T  # recovers V[:, :2]
+    assert (loadings[np.arange(2), np.abs(loadings).argmax(1)] > 0).all()
+    np.testing.assert_array_equal(E.embed(x[:, :1], "pca")[:, 1], 0)  # one dimension: a zero column
+
+
+def test_knn_accuracy_equals_scikit_learns_classifier_on_the_same_stratified_folds():
+    from sklearn.neighbors import KNeighborsClassifier
+
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 4, 90)
+    x = rng.normal(size=(90, 6)) + 0.8 * np.eye(6)[y]
+    fold = E.stratified_folds(y, 5)
+    for c in range(4):  # every fold holds each class in proportion
+        assert np.ptp(np.bincount(fold[y == c], minlength=5)) <= 1
+    expected = np.mean([KNeighborsClassifier(5).fit(x[fold != f], y[fold != f]).score(x[fold == f], y[fold == f])
+                        for f in range(5)])
+    assert E.knn_accuracy(x, y) == pytest.approx(expected)
+    assert 0.3 < expected < 0.95  # neither trivial nor chance: the vote matters
+
+
+def test_umap_is_imported_with_numbas_disk_cache_on_for_its_compiled_functions():
+    from numba.core.caching import NullCache
+
+    umap = E._import_umap()
+    from umap.layouts import _nb_optimize_layout_euclidean_single_epoch as layout_epoch
+    from umap.umap_ import smooth_knn_dist  # declared without cache=True by umap-learn
+
+    assert umap.UMAP and not isinstance(smooth_knn_dist._cache, NullCache)
+    assert not isinstance(layout_epoch._cache, NullCache)
+
+
 def test_class_centroids_by_hand():
     xy = np.array([[0.0, 0.0], [2.0, 0.0], [5.0, 5.0]])
     c = E.class_centroids(xy, np.array([0, 0, 1]), 3)

@@ -59,11 +59,24 @@ def test_the_player_plays_every_epoch_in_order_and_its_slider_shows_the_epoch_dr
         if not at.session_state[f"{key}.playing"]:
             break
         assert at.select_slider(key=f"{key}.slider").disabled  # held while playing (see ui.player)
+        time.sleep(ui.player.TICK)
         at.run()  # one timer tick
     drawn = [d for d, _ in seen]
     assert all(d == s for d, s in seen), seen
     assert sorted(set(drawn)) == [0, 1, 2, 3, 4] and drawn == sorted(drawn) and drawn[-1] == 4, drawn
     assert at.button(key=f"{key}.play").label == "Play"
+
+
+def test_ticks_queued_faster_than_the_pace_redraw_the_epoch_on_screen_without_advancing(app):
+    at = app("four").switch_page(ui.nav.path("similarity"))
+    at.session_state[ui.player.PACE] = pace = 3.0  # seconds per epoch: longer than these runs take here
+    at.run().button(key="similarity.play").click().run()
+    assert _drawn(at) == 0
+    for _ in range(3):  # back-to-back runs, as when slow frames make the browser's timer ticks queue up
+        at.run()
+        assert (_drawn(at), _slider(at, "similarity")) == (0, 0)
+    time.sleep(pace)
+    assert (_drawn(at.run()), _slider(at, "similarity")) == (1, 1)
 
 
 def test_moving_the_slider_draws_that_epoch(app):

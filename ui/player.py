@@ -1,10 +1,14 @@
 """The one epoch player of every view page, Compare and the lessons: a slider over a run's saved
 epochs, a Play/Pause button (Streamlit widgets, so nothing covers a figure's axis titles) and
 the view, all in one fragment: a step or a tick redraws only these, and the slider always shows
-the epoch drawn. Playing advances exactly one epoch per tick (a slow tick delays the next one,
-it never skips an epoch), at the pace chosen on the Train page or 4 epochs a second."""
+the epoch drawn. Playing advances at most one epoch per tick, and only once the epoch on screen has
+been drawn at least one tick before (its time kept in the session): the browser asks for ticks on a timer, and when a
+frame takes longer than a tick their runs queue up back to back, so advancing on every run would
+send frames faster than a browser paints them and it would show only some of them. The pace is the
+one chosen on the Train page, or 4 epochs a second."""
 from __future__ import annotations
 
+import time
 from typing import Callable, Sequence
 
 import streamlit as st
@@ -22,7 +26,7 @@ def epoch_player(epochs: Sequence[int], draw: Callable[[int], None], key: str, i
     """A slider over `epochs` and a Play button; `draw(epoch)` renders the view. When the epoch
     shown was the last one and more epochs arrive (a live run), it moves on to the new last."""
     epochs = list(epochs)
-    at, playing, slider, last = f"{key}.epoch", f"{key}.playing", f"{key}.slider", f"{key}.last"
+    at, playing, slider, last, drawn_at = (f"{key}.{part}" for part in ("epoch", "playing", "slider", "last", "drawn_at"))
     state = st.session_state
     if state.get(at) not in epochs or (state.get(at) == state.get(last) and not state.get(playing)):
         state[at] = epochs[-1]
@@ -37,9 +41,17 @@ def epoch_player(epochs: Sequence[int], draw: Callable[[int], None], key: str, i
         state[playing] = not state.get(playing, False)
         if state[playing] and state[at] == epochs[-1]:
             state[at] = epochs[0]
+        state[drawn_at] = None  # the epoch on screen now is shown for a whole tick before the first move
 
     @st.fragment(run_every=tick(interval) if on else None)
     def view() -> None:
+        shown = state.get(drawn_at)
+        if on and state.get(playing) and shown and shown[0] == state[at] and time.monotonic() - shown[1] >= 0.9 * tick(interval):
+            i = epochs.index(state[at]) + 1  # the epoch on screen has had its tick: on to the next one
+            if i < len(epochs):
+                state[at] = epochs[i]
+            else:
+                state[playing] = False
         epoch = state[at]
         state[slider] = epoch  # the slider is created below, in this same fragment run: it shows `epoch`
         now = bool(state.get(playing))
@@ -52,12 +64,8 @@ def epoch_player(epochs: Sequence[int], draw: Callable[[int], None], key: str, i
         right.button("Pause" if now else "Play", key=f"{key}.play", on_click=toggle, disabled=len(epochs) < 2,
                      icon=":material/pause:" if now else ":material/play_arrow:", width="stretch")
         draw(epoch)
-        if now and on:
-            i = epochs.index(epoch) + 1
-            if i < len(epochs):
-                state[at] = epochs[i]
-            else:
-                state[playing] = False
+        if not shown or shown[0] != epoch:
+            state[drawn_at] = epoch, time.monotonic()
         if bool(state.get(playing)) != on:  # the timer is set when the fragment is declared: start or stop it
             st.rerun()
 

@@ -65,13 +65,17 @@ def procrustes_align(a: np.ndarray, ref: np.ndarray, scale: bool = False) -> np.
 
 
 def _pca2(x: np.ndarray, seed: int) -> np.ndarray:
-    """Top-two principal component scores; a zero column when x has fewer than 2 dimensions."""
-    from sklearn.decomposition import PCA
-
+    """Top-two principal component scores (x - mean) V[:, :2] from the exact SVD of the centred
+    data, each component's sign set so its largest loading is positive; the same numbers as
+    scikit-learn's `PCA(2, svd_solver="full")` (tests/test_embed.py), in numpy, so that a first
+    map does not wait seconds for scikit-learn's import. A zero column when x has fewer than 2
+    dimensions. `seed` is unused: the exact SVD is deterministic."""
+    x0 = np.asarray(x, np.float64) - np.mean(x, 0)
     k = min(2, x.shape[1], len(x))
-    with np.errstate(invalid="ignore", divide="ignore"):  # explained variance ratio of constant data
-        z = PCA(k, random_state=seed).fit_transform(x)
-    return np.pad(z, ((0, 0), (0, 2 - k)))
+    vt = np.linalg.svd(x0, full_matrices=False)[2][:k]
+    pivot = vt[np.arange(k), np.abs(vt).argmax(1)]
+    vt *= np.where(pivot < 0, -1.0, 1.0)[:, None]
+    return np.pad(x0 @ vt.T, ((0, 0), (0, 2 - k)))
 
 
 def neighbours(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -107,9 +111,32 @@ def _tsne(x: np.ndarray, init: np.ndarray | None, seed: int, perplexity: float, 
     return np.asarray(emb)
 
 
+def _import_umap():
+    """umap-learn (seconds to import: only when a UMAP map is asked for), with numba's on-disk cache
+    switched on for every compiled function of umap and pynndescent: the first fit on a machine
+    compiles them (tens of seconds on 2 cores) and writes the machine code to numba's cache folder
+    ($NUMBA_CACHE_DIR, else `__pycache__` beside the package or the user's cache folder); every later
+    process loads it (measured here: a first fit of 26 s became 0.6 s in the next process). umap
+    declares few of them `cache=True`; a function numba cannot cache is compiled as before."""
+    import sys
+
+    import umap
+    from numba.core.caching import NullCache
+    from numba.core.dispatcher import Dispatcher
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "cannot cache ... dynamic globals": that one compiles per process
+        for name, module in list(sys.modules.items()):
+            if name.split(".")[0] in ("umap", "pynndescent"):
+                for f in list(vars(module).values()):
+                    if isinstance(f, Dispatcher) and isinstance(f._cache, NullCache):
+                        f.enable_caching()
+    return umap
+
+
 def _umap(x: np.ndarray, init: np.ndarray | None, seed: int, n_neighbors: int, min_dist: float, n_epochs: int,
           warm_epochs: int) -> np.ndarray:
-    import umap  # seconds to import (numba): only when a UMAP map is asked for
+    umap = _import_umap()
 
     dist, idx = neighbours(x, n_neighbors - 1)  # UMAP counts each point as its own first neighbour
     n = len(x)
@@ -153,15 +180,37 @@ def class_centroids(xy: np.ndarray, labels: np.ndarray, n_classes: int) -> np.nd
                      for c in range(n_classes)])
 
 
-def knn_accuracy(features: np.ndarray, labels: np.ndarray, k: int = 5, folds: int = 5, seed: int = 0) -> float:
-    """Mean accuracy of a k-nearest-neighbour classifier (Euclidean, majority vote) over
-    `folds` stratified cross-validation folds of the probe points. Interpretation: how
-    separable the classes are in this representation without training a new head."""
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
-    from sklearn.neighbors import KNeighborsClassifier
+def stratified_folds(labels: np.ndarray, folds: int, seed: int = 0) -> np.ndarray:
+    """(n,) fold index of each point: each class's members in a random order (seeded) dealt out
+    to the folds in turn, so every fold holds each class in proportion."""
+    labels = np.asarray(labels)
+    out, rng = np.empty(len(labels), int), np.random.default_rng(seed)
+    for c in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == c))
+        out[members] = np.arange(len(members)) % folds
+    return out
 
-    x = np.asarray(features, np.float32).reshape(len(features), -1)
-    cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # a class with fewer members than folds
-        return float(cross_val_score(KNeighborsClassifier(k), x, labels, cv=cv).mean())
+
+def knn_accuracy(features: np.ndarray, labels: np.ndarray, k: int = 5, folds: int = 5, seed: int = 0) -> float:
+    """Mean accuracy of a k-nearest-neighbour classifier (Euclidean, majority vote, a tie going to
+    the smallest label, as scikit-learn's `KNeighborsClassifier`) over `folds` stratified folds
+    (`stratified_folds`) of the probe points, in numpy from one distance matrix. Interpretation: how
+    separable the classes are in this representation without training a new head."""
+    x = np.asarray(features, np.float64).reshape(len(features), -1)
+    labels = np.asarray(labels)
+    classes, y = np.unique(labels, return_inverse=True)
+    sq = (x * x).sum(1)
+    d2 = sq[:, None] + sq[None, :] - 2 * x @ x.T
+    fold = stratified_folds(y, folds, seed)
+    scores = []
+    for f in range(folds):
+        test, train = fold == f, fold != f
+        if not test.any():
+            continue
+        d, ty = d2[np.ix_(test, train)], y[train]
+        kk = min(k, train.sum())
+        near = np.argsort(d, axis=1, kind="stable")[:, :kk]
+        votes = np.zeros((test.sum(), len(classes)))
+        np.add.at(votes, (np.arange(test.sum())[:, None], ty[near]), 1)
+        scores.append(float((votes.argmax(1) == y[test]).mean()))
+    return float(np.mean(scores))

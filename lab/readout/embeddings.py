@@ -65,7 +65,8 @@ def embed_run(run: RunRecord | Path | str, layer: str | None, algorithm: str, ep
 
 def knn_series(run: RunRecord | Path | str, layer: str | None = None, epochs: list[int] | None = None,
                k: int = 5, folds: int = 5) -> dict[str, np.ndarray]:
-    """`knn_accuracy` of `layer` (default: the features) per epoch, cached: {"epoch": (E,), "knn": (E,)}."""
+    """`knn_accuracy` of `layer` (default: the features) per epoch, cached: {"epoch": (E,), "knn": (E,)}
+    (file names say v2: the folds of `stratified_folds`, not scikit-learn's of earlier versions)."""
     path, epochs, layer, _ = _resolve(run, epochs, layer)
     out = []
     for epoch in epochs:
@@ -73,5 +74,5 @@ def knn_series(run: RunRecord | Path | str, layer: str | None = None, epochs: li
             snap = load_snapshot(path, epoch)
             return np.array(knn_accuracy(features(snap, layer), snap["probe_y"], k, folds))
 
-        out.append(float(cached(path, f"embed/{layer}_knn{k}_f{folds}_e{epoch:03d}.npy", compute)[0]))
+        out.append(float(cached(path, f"embed/{layer}_knn{k}_f{folds}_v2_e{epoch:03d}.npy", compute)[0]))
     return {"epoch": np.array(epochs, dtype=int), "knn": np.array(out)}
