@@ -41,9 +41,11 @@ class Page:
         return self
 
     def figure(self, fig: Any) -> Page:
-        """A Plotly figure (a go.Figure or its JSON text) drawn here."""
+        """A Plotly figure (a go.Figure, a figure dict or its JSON text) drawn here."""
         self.parts.append(f'<div class="figure" id="fig-{len(self.figures)}"></div>')
-        self.figures.append(fig if isinstance(fig, str) else fig.to_json())
+        import plotly.io as pio
+
+        self.figures.append(fig if isinstance(fig, str) else pio.to_json(fig, validate=False))
         return self
 
     def html(self) -> str:

@@ -81,8 +81,12 @@ def test_similarity_figures_label_classes():
     fig = similarity_heatmap(stats["matrix"], ["cat", "dog", "eel"])
     check(fig, 1, "class", "class")
     assert list(fig.data[0].x) == ["cat", "dog", "eel"] and (fig.data[0].zmin, fig.data[0].zmax) == (-1, 1)
-    hist = similarity_histograms(sample_pair_similarities(x, y, 100), stats)
+    pairs = sample_pair_similarities(x, y, 100)
+    hist = similarity_histograms(pairs, stats)
     check(hist, 2, "cosine", "density")
+    for trace, k in zip(hist.data, ("intra", "inter")):  # binned here: densities of 0.02-wide bins on [-1, 1]
+        assert len(trace.y) == 100 and sum(trace.y) * 0.02 == pytest.approx(1)
+        np.testing.assert_allclose(trace.y, np.histogram(pairs[k], np.linspace(-1, 1, 101), density=True)[0])
     assert len(hist.layout.shapes) == 2  # the exact means
     check(gap_curves(SIM), 3, "epoch", "cosine")
 
@@ -138,9 +142,10 @@ def test_side_by_side_figures_share_one_range_per_axis_and_bars_start_at_zero():
 
     a = go.Figure(go.Bar(x=["a", "b"], y=[0.2, 0.3])).update_layout(yaxis_title="spread")
     b = go.Figure(go.Bar(x=["a", "b"], y=[0.05, 0.1]))
-    side_by_side([a, b])
-    assert a.layout.yaxis.range == b.layout.yaxis.range == pytest.approx((-0.015, 0.315))
-    assert a.layout.yaxis.title.text == "spread" and a.layout.legend.orientation == "h"
+    a2, b2 = side_by_side([a, b])
+    assert a2.layout.yaxis.range == b2.layout.yaxis.range == pytest.approx((-0.015, 0.315))
+    assert a2.layout.yaxis.title.text == "spread" and a2.layout.legend.orientation == "h"
+    assert a.layout.yaxis.range is None and a.layout.legend.orientation is None  # copies: the cached views stay as built
     c, d = go.Figure(go.Scatter(x=[0, 1], y=[1, 2])), go.Figure(go.Scatter(x=[0, 3], y=[1, 5]))
-    side_by_side([c, d], shared=False)
-    assert c.layout.xaxis.range is None and d.layout.yaxis.range is None
+    c2, d2 = side_by_side([c, d], shared=False)
+    assert c2.layout.xaxis.range is None and d2.layout.yaxis.range is None

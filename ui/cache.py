@@ -136,8 +136,9 @@ def _view(kind: str, path: str, epoch: int, *args: Any) -> go.Figure:
 
 
 def view(kind: str, record: RunRecord, epoch: int, *args: Any) -> go.Figure:
-    """A copy of the cached `_view` (a page may restyle what it draws; the cache stays as built)."""
-    return go.Figure(_view(kind, str(record.path), epoch, *args))
+    """The cached `_view`, shared: never change it (`ui.widgets.figure` styles a copy, and
+    `lab.figures.grid.side_by_side` copies; a player frame skips a ~25 ms validated copy per figure)."""
+    return _view(kind, str(record.path), epoch, *args)
 
 
 def similarity_view(record: RunRecord, epoch: int, layer: str | None = None) -> go.Figure:

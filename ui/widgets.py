@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import plotly.graph_objects as go
 import streamlit as st
 
-from lab.figures.theme import DARK_BACKGROUND, PROJECTOR, styled
+from lab.figures.theme import DARK_BACKGROUND, PROJECTOR, styled_spec
 from lab.html import figures_page
 from lab.params import Choice, Flag, Interval, IntList, Param
 
@@ -104,11 +104,11 @@ def presentation() -> None:
 
 
 def figure(fig: go.Figure, key: str, name: str | None = None, export: bool = True) -> None:
-    """A plotly figure in the session's presentation (`lab.figures.theme.styled`), whose modebar
+    """A plotly figure in the session's presentation (`lab.figures.theme.styled_spec`), whose modebar
     camera saves a PNG at 3x, and (`export`; off for a chart redrawn live) a button that
     downloads it as a standalone HTML page."""
     name = name or key
-    shown = styled(fig, st.session_state.get(DARK_KEY, False), st.session_state.get(PROJECTOR_KEY, False))
+    shown = styled_spec(fig, st.session_state.get(DARK_KEY, False), st.session_state.get(PROJECTOR_KEY, False))
     st.plotly_chart(shown, key=key, width="stretch", theme=None, config={
         "displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 3, "filename": name}})
     st.session_state.setdefault(_FIGURES, {})[key] = name, shown

@@ -87,9 +87,10 @@ LEGEND_BELOW_MAX = 6  # entries a legend under a half-width plot holds in a row 
 
 
 def side_by_side(figs: Sequence[go.Figure], shared: bool = True) -> list[go.Figure]:
-    """`figs` made ready to be drawn next to each other in narrow columns: short legends under
+    """Copies of `figs` made ready to be drawn next to each other in narrow columns: short legends under
     the plots (a class legend keeps its column), and with `shared`, when every figure is one 2-D plot, the same axis ranges for all
     (`_fit_ranges`), so a difference between the pictures is a difference between the runs."""
+    figs = [go.Figure(f) for f in figs]
     single = all(not any(t.type in _3D for t in f.data) and not any(k in f.layout for k in ("xaxis2", "yaxis2"))
                  for f in figs)
     common = go.Figure()
