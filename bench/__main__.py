@@ -3,7 +3,7 @@
 Writes bench/results.md (the table, pasted into the README's performance section) and
 bench/results.json (keys engine_overhead, engine_overhead_app, epoch_with_measurement_ratio,
 step_ratio{method: ratio}, first_point_s, app_start_s, view_first_draw_s{page: s}, epoch_step_s,
-player_fps, umap_cold_s, umap_compiled_s, tsne_cold_ratio, tsne_warm_ratio, tsne_threads,
+player_fps, umap_cold_s, umap_first_ever_s, umap_compiled_s, tsne_cold_ratio, tsne_warm_ratio, tsne_threads,
 tsne_quality, cached_view_s, machine). With a GPU present
 the training figures (engine, step ratios) are measured on it as well, under "cuda".
 """
@@ -26,10 +26,23 @@ from bench.steps import GOALS, step_ratios
 HERE = Path(__file__).parent
 
 
+def python_loop_s() -> float:
+    """Seconds this machine takes for 10^7 additions in a plain Python loop (best of 3): how fast
+    one core runs Python, so that seconds measured on different machines can be told apart."""
+    best = float("inf")
+    for _ in range(3):
+        t0, total = time.perf_counter(), 0
+        for i in range(10**7):
+            total += i
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
 def collect(quick: bool) -> dict:
     """Run every benchmark; a benchmark that cannot run here records its reason instead of a number."""
     res: dict = {"machine": {"cores": os.cpu_count(), "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-                             "python": platform.python_version(), "torch": torch.__version__},
+                             "python": platform.python_version(), "torch": torch.__version__,
+                             "python_loop_s": python_loop_s()},
                  "quick": quick, "date": time.strftime("%Y-%m-%d %H:%M"), "load_average": [os.getloadavg()[0]]}
     res.update(engine_overhead(quick))
     res["step_ratio"] = step_ratios(quick)
@@ -55,6 +68,7 @@ def _row(name: str, value, bound: float | None = None, least: bool = False) -> s
 def table(r: dict) -> str:
     m = r["machine"]
     lines = [f"Measured {r['date']} on {m['cores']} cores, {m['gpu'] or 'no GPU'}, torch {m['torch']}"
+             + (f", a Python loop of 10^7 additions in {m['python_loop_s']:.2f} s" if "python_loop_s" in m else "")
              + (" (quick)" if r["quick"] else "")
              + (", load average {:.1f} at the start and {:.1f} at the end".format(*r["load_average"])
                 if len(r.get("load_average", ())) == 2 else "") + ".", "",
@@ -73,9 +87,10 @@ def table(r: dict) -> str:
               _row("Train click to first curve point in view (s, first_point_s)", r.get("first_point_s"), 1.0),
               _row("app open to first page drawn (s, app_start_s)", r.get("app_start_s"), 2.0),
               _row("first UMAP on a freshly started app, in the browser (s, umap_cold_s)", r.get("umap_cold_s"), 3.0),
+              _row("the same with an empty numba cache: first UMAP after installing (s)", r.get("umap_first_ever_s")),
               _row("one epoch-player step (s, epoch_step_s)", r.get("epoch_step_s"), 0.3),
               _row("epoch player, frames per second (player_fps)", r.get("player_fps"), 4, least=True)]
-    lines += [_row(f"first draw of {view} on a finished digits run (s)", seconds, 1.0)
+    lines += [_row(f"first draw of {view} on a finished digits run, from its sidebar link (s)", seconds, 1.0)
               for view, seconds in r.get("view_first_draw_s", {}).items()]
     if "tsne_quality" in r:
         q = r["tsne_quality"]

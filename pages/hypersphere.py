@@ -21,19 +21,24 @@ it is large when some neurons crowd together. The nearest-neighbour angle is how
 other neuron is. The **sphere** shows the directions in 3-D (projected when d > 3, so angles are then only
 approximate; the subtitle says which).
 
+The **map** shows the whole sphere flat at once (Hammer's equal-area projection: equal areas stay equal,
+so a crowd looks as crowded anywhere on it); the **3-D** sphere can be turned with the mouse.
+
 **What to expect.** {note(run.config.method if run else "ce", "hypersphere")}
 """)
 record = ui.runs.snapshot_record(run)
 first = ui.cache.first_snapshot(record)
 labels = weight_labels(first)
 keys = list(labels)
-c_layer, c_s, c_half = st.columns([3, 1, 1])
+c_layer, c_s, c_half, c_shape = st.columns([3, 1, 1, 1])
 layer = c_layer.selectbox("Weight layer", keys, index=keys.index(feature_weight(first)), format_func=labels.get,
                           key="sphere.layer")
 s = c_s.selectbox("energy power s", (0, 1, 2), index=2, key="sphere.s",
                   help="kernel of the energy: distance^-s (s = 0: -log distance)")
 half = c_half.checkbox("half-space", value=run.config.method in ("mhe", "comhe"), key="sphere.half",
                        help="also count the negated copies -w (half-space MHE treats w and -w alike)")
+shape = c_shape.radio("sphere", ("map", "3-D"), horizontal=True, key="sphere.shape",
+                      help="map: the whole sphere flat, quick to draw; 3-D: a sphere to turn with the mouse")
 
 
 def draw(epoch: int) -> None:
@@ -42,7 +47,7 @@ def draw(epoch: int) -> None:
         ui.widgets.figure(ui.cache.angles_view(record, epoch, layer), key="sphere.angles",
                           name=f"{record.id}-{layer}-angles-e{epoch}")
     with right:
-        ui.widgets.figure(ui.cache.sphere_view(record, epoch, layer, half), key="sphere.points",
+        ui.widgets.figure(ui.cache.sphere_view(record, epoch, layer, half, shape == "map"), key="sphere.points",
                           name=f"{record.id}-{layer}-sphere-e{epoch}")
 
 

@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
                   "--disable-extensions", "--disable-sync", "--disable-default-apps", "--disable-component-update",
                   "--no-first-run", "--mute-audio"]
-PLOT = ".js-plotly-plot"
-POINT = ".js-plotly-plot .scatterlayer path.point"  # a drawn marker of a curve
+PLOT = '[data-testid="stMain"] .js-plotly-plot'  # a page's chart (not the sidebar's hidden preload)
+POINT = f"{PLOT} .scatterlayer path.point"  # a drawn marker of a curve
 
 
 def free_port() -> int:
@@ -90,7 +90,7 @@ IN_VIEW = f"""() => window.scrollY === 0 && [...document.querySelectorAll('{POIN
 def press_train(page, url: str, timeout: float = 60_000) -> float:
     """Seconds from pressing Train (a fresh Train page, default settings: digits, MLP) until a drawn
     point of a live curve is inside the viewport, the page not scrolled. Presses Stop after."""
-    from playwright.sync_api import TimeoutError
+    from playwright.sync_api import Error
 
     page.goto(f"{url}/train")
     idle(page, timeout)
@@ -103,6 +103,6 @@ def press_train(page, url: str, timeout: float = 60_000) -> float:
     seconds = time.perf_counter() - t0
     try:
         page.locator(".st-key-stop button").first.click(force=True, timeout=3_000)
-    except TimeoutError:
-        pass  # it had already finished
+    except Error:
+        pass  # it had already finished (the button gone, or hidden as the run ended)
     return seconds

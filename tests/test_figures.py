@@ -74,6 +74,26 @@ def test_sphere_figure(half_space, n_traces):
         assert np.allclose(fig.data[2].x, -fig.data[1].x)
 
 
+def test_hammer_projection_by_hand_and_its_map_of_the_sphere():
+    from lab.figures.sphere import hammer, sphere_map_figure
+
+    r2 = np.sqrt(2)
+    expected = [[0, 0], [0, r2], [0, -r2], [2 * r2 * np.sin(np.pi / 4) / np.sqrt(1 + np.cos(np.pi / 4)), 0]]
+    np.testing.assert_allclose(hammer(np.array([[1, 0, 0], [0, 0, 1], [0, 0, -1], [0, 1, 0]])), expected, atol=1e-12)
+    u = np.random.default_rng(0).normal(size=(4000, 3))
+    xy = hammer(u / np.linalg.norm(u, axis=1, keepdims=True))
+    radius = (xy[:, 0] / (2 * r2)) ** 2 + (xy[:, 1] / r2) ** 2
+    assert (radius <= 1 + 1e-9).all()  # the whole sphere inside the ellipse
+    assert abs((radius <= 0.5).mean() - 0.5) < 0.03  # equal area: the inner ellipse of half the area holds half
+    points, note = sphere_points(np.random.default_rng(1).normal(size=(10, 7)))
+    for half_space, n in ((False, 1), (True, 2)):
+        fig = sphere_map_figure(points, note, half_space)
+        drawn = [t for t in fig.data if t.mode == "markers"]
+        assert len(drawn) == n and all(t.type == "scatter" for t in fig.data)  # flat: no WebGL scene
+        np.testing.assert_allclose(np.c_[drawn[0].x, drawn[0].y], hammer(points))
+        assert "projected" in fig.layout.title.subtitle.text
+
+
 def test_similarity_figures_label_classes():
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(40, 5)), np.arange(40) % 3

@@ -1,6 +1,7 @@
 """Presentation: the light/dark and projector styling of every figure, the PNG and HTML exports,
 the copyable run link, and every page rendering in the dark theme."""
 import json
+import time
 
 import plotly.graph_objects as go
 from test_app import app, runs  # noqa: F401 (the AppTest fixture over test_app's two tiny runs)
@@ -63,3 +64,13 @@ def test_projector_mode_breaks_a_long_axis_title_in_two_at_the_space_nearest_its
     fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1])).update_layout(yaxis_title="a" * 20 + " " + "b" * 20)
     assert styled(fig, projector=True).layout.yaxis.title.text == "a" * 20 + "<br>" + "b" * 20
     assert styled(fig).layout.yaxis.title.text == "a" * 20 + " " + "b" * 20 and fig.layout.yaxis.title.text.count(" ") == 1
+
+
+def test_a_tick_after_the_first_page_preloads_the_chart_library_out_of_sight_and_later_pages_do_not(app):
+    at = app()  # Home, the session's first run: no chart of its own, and the preload waits for its tick
+    assert not at.get("plotly_chart") and not at.exception
+    time.sleep(ui.widgets.PRELOAD_AFTER_S)
+    at.run()  # AppTest fires no timers: a run a second later stands for the tick
+    assert [c.key for c in at.sidebar.get("plotly_chart")] == ["chart-preload-figure"] and not at.exception
+    at.switch_page(ui.nav.path("similarity")).run()
+    assert "chart-preload-figure" not in [c.key for c in at.get("plotly_chart")]

@@ -79,6 +79,17 @@ def test_ticks_queued_faster_than_the_pace_redraw_the_epoch_on_screen_without_ad
     assert (_drawn(at.run()), _slider(at, "similarity")) == (1, 1)
 
 
+def test_the_hypersphere_page_draws_the_flat_map_of_the_sphere_and_the_3d_sphere_on_request(app):
+    at = app("four").switch_page(ui.nav.path("hypersphere")).run()
+
+    def kinds() -> set[str]:
+        return {t["type"] for t in json.loads(at.get("plotly_chart")[1].proto.spec)["data"]}
+
+    assert kinds() == {"scatter"} and not at.exception  # the map: plain 2-D, quick to draw
+    at.radio(key="sphere.shape").set_value("3-D").run()
+    assert kinds() == {"surface", "scatter3d"} and not at.exception
+
+
 def test_moving_the_slider_draws_that_epoch(app):
     at = app("four").switch_page(ui.nav.path("similarity")).run()
     at.select_slider(key="similarity.slider").set_value(2).run()

@@ -20,10 +20,17 @@ def __getattr__(name: str):
     return import_module("ui.cache")
 
 
+def frame() -> None:
+    """The sidebar every page shares: the run picker, the presentation toggles, the chart library's
+    preload (drawn before the page, which may st.stop())."""
+    runs.run_picker()
+    widgets.presentation()
+    widgets.preload_charts()
+
+
 def page(title: str) -> None:
-    """Start a page: app.py's frame (the sidebar's run picker) when Streamlit ran the page
-    without it (see `nav.outside_navigation`), then the page's title."""
+    """Start a page: app.py's `frame` when Streamlit ran the page without it (see
+    `nav.outside_navigation`), then the page's title."""
     if nav.outside_navigation():
-        runs.run_picker()
-        widgets.presentation()
+        frame()
     st.title(title)

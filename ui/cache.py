@@ -156,9 +156,10 @@ def angles_view(record: RunRecord, epoch: int, layer: str | None = None) -> go.F
     return view("angles", record, epoch, layer)
 
 
-def sphere_view(record: RunRecord, epoch: int, layer: str | None = None, half_space: bool = False) -> go.Figure:
-    """`lab.figures.views.sphere_view` of the run at `epoch`."""
-    return view("sphere", record, epoch, layer, half_space)
+def sphere_view(record: RunRecord, epoch: int, layer: str | None = None, half_space: bool = False,
+                flat: bool = False) -> go.Figure:
+    """`lab.figures.views.sphere_view` of the run at `epoch` (`flat`: the map of the whole sphere)."""
+    return view("sphere", record, epoch, layer, half_space, flat)
 
 
 def infoplane_view(record: RunRecord, epoch: int, estimator: str = "kde", **options: Any) -> go.Figure:

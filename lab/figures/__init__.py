@@ -13,7 +13,8 @@ _PUBLIC = {
     "lab.figures.infoplane": ("information_plane", "mi_curves"),
     "lab.figures.overlay": ("Line", "overlay_curves"),
     "lab.figures.similarity": ("gap_curves", "similarity_heatmap", "similarity_histograms"),
-    "lab.figures.sphere": ("angle_histogram", "energy_curves", "nn_angle_curves", "sphere_figure"),
+    "lab.figures.sphere": ("angle_histogram", "energy_curves", "nn_angle_curves", "sphere_figure",
+                           "sphere_map_figure"),
 }
 _MODULE = {name: module for module, names in _PUBLIC.items() for name in names}
 __all__ = ["grid", *_MODULE]

@@ -1,5 +1,6 @@
 """Neurons as directions: angle histogram against the uniform reference, energy and
-nearest-neighbour angles over training, and the neurons on a 3-D sphere."""
+nearest-neighbour angles over training, and the neurons on the sphere: as a flat map of the whole
+sphere (Hammer's equal-area projection, drawn fast as a plain 2-D chart) or on a 3-D sphere to turn."""
 from __future__ import annotations
 
 import numpy as np
@@ -77,3 +78,42 @@ def _points(p: np.ndarray, name: str, colour: str, opacity: float = 1.0) -> go.S
     return go.Scatter3d(x=p[:, 0], y=p[:, 1], z=p[:, 2], mode="markers", name=name, opacity=opacity,
                         marker={"size": 4, "color": colour},
                         text=[f"neuron {i}" for i in range(len(p))], hovertemplate="%{text}<extra>" + name + "</extra>")
+
+
+def hammer(points: np.ndarray) -> np.ndarray:
+    """(N, 2) Hammer equal-area projection of unit vectors (N, 3), longitude atan2(y, x), latitude
+    asin(z): X = 2√2 cos φ sin(λ/2) / √(1 + cos φ cos(λ/2)), Y = √2 sin φ / √(1 + cos φ cos(λ/2)).
+    The whole sphere fills an ellipse of half-axes 2√2 and √2; equal areas stay equal, so a crowd
+    of neurons looks as crowded wherever it sits."""
+    p = np.asarray(points, float)
+    lon, lat = np.arctan2(p[:, 1], p[:, 0]), np.arcsin(np.clip(p[:, 2], -1, 1))
+    k = np.sqrt(1 + np.cos(lat) * np.cos(lon / 2))
+    return np.c_[2 * np.sqrt(2) * np.cos(lat) * np.sin(lon / 2) / k, np.sqrt(2) * np.sin(lat) / k]
+
+
+def _graticule() -> list[go.Scatter]:
+    """The map's outline and its parallels (every 30°) and meridians (every 60°), faint lines."""
+    t = np.linspace(-np.pi / 2, np.pi / 2, 61)
+    lines = [np.c_[np.cos(t) * np.cos(lon), np.cos(t) * np.sin(lon), np.sin(t)]
+             for lon in np.radians([-179.999, -120, -60, 0, 60, 120, 179.999])]
+    u = np.linspace(-np.pi, np.pi, 121)
+    lines += [np.c_[np.cos(lat) * np.cos(u), np.cos(lat) * np.sin(u), np.full_like(u, np.sin(lat))]
+              for lat in np.radians([-60, -30, 0, 30, 60])]
+    xy = np.concatenate([np.vstack([hammer(line), [np.nan, np.nan]]) for line in lines])
+    return [go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="lines", line={"color": "lightgray", "width": 1},
+                       hoverinfo="skip", name="sphere (parallels every 30°)", showlegend=False)]
+
+
+def sphere_map_figure(points: np.ndarray, note: str = "", half_space: bool = False,
+                      title: str = "Neuron directions on the unit sphere") -> go.Figure:
+    """The unit vectors of `sphere_figure` on a flat map of the whole sphere (`hammer`): every
+    neuron visible at once, none behind the sphere; `half_space` adds the negated copies -w."""
+    traces = _graticule()
+    for p, name, opacity in ((points, "neurons w", 1.0), (-points, "negated copies -w", NEGATED_OPACITY))[:1 + half_space]:
+        xy = hammer(p)
+        traces.append(go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="markers", name=name, opacity=opacity,
+                                 marker={"size": 7, "color": color(0)}, text=[f"neuron {i}" for i in range(len(p))],
+                                 hovertemplate="%{text}<extra>" + name + "</extra>"))
+    fig = styled(go.Figure(traces), title, "", "", note)
+    fig.update_xaxes(visible=False, range=[-2.9, 2.9])
+    return fig.update_yaxes(visible=False, range=[-1.5, 1.5], scaleanchor="x")

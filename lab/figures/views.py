@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from lab.figures.embedding import LABELS, embedding_scatter
 from lab.figures.infoplane import information_plane
 from lab.figures.similarity import similarity_heatmap, similarity_histograms
-from lab.figures.sphere import angle_histogram, sphere_figure
+from lab.figures.sphere import angle_histogram, sphere_figure, sphere_map_figure
 from lab.measure import neuron_rows, pairwise_angles, sample_pair_similarities, similarity_stats, sphere_points
 from lab.measure.snapshot import feature_layer, feature_weight, n_classes, weight_labels
 
@@ -43,10 +43,12 @@ def angles_view(snapshot: dict[str, np.ndarray], epoch: int, layer: str | None =
 
 
 def sphere_view(snapshot: dict[str, np.ndarray], epoch: int, layer: str | None = None,
-                half_space: bool = False) -> go.Figure:
-    """A weight layer's neurons (default: the one producing the features) as directions in 3-D."""
+                half_space: bool = False, flat: bool = False) -> go.Figure:
+    """A weight layer's neurons (default: the one producing the features) as directions in 3-D,
+    on a turnable sphere or, with `flat`, on a map of the whole sphere (`sphere_map_figure`)."""
     points, note = sphere_points(snapshot[layer or feature_weight(snapshot)])
-    return sphere_figure(points, note, half_space, title=f"Neuron directions, epoch {epoch}")
+    return (sphere_map_figure if flat else sphere_figure)(points, note, half_space,
+                                                          title=f"Neuron directions, epoch {epoch}")
 
 
 def until(per_layer: dict[str, dict], epoch: int) -> dict[str, dict]:
