@@ -16,15 +16,20 @@ from typing import Any
 import numpy as np
 
 
-def atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
     """Write `data` to a temporary sibling, flush it to disk, rename it over `path`, and flush
-    the folder too (the rename is an entry of the folder: a power cut could otherwise lose it)."""
+    the folder too (the rename is an entry of the folder: a power cut could otherwise lose it).
+    `durable=False` skips both flushes: for what can be computed again (a cache), a reader never
+    sees a half-written file (the rename), and a power cut can at worst leave it empty or gone."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
     with open(tmp, "wb") as f:
         f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+        if durable:
+            f.flush()
+            os.fsync(f.fileno())
     os.replace(tmp, path)
+    if not durable:
+        return
     folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(folder)

@@ -323,8 +323,8 @@ def set_aside(root: Path, run_id: str) -> Path:
 
 def cached(run: RunRecord | Path, name: str, compute: Callable[[], np.ndarray]) -> tuple[np.ndarray, bool]:
     """(array, was_cached): `<run>/cache/<name>` (a .npy file) read back, or `compute()`d, saved
-    atomically and returned. An unreadable file is recomputed; a read-only run folder only loses
-    the cache (with a warning)."""
+    atomically (renamed, not flushed to disk: it can be computed again) and returned. An unreadable
+    file is recomputed; a read-only run folder only loses the cache (with a warning)."""
     path = _run_path(run) / "cache" / name
     if ".." in Path(name).parts or Path(name).is_absolute():
         raise StoreError(f"Invalid cache name {name!r}.")
@@ -337,7 +337,7 @@ def cached(run: RunRecord | Path, name: str, compute: Callable[[], np.ndarray]) 
     np.save(buf, value, allow_pickle=False)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, buf.getvalue())
+        atomic_write(path, buf.getvalue(), durable=False)
     except OSError as e:
         warnings.warn(f"Could not cache {path.name}: {e}", stacklevel=3)
     return value, False
