@@ -121,6 +121,7 @@ def figure(fig: go.Figure, key: str, name: str | None = None, export: bool = Tru
 
 _PRELOADED = "_charts_preloaded"  # the session's browser has drawn the hidden chart: no more preload
 PRELOAD_AFTER_S = 1.0  # seconds after a session's first page before the chart library loads
+PRELOAD_KEY = "chart-preload-figure"  # the hidden chart: not one of a page's figures
 
 
 def preload_charts() -> None:
@@ -143,7 +144,7 @@ def preload_charts() -> None:
         st.html("<style>.st-key-chart-preload { position: fixed; left: -2000px; width: 200px; }</style>")
         with st.container(key="chart-preload"):
             st.plotly_chart({"data": [{"type": "scatter", "x": [0], "y": [0]}], "layout": {"height": 60}},
-                            key="chart-preload-figure", config={"staticPlot": True})  # an empty one is refused
+                            key=PRELOAD_KEY, config={"staticPlot": True})  # an empty one is refused
 
     with st.sidebar:
         later()
