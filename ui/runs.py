@@ -32,8 +32,9 @@ def root() -> Path:
 
 @st.cache_resource
 def umap_compiled() -> Future:
-    """UMAP's numba compilation, started in a background thread once per process, `UMAP_DELAY_S`
-    after the first page (which it would slow down); done when the future is."""
+    """UMAP's import and numba code (compiled on a machine's first run, then read from numba's disk
+    cache: `lab.measure.embed._import_umap`), in a background thread once per process,
+    `UMAP_DELAY_S` after the first page (which it would slow down); done when the future is."""
     future: Future = Future()
 
     def work() -> None:

@@ -135,7 +135,6 @@ def preload_charts() -> None:
         return
     since = state.setdefault(f"{_PRELOADED}.since", time.monotonic())  # the session's first page
 
-
     @st.fragment(run_every=PRELOAD_AFTER_S)
     def later() -> None:
         if time.monotonic() - since < 0.9 * PRELOAD_AFTER_S:

@@ -26,6 +26,7 @@ epochs and caches the maps through the run store.
 """
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -64,12 +65,12 @@ def procrustes_align(a: np.ndarray, ref: np.ndarray, scale: bool = False) -> np.
     return (factor * a0 @ (u @ vt) + ref.mean(0)).astype(np.float32)
 
 
-def _pca2(x: np.ndarray, seed: int) -> np.ndarray:
+def _pca2(x: np.ndarray) -> np.ndarray:
     """Top-two principal component scores (x - mean) V[:, :2] from the exact SVD of the centred
     data, each component's sign set so its largest loading is positive; the same numbers as
     scikit-learn's `PCA(2, svd_solver="full")` (tests/test_embed.py), in numpy, so that a first
     map does not wait seconds for scikit-learn's import. A zero column when x has fewer than 2
-    dimensions. `seed` is unused: the exact SVD is deterministic."""
+    dimensions. No seed: the exact SVD is deterministic."""
     x0 = np.asarray(x, np.float64) - np.mean(x, 0)
     k = min(2, x.shape[1], len(x))
     vt = np.linalg.svd(x0, full_matrices=False)[2][:k]
@@ -97,7 +98,7 @@ def _tsne(x: np.ndarray, init: np.ndarray | None, seed: int, perplexity: float, 
     aff = affinity.PerplexityBasedNN(knn_index=PrecomputedNeighbors(idx, dist), perplexity=perplexity)
     opt = dict(n_jobs=n_jobs, negative_gradient_method="auto", theta=theta, random_state=seed)
     if init is None:
-        z = _pca2(x, seed).astype(np.float64)
+        z = _pca2(x).astype(np.float64)
         std = z[:, 0].std()  # 0 when every point is the same (a dead layer): start from the jitter alone
         start = initialization.jitter(z * (1e-4 / std) if std > 0 else z, random_state=seed)
         schedule = ((early_iter, 12.0, 0.5), (n_iter, None, 0.8))
@@ -111,8 +112,9 @@ def _tsne(x: np.ndarray, init: np.ndarray | None, seed: int, perplexity: float, 
     return np.asarray(emb)
 
 
+@functools.lru_cache(maxsize=1)
 def _import_umap():
-    """umap-learn (seconds to import: only when a UMAP map is asked for), with numba's on-disk cache
+    """umap-learn, once per process (seconds to import: only when a UMAP map is asked for), with numba's on-disk cache
     switched on for every compiled function of umap and pynndescent: the first fit on a machine
     compiles them (tens of seconds on 2 cores) and writes the machine code to numba's cache folder
     ($NUMBA_CACHE_DIR, else `__pycache__` beside the package or the user's cache folder); every later
@@ -166,7 +168,7 @@ def embed(x: np.ndarray, algorithm: str, *, init: np.ndarray | None = None, seed
     if init is not None and np.shape(init) != (len(x), 2):
         raise ConfigError(f"init must have shape ({len(x)}, 2); got {np.shape(init)}.")
     if algorithm == "pca":
-        z = _pca2(x, seed)
+        z = _pca2(x)
     elif algorithm == "tsne":
         z = _tsne(x, init, seed, **p)
     else:
