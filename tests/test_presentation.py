@@ -67,11 +67,14 @@ def test_projector_mode_breaks_a_long_axis_title_in_two_at_the_space_nearest_its
     assert styled(fig).layout.yaxis.title.text == "a" * 20 + " " + "b" * 20 and fig.layout.yaxis.title.text.count(" ") == 1
 
 
-def test_a_tick_after_the_first_page_preloads_the_chart_library_out_of_sight_and_later_pages_do_not(app):
+def test_a_tick_after_the_first_page_preloads_the_chart_library_out_of_sight_and_starts_the_warm_ups(app, monkeypatch):
+    started = []
+    monkeypatch.setattr(ui.runs, "warm_ups", lambda: started.append(1))  # the first page is drawn without them
     at = app()  # Home, the session's first run: no chart of its own, and the preload waits for its tick
-    assert not at.get("plotly_chart") and not at.exception
+    assert not at.get("plotly_chart") and not at.exception and not started
     time.sleep(ui.widgets.PRELOAD_AFTER_S)
     at.run()  # AppTest fires no timers: a run a second later stands for the tick
     assert [c.key for c in at.sidebar.get("plotly_chart")] == ["chart-preload-figure"] and not at.exception
+    assert started == [1]
     at.switch_page(ui.nav.path("similarity")).run()
-    assert "chart-preload-figure" not in [c.key for c in at.get("plotly_chart")]
+    assert "chart-preload-figure" not in [c.key for c in at.get("plotly_chart")] and started == [1]

@@ -22,10 +22,10 @@ def __getattr__(name: str):
 
 def frame() -> None:
     """The sidebar every page shares: the run picker, the presentation toggles, the chart library's
-    preload (drawn before the page, which may st.stop())."""
+    preload and the server's warm-ups once the first page is drawn (before the page, which may st.stop())."""
     runs.run_picker()
     widgets.presentation()
-    widgets.preload_charts()
+    widgets.preload_charts(then=lambda: runs.warm_ups())
 
 
 def page(title: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-import time
 import uuid
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -21,7 +20,6 @@ from ui import nav
 from ui.widgets import esc, share_link
 
 LIVE_POLL_S = 0.25  # seconds between two redraws of a live run
-UMAP_DELAY_S = 2.0  # seconds after start before UMAP's compilation begins (the first page comes first)
 FOLLOW_S = 1.0  # seconds between two looks for a live run's new epochs on a view page
 
 
@@ -31,14 +29,15 @@ def root() -> Path:
 
 
 @st.cache_resource
-def umap_compiled() -> Future:
+def umap_compiled(_after: Future | None = None) -> Future:
     """UMAP's import and numba code (compiled on a machine's first run, then read from numba's disk
-    cache: `lab.measure.embed._import_umap`), in a background thread once per process,
-    `UMAP_DELAY_S` after the first page (which it would slow down); done when the future is."""
+    cache: `lab.measure.embed._import_umap`), in a background thread once per process, started by
+    the first call (after `_after`, when the first call gives one); done when the future is."""
     future: Future = Future()
 
     def work() -> None:
-        time.sleep(UMAP_DELAY_S)
+        if _after is not None:
+            _after.exception()  # waits; its error is its own
         try:
             from lab.measure.embed import warm_umap
 
@@ -50,19 +49,25 @@ def umap_compiled() -> Future:
     return future
 
 
+@st.cache_resource
+def warm_ups() -> tuple[Future, Future]:
+    """The process's warm-ups, once, called when a session's first page has been drawn (started with
+    the first page, the training one made it 0.8 s slower to appear here: 2.6 s against 1.8 s): one
+    unsaved training epoch (`LiveRuns.warm`), then UMAP's compilation; their futures."""
+    import pandas  # noqa: F401  before the warm-up threads, which import it through scikit-learn while a
+    # script's first figure imports it through plotly: two threads importing it at once can get it half
+    # initialised ("partially initialized module 'pandas' has no attribute 'Series'", seen on a fresh app)
+    training = manager().warm()
+    return training, umap_compiled(training)
+
+
 @st.cache_resource(max_entries=8)
 def _manager(folder: str) -> LiveRuns:
-    """The manager, and the process's warm-ups: one unsaved training epoch, UMAP's compilation."""
+    """The manager of live runs for `folder`."""
     env = os.environ.get
-    live = LiveRuns(Path(folder), max_workers=int(env("REGLAB_WORKERS", "2")),
+    return LiveRuns(Path(folder), max_workers=int(env("REGLAB_WORKERS", "2")),
                     max_per_owner=int(env("REGLAB_MAX_RUNS_PER_BROWSER", "8")),
                     max_active=int(env("REGLAB_MAX_RUNS", "16")))
-    import pandas  # noqa: F401  before the warm-up thread, which imports it through scikit-learn while this
-    # thread's first figure imports it through plotly: two threads importing it at once can get it half
-    # initialised ("partially initialized module 'pandas' has no attribute 'Series'", seen on a fresh app)
-    live.warm()
-    umap_compiled()
-    return live
 
 
 def manager() -> LiveRuns:
