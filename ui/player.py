@@ -1,11 +1,13 @@
 """The one epoch player of every view page, Compare and the lessons: a slider over a run's saved
 epochs, a Play/Pause button (Streamlit widgets, so nothing covers a figure's axis titles) and
 the view, all in one fragment: a step or a tick redraws only these, and the slider always shows
-the epoch drawn. Playing advances at most one epoch per tick, and only once the epoch on screen has
-been drawn at least one tick before (its time kept in the session): the browser asks for ticks on a timer, and when a
-frame takes longer than a tick their runs queue up back to back, so advancing on every run would
-send frames faster than a browser paints them and it would show only some of them. The pace is the
-one chosen on the Train page, or 4 epochs a second."""
+the epoch drawn. Playing advances at most one epoch per tick, and only when the run that sent the
+epoch on screen started at least `SPACING` ticks before this one (kept in the session): the browser
+asks for ticks on a timer, and ticks that queue up behind a slow frame run back to back, a run's
+length apart (0.03-0.13 s here), so advancing on each of them would send frames faster than the
+browser paints them and it would show only some. Measured from the end of that run instead, a tick
+came too early by the run's own length and every epoch took two ticks (2 frames/s at 4 asked for).
+The pace is the one chosen on the Train page, or 5 epochs a second."""
 from __future__ import annotations
 
 import time
@@ -14,7 +16,8 @@ from typing import Callable, Sequence
 import streamlit as st
 
 PACE = "_pace"  # seconds per epoch chosen on the Train page (0: full speed); a plain key, kept across pages
-TICK = 0.25  # seconds per epoch while playing when no pace is chosen
+TICK = 0.2  # seconds per epoch while playing when no pace is chosen
+SPACING = 0.6  # ticks between the starts of two runs that each move one epoch on (timers jitter)
 
 
 def tick(interval: float | None = None) -> float:
@@ -45,8 +48,9 @@ def epoch_player(epochs: Sequence[int], draw: Callable[[int], None], key: str, i
 
     @st.fragment(run_every=tick(interval) if on else None)
     def view() -> None:
-        shown = state.get(drawn_at)
-        if on and state.get(playing) and shown and shown[0] == state[at] and time.monotonic() - shown[1] >= 0.9 * tick(interval):
+        started, shown = time.monotonic(), state.get(drawn_at)
+        due = shown and shown[0] == state[at] and started - shown[1] >= SPACING * tick(interval)
+        if on and state.get(playing) and due:
             i = epochs.index(state[at]) + 1  # the epoch on screen has had its tick: on to the next one
             if i < len(epochs):
                 state[at] = epochs[i]
@@ -65,7 +69,7 @@ def epoch_player(epochs: Sequence[int], draw: Callable[[int], None], key: str, i
                      icon=":material/pause:" if now else ":material/play_arrow:", width="stretch")
         draw(epoch)
         if not shown or shown[0] != epoch:
-            state[drawn_at] = epoch, time.monotonic()
+            state[drawn_at] = epoch, started
         if bool(state.get(playing)) != on:  # the timer is set when the fragment is declared: start or stop it
             st.rerun()
 
