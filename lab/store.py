@@ -271,7 +271,7 @@ def load_probe(run: RunRecord | Path) -> dict[str, np.ndarray]:
 def _load_npz(path: Path, run_name: str, what: str) -> dict[str, np.ndarray]:
     try:
         with np.load(path, allow_pickle=False) as z:
-            return {k: (z[k].astype(np.float32) if z[k].dtype == np.float16 else z[k]) for k in z.files}
+            return {k: a.astype(np.float32) if a.dtype == np.float16 else a for k in z.files for a in [z[k]]}
     except FileNotFoundError:
         raise StoreError(f"Run {run_name} has no {what}.") from None
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:

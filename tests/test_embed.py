@@ -104,6 +104,15 @@ def test_knn_accuracy_equals_scikit_learns_classifier_on_the_same_stratified_fol
     assert 0.3 < expected < 0.95  # neither trivial nor chance: the vote matters
 
 
+def test_knn_accuracy_takes_the_first_of_equally_near_neighbours():
+    y = np.array([2, 1, 1, 0, 0, 0, 0, 0, 0, 2, 1, 2, 1, 1, 2])
+    x = np.array([2, 1, 1, 1, 2, 0, 2, 2, 0, 1, 2, 1, 0, 2, 2], float)[:, None]  # many equal distances
+    fold = E.stratified_folds(y, 5)
+    near = [sorted(np.flatnonzero(fold != fold[i]), key=lambda j: (abs(x[i, 0] - x[j, 0]), j))[:5] for i in range(15)]
+    right = np.array([np.bincount(y[n], minlength=3).argmax() for n in near]) == y
+    assert E.knn_accuracy(x, y) == pytest.approx(np.mean([right[fold == f].mean() for f in range(5)]))
+
+
 def test_umap_is_imported_with_numbas_disk_cache_on_for_its_compiled_functions():
     from numba.core.caching import NullCache
 

@@ -1,6 +1,7 @@
 """The app's layout rules: one table of pages with Material icons, no emoji, no per-method text or
 maths in the pages, `lab` never importing `ui`; and the overlay builder's method colours."""
 import ast
+import os
 import re
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import pytest
 from streamlit.string_util import validate_material_icon
 
 import ui
+from test_app import runs  # noqa: F401 (two tiny saved runs)
 from lab.figures import Line, overlay_curves
 from lab.figures.palette import dash, method_color
 from lab.regularizers import REGISTRY
@@ -110,4 +112,23 @@ def test_the_app_frame_and_home_import_no_torch():
     code = "; ".join(["import sys", "import ui.runs", *home,
                       "assert 'torch' not in sys.modules, [m for m in sys.modules if m.startswith(('lab', 'ui'))]"])
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+
+
+def test_the_views_that_need_no_torch_draw_a_run_without_importing_it(runs):
+    """Embeddings, Similarity and Information draw every chart of a saved run in a fresh process
+    without torch's import (1.3 s here; a first view waited for it, or for the warm-up importing it)."""
+    code = f"""
+import sys
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file({str(ROOT / "app.py")!r}, default_timeout=60)
+at.query_params["run"] = "tiny-ce"
+at.run()
+for page, charts in (("embeddings", 2), ("similarity", 3), ("information", 2)):
+    at.switch_page(f"pages/{{page}}.py").run()
+    assert not at.exception and len(at.main.get("plotly_chart")) == charts, (page, at.exception)
+assert "torch" not in sys.modules, [m for m in sys.modules if m.startswith(("lab", "ui"))]
+"""
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         env={**os.environ, "REGLAB_RUNS": str(runs)})
     assert out.returncode == 0, out.stderr[-2000:]

@@ -7,8 +7,15 @@ imports `lab`, never the other way round."""
 from importlib import import_module
 
 import streamlit as st
+from threadpoolctl import threadpool_limits
 
 from ui import nav, player, runs, widgets
+
+# numpy's BLAS on one thread in the app's process: its measurements are small products (a probe of a
+# few hundred points), for which OpenBLAS's second thread costs more than it gives. On 2 cores the
+# PCA of 449 x 256 features took 23 ms on 2 threads against 9 ms on one, and 81 ms against 13 ms
+# with another process busy, as the server's training and warm-up threads make it.
+threadpool_limits(1, user_api="blas")
 
 __all__ = ["cache", "nav", "page", "player", "runs", "widgets"]
 

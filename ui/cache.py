@@ -12,14 +12,12 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from lab.data import prepare
 from lab.figures import views
 from lab.figures.boundary import boundary_figure
 from lab.lessons import Lesson, Outcome, outcome
 from lab.lru import BytesLRU
 from lab.readout import embeddings, series as readout
-from lab.readout.quantities import quantity_series
-from lab.regularizers import Quantity
+from lab.quantity import Quantity
 from lab.store import RunRecord, load_run, load_snapshot
 
 
@@ -106,9 +104,13 @@ def quantity(record: RunRecord, method: str, epochs: Sequence[int] | None = None
     another quantity than the method's own, e.g. a lesson's)."""
     chosen = _epochs(record, epochs)
     which = (measured.measurement, measured.key) if measured else method
-    return _cached(("quantity", str(record.path), which, chosen),
-                   lambda: quantity_series(load_run(record.path), method, list(chosen), measured),
-                   "Measuring the method's own quantity…")
+
+    def measure() -> dict:
+        from lab.readout.quantities import quantity_series  # torch's import: only where a quantity is measured
+
+        return quantity_series(load_run(record.path), method, list(chosen), measured)
+
+    return _cached(("quantity", str(record.path), which, chosen), measure, "Measuring the method's own quantity…")
 
 
 def embedding(record: RunRecord, layer: str | None, algorithm: str, epochs: Sequence[int] | None = None,
@@ -175,6 +177,8 @@ def training_points(record: RunRecord) -> tuple[np.ndarray, np.ndarray, list[str
     cfg = record.config
 
     def load() -> tuple[np.ndarray, np.ndarray, list[str]]:
+        from lab.data import prepare  # torch's import: only where training points are drawn
+
         data = prepare(cfg.data, cfg.data_params, data_seed=cfg.data_seed, train_size=cfg.train_size,
                        val_size=cfg.val_size, probe_size=cfg.probe_size)
         return data.train.x.numpy(), data.train.y.numpy(), data.classes

@@ -3,17 +3,16 @@
 A weight layer's neurons are the rows of its weight, torch layout (out, in); a conv kernel
 (out, in, k[, k]) is flattened per output channel to (out, in*k*k) (METHODS.md conventions).
 The hyperspherical energy is `lab.regularizers.mhe_energy` itself, the function the MHE
-regularizer minimises, so the view and the penalty cannot disagree.
+regularizer minimises, so the view and the penalty cannot disagree. It is imported (with torch)
+on first use, so the pages that only draw angles open without torch's import (1.3 s here).
 """
 from __future__ import annotations
 
 import math
 
 import numpy as np
-import torch
 
 from lab.measure.similarity import as_array, unit_rows
-from lab.regularizers import mhe_energy
 
 
 def neuron_rows(w) -> np.ndarray:
@@ -62,6 +61,10 @@ def nearest_neighbour_angles(w, half_space: bool = False) -> np.ndarray:
 def hyperspherical_energy(w, s: int = 2, half_space: bool = False, eps: float = 1e-4) -> float:
     """`mhe_energy` of the layer's rows (float64, no gradient): mean over pairs i < j of
     ||w_i_hat - w_j_hat||^(-s) (s = 0: -log distance); Liu et al. NeurIPS 2018."""
+    import torch
+
+    from lab.regularizers import mhe_energy
+
     rows = torch.from_numpy(neuron_rows(w))
     with torch.no_grad():
         return float(mhe_energy(rows, s=s, half_space=half_space, eps=eps))
