@@ -29,16 +29,41 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class Server(str):
+    """The URL of a served app, with its process id `pid`."""
+
+    pid: int
+
+
+def settled(pid: int, busy: float = 0.05, timeout: float = 120.0) -> None:
+    """Wait until process `pid` uses under `busy` CPU seconds per second over half a second (its
+    start-up work done: the app's warm-ups import torch and UMAP in background threads)."""
+    def cpu() -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+    end, last = time.monotonic() + timeout, cpu()
+    while time.monotonic() < end:
+        time.sleep(0.5)
+        now = cpu()
+        if now - last < busy * 0.5:
+            return
+        last = now
+    raise TimeoutError(f"process {pid} still busy after {timeout} s")
+
+
 @contextmanager
-def served(runs: Path, timeout: float = 60.0) -> Iterator[str]:
-    """`streamlit run app.py` on a free localhost port with `runs` as the runs folder; yields its URL."""
+def served(runs: Path, timeout: float = 60.0) -> Iterator[Server]:
+    """`streamlit run app.py` on a free localhost port with `runs` as the runs folder; yields its
+    URL (a `Server`)."""
     port = free_port()
     env = {**os.environ, "REGLAB_RUNS": str(runs)}
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
                              "--server.address=127.0.0.1", f"--server.port={port}",
                              "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
+    url = Server(f"http://127.0.0.1:{port}")
+    url.pid = proc.pid
     try:
         end = time.monotonic() + timeout
         while True:

@@ -4,6 +4,7 @@ ownership and lookup, the run picker), `widgets` (declared parameters, text, fig
 
 Layout and widgets only: every number shown comes from `lab`. Pages import this package; it
 imports `lab`, never the other way round."""
+import os
 from importlib import import_module
 
 import streamlit as st
@@ -11,11 +12,12 @@ from threadpoolctl import threadpool_limits
 
 from ui import nav, player, runs, widgets
 
-# numpy's BLAS on one thread in the app's process: its measurements are small products (a probe of a
-# few hundred points), for which OpenBLAS's second thread costs more than it gives. On 2 cores the
-# PCA of 449 x 256 features took 23 ms on 2 threads against 9 ms on one, and 81 ms against 13 ms
-# with another process busy, as the server's training and warm-up threads make it.
-threadpool_limits(1, user_api="blas")
+# BLAS on one thread in the app's process (unless $OPENBLAS_NUM_THREADS says otherwise): its measurements
+# are small products (a probe of a few hundred points), for which OpenBLAS's second thread costs more
+# than it gives. On 2 cores the PCA of 449 x 256 features took 23 ms on 2 threads against 9 ms on one,
+# and 81 ms against 13 ms with another process busy, as the server's training and warm-up threads make
+# it. The variable is for the libraries loaded later (scipy's own OpenBLAS); numpy's is already loaded.
+threadpool_limits(int(os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")), user_api="blas")
 
 __all__ = ["cache", "nav", "page", "player", "runs", "widgets"]
 

@@ -119,14 +119,16 @@ def embedding(record: RunRecord, layer: str | None, algorithm: str, epochs: Sequ
     message)` is called per epoch when the maps are not in this cache yet."""
     chosen = _epochs(record, epochs)
     return _cached(("embedding", str(record.path), layer, algorithm, chosen),
-                   lambda: embeddings.embed_run(record.path, layer, algorithm, list(chosen), progress=progress))
+                   lambda: embeddings.embed_run(record.path, layer, algorithm, list(chosen), progress=progress,
+                                                 load=lambda epoch: snapshot(record, epoch)))
 
 
 def knn(record: RunRecord, layer: str | None = None) -> dict[str, np.ndarray]:
     """`lab.readout.embeddings.knn_series(record, layer)` over every drawable snapshot."""
     chosen = _epochs(record, None)
     return _cached(("knn", str(record.path), layer, chosen),
-                   lambda: embeddings.knn_series(record.path, layer, list(chosen)))
+                   lambda: embeddings.knn_series(record.path, layer, list(chosen),
+                                                  load=lambda epoch: snapshot(record, epoch)))
 
 
 @st.cache_resource(max_entries=512, show_spinner=False)

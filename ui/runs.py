@@ -52,11 +52,18 @@ def umap_compiled(_after: Future | None = None) -> Future:
 @st.cache_resource
 def warm_ups() -> tuple[Future, Future]:
     """The process's warm-ups, once, called when a session's first page has been drawn (started with
-    the first page, the training one made it 0.8 s slower to appear here: 2.6 s against 1.8 s): one
-    unsaved training epoch (`LiveRuns.warm`), then UMAP's compilation; their futures."""
+    the first page, the training one made it 0.8 s slower to appear here: 2.6 s against 1.8 s): the
+    views' modules and plotly's first figure (0.3 s, here, not on the first view), then in background
+    threads one unsaved training epoch (`LiveRuns.warm`) and UMAP's compilation; their futures."""
     import pandas  # noqa: F401  before the warm-up threads, which import it through scikit-learn while a
     # script's first figure imports it through plotly: two threads importing it at once can get it half
     # initialised ("partially initialized module 'pandas' has no attribute 'Series'", seen on a fresh app)
+    import plotly.graph_objects as go
+
+    import ui.cache  # noqa: F401  the views' measurements and figures
+    from lab.figures.grid import styled
+
+    styled(go.Figure(go.Scatter(x=[0], y=[0])), "", "", "")  # plotly's validators and template load
     training = manager().warm()
     return training, umap_compiled(training)
 

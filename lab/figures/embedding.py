@@ -13,23 +13,26 @@ from lab.figures.similarity import class_names
 
 AXES = {"pca": "PC {} (feature units)", "tsne": "t-SNE {} (arbitrary units)", "umap": "UMAP {} (arbitrary units)"}
 LABELS = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
+WEBGL_FROM = 5000  # points from which a map is drawn with WebGL: below, SVG draws at once (the bench's
+# browser took 0.3 s longer for a 449-point map in WebGL, which must start a context first)
 
 
 def _traces(xy: np.ndarray, labels: np.ndarray, names: list[str], extra: dict[str, np.ndarray]) -> list:
-    """One WebGL scatter per class (hover: probe index and class), then one per overlay; an
-    overlay with one row per class draws row i in class i's colour."""
+    """One scatter per class (hover: probe index and class), then one per overlay; an overlay with
+    one row per class draws row i in class i's colour. WebGL from `WEBGL_FROM` points, else SVG."""
     idx = np.arange(len(labels))
-    out: list = [go.Scattergl(x=xy[m, 0], y=xy[m, 1], mode="markers", name=name, customdata=idx[m],
-                              marker={"color": color(c), "size": 5, "opacity": 0.75},
-                              hovertemplate=f"probe %{{customdata}}<br>class {name}<extra></extra>")
+    scatter = go.Scattergl if len(labels) >= WEBGL_FROM else go.Scatter
+    out: list = [scatter(x=xy[m, 0], y=xy[m, 1], mode="markers", name=name, customdata=idx[m],
+                         marker={"color": color(c), "size": 5, "opacity": 0.75},
+                         hovertemplate=f"probe %{{customdata}}<br>class {name}<extra></extra>")
                  for c, name in enumerate(names) for m in [labels == c]]
     for name, pts in extra.items():
         per_class = len(pts) == len(names)
         text = [f"{name}: {names[i]}" if per_class else f"{name} {i}" for i in range(len(pts))]
-        out.append(go.Scattergl(x=pts[:, 0], y=pts[:, 1], mode="markers", name=name, text=text,
-                                hovertemplate="%{text}<extra></extra>",
-                                marker={"symbol": "diamond", "size": 13, "line": {"color": "black", "width": 1.5},
-                                        "color": [color(i) for i in range(len(pts))] if per_class else "black"}))
+        out.append(scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name=name, text=text,
+                           hovertemplate="%{text}<extra></extra>",
+                           marker={"symbol": "diamond", "size": 13, "line": {"color": "black", "width": 1.5},
+                                   "color": [color(i) for i in range(len(pts))] if per_class else "black"}))
     return out
 
 

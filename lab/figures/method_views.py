@@ -73,10 +73,10 @@ def phantom_view(xy: np.ndarray, labels: np.ndarray, weights: np.ndarray, presen
     fig = embedding_scatter(xy, labels, names, "pca", f"Phantoms in the features, epoch {epoch}",
                             extra={"phantoms": phantoms})
     chosen = np.flatnonzero(weights.sum(0) > 0)
-    fig.add_trace(go.Scattergl(x=xy[chosen, 0], y=xy[chosen, 1], mode="markers", customdata=chosen,
-                               name="samples averaged into a phantom",
-                               marker={"size": 11, "color": "rgba(0,0,0,0)", "line": {"color": "black", "width": 1}},
-                               hovertemplate="probe %{customdata}<extra>averaged into its class's phantom</extra>"))
+    fig.add_trace(go.Scatter(x=xy[chosen, 0], y=xy[chosen, 1], mode="markers", customdata=chosen,
+                             name="samples averaged into a phantom",
+                             marker={"size": 11, "color": "rgba(0,0,0,0)", "line": {"color": "black", "width": 1}},
+                             hovertemplate="probe %{customdata}<extra>averaged into its class's phantom</extra>"))
     subtitle = f"PCA of the probe features; each diamond is the mean of k = {k} ringed samples of its class (a phantom)"
     return fig.update_layout(title={"subtitle": {"text": subtitle}}, margin={"t": 86})
 
