@@ -53,7 +53,7 @@ with st.expander("Launch a grid: the same data, model and seeds, several methods
         try:  # the whole grid is queued, or none of it
             base = RunConfig(data=ds, model=model, **train)
             grid_runs = [replace(base, method=m, seed=s) for m in methods for s in SEEDS.check("grid", seeds)]
-            wanted = ui.runs.manager().start_all(grid_runs, ui.runs.owner())
+            wanted = ui.runs.start(grid_runs)
             st.query_params["runs"] = ",".join(wanted)
         except LabError as e:
             ui.widgets.error(e)

@@ -8,6 +8,7 @@ from lab.measure.snapshot import feature_layer, hidden_layers
 from lab.notes import note
 
 ui.page("Embeddings")
+ui.runs.umap_compiled()  # UMAP's import and compilation start now if not yet: the first UMAP is one click away
 run = ui.runs.page_run()
 ui.widgets.explain(f"""
 **Quantity.** Each of the probe points (held-out test samples, the same ones every epoch) is a vector of a

@@ -40,8 +40,7 @@ st.caption(f"Both runs: {cfg.data}, {cfg.train_size or 'all'} training samples, 
 
 def start() -> None:
     try:
-        ids = ui.runs.manager().start_all([lesson.config("ce", seed), lesson.config(lesson.method, seed)],
-                                          ui.runs.owner())
+        ids = ui.runs.start([lesson.config("ce", seed), lesson.config(lesson.method, seed)])
     except LabError as e:
         st.session_state["_lesson_error"] = str(e)
     else:

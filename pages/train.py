@@ -71,12 +71,12 @@ def start() -> None:
     s = st.session_state
     ds, model, method = s["data"], s["model"], s["method"]
     try:
-        rid = ui.runs.manager().start(RunConfig(
+        rid, = ui.runs.start([RunConfig(
             data=ds, model=model, method=method, lam=None if method == "ce" else s[f"lam.{method}"],
             data_params=declared(f"data.{ds}", data.DATASETS[ds].params),
             model_params=declared(f"model.{model}", models.MODELS[model].params),
             method_params=declared(f"method.{method}", REGISTRY[method].params),
-            **declared("train", TRAIN_PARAMS)), ui.runs.owner(), pace=s.get("pace", 0.0))
+            **declared("train", TRAIN_PARAMS))], pace=s.get("pace", 0.0))
     except LabError as e:
         s["_train_error"] = str(e)
     else:

@@ -121,6 +121,8 @@ def test_the_views_that_need_no_torch_draw_a_run_without_importing_it(runs):
     code = f"""
 import sys
 from streamlit.testing.v1 import AppTest
+import ui.runs
+ui.runs.warm_ups = lambda: None  # they import torch on purpose, a second after the first page
 at = AppTest.from_file({str(ROOT / "app.py")!r}, default_timeout=60)
 at.query_params["run"] = "tiny-ce"
 at.run()
@@ -131,4 +133,24 @@ assert "torch" not in sys.modules, [m for m in sys.modules if m.startswith(("lab
 """
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                          env={**os.environ, "REGLAB_RUNS": str(runs)})
+    assert out.returncode == 0, out.stderr[-2000:]
+
+
+@pytest.mark.parametrize("call", ["ui.runs.umap_compiled()",
+                                  'ui.runs.start([RunConfig(data="digits", train_size=60, probe_size=40, epochs=1)])'])
+def test_pandas_is_imported_before_a_warm_up_or_a_run_starts_its_thread(tmp_path, call):
+    """A thread importing pandas (through scikit-learn) while a script draws a plotly figure leaves
+    plotly a half-initialised pandas: a figure failed so on a fresh app. Each thread must find it imported."""
+    code = f"""
+import sys, threading
+import ui.runs
+from lab.config import RunConfig
+assert "pandas" not in sys.modules
+seen, start = [], threading.Thread.start
+threading.Thread.start = lambda self: (seen.append((self.name, "pandas" in sys.modules)), start(self))[1]
+{call}
+assert seen and all(imported for _, imported in seen), seen
+"""
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         env={**os.environ, "REGLAB_RUNS": str(tmp_path)})
     assert out.returncode == 0, out.stderr[-2000:]

@@ -28,11 +28,20 @@ def root() -> Path:
     return runs_root().resolve()
 
 
+def _import_pandas() -> None:
+    """pandas, imported by the caller before a warm-up thread starts: the thread imports it through
+    scikit-learn, and plotly, drawing a figure in a script meanwhile, finds it half initialised in
+    `sys.modules` ("partially initialized module 'pandas' has no attribute 'Series'": seen on a
+    fresh app whose Embeddings page started UMAP's warm-up). Also before a run's thread starts."""
+    import pandas  # noqa: F401
+
+
 @st.cache_resource
 def umap_compiled(_after: Future | None = None) -> Future:
     """UMAP's import and numba code (compiled on a machine's first run, then read from numba's disk
     cache: `lab.measure.embed._import_umap`), in a background thread once per process, started by
     the first call (after `_after`, when the first call gives one); done when the future is."""
+    _import_pandas()
     future: Future = Future()
 
     def work() -> None:
@@ -55,9 +64,7 @@ def warm_ups() -> tuple[Future, Future]:
     the first page, the training one made it 0.8 s slower to appear here: 2.6 s against 1.8 s): the
     views' modules and plotly's first figure (0.3 s, here, not on the first view), then in background
     threads one unsaved training epoch (`LiveRuns.warm`) and UMAP's compilation; their futures."""
-    import pandas  # noqa: F401  before the warm-up threads, which import it through scikit-learn while a
-    # script's first figure imports it through plotly: two threads importing it at once can get it half
-    # initialised ("partially initialized module 'pandas' has no attribute 'Series'", seen on a fresh app)
+    _import_pandas()
     import plotly.graph_objects as go
 
     import ui.cache  # noqa: F401  the views' measurements and figures
@@ -80,6 +87,13 @@ def _manager(folder: str) -> LiveRuns:
 def manager() -> LiveRuns:
     """The process-wide manager of live runs for this runs folder (shared by every session)."""
     return _manager(str(root()))
+
+
+def start(configs: list[RunConfig], pace: float = 0.0) -> list[str]:
+    """`LiveRuns.start_all` for this browser: their run ids. pandas first (`_import_pandas`): the
+    runs' threads load their data sets through scikit-learn."""
+    _import_pandas()
+    return manager().start_all(configs, owner(), pace)
 
 
 def owner() -> str:
