@@ -11,5 +11,6 @@ import ui
 st.set_page_config(page_title="RegLab", page_icon=ui.nav.APP_ICON, layout="wide")
 page = ui.nav.navigation()
 ui.frame()
-page.run()
+with ui.runs.page_running():
+    page.run()
 ui.widgets.figures_download()

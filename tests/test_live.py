@@ -1,5 +1,6 @@
 """LiveRuns: bounded pool with a visible queue, owner scoping, stop, failures, eviction."""
 import sys
+import threading
 import time
 
 import pytest
@@ -104,6 +105,15 @@ def test_warm_up_trains_a_throwaway_epoch_and_saves_nothing(tmp_path):
     assert (result.status, len(result.history), result.path) == ("done", 1, None)
     assert result.history[0]["test_acc"] > 0.5  # it trained (moons: chance is 0.5)
     assert not (tmp_path / "runs").exists()
+
+
+def test_warm_up_trains_only_once_its_wait_returns(tmp_path):
+    gate = threading.Event()
+    future = LiveRuns(tmp_path / "runs").warm(TINY, wait=gate.wait)
+    time.sleep(0.5)
+    assert not future.done()  # waiting, not training
+    gate.set()
+    assert future.result(timeout=30).status == "done"
 
 
 def test_warm_up_reports_a_broken_training(tmp_path, monkeypatch):

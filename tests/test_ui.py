@@ -5,6 +5,8 @@ import os
 import re
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -122,7 +124,7 @@ def test_the_views_that_need_no_torch_draw_a_run_without_importing_it(runs):
 import sys
 from streamlit.testing.v1 import AppTest
 import ui.runs
-ui.runs.warm_ups = lambda: None  # they import torch on purpose, a second after the first page
+ui.runs.warm_ups = ui.runs.umap_compiled = lambda: None  # they import torch on purpose, in their threads
 at = AppTest.from_file({str(ROOT / "app.py")!r}, default_timeout=60)
 at.query_params["run"] = "tiny-ce"
 at.run()
@@ -154,3 +156,16 @@ assert seen and all(imported for _, imported in seen), seen
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                          env={**os.environ, "REGLAB_RUNS": str(tmp_path)})
     assert out.returncode == 0, out.stderr[-2000:]
+
+
+def test_the_training_warm_up_waits_for_the_warm_ups_before_it_and_for_the_pages_to_be_quiet(monkeypatch):
+    from concurrent.futures import Future
+
+    monkeypatch.setattr(ui.runs, "QUIET_S", 0.3)
+    umap, done = Future(), threading.Event()
+    with ui.runs.page_running():
+        threading.Thread(target=lambda: (ui.runs.quiet([umap]), done.set()), daemon=True).start()
+        umap.set_result(None)
+        assert not done.wait(0.6)  # a page script is running
+    t0 = time.monotonic()
+    assert done.wait(5) and time.monotonic() - t0 >= 0.25  # quiet for QUIET_S after it ended

@@ -5,10 +5,13 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 import uuid
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import streamlit as st
 
@@ -36,6 +39,39 @@ def _import_pandas() -> None:
     import pandas  # noqa: F401
 
 
+_UMAP: list[Future] = []  # UMAP's warm-up, once a page asked for it: the training one waits for it
+_PAGES = {"running": 0, "ended": 0.0}  # page scripts running in this process, when the last one ended
+_PAGES_LOCK = threading.Lock()
+QUIET_S = 1.0  # seconds without a page script before the training warm-up starts
+
+
+@contextmanager
+def page_running() -> Iterator[None]:
+    """Around a page's script (app.py): the warm-ups wait while one runs (`quiet`)."""
+    with _PAGES_LOCK:
+        _PAGES["running"] += 1
+    try:
+        yield
+    finally:
+        with _PAGES_LOCK:
+            _PAGES["running"] -= 1
+            _PAGES["ended"] = time.monotonic()
+
+
+def quiet(first: list[Future]) -> None:
+    """Wait until the warm-ups `first` are done, then until no page script has run for `QUIET_S`:
+    the training warm-up ran beside the Embeddings page's first UMAP maps and made the user wait
+    3.6 s for them instead of 2.1 s."""
+    for future in first:
+        future.exception()
+    while True:
+        with _PAGES_LOCK:
+            wait = 0.2 if _PAGES["running"] else _PAGES["ended"] + QUIET_S - time.monotonic()
+        if wait <= 0:
+            return
+        time.sleep(wait)
+
+
 @st.cache_resource
 def umap_compiled(_after: Future | None = None) -> Future:
     """UMAP's import and numba code (compiled on a machine's first run, then read from numba's disk
@@ -43,11 +79,15 @@ def umap_compiled(_after: Future | None = None) -> Future:
     the first call (after `_after`, when the first call gives one); done when the future is."""
     _import_pandas()
     future: Future = Future()
+    _UMAP.append(future)
 
     def work() -> None:
         if _after is not None:
             _after.exception()  # waits; its error is its own
         try:
+            import torch  # noqa: F401  first, whole: scipy.stats, imported with UMAP, looks into a torch that
+            # another thread (the training warm-up) is importing ("partially initialized module 'torch' has
+            # no attribute 'Tensor'", seen on a fresh app), and this import waits for that one to finish
             from lab.measure.embed import warm_umap
 
             future.set_result(warm_umap())
@@ -63,7 +103,8 @@ def warm_ups() -> tuple[Future, Future]:
     """The process's warm-ups, once, called when a session's first page has been drawn (started with
     the first page, the training one made it 0.8 s slower to appear here: 2.6 s against 1.8 s): the
     views' modules and plotly's first figure (0.3 s, here, not on the first view), then in background
-    threads one unsaved training epoch (`LiveRuns.warm`) and UMAP's compilation; their futures."""
+    threads one unsaved training epoch (`LiveRuns.warm`), once the pages are `quiet`, and UMAP's
+    compilation after it (unless the Embeddings page asked for it first); their futures."""
     _import_pandas()
     import plotly.graph_objects as go
 
@@ -71,7 +112,8 @@ def warm_ups() -> tuple[Future, Future]:
     from lab.figures.grid import styled
 
     styled(go.Figure(go.Scatter(x=[0], y=[0])), "", "", "")  # plotly's validators and template load
-    training = manager().warm()
+    asked = list(_UMAP)  # by a page, before this: the training warm-up waits for it
+    training = manager().warm(wait=lambda: quiet(asked))
     return training, umap_compiled(training)
 
 
