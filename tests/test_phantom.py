@@ -111,6 +111,31 @@ def test_the_one_node_penalty_has_the_definitions_value_and_gradient(margin, att
     for fused, plain in zip(*grads):
         torch.testing.assert_close(fused, plain, rtol=1e-5, atol=1e-6)
 
+@pytest.mark.parametrize("margin, attract, k", [(0.0, True, 2), (0.3, False, 4), (-0.2, True, 9)])
+def test_a_class_balanced_batch_takes_each_blocks_first_k_rows_with_the_definitions_value_and_gradient(
+        margin, attract, k):
+    from types import SimpleNamespace
+
+    gen = torch.Generator().manual_seed(4)
+    y = torch.tensor([2, 0, 3]).repeat_interleave(5)  # as TensorSet.balanced_batches lays a batch out
+    z = torch.randn(15, 6, generator=gen, dtype=torch.float64).relu().requires_grad_()
+    reg = REGISTRY["phantom"](margin=margin, attract=attract, k=k)
+    ctx = SimpleNamespace(out=SimpleNamespace(features=z), y=y, n_classes=4, generator=gen)
+    value = reg.penalty(ctx)["phantom"]
+    phantoms = torch.zeros(4, 6, dtype=torch.float64).index_add(0, y[::5], z.view(3, 5, 6)[:, :k].sum(1))
+    expected = _penalty_by_definition(z, y, phantoms, torch.tensor([True, False, True, True]), margin, attract)
+    torch.testing.assert_close(value, expected)
+    torch.testing.assert_close(*(torch.autograd.grad(v, z)[0] for v in (value, expected)))
+
+
+def test_a_batch_not_laid_out_in_class_blocks_draws_its_subsets_at_random():
+    from lab.regularizers.phantom import _blocks
+
+    assert _blocks(torch.tensor([0, 0, 1, 1, 2, 2])) == (3, 2)
+    for y in ([0, 1, 0, 1], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0, 0], [0, 0, 0]):
+        assert _blocks(torch.tensor(y)) is None
+
+
 def test_trains_on_class_balanced_batches(monkeypatch):
     cls = REGISTRY["phantom"]
     assert "balanced_batches" in cls.needs
