@@ -219,7 +219,7 @@ def replayed(run: ui.runs.RunInfo) -> int | None:
 
 @st.fragment(run_every=ui.runs.LIVE_POLL_S if info.running or replayed(info) is not None else None)
 def monitor() -> None:
-    run = ui.runs.find(info.id, folder=False) or info
+    run = ui.runs.with_first_point(info.id) or info
     epochs, done = run.config.epochs, len(run.history)
     shown = replayed(run)
     live = run.in_memory if run.running else None

@@ -169,3 +169,17 @@ def test_the_training_warm_up_waits_for_the_warm_ups_before_it_and_for_the_pages
         assert not done.wait(0.6)  # a page script is running
     t0 = time.monotonic()
     assert done.wait(5) and time.monotonic() - t0 >= 0.25  # quiet for QUIET_S after it ended
+
+
+def test_a_page_waits_for_the_first_point_of_a_run_it_has_just_started_and_not_longer(monkeypatch):
+    from types import SimpleNamespace
+
+    def run(points: tuple) -> ui.runs.RunInfo:
+        return ui.runs.RunInfo("r", "running", [], None, SimpleNamespace(points=points), None)
+
+    states = [run(()), run(()), run(({"x": 0},))]
+    monkeypatch.setattr(ui.runs, "find", lambda run_id, folder=True: states.pop(0) if len(states) > 1 else states[0])
+    assert ui.runs.with_first_point("r").in_memory.points == ({"x": 0},) and len(states) == 1
+    monkeypatch.setattr(ui.runs, "FIRST_POINT_S", 0.1)
+    monkeypatch.setattr(ui.runs, "find", lambda run_id, folder=True: run(()))
+    assert ui.runs.with_first_point("r").in_memory.points == ()  # no point yet: the page goes on

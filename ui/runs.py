@@ -222,6 +222,20 @@ def saved_runs() -> list[RunRecord]:
             if r.state != "running" or (v := live.get(r.id)) is None or not v.active or v.owner == me]
 
 
+FIRST_POINT_S = 0.5  # seconds a page waits for a run that trains without a curve point yet (just started)
+
+
+def with_first_point(run_id: str) -> RunInfo | None:
+    """`find(run_id, folder=False)`, once the run, if it is training, has sent a curve point: a run
+    just started sends its first one within a step (a few hundredths of a second on digits), and
+    waiting up to `FIRST_POINT_S` for it draws it in this page run, not a timer tick (0.25-0.45 s) later."""
+    end = time.monotonic() + FIRST_POINT_S
+    while (run := find(run_id, folder=False)) is not None and run.status == "running" \
+            and not run.in_memory.points and time.monotonic() < end:
+        time.sleep(0.02)
+    return run
+
+
 def current_run() -> str | None:
     """The run id in the URL (?run=...)."""
     return st.query_params.get("run")
