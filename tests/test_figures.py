@@ -169,3 +169,14 @@ def test_side_by_side_figures_share_one_range_per_axis_and_bars_start_at_zero():
     c, d = go.Figure(go.Scatter(x=[0, 1], y=[1, 2])), go.Figure(go.Scatter(x=[0, 3], y=[1, 5]))
     c2, d2 = side_by_side([c, d], shared=False)
     assert c2.layout.xaxis.range is None and d2.layout.yaxis.range is None
+
+
+def test_the_pair_histograms_mean_labels_sit_one_under_the_other_in_their_lines_colours_and_the_legend_under_the_plot():
+    from lab.figures.similarity import similarity_histograms
+
+    rng = np.random.default_rng(0)
+    fig = similarity_histograms({"intra": rng.uniform(0.8, 1, 50), "inter": rng.uniform(0.5, 0.7, 50)},
+                                {"intra": 0.9, "inter": 0.57})
+    labels = [a for a in fig.layout.annotations if a.text.startswith("mean")]
+    assert [a.text for a in labels] == ["mean 0.90", "mean 0.57"] and labels[0].y > labels[1].y
+    assert labels[0].font.color != labels[1].font.color and fig.layout.legend.orientation == "h"

@@ -78,3 +78,16 @@ def test_a_tick_after_the_first_page_preloads_the_chart_library_out_of_sight_and
     assert started == [1]
     at.switch_page(ui.nav.path("similarity")).run()
     assert "chart-preload-figure" not in [c.key for c in at.get("plotly_chart")] and started == [1]
+
+
+def test_projector_mode_breaks_a_long_title_with_room_for_its_second_line_and_drops_a_legend_under_the_axis_title():
+    from lab.figures.grid import BELOW
+    from lab.figures.theme import TITLE_CHARS
+
+    title = "hidden_1, epoch 20: intra 0.90, inter 0.57"
+    assert len(title) > TITLE_CHARS
+    fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1]), layout=dict(title=title, legend=BELOW))
+    big, short = styled(fig, projector=True), styled(go.Figure(fig).update_layout(title="loss"), projector=True)
+    assert big.layout.title.text == "hidden_1, epoch 20:<br>intra 0.90, inter 0.57" and big.layout.margin.t > short.layout.margin.t
+    assert big.layout.legend.y == 2 * BELOW["y"] and styled(fig).layout.legend.y == BELOW["y"]
+    assert styled(fig).layout.title.text == title

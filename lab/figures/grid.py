@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 _3D = {"scatter3d", "surface", "mesh3d"}
+SUBTITLE_CHARS = 70  # characters per subtitle line: what a half-width figure shows at 1400 px (120 were clipped)
 BELOW = {"orientation": "h", "yanchor": "top", "y": -0.15, "xanchor": "left", "x": 0}  # legend under the plot
 _OWN = {"domain", "anchor", "matches", "overlaying", "position"}  # set by make_subplots, never copied
 
@@ -23,7 +24,7 @@ def styled(fig: go.Figure, title: str, x_title: str, y_title: str, subtitle: str
     """Title (and an optional subtitle, e.g. a caveat or a projection note), axis titles, a
     visible legend, and `uirevision="keep"` so zoom and legend clicks survive redraws. A long
     subtitle is wrapped (plotly does not wrap titles)."""
-    lines = textwrap.wrap(subtitle or "", 120)
+    lines = textwrap.wrap(subtitle or "", SUBTITLE_CHARS)
     fig.update_layout(title={"text": title, "subtitle": {"text": "<br>".join(lines)}}, xaxis_title=x_title,
                       yaxis_title=y_title, showlegend=True, uirevision="keep", template="plotly_white",
                       margin={"t": 70 + 16 * len(lines)})

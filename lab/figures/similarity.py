@@ -7,7 +7,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from lab.figures.grid import styled
+from lab.figures.grid import BELOW, styled
 from lab.figures.palette import color
 
 
@@ -42,11 +42,12 @@ def similarity_histograms(samples: dict[str, np.ndarray], stats: dict | None = N
                             opacity=0.6, marker={"color": color(i), "line": {"width": 0}},
                             hovertemplate="cosine %{x:.2f}: density %{y:.2f}<extra>" + name + "</extra>")
                      for i, (k, name) in enumerate(parts)])
-    fig.update_layout(barmode="overlay", bargap=0)
+    fig.update_layout(barmode="overlay", bargap=0, legend=BELOW)  # drawn half width: the legend under it
     for i, (k, name) in enumerate(parts):
-        if stats is not None:
+        if stats is not None:  # one label under the other, each on the roomier side of its line
             fig.add_vline(x=stats[k], line={"color": color(i), "dash": "dash"},
-                          annotation_text=f"mean {stats[k]:.2f}")
+                          annotation={"text": f"mean {stats[k]:.2f}", "y": 1 - 0.12 * i, "yanchor": "top",
+                                      "xanchor": "right" if stats[k] > 0 else "left", "font": {"color": color(i)}})
     return styled(fig, title, "cosine similarity", "density (1/unit cosine)").update_xaxes(range=[-1, 1])
 
 
