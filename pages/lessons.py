@@ -13,6 +13,7 @@ from lab.lessons import LESSONS, describe, role, saved_pair
 from ui.method_views import METHOD_VIEWS
 
 ui.page("Lessons")
+ui.runs.training_warmed()  # a run is one click away: torch and the data set load now, not on the click
 names = list(LESSONS)
 if st.session_state.get("lesson.pick") not in names:
     st.session_state["lesson.pick"] = st.query_params.get("lesson") if st.query_params.get("lesson") in names \

@@ -11,7 +11,7 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import streamlit as st
 
@@ -113,8 +113,17 @@ def warm_ups() -> tuple[Future, Future]:
 
     styled(go.Figure(go.Scatter(x=[0], y=[0])), "", "", "")  # plotly's validators and template load
     asked = list(_UMAP)  # by a page, before this: the training warm-up waits for it
-    training = manager().warm(wait=lambda: quiet(asked))
+    training = training_warmed(lambda: quiet(asked))
     return training, umap_compiled(training)
+
+
+@st.cache_resource
+def training_warmed(_wait: Callable[[], object] | None = None) -> Future:
+    """One unsaved training epoch (`LiveRuns.warm`), once per process, started by the first call
+    (after `_wait()`, when that call gives one): the pages that train call it when they open, as a
+    run is then one click away (the first press on a fresh app took 1.9-2.7 s to its first point)."""
+    _import_pandas()
+    return manager().warm(wait=_wait)
 
 
 @st.cache_resource(max_entries=8)
