@@ -9,6 +9,8 @@ it as `stopped` between two steps; any exception marks it `failed` and is re-rai
 """
 from __future__ import annotations
 
+import functools
+import operator
 import threading
 import time
 from dataclasses import dataclass, field
@@ -112,7 +114,7 @@ def batch_losses(model: Net, reg: Regularizer, lam: float, data: Prepared, batch
         ctx.x2, ctx.y2, ctx.out2 = x[j], y[j], model(x[j])
     task = reg.task_loss(ctx)
     terms = reg.penalty(ctx)
-    return task, (lam * sum(terms.values()) if terms else task.new_zeros(())), terms
+    return task, (lam * functools.reduce(operator.add, terms.values()) if terms else task.new_zeros(())), terms
 
 
 def ending(history: list[dict], labels: Tensor, n_classes: int) -> tuple[str, str | None]:
