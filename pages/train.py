@@ -82,6 +82,7 @@ def start() -> None:
         s["_train_error"] = str(e)
     else:
         ui.runs.open_run(rid)
+        s["_started"] = rid  # the next drawing waits for its first point (once)
 
 
 def data_files(ds: str) -> None:
@@ -220,7 +221,8 @@ def replayed(run: ui.runs.RunInfo) -> int | None:
 
 @st.fragment(run_every=ui.runs.LIVE_POLL_S if info.running or replayed(info) is not None else None)
 def monitor() -> None:
-    run = ui.runs.with_first_point(info.id) or info
+    just_started = st.session_state.pop("_started", None) == info.id
+    run = (ui.runs.with_first_point(info.id) if just_started else ui.runs.find(info.id, folder=False)) or info
     epochs, done = run.config.epochs, len(run.history)
     shown = replayed(run)
     live = run.in_memory if run.running else None
