@@ -65,7 +65,7 @@ class _Cosines(torch.autograd.Function):
         hinged = margin * w.sum() if margin else 0.0
         w.sub_(a_own)
         ctx.save_for_backward(z, p)
-        ctx.parts = pick, zn, pn, den, cos, w  # intermediates, not inputs: no version checks needed
+        ctx.parts = pick, zn, pn, den, cos, w  # constants and intermediates: no version checks needed
         return torch.dot(cos.view(-1), w.view(-1)) + (plus - hinged)
 
     @staticmethod
