@@ -75,10 +75,7 @@ def live() -> None:
         col.progress(done / r.config.epochs, text=f"{r.label}: {r.status}, {done} of {r.config.epochs} epochs")
     lines = [Line(r.label, r.config.method, r.config.seed, r.history) for r in now]
     fig = overlay_curves(lines, "test_acc", "Test accuracy", "test accuracy (fraction correct)")
-    if any(r.running for r in now):
-        st.plotly_chart(fig, key="lesson.acc", width="stretch")
-    else:
-        ui.widgets.figure(fig, key="lesson.acc", name=f"lesson-{name}-accuracy")
+    ui.widgets.figure(fig, key="lesson.acc", name=f"lesson-{name}-accuracy", export=not any(r.running for r in now))
     if any(r.running for r in runs) and not any(r.running for r in now):
         st.rerun()
 

@@ -137,12 +137,13 @@ def settings() -> None:
 
 
 def show_curves(figs, live: bool, name: str = "") -> None:
-    """Loss and accuracy side by side; exportable once the run has ended. The moving charts keep
-    one key from the empty frames on, so a click updates the charts in place (no remount)."""
+    """Loss and accuracy side by side in the session's presentation; exportable once the run has
+    ended. The moving charts keep one key from the empty frames on, so a click updates the charts
+    in place (no remount)."""
     for col, fig, part in zip(st.columns(2), figs, ("loss", "accuracy")):
         with col:
             if live:
-                st.plotly_chart(fig, key=f"{part}-live", width="stretch")
+                ui.widgets.figure(fig, key=f"{part}-live", name=f"{name or 'run'}-{part}", export=False)
             else:
                 ui.widgets.figure(fig, key=f"{part}-{name}", name=f"{name}-{part}")
 

@@ -42,8 +42,6 @@ def test_every_page_renders_in_the_dark_theme_with_3x_png_export_and_a_link_to_t
     for key in sorted(ui.nav.PAGES, key=lambda k: k == "runs"):  # Runs opens a run: last
         at.switch_page(ui.nav.path(key)).run()
         assert not at.exception, (key, at.exception)
-        if key == "train":  # pages/train.py (owned elsewhere) still draws with st.plotly_chart; see the report
-            continue
         drawn = at.session_state[ui.widgets._FIGURES]  # what the sidebar's page export holds: each chart once
         charts = [c for c in at.get("plotly_chart") if c.key != ui.widgets.PRELOAD_KEY]  # the hidden preload
         assert sorted(drawn) == sorted(c.key for c in charts), key

@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import ui
+from lab.figures.theme import DARK_BACKGROUND, FONT, PROJECTOR
 from lab.config import RunConfig
 from lab.train import train
 
@@ -141,3 +142,20 @@ def test_a_page_that_trains_starts_the_training_warm_up_when_it_opens(app, monke
     monkeypatch.setattr(ui.runs, "training_warmed", lambda *a: calls.append(a))
     app("four").switch_page(ui.nav.path(key)).run()
     assert len(calls) == warmed
+
+
+def test_the_live_curves_of_a_training_run_take_the_dark_theme_and_projector_fonts(app, runs):
+    live = ui.runs._manager(str(runs.resolve()))
+    rid = live.start(RunConfig(**{**TINY, "epochs": 1000}), "someone", pace=0.3)
+    try:
+        at = app(rid)
+        for toggle in (ui.widgets.DARK_KEY, ui.widgets.PROJECTOR_KEY):
+            at.toggle(key=f"{toggle}.toggle").set_value(True).run()
+        at.switch_page(ui.nav.path("train")).run()
+        charts = {c.key: json.loads(c.proto.spec)["layout"] for c in at.main.get("plotly_chart")}
+        assert {"loss-live", "accuracy-live"} <= set(charts) and not at.exception
+        for layout in (charts["loss-live"], charts["accuracy-live"]):
+            assert layout["template"]["layout"]["paper_bgcolor"] == DARK_BACKGROUND
+            assert layout["font"]["size"] == round(FONT * PROJECTOR)
+    finally:
+        live.stop(rid, "someone")

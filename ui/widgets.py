@@ -110,7 +110,8 @@ def figure(fig: go.Figure, key: str, name: str | None = None, export: bool = Tru
     downloads it as a standalone HTML page."""
     name = name or key
     shown = styled_spec(fig, st.session_state.get(DARK_KEY, False), st.session_state.get(PROJECTOR_KEY, False))
-    st.plotly_chart(shown, key=key, width="stretch", theme=None, config={
+    st.plotly_chart(shown if shown["data"] else go.Figure(shown),  # plotly refuses a dict with no traces
+                    key=key, width="stretch", theme=None, config={
         "displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 3, "filename": name}})
     st.session_state.setdefault(_FIGURES, {})[key] = name, shown
     if export:
