@@ -89,3 +89,4 @@ def test_projector_mode_breaks_a_long_title_with_room_for_its_second_line_and_dr
     assert big.layout.title.text == "hidden_1, epoch 20:<br>intra 0.90, inter 0.57" and big.layout.margin.t > short.layout.margin.t
     assert big.layout.legend.y == 2 * BELOW["y"] and styled(fig).layout.legend.y == BELOW["y"]
     assert styled(fig).layout.title.text == title
+    assert big.layout.height > 450 and styled(fig).layout.height is None  # the larger text gets room

@@ -5,7 +5,7 @@ from typing import Sequence
 
 import plotly.graph_objects as go
 
-from lab.figures.grid import grid, styled
+from lab.figures.grid import BELOW, grid, styled
 from lab.figures.palette import color
 
 LOSSES = {"task_loss": "task loss (train)", "reg_loss": "lambda x penalty (train)", "test_loss": "test loss"}
@@ -48,7 +48,7 @@ def loss_curves(history: list[dict], title: str = "Loss", points: Sequence[dict]
     right = [t for t in lines if _apart(t, task)]
     for t in right:
         t.yaxis = "y2"
-    fig = styled(go.Figure(lines), title, "epoch", "loss (cross-entropy in nats)")
+    fig = styled(go.Figure(lines), title, "epoch", "loss (cross-entropy in nats)").update_layout(legend=BELOW)
     if right:
         positive = all(v is None or v > 0 for t in right for v in t.y)
         fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "showgrid": False,
@@ -58,10 +58,11 @@ def loss_curves(history: list[dict], title: str = "Loss", points: Sequence[dict]
 
 
 def accuracy_curves(history: list[dict], title: str = "Accuracy") -> go.Figure:
-    """Train (on a probe-sized training subset) and test accuracy per epoch."""
+    """Train (on a probe-sized training subset) and test accuracy per epoch. Both curve figures are
+    drawn half width (Train): their legends go under the plot, which one beside them squeezed."""
     fig = styled(go.Figure(_lines(history, ACCURACIES, start=len(LOSSES) + 3)), title, "epoch",
                  "accuracy (fraction correct)")
-    return fig.update_yaxes(range=[0, 1.02])
+    return fig.update_yaxes(range=[0, 1.02]).update_layout(legend=BELOW)
 
 
 def training_curves(history: list[dict], title: str = "Training") -> go.Figure:

@@ -13,6 +13,7 @@ DARK_BACKGROUND = "rgb(17,17,17)"  # plotly_dark's paper colour, also the app's 
 FONT, TITLE_FONT = 13, 17  # px
 PROJECTOR = 1.6  # font and title-margin scale in projector mode
 TITLE_MARGIN, BARE_MARGIN = 80, 40  # px above the plot area, with and without a title
+PLOTLY_HEIGHT, TALLER = 450, 1.3  # plotly's default figure height (px); its scale in projector mode
 AXIS_TITLE_CHARS = 32  # an axis title longer than this is broken in two in projector mode (plotly never wraps)
 TITLE_CHARS = 34  # a title longer than this is broken in two in projector mode: the most a half-width figure
 # showed at 1400 px (it clipped "hidden_1, epoch 20: intra 0.90, inter 0." at its 38th character)
@@ -39,7 +40,7 @@ def styled_spec(fig: go.Figure | dict, dark: bool = False, projector: bool = Fal
     """`fig` as a new plain figure dict {"data", "layout"} with the light or dark template, fonts of
     FONT px (x PROJECTOR in projector mode), titles of TITLE_FONT px (x (1 + PROJECTOR) / 2), a top
     margin that holds the title at that size (the builder's, when larger), and in projector mode long
-    titles and axis titles on two lines. Plain dicts, not a validated copy of the figure: the app styles every
+    titles and axis titles on two lines, a legend under the plot further down, and the figure `TALLER`. Plain dicts, not a validated copy of the figure: the app styles every
     figure of every player frame, and a `go.Figure` copy with its template took ~60 ms a figure.
     The template dict is shared between figures: read it, never change it."""
     d = fig.to_dict() if isinstance(fig, go.Figure) else fig
@@ -54,6 +55,7 @@ def styled_spec(fig: go.Figure | dict, dark: bool = False, projector: bool = Fal
         for name, axis in list(layout.items()):
             if name.startswith(("xaxis", "yaxis")) and isinstance((axis or {}).get("title"), dict):
                 layout[name] = {**axis, "title": {**axis["title"], "text": wrapped(axis["title"].get("text"))}}
+        layout["height"] = round((layout.get("height") or PLOTLY_HEIGHT) * TALLER)  # the larger text needs room
         legend = layout.get("legend") or {}
         if legend.get("orientation") == "h" and (legend.get("y") or 0) < 0:  # under the plot: below the larger axis title
             layout["legend"] = {**legend, "y": legend["y"] * 2}
