@@ -142,10 +142,8 @@ def show_curves(figs, live: bool, name: str = "") -> None:
     in place (no remount)."""
     for col, fig, part in zip(st.columns(2), figs, ("loss", "accuracy")):
         with col:
-            if live:
-                ui.widgets.figure(fig, key=f"{part}-live", name=f"{name or 'run'}-{part}", export=False)
-            else:
-                ui.widgets.figure(fig, key=f"{part}-{name}", name=f"{name}-{part}")
+            ui.widgets.figure(fig, key=f"{part}-{'live' if live else name}", name=f"{name or 'run'}-{part}",
+                              export=not live)
 
 
 @st.cache_resource

@@ -86,7 +86,8 @@ def test_projector_mode_breaks_a_long_title_with_room_for_its_second_line_and_dr
     assert len(title) > TITLE_CHARS
     fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1]), layout=dict(title=title, legend=BELOW))
     big, short = styled(fig, projector=True), styled(go.Figure(fig).update_layout(title="loss"), projector=True)
-    assert big.layout.title.text == "hidden_1, epoch 20:<br>intra 0.90, inter 0.57" and big.layout.margin.t > short.layout.margin.t
+    assert big.layout.title.text == "hidden_1, epoch 20:<br>intra 0.90, inter 0.57"
+    assert big.layout.margin.t > short.layout.margin.t
     assert big.layout.legend.y == 2 * BELOW["y"] and styled(fig).layout.legend.y == BELOW["y"]
     assert styled(fig).layout.title.text == title
     assert big.layout.height > 450 and styled(fig).layout.height is None  # the larger text gets room

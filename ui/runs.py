@@ -105,7 +105,6 @@ def warm_ups() -> tuple[Future, Future]:
     views' modules and plotly's first figure (0.3 s, here, not on the first view), then in background
     threads one unsaved training epoch (`LiveRuns.warm`), once the pages are `quiet`, and UMAP's
     compilation after it (unless the Embeddings page asked for it first); their futures."""
-    _import_pandas()
     import plotly.graph_objects as go
 
     import ui.cache  # noqa: F401  the views' measurements and figures

@@ -40,8 +40,9 @@ def styled_spec(fig: go.Figure | dict, dark: bool = False, projector: bool = Fal
     """`fig` as a new plain figure dict {"data", "layout"} with the light or dark template, fonts of
     FONT px (x PROJECTOR in projector mode), titles of TITLE_FONT px (x (1 + PROJECTOR) / 2), a top
     margin that holds the title at that size (the builder's, when larger), and in projector mode long
-    titles and axis titles on two lines, a legend under the plot further down, and the figure `TALLER`. Plain dicts, not a validated copy of the figure: the app styles every
-    figure of every player frame, and a `go.Figure` copy with its template took ~60 ms a figure.
+    titles and axis titles on two lines, a legend under the plot further down, and the figure
+    `TALLER`. Plain dicts, not a validated copy of the figure: the app styles every figure of every
+    player frame, and a `go.Figure` copy with its template took ~60 ms a figure.
     The template dict is shared between figures: read it, never change it."""
     d = fig.to_dict() if isinstance(fig, go.Figure) else fig
     layout = dict(d.get("layout", {}))
@@ -57,7 +58,7 @@ def styled_spec(fig: go.Figure | dict, dark: bool = False, projector: bool = Fal
                 layout[name] = {**axis, "title": {**axis["title"], "text": wrapped(axis["title"].get("text"))}}
         layout["height"] = round((layout.get("height") or PLOTLY_HEIGHT) * TALLER)  # the larger text needs room
         legend = layout.get("legend") or {}
-        if legend.get("orientation") == "h" and (legend.get("y") or 0) < 0:  # under the plot: below the larger axis title
+        if legend.get("orientation") == "h" and (legend.get("y") or 0) < 0:  # under the plot: below the axis title
             layout["legend"] = {**legend, "y": legend["y"] * 2}
     layout.update(template=_template(dark), font={**(layout.get("font") or {}), "size": round(FONT * scale)},
                   title={**title, "font": {**(title.get("font") or {}), "size": round(TITLE_FONT * title_scale)}},
