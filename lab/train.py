@@ -106,15 +106,21 @@ def batches(reg: Regularizer, data: Prepared, bs: int, gen: torch.Generator):
 
 def batch_losses(model: Net, reg: Regularizer, lam: float, data: Prepared, batch: tuple[Tensor, Tensor | None],
                  gen: torch.Generator) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
-    """(task loss, lambda x penalty, penalty terms) of one step on the index batch(es) `batch`."""
+    """(task loss, lambda x penalty, penalty terms) of one step on the index batch(es) `batch`; a
+    class-balanced batch comes as a (blocks, rows) index matrix and hands its layout on in `ctx.blocks`."""
     i, j = batch
+    blocks = (i.shape[0], i.shape[1]) if i.dim() == 2 else None
+    i = i.view(-1)
     x, y = data.train.x, data.train.y
-    ctx = StepContext(model, x[i], y[i], model(x[i]), data.n_classes, gen)
+    ctx = StepContext(model, x[i], y[i], model(x[i]), data.n_classes, gen, blocks=blocks)
     if j is not None:
         ctx.x2, ctx.y2, ctx.out2 = x[j], y[j], model(x[j])
     task = reg.task_loss(ctx)
     terms = reg.penalty(ctx)
-    return task, (lam * functools.reduce(operator.add, terms.values()) if terms else task.new_zeros(())), terms
+    if not terms:
+        return task, task.new_zeros(()), terms
+    total = functools.reduce(operator.add, terms.values())
+    return task, (total if lam == 1 else lam * total), terms  # lambda 1 (the default) costs no node
 
 
 def ending(history: list[dict], labels: Tensor, n_classes: int) -> tuple[str, str | None]:

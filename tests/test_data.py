@@ -160,9 +160,12 @@ def test_balanced_batches_hold_every_present_class_equally():
     s = _set([50, 10, 0, 4])  # class 2 has no samples
     got = list(s.balanced_batches(12, 4, torch.Generator().manual_seed(2)))
     assert len(got) == 64 // 12  # per = 3 slots per class
-    for b in got:
+    for b in got:  # laid out as (present classes, slots): one row per class
+        assert b.shape == (3, 3) and torch.equal(s.y[b], torch.tensor([[0] * 3, [1] * 3, [3] * 3]))
+        b = b.view(-1)
         assert counts(s.y[b], 4).tolist() == [3, 3, 0, 3]
         assert len(b[s.y[b] == 3].unique()) == 3  # distinct members while the class has enough
+    assert [len(b) for _, b in s.with_second(iter(got), torch.Generator())] == [9] * len(got)  # as many samples
     big = torch.cat([b[s.y[b] == 0] for b in got])
     assert len(big.unique()) == len(big) == 15  # the large class is walked without repeats
 

@@ -120,20 +120,12 @@ def test_a_class_balanced_batch_takes_each_blocks_first_k_rows_with_the_definiti
     y = torch.tensor([2, 0, 3]).repeat_interleave(5)  # as TensorSet.balanced_batches lays a batch out
     z = torch.randn(15, 6, generator=gen, dtype=torch.float64).relu().requires_grad_()
     reg = REGISTRY["phantom"](margin=margin, attract=attract, k=k)
-    ctx = SimpleNamespace(out=SimpleNamespace(features=z), y=y, n_classes=4, generator=gen)
+    ctx = SimpleNamespace(out=SimpleNamespace(features=z), y=y, n_classes=4, generator=gen, blocks=(3, 5))
     value = reg.penalty(ctx)["phantom"]
     phantoms = torch.zeros(4, 6, dtype=torch.float64).index_add(0, y[::5], z.view(3, 5, 6)[:, :k].sum(1))
     expected = _penalty_by_definition(z, y, phantoms, torch.tensor([True, False, True, True]), margin, attract)
     torch.testing.assert_close(value, expected)
     torch.testing.assert_close(*(torch.autograd.grad(v, z)[0] for v in (value, expected)))
-
-
-def test_a_batch_not_laid_out_in_class_blocks_draws_its_subsets_at_random():
-    from lab.regularizers.phantom import _blocks
-
-    assert _blocks(torch.tensor([0, 0, 1, 1, 2, 2])) == (3, 2)
-    for y in ([0, 1, 0, 1], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0, 0], [0, 0, 0]):
-        assert _blocks(torch.tensor(y)) is None
 
 
 def test_trains_on_class_balanced_batches(monkeypatch):
@@ -144,11 +136,29 @@ def test_trains_on_class_balanced_batches(monkeypatch):
 
     def spy(self, ctx):
         counts.append(torch.bincount(ctx.y, minlength=ctx.n_classes))
+        blocks.append((ctx.blocks, ctx.y.view(10, 6)))
         return penalty(self, ctx)
 
+    blocks = []
     monkeypatch.setattr(cls, "penalty", spy)
     train(RunConfig(data="digits", train_size=300, epochs=1, batch_size=64, method="phantom"))
     assert counts and all(bool((c == 6).all()) for c in counts)  # 64 // 10 = 6 per class
+    for layout, y in blocks:  # the batch hands on its layout: block c holds the 6 samples of class c
+        assert layout == (10, 6) and torch.equal(y, torch.arange(10).unsqueeze(1).expand(10, 6))
+
+
+def test_a_batch_without_blocks_draws_its_subsets_at_random():
+    from types import SimpleNamespace
+
+    y = torch.tensor([0, 0, 1, 1, 2, 2])  # laid out in blocks, but no layout given: random draws
+    z = torch.randn(6, 4, generator=torch.Generator().manual_seed(5)).requires_grad_()
+    reg = REGISTRY["phantom"](k=1)
+    values = set()
+    for seed in range(12):
+        ctx = SimpleNamespace(out=SimpleNamespace(features=z), y=y, n_classes=3, blocks=None,
+                              generator=torch.Generator().manual_seed(seed))
+        values.add(round(reg.penalty(ctx)["phantom"].item(), 6))
+    assert len(values) > 2  # with blocks=(3, 2) and k=1 the phantoms would always be rows 0, 2, 4
 
 
 def test_refuses_parameters_of_the_other_mode():

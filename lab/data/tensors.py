@@ -34,11 +34,13 @@ class TensorSet:
         every step (without replacement, from the whole split; ITRA): the first batches walk the
         epoch as CE's do, so a method with a second batch takes CE's number of optimizer steps."""
         for first in batches:
-            yield first, torch.randperm(len(self.y), device=self.y.device, generator=gen)[: len(first)]
+            yield first, torch.randperm(len(self.y), device=self.y.device, generator=gen)[: first.numel()]
 
     def balanced_batches(self, bs: int, n_classes: int, gen: torch.Generator) -> Iterator[Tensor]:
         """Class-balanced index batches: every class gets bs // C slots (at least 2), filled by
-        per-class random permutations cycled as needed; `len // bs` batches per epoch, CE's count."""
+        per-class random permutations cycled as needed; `len // bs` batches per epoch, CE's count.
+        A batch is laid out as (present classes, slots): row c holds class c's slots, in the random
+        order of its permutation, so the batch carries its layout to the step (`StepContext.blocks`)."""
         per = max(2, bs // n_classes)
         order = torch.argsort(self.y * len(self.y) + torch.randperm(len(self.y), device=self.y.device, generator=gen))
         counts = torch.bincount(self.y, minlength=n_classes)
@@ -50,4 +52,4 @@ class TensorSet:
         cls = torch.arange(n_classes, device=self.y.device)[present].view(1, -1, 1)
         pick = starts[cls] + k % counts[cls]
         for b in range(n):
-            yield order[pick[b].reshape(-1)]
+            yield order[pick[b]]

@@ -8,7 +8,8 @@ override `task_loss(ctx)` (Phantom's `mix` mode) or `setup(model, data)`
 declared capability in `needs`, which the training loop honours:
 - "second_batch": each step also draws a second batch of the same size, independently (ITRA);
   `ctx.x2`, `ctx.y2`, `ctx.out2`. The first batches walk the epoch as CE's do (equal steps).
-- "balanced_batches": batches are class-balanced (Phantom).
+- "balanced_batches": batches are class-balanced (Phantom), laid out in blocks of one class each;
+  `ctx.blocks` gives (blocks, rows per block).
 """
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ class StepContext:
     x2: Tensor | None = None  # the second batch ("second_batch"), drawn independently each step
     y2: Tensor | None = None
     out2: Out | None = None
+    blocks: tuple[int, int] | None = None  # a class-balanced batch: (blocks, rows each), one class per block
 
 
 class Regularizer:

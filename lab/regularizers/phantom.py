@@ -45,49 +45,54 @@ def class_phantoms(z: Tensor, y: Tensor, n_classes: int, k: int | None = None,
 
 
 class _Cosines(torch.autograd.Function):
-    """`plus` + sum over (i, c) of a_oth[i, c] max(0, cos_ic - margin) - a_own[i, c] cos_ic, cos_ic
-    the cosine of z_i and phantom p_c (the norms' product clamped at 1e-12), p the given phantoms or,
-    with `pick`, pick @ z; one autograd node with its gradient written out (the weights take none):
-    some thirty small nodes before, whose overhead made the phantom step 1.5x CE's. With W = dL/dcos
-    (a_oth where the hinge is open, - a_own) and d = |z_i||p_c|: dL/dz_i = sum_c W_ic (p_c - cos_ic
-    |p_c| z_i / |z_i|) / d_ic, likewise for p_c, and pick^T dL/dp joins dL/dz (a zero vector's norm
+    """`plus` + sum over (i, c) of w_ic cos_ic - margin x (the weight of the open hinges), where
+    w_ic = hi_ic if cos_ic > margin else lo_ic and cos_ic is the cosine of z_i and phantom p_c (the
+    norms' product clamped at 1e-12); p the given phantoms or, with `pick`, pick @ z. One autograd node
+    with its gradient written out (the weights take none): some thirty small nodes before, whose overhead
+    made the phantom step 1.5x CE's. With D = dL/d(z p^T) = w / (|z_i||p_c|): dL/dz_i = sum_c D_ic (p_c -
+    cos_ic |p_c| z_i / |z_i|), likewise for p_c, and pick^T dL/dp joins dL/dz (a zero vector's norm
     passes nothing on: it is multiplied by the vector)."""
 
     @staticmethod
-    def forward(ctx, z: Tensor, p: Tensor | None, pick: Tensor | None, a_oth: Tensor, a_own: Tensor,
+    def forward(ctx, z: Tensor, p: Tensor | None, pick: Tensor | None, hi: Tensor, lo: Tensor,
                 margin: float, plus: float) -> Tensor:
-        p = pick @ z if p is None else p
+        p = torch.mm(pick, z) if p is None else p
         zn, pn = torch.linalg.vector_norm(z, dim=1), torch.linalg.vector_norm(p, dim=1)
         den = torch.outer(zn, pn).clamp_min_(1e-12)
-        cos = (z @ p.T).div_(den)
-        w = torch.where(cos > margin, a_oth, 0)
-        hinged = margin * w.sum() if margin else 0.0
-        w.sub_(a_own)
-        ctx.save_for_backward(z, p)
-        ctx.parts = pick, zn, pn, den, cos, w  # constants and intermediates: no version checks needed
-        return torch.dot(cos.view(-1), w.view(-1)) + (plus - hinged)
+        cos = torch.mm(z, p.t()).div_(den)
+        w = torch.where(cos > margin, hi, lo)
+        value = (cos * w).sum()
+        if margin:
+            value -= margin * (w - lo).sum()
+        ctx.parts = z, p, pick, zn, pn, cos, w.div_(den)  # inputs, constants and intermediates, never changed
+        return value + plus
 
     @staticmethod
     def backward(ctx, grad: Tensor):
-        (z, p), (pick, zn, pn, den, cos, w) = ctx.saved_tensors, ctx.parts
-        dp = w * (grad / den)  # dL/d(z p^T)
-        dpc = dp * cos  # fused multiply-adds below: 70 us against 93 us for the plain expressions here
-        dz = torch.addcmul(dp @ p, (dpc @ pn).div_(zn.clamp_min(1e-12))[:, None], z, value=-1)
-        dph = torch.addcmul(dp.T @ z, (dpc.T @ zn).div_(pn.clamp_min(1e-12))[:, None], p, value=-1)
+        z, p, pick, zn, pn, cos, d = ctx.parts
+        d = d * grad
+        dc = d * cos
+        dz = torch.addcmul(torch.mm(d, p), torch.mv(dc, pn).div_(zn.clamp_min(1e-12)).unsqueeze(1), z, value=-1)
+        dp = torch.addcmul(torch.mm(d.t(), z), torch.mv(dc.t(), zn).div_(pn.clamp_min(1e-12)).unsqueeze(1), p,
+                           value=-1)
         if pick is None:
-            return dz, dph, None, None, None, None, None
-        return dz.addmm_(pick.T, dph), None, None, None, None, None, None
+            return dz, dp, None, None, None, None, None
+        return dz.addmm_(pick.t(), dp), None, None, None, None, None, None
+
+
+def _weights(own: Tensor, others: Tensor, attract: bool) -> tuple[Tensor, Tensor]:
+    """`_Cosines`' weights (hi, lo) from 0/1 masks (n, C) of each sample's own and other present
+    classes: every (sample, other class) pair weighs 1 / their number where its hinge is open; with
+    attract, every (sample, own class) pair weighs -1 / their number."""
+    a_own = own / own.sum().clamp_min(1) if attract else torch.zeros_like(own)
+    return others / others.sum().clamp_min(1) - a_own, -a_own
 
 
 def _penalty(z: Tensor, oh: Tensor, phantoms: Tensor, live: Tensor, margin: float, attract: bool) -> Tensor:
-    """`phantom_penalty` with y as one-hot `oh` (n, C) and `present` as 0/1 `live` (C,): the
-    weights (no gradient) of `_Cosines`, one node."""
+    """`phantom_penalty` with y as one-hot `oh` (n, C) and `present` as 0/1 `live` (C,), one node."""
     own = oh * live  # (i, y_i) where class y_i is present
-    others = live - own
-    n_own = own.sum()
-    a_own = own / n_own.clamp_min(1) if attract else torch.zeros_like(own)
-    return _Cosines.apply(z, phantoms, None, others / others.sum().clamp_min(1), a_own, margin,
-                          float(n_own > 0) if attract else 0.0)
+    hi, lo = _weights(own, live - own, attract)
+    return _Cosines.apply(z, phantoms, None, hi, lo, margin, float(own.sum() > 0) if attract else 0.0)
 
 
 def phantom_penalty(z: Tensor, y: Tensor, phantoms: Tensor, present: Tensor, margin: float = 0.0,
@@ -114,26 +119,15 @@ def phantom_mix(z: Tensor, y: Tensor, alpha: float = 0.5, k: int | None = 2,
     return (1 - alpha) * z + alpha * phantom_embeddings(z, y, k, generator)
 
 
-def _blocks(y: Tensor) -> tuple[int, int] | None:
-    """(blocks, rows per block) when y is laid out as `TensorSet.balanced_batches` lays a batch out:
-    equal runs of one class each, no class twice (each run in random order, so the first k rows of a
-    run are k random members of its class), else None."""
-    labels, counts = (t.tolist() for t in torch.unique_consecutive(y, return_counts=True))
-    if len(labels) < 2 or min(counts) != max(counts) or len(set(labels)) != len(labels):
-        return None
-    return len(labels), counts[0]
-
-
 @functools.lru_cache(maxsize=8)
 def _block_weights(n: int, per: int, k: int, attract: bool, dtype: torch.dtype,
                    device: torch.device) -> tuple[Tensor, Tensor, Tensor]:
-    """For `n` blocks of `per` rows: the (n, rows) 0/1 matrix that sums each block's first k rows
-    into its phantom, and `_penalty`'s weights (phantom b that of block b; every class present, so
-    each row's own phantom weighs 1 / rows (attract) and each other one 1 / (rows (n - 1)))."""
+    """For `n` blocks of `per` rows, one class each (`StepContext.blocks`): the (n, rows) 0/1 matrix
+    that sums each block's first k rows into its phantom, and `_weights` (phantom b is block b's, so
+    every class is present)."""
     own = torch.eye(n, dtype=dtype, device=device).repeat_interleave(per, 0)
     pick = own.T * (torch.arange(n * per, device=device) % per < k)
-    rows = n * per
-    return pick, (1 - own) / (rows * (n - 1)), own / rows if attract else torch.zeros_like(own)
+    return pick, *_weights(own, 1 - own, attract)
 
 
 # parameters that act in one mode only: setting them in the other is refused
@@ -144,11 +138,12 @@ _MODE_OF = {"margin": "contrast", "attract": "contrast", "alpha": "mix", "keep_c
 class Phantom(Regularizer):
     """`contrast` (default): penalty phantom_penalty(features) with phantoms of k same-class
     samples; `mix`: the head is trained on phantom_mix(features) (CE on clean features too
-    with keep_clean). Batches are class-balanced so every class has phantoms; as they are laid out
-    in blocks of one class in random order, a block's first k rows are k random members of its class
-    (`_blocks`), and the penalty is one autograd node (`_Cosines`): the step took 1.5x CE's time with
-    a random draw per class and some thirty autograd nodes, 1.26-1.31x so (`python -m bench.steps --quick`,
-    four runs).
+    with keep_clean). Batches are class-balanced so every class has phantoms; as they come in blocks
+    of one class in random order (`ctx.blocks`), a block's first k rows are k random members of its
+    class (a class with fewer than k samples in the split repeats some, as its block does), and the
+    penalty is one autograd node (`_Cosines`). The step took 1.5x CE's time with a random draw per class
+    and some thirty autograd nodes; 1.26-1.31x with the layout read from the labels each step (a device
+    sync on a GPU) and 1.21-1.27x now (`python -m bench.steps`, one run, and `--quick`, three runs).
 
     Measured on digits (300 training samples, MLP 64-256-256-10, 30 epochs, seeds 0-2): CE test
     accuracy 0.927, inter-class cosine of probe features 0.70; contrast 0.935 and 0.13 (0.927 and
@@ -194,9 +189,9 @@ class Phantom(Regularizer):
         if self.mode == "mix":
             return {}
         z = ctx.out.features
-        if (blocks := _blocks(ctx.y)) is not None:  # a class-balanced batch: k random members are each block's first k
-            pick, a_oth, a_own = _block_weights(*blocks, self.k, self.attract, z.dtype, z.device)
-            return {"phantom": _Cosines.apply(z, None, pick, a_oth, a_own, self.margin, float(self.attract))}
+        if ctx.blocks is not None:  # a class-balanced batch: k random members are each block's first k
+            pick, hi, lo = _block_weights(*ctx.blocks, self.k, self.attract, z.dtype, z.device)
+            return {"phantom": _Cosines.apply(z, None, pick, hi, lo, self.margin, float(self.attract))}
         oh = onehot(ctx.y, ctx.n_classes, z.dtype)
         sums, count = _class_sums(z, oh, self.k, ctx.generator)
         return {"phantom": _penalty(z, oh, sums, (count > 0).to(z.dtype), self.margin, self.attract)}
