@@ -199,10 +199,19 @@ def stratified_folds(labels: np.ndarray, folds: int, seed: int = 0) -> np.ndarra
     """(n,) fold index of each point: each class's members in a random order (seeded) dealt out
     to the folds in turn, so every fold holds each class in proportion."""
     labels = np.asarray(labels)
+    return _folds(labels.tobytes(), labels.dtype.str, folds, seed).copy()
+
+
+@functools.lru_cache(maxsize=8)
+def _folds(labels: bytes, dtype: str, folds: int, seed: int) -> np.ndarray:
+    """`stratified_folds` of labels given as bytes, kept: a run's probe labels are the same at every
+    epoch and layer, and `knn_accuracy` asks for their folds each time."""
+    labels = np.frombuffer(labels, dtype)
     out, rng = np.empty(len(labels), int), np.random.default_rng(seed)
     for c in np.unique(labels):
         members = rng.permutation(np.flatnonzero(labels == c))
         out[members] = np.arange(len(members)) % folds
+    out.setflags(write=False)
     return out
 
 
@@ -216,7 +225,7 @@ def knn_accuracy(features: np.ndarray, labels: np.ndarray, k: int = 5, folds: in
     classes, y = np.unique(np.asarray(labels), return_inverse=True)
     sq = (x * x).sum(1)
     d2 = sq[:, None] + sq[None, :] - 2 * x @ x.T
-    fold = stratified_folds(y, folds, seed)
+    fold = _folds(y.tobytes(), y.dtype.str, folds, seed)
     d2[fold[:, None] == fold[None, :]] = np.inf
     k = min(k, len(x) - np.bincount(fold).max())
     near = np.argpartition(d2, k - 1, axis=1)[:, :k]

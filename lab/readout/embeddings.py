@@ -16,10 +16,10 @@ import numpy as np
 from lab.errors import ConfigError
 from lab.measure.embed import algorithm_params, embed, knn_accuracy, procrustes_align
 from lab.measure.snapshot import feature_layer, features
+from lab.readout.series import Load
 from lab.store import RunRecord, cached, load_snapshot, snapshot_epochs
 
 Progress = Callable[[float, str], None]
-Load = Callable[[int], dict[str, np.ndarray]]  # epoch -> snapshot
 
 
 def _key(**parts) -> str:

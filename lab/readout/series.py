@@ -20,6 +20,8 @@ from lab.measure.snapshot import feature_layer, hidden_layers, is_finite, n_clas
 from lab.stats import num
 from lab.store import RunRecord, load_snapshot
 
+Load = Callable[[int], dict[str, np.ndarray]]  # epoch -> snapshot: the store's, or the app's cache of it
+
 
 def snapshots(run: RunRecord, epochs: list[int] | None = None) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
     """(epoch, snapshot) for the requested epochs (default: every saved one), each loaded once."""
@@ -35,7 +37,7 @@ class Readable(NamedTuple):
 
 
 def readable_epochs(run: RunRecord, epochs: list[int] | None = None,
-                    load: Callable[[int], dict[str, np.ndarray]] | None = None) -> Readable:
+                    load: Load | None = None) -> Readable:
     """The snapshot epochs (default: every saved one) up to the last one before the first snapshot
     that is unreadable or holds non-finite values; the views cannot draw anything past it.
     `load(epoch)` reads a snapshot (default: from the store; the app passes its cache, so the
