@@ -53,7 +53,7 @@ epochs = sorted(set.intersection(*(set(ui.cache.epochs(r)) for r in shown)))
 
 
 def draw(epoch: int) -> None:
-    for col, r in zip(st.columns(len(shown)), shown):
+    for col, r in zip(ui.widgets.figure_columns(len(shown)), shown):
         with col:
             ui.widgets.figure(ui.cache.boundary_view(r, epoch, ui.runs.run_label(r.config)),
                               key=f"boundary.{len(shown)}.{r.id}", name=f"{r.id}-boundary-e{epoch}")

@@ -19,8 +19,8 @@ between clusters and cluster sizes are not). Colour = true class; hover shows th
 
 **Across epochs.** Each epoch's map starts from the previous one and is rotated/reflected onto it
 (Procrustes), so the picture does not spin; press Play above the map to watch training.
-**k-NN accuracy** (right) classifies each probe point by its 5 nearest neighbours in the layer itself:
-how separable the classes are, without a map.
+**k-NN accuracy** (beside the map, or under it in projector mode) classifies each probe point by its 5
+nearest neighbours in the layer itself: how separable the classes are, without a map.
 
 **What to expect.** {note(run.config.method if run else "ce", "embeddings")}
 """)
@@ -51,7 +51,7 @@ def draw(epoch: int) -> None:
                       key="embed.map", name=f"{record.id}-{layer}-{algorithm}-e{epoch}")
 
 
-left, right = st.columns([3, 2])
+left, right = ui.widgets.figure_columns([3, 2])
 with left:
     ui.player.epoch_player(list(index), draw, key="embed")
 with right:

@@ -42,7 +42,7 @@ shape = c_shape.radio("sphere", ("map", "3-D"), horizontal=True, key="sphere.sha
 
 
 def draw(epoch: int) -> None:
-    left, right = st.columns(2)
+    left, right = ui.widgets.figure_columns(2)
     with left:
         ui.widgets.figure(ui.cache.angles_view(record, epoch, layer), key="sphere.angles",
                           name=f"{record.id}-{layer}-angles-e{epoch}")
@@ -57,7 +57,7 @@ energy = ui.cache.series("energy_series", record, s=s, half_space=half)
 shown, name = energy[labels[layer]], labels[layer]
 angle = in_this_run(f"mean nearest-neighbour angle of {name}", shown["epoch"], shown["mean_nn"], radians=True)
 st.markdown(f"**In this run.** {angle} {in_this_run(f'energy of {name}', shown['epoch'], shown['energy'])}")
-left, right = st.columns(2)
+left, right = ui.widgets.figure_columns(2)
 with left:
     ui.widgets.figure(energy_curves(energy, s), key="sphere.energy", name=f"{record.id}-energy")
 with right:

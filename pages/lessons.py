@@ -108,9 +108,10 @@ ui.widgets.figure(quantity_curves(lines, q.key, q.label, title=f"{q.title[:1].up
 
 def draw(epoch: int) -> None:
     for key, view in ((v, METHOD_VIEWS[v]) for v in lesson.views):
-        st.markdown(f"**{view.title}** at epoch {epoch}: ce (left) and {lesson.method} (right)")
+        first, second = ("above", "below") if ui.widgets.stacked() else ("left", "right")
+        st.markdown(f"**{view.title}** at epoch {epoch}: ce ({first}) and {lesson.method} ({second})")
         figs = side_by_side([view.draw(r.record, epoch) for r in runs], shared=view.shared)
-        for col, r, fig in zip(st.columns(2), runs, figs):
+        for col, r, fig in zip(ui.widgets.figure_columns(2), runs, figs):
             with col:
                 ui.widgets.figure(fig, key=f"lesson.{key}.{r.config.method}",
                                   name=f"lesson-{name}-{key}-{r.config.method}-e{epoch}")

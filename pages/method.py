@@ -45,7 +45,7 @@ def draw(epoch: int) -> None:
         if reference is None:
             ui.widgets.figure(view.draw(record, epoch), key=f"method.{v}", name=f"{record.id}-{v}-e{epoch}")
             continue
-        left, right = st.columns(2)
+        left, right = ui.widgets.figure_columns(2)
         with left:
             st.caption(f"{ui.widgets.esc(run.label)} · {ui.widgets.esc(record.id)}")
             ui.widgets.figure(view.draw(record, epoch, reference), key=f"method.{v}", name=f"{record.id}-{v}-e{epoch}")

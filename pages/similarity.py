@@ -30,7 +30,7 @@ layer = st.selectbox("Layer", layers, index=layers.index(features), key="similar
 
 
 def draw(epoch: int) -> None:
-    left, right = st.columns(2)
+    left, right = ui.widgets.figure_columns(2)
     with left:
         ui.widgets.figure(ui.cache.similarity_view(record, epoch, layer), key="similarity.matrix",
                           name=f"{record.id}-{layer}-similarity-e{epoch}")

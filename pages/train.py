@@ -137,10 +137,10 @@ def settings() -> None:
 
 
 def show_curves(figs, live: bool, name: str = "") -> None:
-    """Loss and accuracy side by side in the session's presentation; exportable once the run has
-    ended. The moving charts keep one key from the empty frames on, so a click updates the charts
-    in place (no remount)."""
-    for col, fig, part in zip(st.columns(2), figs, ("loss", "accuracy")):
+    """Loss and accuracy side by side (in projector mode one above the other) in the session's
+    presentation; exportable once the run has ended. The moving charts keep one key from the empty
+    frames on, so a click updates the charts in place (no remount)."""
+    for col, fig, part in zip(ui.widgets.figure_columns(2), figs, ("loss", "accuracy")):
         with col:
             ui.widgets.figure(fig, key=f"{part}-{'live' if live else name}", name=f"{name or 'run'}-{part}",
                               export=not live)

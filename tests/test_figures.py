@@ -43,7 +43,11 @@ def test_live_points_draw_before_the_first_epoch_and_a_far_scale_gets_its_own_lo
                 "penalty/reverse": 80.0 / e} for e in (1, 2, 3)]
     fig = loss_curves(racecar)
     right = {t.name for t in fig.data if t.yaxis == "y2"}
-    assert right == {"lambda x penalty (train)", "penalty: reverse"} and fig.layout.yaxis2.type == "log"
+    assert right == {"lambda x penalty (train) (right axis)", "penalty: reverse (right axis)"}
+    assert fig.layout.yaxis2.type == "log" and fig.layout.yaxis2.tickmode == "auto"  # 80 to 26.7: under 2 decades
+    diverged = [{"epoch": e, "task_loss": 2.0 * 10 ** e, "reg_loss": 0.02 * e, "test_loss": 2.0} for e in (1, 2, 3, 4)]
+    axis = loss_curves(diverged).layout.yaxis2  # lines 0.02 to 2: powers of ten as ticks, not synced ones
+    assert (axis.type, axis.tickmode, axis.dtick) == ("log", "linear", 1)
     assert all(t.yaxis in (None, "y") for t in loss_curves(HISTORY[:1]).data if t.name == "task loss (train)")
 
 

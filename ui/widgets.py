@@ -97,11 +97,26 @@ def presentation() -> None:
     CSS to match. Called once per full run, before the page: it also starts the page's figure list."""
     dark = _kept_toggle("Dark theme", DARK_KEY, "dark background for the app and every figure")
     projector = _kept_toggle("Projector mode", PROJECTOR_KEY,
-                             "large fonts on the page and in every figure, for a room to read")
+                             "large fonts on the page and in every figure, for a room to read; figures "
+                             "otherwise side by side are drawn one above the other")
     css = (_DARK_CSS if dark else "") + (_PROJECTOR_CSS if projector else "")
     if css:
         st.html(css)
     st.session_state[_FIGURES] = {}
+
+
+def figure_columns(spec: int | list[int]) -> list:
+    """Places for figures side by side (`spec` as `st.columns`'); in projector mode one full-width place
+    each, one above the other: at 1400 px a half-width figure's larger letters left its plot 30-50 px
+    wide (Hypersphere's angle histogram, the k-NN curve) and the similarity matrix's numbers unreadable."""
+    if stacked():
+        return [st.container() for _ in range(spec if isinstance(spec, int) else len(spec))]
+    return st.columns(spec)
+
+
+def stacked() -> bool:
+    """Whether `figure_columns` puts figures one above the other (projector mode)."""
+    return st.session_state.get(PROJECTOR_KEY, False)
 
 
 def figure(fig: go.Figure, key: str, name: str | None = None, export: bool = True) -> None:

@@ -10,6 +10,7 @@ from lab.figures.palette import color
 
 LOSSES = {"task_loss": "task loss (train)", "reg_loss": "lambda x penalty (train)", "test_loss": "test loss"}
 STREAM = "train loss, every few steps"
+RIGHT = "(right axis)"  # added to the name of a line drawn on the right-hand axis
 ACCURACIES = {"train_acc": "train accuracy", "test_acc": "test accuracy"}
 
 
@@ -36,8 +37,8 @@ def loss_curves(history: list[dict], title: str = "Loss", points: Sequence[dict]
     """Task loss, lambda x penalty, test loss, and each penalty term (unweighted, dotted) per epoch;
     with live `points` (`lab.train.point`), the train loss every few steps too, from the first
     steps on. A line whose scale is more than 10x apart from the task loss's (a penalty in its own
-    units, say) goes on a right-hand axis, logarithmic when all its values are positive, so that
-    the task loss is not squashed flat."""
+    units, say) goes on a right-hand axis (`_right_ticks`), named so in the legend, so that the task
+    loss is not squashed flat."""
     terms = sorted({k for h in history for k in h if k.startswith("penalty/")})
     lines = _lines(history, LOSSES) + _lines(history, {k: k.replace("/", ": ") for k in terms}, "dot", len(LOSSES))
     if points:
@@ -47,14 +48,23 @@ def loss_curves(history: list[dict], title: str = "Loss", points: Sequence[dict]
     task = max((_scale(t) for t in lines if t.name in (LOSSES["task_loss"], STREAM)), default=0.0)
     right = [t for t in lines if _apart(t, task)]
     for t in right:
-        t.yaxis = "y2"
+        t.update(yaxis="y2", name=f"{t.name} {RIGHT}")
     fig = styled(go.Figure(lines), title, "epoch", "loss (cross-entropy in nats)").update_layout(legend=BELOW)
     if right:
-        positive = all(v is None or v > 0 for t in right for v in t.y)
-        fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "showgrid": False,
-                                  "type": "log" if positive else "linear",
-                                  "title": {"text": "other scale: " + ", ".join(t.name for t in right)}})
+        fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "title": {"text": "other scale"},
+                                  **_right_ticks([v for t in right for v in t.y if v is not None])})
     return fig
+
+
+def _right_ticks(values: list[float]) -> dict:
+    """The right-hand axis: logarithmic when every value is positive, with a tick at each power of ten
+    when they span two decades or more; ticks of its own, never plotly's synced ones (a diverged run's
+    read 0.1950734, 4.758666, 116.084)."""
+    if not values or min(values) <= 0:
+        return {"type": "linear", "tickmode": "auto"}
+    if max(values) >= 100 * min(values):
+        return {"type": "log", "tickmode": "linear", "tick0": 0, "dtick": 1}
+    return {"type": "log", "tickmode": "auto"}
 
 
 def accuracy_curves(history: list[dict], title: str = "Accuracy") -> go.Figure:
