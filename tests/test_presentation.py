@@ -104,3 +104,16 @@ def test_projector_mode_draws_figures_otherwise_side_by_side_one_above_the_other
         at.switch_page(ui.nav.path(page)).run()
         assert not [c for c in at.main.columns if c.get("plotly_chart")] and not at.exception, page
         assert len([c for c in at.main.get("plotly_chart")]) >= 2, page
+
+
+def test_projector_mode_scales_subplot_titles_and_a_row_names_its_y_axis_once():
+    from lab.figures.grid import grid
+
+    def panel(y_title: str) -> go.Figure:
+        return go.Figure(go.Scatter(x=[0, 1], y=[0, 1])).update_layout(xaxis_title="PC 1", yaxis_title=y_title)
+
+    fig = grid([panel("PC 2"), panel("PC 2"), panel("other")], titles=["ce", "phantom", "x"], cols=3, shared=False)
+    assert [fig.layout[f"yaxis{i}"].title.text for i in ("", "2", "3")] == ["PC 2", None, "other"]
+    size = fig.layout.annotations[0].font.size
+    assert [a.font.size for a in styled(fig, projector=True).layout.annotations] == [round(size * PROJECTOR)] * 3
+    assert [a.font.size for a in styled(fig).layout.annotations] == [size] * 3

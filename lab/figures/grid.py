@@ -70,8 +70,8 @@ def grid(figs: Sequence[go.Figure], titles: Sequence[str] | None = None, cols: i
         x, y = _axis(fig.layout.xaxis), _axis(fig.layout.yaxis)
         if shared and k + cols < n:  # the cell below shows the shared x title
             x.pop("title", None)
-        if shared and c > 1:
-            y.pop("title", None)
+        if c > 1 and (shared or y.get("title") == _axis(figs[k - c + 1].layout.yaxis).get("title")):
+            y.pop("title", None)  # the row's first cell names it (in large letters it ran into the cell on its left)
         if y.get("scaleanchor") == "x":  # "y scales with x" means this cell's own x, not the first cell's
             y["scaleanchor"] = cell.xaxis.plotly_name.replace("axis", "")
         cell.xaxis.update(x)

@@ -57,6 +57,9 @@ def styled_spec(fig: go.Figure | dict, dark: bool = False, projector: bool = Fal
             if name.startswith(("xaxis", "yaxis")) and isinstance((axis or {}).get("title"), dict):
                 layout[name] = {**axis, "title": {**axis["title"], "text": wrapped(axis["title"].get("text"))}}
         layout["height"] = round((layout.get("height") or PLOTLY_HEIGHT) * TALLER)  # the larger text needs room
+        if layout.get("annotations"):  # subplot titles and labels: sized by their builder, scaled like the rest
+            layout["annotations"] = [{**a, "font": {**a["font"], "size": round(a["font"]["size"] * scale)}}
+                                     if (a.get("font") or {}).get("size") else a for a in layout["annotations"]]
         legend = layout.get("legend") or {}
         if legend.get("orientation") == "h" and (legend.get("y") or 0) < 0:  # under the plot: below the axis title
             layout["legend"] = {**legend, "y": legend["y"] * 2}
