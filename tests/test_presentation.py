@@ -95,12 +95,13 @@ def test_projector_mode_breaks_a_long_title_with_room_for_its_second_line_and_dr
 
 def test_projector_mode_draws_figures_otherwise_side_by_side_one_above_the_other(app):
     at = app("tiny-ce")
-    for page in ("similarity", "hypersphere", "embeddings"):
+    pages = ("similarity", "hypersphere", "embeddings", "runs")
+    for page in pages:
         at.switch_page(ui.nav.path(page)).run()
         side = [c for c in at.main.columns if c.get("plotly_chart")]  # columns that hold figures
         assert len(side) >= 2 and not at.exception, page
     at.toggle(key=f"{ui.widgets.PROJECTOR_KEY}.toggle").set_value(True).run()
-    for page in ("similarity", "hypersphere", "embeddings"):
+    for page in pages:
         at.switch_page(ui.nav.path(page)).run()
         assert not [c for c in at.main.columns if c.get("plotly_chart")] and not at.exception, page
         assert len([c for c in at.main.get("plotly_chart")]) >= 2, page

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
+from ui.widgets import stacked
+
 APP_ICON = ":material/science:"
 
 
@@ -61,11 +63,14 @@ def link(key: str, label: str | None = None, run: str | None = None, **query: st
 
 
 def view_links(run_id: str, but: str | None = None) -> None:
-    """Links to the view pages of one run, side by side (all but page `but`)."""
+    """Links to the view pages of one run, side by side (all but page `but`), in rows of three when
+    the letters are large (projector mode: six in a row cut their names to four letters)."""
     keys = [k for k in VIEWS if k != but]
-    for col, key in zip(st.columns(len(keys)), keys):
-        with col:
-            link(key, run=run_id)
+    per_row = 3 if stacked() else len(keys)
+    for start in range(0, len(keys), per_row):
+        for col, key in zip(st.columns(per_row), keys[start:start + per_row]):
+            with col:
+                link(key, run=run_id)
 
 
 def outside_navigation() -> bool:

@@ -115,7 +115,7 @@ def figure_columns(spec: int | list[int]) -> list:
 
 
 def stacked() -> bool:
-    """Whether `figure_columns` puts figures one above the other (projector mode)."""
+    """Projector mode: figures one above the other (`figure_columns`), fewer links in a row (`ui.nav`)."""
     return st.session_state.get(PROJECTOR_KEY, False)
 
 
