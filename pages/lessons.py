@@ -113,6 +113,7 @@ def draw(epoch: int) -> None:
         figs = side_by_side([view.draw(r.record, epoch) for r in runs], shared=view.shared)
         for col, r, fig in zip(ui.widgets.figure_columns(2), runs, figs):
             with col:
+                st.caption(ui.widgets.esc(r.label))  # which run, also when the two are one above the other
                 ui.widgets.figure(fig, key=f"lesson.{key}.{r.config.method}",
                                   name=f"lesson-{name}-{key}-{r.config.method}-e{epoch}")
 
