@@ -109,8 +109,9 @@ def batch_losses(model: Net, reg: Regularizer, lam: float, data: Prepared, batch
     """(task loss, lambda x penalty, penalty terms) of one step on the index batch(es) `batch`; a
     class-balanced batch comes as a (blocks, rows) index matrix and hands its layout on in `ctx.blocks`."""
     i, j = batch
-    blocks = (i.shape[0], i.shape[1]) if i.dim() == 2 else None
-    i = i.view(-1)
+    blocks = None
+    if i.dim() == 2:
+        blocks, i = (i.shape[0], i.shape[1]), i.view(-1)
     x, y = data.train.x, data.train.y
     ctx = StepContext(model, x[i], y[i], model(x[i]), data.n_classes, gen, blocks=blocks)
     if j is not None:
