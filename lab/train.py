@@ -113,9 +113,11 @@ def batch_losses(model: Net, reg: Regularizer, lam: float, data: Prepared, batch
     if i.dim() == 2:
         blocks, i = (i.shape[0], i.shape[1]), i.view(-1)
     x, y = data.train.x, data.train.y
-    ctx = StepContext(model, x[i], y[i], model(x[i]), data.n_classes, gen, blocks=blocks)
+    xi = x[i]
+    ctx = StepContext(model, xi, y[i], model(xi), data.n_classes, gen, blocks=blocks)
     if j is not None:
-        ctx.x2, ctx.y2, ctx.out2 = x[j], y[j], model(x[j])
+        ctx.x2, ctx.y2 = x[j], y[j]
+        ctx.out2 = model(ctx.x2)
     task = reg.task_loss(ctx)
     terms = reg.penalty(ctx)
     if not terms:

@@ -8,7 +8,7 @@ import streamlit as st
 
 import ui
 from lab.errors import LabError
-from lab.figures import accuracy_curves, loss_curves
+from lab.figures import run_curves
 from lab.store import delete_run, disk_bytes, in_use, rename_run
 
 ui.page("Runs")
@@ -68,11 +68,7 @@ json_col.download_button("config.json", json.dumps(run.config.to_dict(), indent=
                          "application/json", key="dl.json", on_click="ignore", icon=":material/download:")
 ui.nav.view_links(rid)
 if run.metrics:
-    label = ui.runs.run_label(run.config)
-    curves = loss_curves(run.metrics, f"{label}: loss"), accuracy_curves(run.metrics, f"{label}: accuracy")
-    for col, fig, part in zip(ui.widgets.figure_columns(2), curves, ("loss", "accuracy")):
-        with col:
-            ui.widgets.figure(fig, key=f"runs-{part}-{rid}", name=f"{rid}-{part}")
+    ui.widgets.figures(run_curves(run.metrics, ui.runs.run_label(run.config)), f"runs-{rid}", rid)
 
 busy = in_use(run) or ("This run is queued or training here; rename or delete it once it has ended."
                        if (live := ui.runs.manager().get(rid)) is not None and live.active else None)

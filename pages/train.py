@@ -9,7 +9,7 @@ from lab import data, models
 from lab.config import TRAIN_PARAMS, RunConfig, validate
 from lab.data.images import fetch
 from lab.errors import LabError
-from lab.figures import accuracy_curves, loss_curves
+from lab.figures import run_curves
 from lab.notes import note
 from lab.regularizers import REGISTRY
 from lab.stats import num
@@ -140,16 +140,13 @@ def show_curves(figs, live: bool, name: str = "") -> None:
     """Loss and accuracy side by side (in projector mode one above the other) in the session's
     presentation; exportable once the run has ended. The moving charts keep one key from the empty
     frames on, so a click updates the charts in place (no remount)."""
-    for col, fig, part in zip(ui.widgets.figure_columns(2), figs, ("loss", "accuracy")):
-        with col:
-            ui.widgets.figure(fig, key=f"{part}-{'live' if live else name}", name=f"{name or 'run'}-{part}",
-                              export=not live)
+    ui.widgets.figures(figs, "live" if live else name, name or "run", export=not live)
 
 
 @st.cache_resource
 def empty_curves():
     """The curves' empty frames, shown before the first epoch (built once, never modified)."""
-    return loss_curves([]), accuracy_curves([])
+    return run_curves([])
 
 
 def paced() -> None:
@@ -204,9 +201,7 @@ def curves(run: ui.runs.RunInfo, shown: int, points: tuple[dict, ...]):
     key, memo = (run.id, shown, len(points), run.status), st.session_state.setdefault("_curves", {})
     if key not in memo:
         memo.clear()
-        history = run.history[:shown]
-        memo[key] = (loss_curves(history, title=f"{run.label}: loss", points=points),
-                     accuracy_curves(history, title=f"{run.label}: accuracy"))
+        memo[key] = run_curves(run.history[:shown], run.label, points)
     return memo[key]
 
 

@@ -34,7 +34,7 @@ def frame() -> None:
     preload and the server's warm-ups once the first page is drawn (before the page, which may st.stop())."""
     runs.run_picker()
     widgets.presentation()
-    widgets.preload_charts(then=lambda: runs.warm_ups())
+    widgets.preload_charts(then=runs.warm_ups)
 
 
 def page(title: str) -> None:

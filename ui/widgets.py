@@ -114,6 +114,13 @@ def figure_columns(spec: int | list[int]) -> list:
     return st.columns(spec)
 
 
+def figures(figs: dict[str, go.Figure], key: str, name: str, export: bool = True) -> None:
+    """`figure`s side by side (`figure_columns`): {part p: figure}, each with key "p-`key`" and name "`name`-p"."""
+    for col, (part, fig) in zip(figure_columns(len(figs)), figs.items()):
+        with col:
+            figure(fig, key=f"{part}-{key}", name=f"{name}-{part}", export=export)
+
+
 def stacked() -> bool:
     """Projector mode: figures one above the other (`figure_columns`), fewer links in a row (`ui.nav`)."""
     return st.session_state.get(PROJECTOR_KEY, False)

@@ -8,7 +8,7 @@ from typing import Any
 from lab.figures.grid import grid  # light; and bound here so that `grid` is the function, not its module
 
 _PUBLIC = {
-    "lab.figures.curves": ("accuracy_curves", "loss_curves", "training_curves"),
+    "lab.figures.curves": ("accuracy_curves", "loss_curves", "run_curves", "training_curves"),
     "lab.figures.embedding": ("embedding_animation", "embedding_scatter", "knn_curves"),
     "lab.figures.infoplane": ("information_plane", "mi_curves"),
     "lab.figures.overlay": ("Line", "overlay_curves"),

@@ -75,6 +75,13 @@ def accuracy_curves(history: list[dict], title: str = "Accuracy") -> go.Figure:
     return fig.update_yaxes(range=[0, 1.02]).update_layout(legend=BELOW)
 
 
+def run_curves(history: list[dict], label: str | None = None, points: Sequence[dict] = ()) -> dict[str, go.Figure]:
+    """{"loss": `loss_curves`, "accuracy": `accuracy_curves`} of one run, titled "<label>: loss" and
+    "<label>: accuracy" (no label: "Loss" and "Accuracy")."""
+    titles = (f"{label}: loss", f"{label}: accuracy") if label else ("Loss", "Accuracy")
+    return {"loss": loss_curves(history, titles[0], points), "accuracy": accuracy_curves(history, titles[1])}
+
+
 def training_curves(history: list[dict], title: str = "Training") -> go.Figure:
     """Loss and accuracy side by side (each with its own y axis)."""
     return grid([loss_curves(history), accuracy_curves(history)], cols=2, shared=False, title=title)
