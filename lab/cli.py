@@ -66,8 +66,9 @@ def _picked(argv: Sequence[str]) -> tuple[dict[str, str], dict]:
     dataset = check_name("data set", ns.data or "digits", data.DATASETS)
     preset = dict(data.DATASETS[dataset].preset(ns.preset).settings) if ns.preset else {}
     chosen = {"data": dataset, "model": ns.model or preset.get("model"), "method": ns.method}
-    known = {"data": data.DATASETS, "model": models.MODELS, "method": regularizers.REGISTRY}
-    return {name: check_name(kind, chosen[name] or default, known[name]) for name, default, kind in PICKS}, preset
+    known = {"data": data.DATASETS, "model": models.MODELS}
+    picked = {name: check_name(kind, chosen[name] or default, known[name]) for name, default, kind in PICKS[:2]}
+    return {**picked, "method": regularizers.resolve(ns.method or "ce").name}, preset
 
 
 def _specific_params(picked: dict[str, str]) -> dict[str, tuple[Param, ...]]:
@@ -140,7 +141,7 @@ def cmd_train(argv: Sequence[str]) -> int:
     specific = _specific_params(picked)
     parser = argparse.ArgumentParser(prog="python -m lab train", description="Train one run and save it.")
     _common(parser)
-    parser.add_argument("--method", default="ce", help="regularizer (default ce)")
+    parser.add_argument("--method", default="ce", help="regularizer (default ce), or your own: FILE.py:CLASS")
     parser.add_argument("--name", default=None, help="run folder name (default: generated)")
     for title, params in (("data set", specific["data_params"]), ("model", specific["model_params"]),
                           (f"method {picked['method']}", specific["method_params"])):
@@ -185,7 +186,8 @@ def cmd_compare(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m lab compare",
                                      description="Train several methods on identical data, model and seeds.")
     _common(parser)
-    parser.add_argument("--methods", default="ce,weight_decay", help="comma-separated methods (default ce,weight_decay)")
+    parser.add_argument("--methods", default="ce,weight_decay",
+                        help="comma-separated methods, built-in or FILE.py:CLASS (default ce,weight_decay)")
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
     parser.add_argument("--out", default=None, help="CSV file (default <runs>/compare-<data>-<model>.csv)")
     specific = _specific_params(picked)
@@ -194,14 +196,14 @@ def cmd_compare(argv: Sequence[str]) -> int:
     ns = parser.parse_args(argv)
     from lab import regularizers
 
-    methods = [check_name("method", m, regularizers.REGISTRY) for m in ns.methods.split(",") if m]
+    methods = [regularizers.resolve(m).name for m in ns.methods.split(",") if m]
     seeds = [TRAIN_CHECK["seed"].check("training", s) for s in ns.seeds.split(",") if s]
     base = _config(ns, {**picked, "method": "ce"}, {**specific, "method_params": ()}, preset)
     root = runs_root(ns.runs)
     rows = []
     for method in methods:
         for seed in seeds:
-            cfg = replace(base, method=method, seed=seed, lam=base.lam if method != "ce" else None)
+            cfg = replace(base, method=method, seed=seed, lam=base.lam if regularizers.REGISTRY[method].has_penalty() else None)
             res = _train_one(cfg, root, f"{method} s{seed}")
             rows.append({"method": method, "seed": seed, "status": res.status, "run": res.path.name,
                          "steps": res.history[-1]["steps"] if res.history else 0,

@@ -53,6 +53,7 @@ class RunConfig:
     max_grad_norm: float = 0.0  # gradient norm clipped to before each step; 0 = off
     device: str = "auto"  # "auto" (CUDA when present), "cpu" or "cuda"
     name: str | None = None  # run folder name; None = generated
+    plugin: dict | None = None  # a plug-in method's {"name", "file", "class", "sha256"}; None for a built-in
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -70,15 +71,17 @@ class RunConfig:
 
 
 def validate(cfg: RunConfig) -> RunConfig:
-    """The same config with every name checked, every value coerced and all defaults filled in."""
-    from lab import data, models, regularizers
+    """The same config with every name checked, every value coerced and all defaults filled in; a
+    plug-in method (a spec FILE.py:CLASS, or a run's recorded `plugin`) is loaded, named by its
+    `name`, and recorded with its file's hash."""
+    from lab import data, models
     from lab.device import check_device
+    from lab.regularizers import plugins
 
     check_name("data set", cfg.data, data.DATASETS)
     check_name("model", cfg.model, models.MODELS)
-    check_name("method", cfg.method, regularizers.REGISTRY)
     ds = data.DATASETS[cfg.data]
-    reg = regularizers.REGISTRY[cfg.method]
+    reg = plugins.for_config(cfg.method, cfg.plugin)
     train = validate_params("training", TRAIN_PARAMS, {p.name: getattr(cfg, p.name) for p in TRAIN_PARAMS})
     lam = reg.default_lam if cfg.lam is None else reg.lam_param().check(cfg.method, cfg.lam)
     models.check_compatible(cfg.model, ds)
@@ -89,11 +92,13 @@ def validate(cfg: RunConfig) -> RunConfig:
         model_params=validate_params(cfg.model, models.MODELS[cfg.model].params, cfg.model_params),
         method_params=validate_params(cfg.method, reg.params, cfg.method_params),
         device=check_device(cfg.device),
+        method=reg.name,
+        plugin=reg.source.to_dict(reg.name) if reg.source else None,
         **train,
     )
 
 
-COMPARED = ("method", "lam", "method_params", "seed")  # what a comparison is allowed to vary
+COMPARED = ("method", "lam", "method_params", "plugin", "seed")  # what a comparison is allowed to vary
 _NOT_SETTINGS = ("name", "device")  # a run's folder name and where it trained change no result
 
 

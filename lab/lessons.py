@@ -21,7 +21,7 @@ import numpy as np
 from lab.config import RunConfig, validate
 from lab.errors import ConfigError
 from lab.params import check_name
-from lab.quantity import Quantity
+from lab.declare import Quantity
 from lab.store import RunRecord, load_snapshot
 
 SOURCE = Path(__file__).resolve().parents[1] / "assets" / "lessons.toml"

@@ -1,6 +1,7 @@
 """Teaching notes per method and view, read from `assets/notes.toml` (data, not code): what a
 method is expected to do on the Train page, on each view page and in each of its own views.
-Adding a method needs one table in that file and no page edit."""
+Adding a method needs one table in that file and no page edit; a plug-in may declare its notes
+instead (`Regularizer.notes`, and a `View`'s own `note`), read first."""
 from __future__ import annotations
 
 import functools
@@ -18,7 +19,8 @@ def views() -> tuple[str, ...]:
     "similarity" view shares the Similarity page's note). Imports the registry (torch): on use only."""
     from lab.regularizers import REGISTRY
 
-    return PAGES + tuple(dict.fromkeys(v for reg in REGISTRY.values() for v in reg.views if v not in PAGES))
+    keys = (v if isinstance(v, str) else v.key for reg in REGISTRY.values() for v in reg.views)
+    return PAGES + tuple(dict.fromkeys(k for k in keys if k not in PAGES))
 
 
 @functools.cache
@@ -28,9 +30,16 @@ def notes() -> dict[str, dict[str, str]]:
 
 
 def note(method: str, view: str) -> str:
-    """What `method` is expected to do on `view`: its own note, else the default note of the view,
-    else the general default ("{method}" replaced by the method's name)."""
-    own, default = notes().get(method, {}), notes()["default"]
+    """What `method` is expected to do on `view`: its own note (a loaded method's declared `notes`
+    or a view's `note`, then its table in notes.toml), else the default note of the view, else the
+    general default ("{method}" replaced by the method's name)."""
+    import sys
+
+    registry = getattr(sys.modules.get("lab.regularizers"), "REGISTRY", {})  # loaded: a plug-in's own notes
+    reg = registry.get(method)
+    declared = {**{v.key: v.note for v in (reg.views if reg else ()) if not isinstance(v, str) and v.note},
+                **(reg.notes if reg else {})}
+    own, default = {**notes().get(method, {}), **declared}, notes()["default"]
     return own.get(view) or default.get(view, default["any"]).replace("{method}", method)
 
 

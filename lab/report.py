@@ -20,19 +20,21 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from lab import views
+
 from lab.errors import ConfigError, LabError, StoreError
 from lab.figures import (accuracy_curves, embedding_animation, energy_curves, gap_curves, grid, information_plane,
                          knn_curves, mi_curves, nn_angle_curves, similarity_histograms, training_curves)
 from lab.figures.embedding import LABELS
-from lab.figures.method import gini_heatmap, quantity_curves, reconstruction_curves, singular_images
+from lab.figures.method import quantity_curves
 from lab.figures.overlay import Line
 from lab.figures.views import angles_view, embedding_view, similarity_view
 from lab.html import Page, records_table
 from lab.measure import binning_caveat, class_centroids, mi_ceilings, sample_pair_similarities, similarity_stats
-from lab.measure.quantities import class_given_feature_matrix, first_layer_singular_images, own_quantity
+from lab.measure.quantities import own_quantity
 from lab.measure.snapshot import feature_weight, features, hidden_layers, weight_labels
 from lab.readout.embeddings import embed_run, knn_series
-from lab.readout.quantities import quantity_series
+from lab.readout.quantities import quantity_series, run_probe
 from lab.readout.series import energy_series, mi_series, readable_epochs, similarity_series
 from lab.store import RunRecord, atomic_write, load_run, load_snapshot, runs_root
 
@@ -74,38 +76,21 @@ def _embedding(rec: RunRecord, algorithm: str, epochs: list[int], names: list[st
                                extra={"class centroids": centroids})
 
 
-def method_section(rec: RunRecord, epochs: list[int], last: dict[str, np.ndarray], names: list[str] | None,
-                   features_last: np.ndarray) -> Section:
-    """The run's method's own quantity over training (lab.measure.quantities) and the views its
-    paper motivates: per-layer reconstruction and first-layer singular vectors for racecar, the
-    p(c|j) heatmap for gini."""
+def method_section(rec: RunRecord, epochs: list[int], last: dict[str, np.ndarray]) -> Section:
+    """The run's method's own quantity over training (lab.measure.quantities) and, at the last
+    epoch, the views its declaration names (`lab.views.method_views`), built-in or plug-in alike."""
     method = rec.config.method
     title = f"Method: {method}"
     try:
         series = quantity_series(rec, epochs=epochs)
+        probe = run_probe(rec)
     except StoreError as e:  # runs saved before probe.npz existed
         return Section(title, [], f"<p>{html.escape(str(e))}</p>")
     q = own_quantity(method)
-    extra = [k for k in series if k not in ("epoch", q.key) and not k.startswith("recon/")]
+    extra = [k for k in series if k not in ("epoch", q.key) and "/" not in k]
     figs = [quantity_curves([Line(rec.id, method, rec.config.seed, series)], q.key, q.label, extra)]
-    if method == "racecar":
-        figs.append(reconstruction_curves(series))
-        try:
-            figs.append(singular_images(*first_layer_singular_images(last["weight_0"], rec_shape(rec))))
-        except ConfigError:
-            pass  # not image-shaped input: no images to show
-    if method == "gini":
-        activation = rec.config.model_params.get("activation", "relu")
-        figs.append(gini_heatmap(class_given_feature_matrix(features_last, last["probe_y"], last["logits"].shape[1],
-                                                            activation), names))
+    figs += [views.build(v, last, probe, epochs[-1]) for v in views.method_views(method) if views.available(v, probe)]
     return Section(title, figs)
-
-
-def rec_shape(rec: RunRecord) -> tuple[int, ...]:
-    """The sample shape of the run's data set (as declared by lab.data)."""
-    from lab.data import DATASETS
-
-    return DATASETS[rec.config.data].sample_shape
 
 
 def run_sections(rec: RunRecord, tsne: bool = False) -> list[Section]:
@@ -136,7 +121,7 @@ def run_sections(rec: RunRecord, tsne: bool = False) -> list[Section]:
                                gap_curves(sim)]),
         Section("Information", [information_plane(mi, note=note, ceilings=tuple(mi_ceilings(y))),
                                 mi_curves(mi, note=note)]),
-        method_section(rec, epochs, last, names, f),
+        method_section(rec, epochs, last),
         Section("Configuration", [], records_table([{"setting": k, "value": v} for k, v in
                                                     {**rec.config.to_dict(), "status": rec.state}.items()])),
     ]

@@ -27,6 +27,7 @@ from lab.data import Prepared, prepare
 from lab.device import make_generator, pick_device
 from lab.models import Net, build_model
 from lab.regularizers import REGISTRY, Regularizer, StepContext
+from lab.regularizers.plugins import PluginError, check_terms
 from lab.stats import num
 from lab.store import RunWriter
 
@@ -72,8 +73,9 @@ def boundary_axes(x: Tensor, n: int = GRID, margin: float = GRID_MARGIN) -> tupl
 
 
 @torch.no_grad()
-def probe_snapshot(model: Net, data: Prepared) -> dict[str, np.ndarray]:
-    """`probe_y`, `logits`, `hidden_<i>` (from the input side), `weight_<j>`/`bias_<j>` (forward order);
+def probe_snapshot(model: Net, data: Prepared, state: dict[str, Tensor] | None = None) -> dict[str, np.ndarray]:
+    """`probe_y`, `logits`, `hidden_<i>` (from the input side), `weight_<j>`/`bias_<j>` (forward order),
+    `state_<name>` for the regularizer's learnable `state` (float32);
     for 2-D inputs also `grid_x`, `grid_y` (`boundary_axes` of the training inputs) and
     `grid_logits` (G, G, C): row i, column j holds the logits at the point (grid_x[j], grid_y[i])."""
     model.eval()
@@ -91,6 +93,7 @@ def probe_snapshot(model: Net, data: Prepared) -> dict[str, np.ndarray]:
     for j, layer in enumerate(model.weight_layers()):
         snap[f"weight_{j}"] = layer.weight.half().cpu().numpy()
         snap[f"bias_{j}"] = layer.bias.half().cpu().numpy()
+    snap.update({f"state_{k}": v.detach().float().cpu().numpy() for k, v in (state or {}).items()})
     return snap
 
 
@@ -124,6 +127,18 @@ def batch_losses(model: Net, reg: Regularizer, lam: float, data: Prepared, batch
         return task, task.new_zeros(()), terms
     total = functools.reduce(operator.add, terms.values())
     return task, (total if lam == 1 else lam * total), terms  # lambda 1 (the default) costs no node
+
+
+def check_plugin(model: Net, reg: Regularizer, cfg: RunConfig, data: Prepared, device: torch.device) -> None:
+    """A plug-in's penalty on one batch (drawn by a generator of its own: the run's draws stay as they
+    are) must run and return {name: scalar tensor}: PluginError in one line, before any run folder exists."""
+    gen = make_generator(cfg.seed, device)
+    try:
+        terms = batch_losses(model, reg, cfg.lam, data, next(iter(batches(reg, data, cfg.batch_size, gen))), gen)[2]
+    except Exception as e:
+        raise PluginError(f"Plug-in {reg.source.file}: {type(reg).__name__}.penalty raised {type(e).__name__}: {e} "
+                          f"on the first batch; fix it and try again.") from None
+    check_terms(terms, reg)
 
 
 def ending(history: list[dict], labels: Tensor, n_classes: int) -> tuple[str, str | None]:
@@ -172,8 +187,11 @@ def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | N
     model = build_model(cfg.model, cfg.model_params, data.sample_shape, data.n_classes, gen)
     reg = REGISTRY[cfg.method](**cfg.method_params)
     reg.setup(model, data.n_classes)
-    opt = (torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum) if cfg.optimizer == "sgd"
-           else torch.optim.Adam(model.parameters(), lr=cfg.lr))
+    if reg.source is not None:
+        check_plugin(model, reg, cfg, data, device)
+    params = [*model.parameters(), *reg.state.values()]
+    opt = (torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum) if cfg.optimizer == "sgd"
+           else torch.optim.Adam(params, lr=cfg.lr))
     writer = RunWriter(runs, cfg) if runs is not None else None
     io = Background() if writer else None
     result = Result("running", path=writer.path if writer else None, model=model)
@@ -187,7 +205,7 @@ def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | N
     try:
         if writer:
             io.submit(writer.probe, data.probe.x.cpu().numpy(), data.probe.y.cpu().numpy())
-            io.submit(writer.snapshot, 0, probe_snapshot(model, data))
+            io.submit(writer.snapshot, 0, probe_snapshot(model, data, reg.state))
         done_steps = 0  # optimizer steps so far (recorded as `steps`: equal for every method at equal epochs)
         for epoch in range(1, cfg.epochs + 1):
             t0, rows, names, steps, waited, since = time.perf_counter(), [], [], 0, 0.0, 0
@@ -205,7 +223,7 @@ def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | N
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 if cfg.max_grad_norm:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+                    torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
                 opt.step()
                 names = names or ["task_loss", "reg_loss", *(f"penalty/{k}" for k in terms)]
                 rows.append(torch.stack([task, reg_loss, *terms.values()]).detach())  # one op per step
@@ -229,7 +247,7 @@ def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | N
             rec["seconds"] = seconds
             result.history.append(rec)
             if writer:
-                io.submit(writer.snapshot, epoch, probe_snapshot(model, data))
+                io.submit(writer.snapshot, epoch, probe_snapshot(model, data, reg.state))
                 io.submit(writer.epoch, dict(rec))
                 io.submit(writer.model_state, {k: v.detach().clone() for k, v in model.state_dict().items()})
             emit({"event": "epoch", "record": rec, "epochs": cfg.epochs, "model": model})

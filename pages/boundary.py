@@ -4,6 +4,7 @@ import streamlit as st
 
 import ui
 from lab.data import DATASETS
+from lab.declare import REFERENCE
 
 ui.page("Decision boundary")
 run = ui.runs.page_run()
@@ -35,10 +36,10 @@ if "grid_logits" not in ui.cache.first_snapshot(record):
 
 same_data = {r.id: r for r in ui.runs.saved_runs() if r.id != record.id and r.config.data == record.config.data
              and r.config.data_params == record.config.data_params}
-ces = [i for i, r in enumerate(same_data.values()) if r.config.method == "ce" and r.config.seed == record.config.seed]
+ces = [i for i, r in enumerate(same_data.values()) if r.config.method == REFERENCE and r.config.seed == record.config.seed]
 same_model = [i for i in ces if list(same_data.values())[i].config.model_params == record.config.model_params]
 ce = (same_model or ces or [None])[0]  # by default CE of the same seed, and of the same model when there is one
-other = st.selectbox("Second run, side by side", list(same_data), index=None if record.config.method == "ce" else ce,
+other = st.selectbox("Second run, side by side", list(same_data), index=None if record.config.method == REFERENCE else ce,
                      format_func=lambda r: f"{ui.runs.run_label(same_data[r].config)} · {r}", key="boundary.other",
                      placeholder="none", help="a saved run on the same data set, e.g. CE beside the method")
 shown = [record]

@@ -7,7 +7,9 @@ import streamlit as st
 import ui
 from lab import data, models
 from lab.config import TRAIN_PARAMS, RunConfig, differences
+from lab.declare import REFERENCE
 from lab.errors import LabError
+from lab.lessons import LESSONS
 from lab.figures import Line, grid, overlay_curves
 from lab.figures.method import quantity_curves
 from lab.measure.quantities import own_quantity
@@ -43,7 +45,7 @@ with st.expander("Launch a grid: the same data, model and seeds, several methods
     c_data, c_methods, c_train = st.columns(3)
     ds = c_data.selectbox("data set", list(data.DATASETS), key="grid.data")
     model = c_data.selectbox("model", list(models.MODELS), key="grid.model")
-    methods = c_methods.multiselect("methods", list(REGISTRY), default=[m for m in ("ce", "phantom") if m in REGISTRY],
+    methods = c_methods.multiselect("methods", list(REGISTRY), format_func=ui.widgets.method_label, default=[REFERENCE, next(iter(LESSONS.values())).method],
                                     key="grid.methods")
     with c_methods:
         seeds = ui.widgets.param_widget(SEEDS, "grid.seeds")
@@ -116,7 +118,7 @@ epochs = sorted(set.intersection(*(set(ui.cache.epochs(r.record)) for r in saved
 if not epochs:
     st.warning("These runs have no epoch in common that every one of them can draw; pick other runs.")
     st.stop()
-methods = list(dict.fromkeys(r.config.method for r in saved if r.config.method != "ce")) or ["ce"]
+methods = list(dict.fromkeys(r.config.method for r in saved if r.config.method != REFERENCE)) or [REFERENCE]
 for method in methods:  # what each picked method acts on, measured on every run
     own = own_quantity(method)
     try:

@@ -5,6 +5,7 @@ import streamlit as st
 import ui
 from lab.figures.embedding import LABELS, embedding_scatter, knn_curves
 from lab.measure.snapshot import feature_layer, hidden_layers
+from lab.declare import REFERENCE
 from lab.notes import note
 
 ui.page("Embeddings")
@@ -22,7 +23,7 @@ between clusters and cluster sizes are not). Colour = true class; hover shows th
 **k-NN accuracy** (beside the map, or under it in projector mode) classifies each probe point by its 5
 nearest neighbours in the layer itself: how separable the classes are, without a map.
 
-**What to expect.** {note(run.config.method if run else "ce", "embeddings")}
+**What to expect.** {note(run.config.method if run else REFERENCE, "embeddings")}
 """)
 record = ui.runs.snapshot_record(run)
 first = ui.cache.first_snapshot(record)

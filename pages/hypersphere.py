@@ -6,6 +6,7 @@ import streamlit as st
 import ui
 from lab.figures import energy_curves, nn_angle_curves
 from lab.measure.snapshot import feature_weight, weight_labels
+from lab.declare import REFERENCE
 from lab.notes import in_this_run, note
 
 ui.page("Hypersphere")
@@ -24,7 +25,7 @@ approximate; the subtitle says which).
 The **map** shows the whole sphere flat at once (Hammer's equal-area projection: equal areas stay equal,
 so a crowd looks as crowded anywhere on it); the **3-D** sphere can be turned with the mouse.
 
-**What to expect.** {note(run.config.method if run else "ce", "hypersphere")}
+**What to expect.** {note(run.config.method if run else REFERENCE, "hypersphere")}
 """)
 record = ui.runs.snapshot_record(run)
 first = ui.cache.first_snapshot(record)
@@ -35,7 +36,7 @@ layer = c_layer.selectbox("Weight layer", keys, index=keys.index(feature_weight(
                           key="sphere.layer")
 s = c_s.selectbox("energy power s", (0, 1, 2), index=2, key="sphere.s",
                   help="kernel of the energy: distance^-s (s = 0: -log distance)")
-half = c_half.checkbox("half-space", value=run.config.method in ("mhe", "comhe"), key="sphere.half",
+half = c_half.checkbox("half-space", value=bool(run.config.method_params.get("half_space", False)), key="sphere.half",
                        help="also count the negated copies -w (half-space MHE treats w and -w alike)")
 shape = c_shape.radio("sphere", ("map", "3-D"), horizontal=True, key="sphere.shape",
                       help="map: the whole sphere flat, quick to draw; 3-D: a sphere to turn with the mouse")

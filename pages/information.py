@@ -5,6 +5,7 @@ import streamlit as st
 import ui
 from lab.figures import mi_curves
 from lab.measure import KDE_NOISE, binning_caveat
+from lab.declare import REFERENCE
 from lab.notes import note
 
 ui.page("Information")
@@ -20,7 +21,7 @@ chosen variance to T and measures pairwise distances.
 **The plane.** Each layer is a path through the epochs (colour = epoch): moving up means learning the label,
 moving left means forgetting input detail.
 
-**What to expect.** {note(run.config.method if run else "ce", "information")}
+**What to expect.** {note(run.config.method if run else REFERENCE, "information")}
 """)
 record = ui.runs.snapshot_record(run)
 c_est, c_a, c_b = st.columns(3)

@@ -10,7 +10,8 @@ from lab.figures import Line, overlay_curves
 from lab.figures.grid import side_by_side
 from lab.figures.method import quantity_curves
 from lab.lessons import LESSONS, describe, role, saved_pair
-from ui.method_views import METHOD_VIEWS
+import ui.method_views
+from lab import views
 
 ui.page("Lessons")
 ui.runs.training_warmed()  # a run is one click away: torch and the data set load now, not on the click
@@ -107,10 +108,11 @@ ui.widgets.figure(quantity_curves(lines, q.key, q.label, title=f"{q.title[:1].up
 
 
 def draw(epoch: int) -> None:
-    for key, view in ((v, METHOD_VIEWS[v]) for v in lesson.views):
+    for key, view in ((v, views.view(v, lesson.method)) for v in lesson.views):
         first, second = ("above", "below") if ui.widgets.stacked() else ("left", "right")
         st.markdown(f"**{view.title}** at epoch {epoch}: ce ({first}) and {lesson.method} ({second})")
-        figs = side_by_side([view.draw(r.record, epoch) for r in runs], shared=view.shared)
+        figs = side_by_side([ui.method_views.draw(view, r.record, epoch, lesson.method) for r in runs],
+                            shared=view.shared)
         for col, r, fig in zip(ui.widgets.figure_columns(2), runs, figs):
             with col:
                 st.caption(ui.widgets.esc(r.label))  # which run, also when the two are one above the other

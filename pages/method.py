@@ -1,30 +1,33 @@
-"""Method views: the picked run's method's own views (its `Regularizer.views`) at any epoch, and
-a reference run's (by default a saved CE run of the same setting) beside them at the same epoch."""
+"""Method views: the picked run's method's own views (its `Regularizer.views`, declared in
+`lab.views` or by the method itself) at any epoch, and a reference run's (by default a saved CE
+run of the same setting) beside them at the same epoch."""
 import streamlit as st
 
 import ui
+import ui.method_views
+from lab.declare import REFERENCE
 from lab.notes import note
 from lab.regularizers import REGISTRY
-from ui.method_views import METHOD_VIEWS, comparable
+from lab.views import method_views
 
 ui.page("Method views")
 run = ui.runs.page_run()
-method = run.config.method if run else "ce"
-ids = REGISTRY[method].views if method in REGISTRY else ()
-with_views = ", ".join(f"**{name}**" for name, reg in REGISTRY.items() if reg.views)
-ui.widgets.explain("\n\n".join(f"**{METHOD_VIEWS[v].title}.** {note(method, v)}" for v in ids) or
+method = run.config.method if run else REFERENCE
+own = method_views(method)
+with_views = ", ".join(f"**{ui.widgets.method_label(name)}**" for name, reg in REGISTRY.items() if reg.views)
+ui.widgets.explain("\n\n".join(f"**{v.title}.** {note(method, v.key)}" for v in own) or
                    f"The views a method's paper motivates, for any run of that method ({with_views}).")
 record = ui.runs.snapshot_record(run)
-shown = [v for v in ids if METHOD_VIEWS[v].available(record)]
+shown = ui.method_views.shown(record)
 if not shown:
     st.info(f"**{ui.widgets.esc(method)}** has no views of its own (these are for {with_views}); "
             f"its features and neurons are on the other view pages:")
     ui.nav.view_links(record.id, but="method")
     st.stop()
 
-candidates = {r.id: r for r in comparable(record)}
+candidates = {r.id: r for r in ui.method_views.comparable(record)}
 options = [None, *candidates]
-default = next((i + 1 for i, r in enumerate(candidates.values()) if r.config.method == "ce"), 0)
+default = next((i + 1 for i, r in enumerate(candidates.values()) if r.config.method == REFERENCE), 0)
 
 
 def label(run_id: str | None) -> str:
@@ -34,26 +37,26 @@ def label(run_id: str | None) -> str:
 picked = st.selectbox("Reference run", options, index=default, key="method.reference", format_func=label,
                       help="a saved run with the same data, model, seed and epochs, drawn beside at the same epoch")
 if default == 0:
-    st.caption("No saved **ce** run with the same data, model, seed and epochs: train one to see it beside.")
+    st.caption(f"No saved **{REFERENCE}** run with the same data, model, seed and epochs: train one to see it beside.")
 reference = candidates.get(picked)
 
 
 def draw(epoch: int) -> None:
     for v in shown:
-        view = METHOD_VIEWS[v]
-        st.subheader(view.title)
+        st.subheader(v.title)
+        mine = ui.method_views.draw(v, record, epoch, reference=reference)
         if reference is None:
-            ui.widgets.figure(view.draw(record, epoch), key=f"method.{v}", name=f"{record.id}-{v}-e{epoch}")
+            ui.widgets.figure(mine, key=f"method.{v.key}", name=f"{record.id}-{v.key}-e{epoch}")
             continue
         left, right = ui.widgets.figure_columns(2)
         with left:
             st.caption(f"{ui.widgets.esc(run.label)} · {ui.widgets.esc(record.id)}")
-            ui.widgets.figure(view.draw(record, epoch, reference), key=f"method.{v}", name=f"{record.id}-{v}-e{epoch}")
+            ui.widgets.figure(mine, key=f"method.{v.key}", name=f"{record.id}-{v.key}-e{epoch}")
         with right:
             st.caption(f"reference: {ui.widgets.esc(label(reference.id))}")
             if epoch in ui.cache.epochs(reference):
-                ui.widgets.figure(view.draw(reference, epoch), key=f"method.{v}.reference",
-                                  name=f"{reference.id}-{v}-e{epoch}")
+                ui.widgets.figure(ui.method_views.draw(v, reference, epoch, method), key=f"method.{v.key}.reference",
+                                  name=f"{reference.id}-{v.key}-e{epoch}")
             else:
                 st.caption(f"{ui.widgets.esc(reference.id)} has no drawable snapshot at epoch {epoch}.")
 

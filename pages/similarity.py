@@ -5,6 +5,7 @@ import streamlit as st
 import ui
 from lab.figures import gap_curves
 from lab.measure.snapshot import feature_layer, hidden_layers
+from lab.declare import REFERENCE
 from lab.notes import in_this_run, note
 
 ui.page("Similarity")
@@ -18,7 +19,7 @@ The diagonal is the **intra-class** similarity, the rest **inter-class**.
 **Histograms.** Cosines of randomly drawn same-class and different-class pairs; dashed lines are the exact
 means. **Gap** = intra − inter: the larger, the easier the classes are to tell apart by direction alone.
 
-**What to expect.** {note(run.config.method if run else "ce", "similarity")}
+**What to expect.** {note(run.config.method if run else REFERENCE, "similarity")}
 """)
 record = ui.runs.snapshot_record(run)
 first = ui.cache.first_snapshot(record)

@@ -8,6 +8,7 @@ import ui
 from lab import data, models
 from lab.config import TRAIN_PARAMS, RunConfig, validate
 from lab.data.images import fetch
+from lab.declare import REFERENCE
 from lab.errors import LabError
 from lab.figures import run_curves
 from lab.notes import note
@@ -27,7 +28,7 @@ def prefill(cfg: RunConfig) -> None:
     """Put a run's settings into the form, so a reload or a shared link shows what trained it."""
     s = st.session_state
     s["data"], s["model"], s["method"] = cfg.data, cfg.model, cfg.method
-    if cfg.method != "ce":
+    if REGISTRY[cfg.method].has_penalty():
         s[f"lam.{cfg.method}"] = float(cfg.lam)
     for prefix, values in ((f"data.{cfg.data}", cfg.data_params), (f"model.{cfg.model}", cfg.model_params),
                            (f"method.{cfg.method}", cfg.method_params),
@@ -44,7 +45,7 @@ if opened is not None and st.session_state.get("_form_run") != opened.id:
     except LabError:
         pass  # a run from an older version of the lab: keep the form as it is
 
-chosen = REGISTRY[st.session_state.get("method", "ce")]
+chosen = REGISTRY.get(st.session_state.get("method"), REGISTRY[REFERENCE])
 ui.widgets.explain(f"""
 **Curves.** Left: the **task loss** (cross-entropy on the training batches, in nats), the **regularizer loss**
 λ × penalty (what the method adds), the **test loss**, and each penalty term before λ (dotted). Right: the
@@ -73,7 +74,7 @@ def start() -> None:
     ds, model, method = s["data"], s["model"], s["method"]
     try:
         rid, = ui.runs.start([RunConfig(
-            data=ds, model=model, method=method, lam=None if method == "ce" else s[f"lam.{method}"],
+            data=ds, model=model, method=method, lam=s[f"lam.{method}"] if REGISTRY[method].has_penalty() else None,
             data_params=declared(f"data.{ds}", data.DATASETS[ds].params),
             model_params=declared(f"model.{model}", models.MODELS[model].params),
             method_params=declared(f"method.{method}", REGISTRY[method].params),
@@ -119,9 +120,10 @@ def settings() -> None:
             ui.widgets.param_widgets(models.MODELS[model].params, f"model.{model}", cols=1)
         with c_method:
             methods = list(REGISTRY)
-            method = st.selectbox("method", methods, index=methods.index("ce"), key="method")
+            method = st.selectbox("method", methods, index=methods.index(REFERENCE), key="method",
+                                  format_func=ui.widgets.method_label)
             st.caption(REGISTRY[method].summary)
-            if method != "ce":
+            if REGISTRY[method].has_penalty():
                 ui.widgets.param_widget(REGISTRY[method].lam_param(), f"lam.{method}", label="lambda (λ)")
             ui.widgets.param_widgets(REGISTRY[method].params, f"method.{method}", cols=1)
         with c_train:

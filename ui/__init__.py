@@ -10,7 +10,7 @@ from importlib import import_module
 import streamlit as st
 from threadpoolctl import threadpool_limits
 
-from ui import nav, player, runs, widgets
+from ui import nav, player, plugins, runs, widgets
 
 # BLAS on one thread in the app's process (unless $OPENBLAS_NUM_THREADS says otherwise): its measurements
 # are small products (a probe of a few hundred points), for which OpenBLAS's second thread costs more
@@ -19,7 +19,7 @@ from ui import nav, player, runs, widgets
 # it. The variable is for the libraries loaded later (scipy's own OpenBLAS); numpy's is already loaded.
 threadpool_limits(int(os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")), user_api="blas")
 
-__all__ = ["cache", "nav", "page", "player", "runs", "widgets"]
+__all__ = ["cache", "nav", "page", "player", "plugins", "runs", "widgets"]
 
 
 def __getattr__(name: str):
@@ -32,6 +32,8 @@ def __getattr__(name: str):
 def frame() -> None:
     """The sidebar every page shares: the run picker, the presentation toggles, the chart library's
     preload and the server's warm-ups once the first page is drawn (before the page, which may st.stop())."""
+    if plugins.configured():
+        plugins.load()
     runs.run_picker()
     widgets.presentation()
     widgets.preload_charts(then=runs.warm_ups)

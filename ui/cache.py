@@ -17,7 +17,7 @@ from lab.figures.boundary import boundary_figure
 from lab.lessons import Lesson, Outcome, outcome
 from lab.lru import BytesLRU
 from lab.readout import embeddings, series as readout
-from lab.quantity import Quantity
+from lab.declare import Quantity
 from lab.store import RunRecord, load_run, load_snapshot
 
 

@@ -19,7 +19,7 @@ from lab.config import RunConfig
 from lab.errors import StoreError
 from lab.live import LiveRuns, LiveView
 from lab.store import RunRecord, list_runs, load_run, runs_root, snapshot_epochs
-from ui import nav
+from ui import nav, plugins
 from ui.widgets import esc, share_link
 
 LIVE_POLL_S = 0.25  # seconds between two redraws of a live run
@@ -194,7 +194,7 @@ class RunInfo:
 
 def run_label(cfg: RunConfig, seed: bool = True) -> str:
     """"phantom λ=1 s0": method, its weight (not for ce), non-default options, and the seed."""
-    lam = "" if cfg.method == "ce" else f" λ={cfg.lam:g}"
+    lam = f" λ={cfg.lam:g}" if cfg.lam else ""  # none for a method without a penalty
     opts = ""
     if cfg.method_params:
         from lab.regularizers import REGISTRY  # imports torch: only for a run with options to show
@@ -291,6 +291,8 @@ def run_picker() -> None:
 def page_run() -> RunInfo | None:
     """The run a view page shows; when there is none, a note on how to get one."""
     info = find(current_run())
+    if info is not None:
+        plugins.for_run(info.config)
     if info is None:
         if current_run():
             st.warning(f"There is no run called {esc(current_run())} (it may have been deleted or renamed).")

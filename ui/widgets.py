@@ -30,6 +30,14 @@ def explain(text: str) -> None:
         st.markdown(text)
 
 
+def method_label(name: str) -> str:
+    """A method's name as lists show it: a plug-in's is marked "(plug-in)"."""
+    from lab.regularizers import REGISTRY
+
+    reg = REGISTRY.get(name)
+    return f"{name} (plug-in)" if reg is not None and reg.source is not None else name
+
+
 def error(e: Exception | str) -> None:
     """A lab error as one escaped line (messages quote user input)."""
     st.error(esc(e))

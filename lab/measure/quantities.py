@@ -162,14 +162,18 @@ REFERENCE = Quantity("similarity", "inter", "inter-class cosine similarity of th
 
 def own_quantity(method: str) -> Quantity:
     """The quantity `method` declares; the shared reference (inter-class similarity of the
-    features) for a method without one, so every run can be drawn on the same axes."""
-    return REGISTRY[method].quantity or REFERENCE
+    features) for a method without one, or one not loaded here (a plug-in whose file is gone), so
+    every run can be drawn on the same axes."""
+    reg = REGISTRY.get(method)
+    return (reg.quantity if reg is not None else None) or REFERENCE
 
 
 def measure(quantity: Quantity, snapshot: dict[str, np.ndarray], probe: Probe) -> dict[str, float]:
-    """The values of `quantity`'s measurement on one snapshot: {key: value, extras...}."""
-    value = MEASUREMENTS[quantity.measurement](snapshot, probe)
-    return value if isinstance(value, dict) else {quantity.key: value}
+    """The values of `quantity`'s measurement (its own function, or one of `MEASUREMENTS` by name)
+    on one snapshot: {key: value, extras...}."""
+    fn = MEASUREMENTS[quantity.measurement] if isinstance(quantity.measurement, str) else quantity.measurement
+    value = fn(snapshot, probe)
+    return {k: float(v) for k, v in value.items()} if isinstance(value, dict) else {quantity.key: float(value)}
 
 
 # ----------------------------------------------------------------------------- the views

@@ -94,11 +94,12 @@ def _options(kind: str, name: str, doc: Any, known: dict) -> tuple[str, dict]:
 
 
 def _variants(name: str, method: str, spec: Any) -> list[Variant]:
-    """Every variant of one `[methods.<method>]` table, each checked by the method's Params."""
-    from lab.regularizers import REGISTRY
+    """Every variant of one `[methods.<method>]` table, each checked by the method's Params; the
+    method is a name or a plug-in spec (`[methods."path/to/file.py:Class"]`)."""
+    from lab.regularizers import resolve
 
-    check_name("method", method, REGISTRY)
-    reg = REGISTRY[method]
+    reg = resolve(method)
+    method = reg.name
     spec = _table(f"methods.{method}", spec, METHOD_KEYS)
     fixed = _table(f"methods.{method}.params", spec.get("params", {}))
     sweep = {k: _listed(f"methods.{method}.sweep.{k}", v)

@@ -1,0 +1,65 @@
+"""`center`: Center loss (Wen, Zhang, Li & Qiao, ECCV 2016, "A Discriminative Feature Learning
+Approach for Deep Face Recognition").
+
+Each class c has a learnable centre c_c in feature space; the penalty pulls every sample's
+features x_i towards its class's centre: L_C = 1/2 sum_i ||x_i - c_{y_i}||^2 (the paper sums over
+the mini-batch; here the mean over it, so lambda does not scale with the batch size).
+**Interpretation:** the paper moves the centres by their own rule (c_j -= alpha x mean of
+(c_j - x_i) over class j's samples); here they are learnable state trained by the run's optimizer
+on the same loss (the common PyTorch form), initialised at 0. Its own quantity is scale-free (the
+within-class share of the features' variance), so shrinking the features cannot pass for
+compactness; its view draws the learned centres in the PCA map of the features. Written only
+through the plug-in contract (its module, its notes, its test).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from lab.declare import Quantity, View
+from lab.models import Net
+from lab.regularizers.base import Regularizer, StepContext, register
+
+
+def center_loss(z: Tensor, y: Tensor, centers: Tensor) -> Tensor:
+    """Mean over the batch of 0.5 ||z_i - c_{y_i}||^2 (Wen et al. 2016), z (n, d), centers (C, d)."""
+    return 0.5 * (z.flatten(1) - centers[y]).square().sum(1).mean()
+
+
+def centres_view(snapshot: dict[str, np.ndarray], probe, epoch: int):
+    """The PCA map of the probe features with each class's learned centre (projected by the same
+    PCA) as a large marker of its class colour."""
+    from lab.figures.embedding import embedding_scatter  # figures load only when drawn
+
+    key = max((k for k in snapshot if k.startswith("hidden_")), key=lambda k: int(k.split("_")[1]))
+    z = snapshot[key].reshape(len(snapshot[key]), -1).astype(np.float64)
+    mean = z.mean(0)
+    _, _, vt = np.linalg.svd(z - mean, full_matrices=False)
+    axes = vt[:2] * np.sign(vt[:2][np.arange(min(2, len(vt))), np.abs(vt[:2]).argmax(1)])[:, None]
+    xy = (z - mean) @ axes.T
+    extra, note = {}, "this run learned no centres (not a center-loss run): its features alone"
+    if "state_centers" in snapshot:
+        extra = {"centres": (snapshot["state_centers"].astype(np.float64) - mean) @ axes.T}
+        note = "each diamond is a class's learned centre, projected the same way"
+    fig = embedding_scatter(xy, snapshot["probe_y"], None, "pca", f"Learned class centres, epoch {epoch}", extra=extra)
+    return fig.update_layout(title={"subtitle": {"text": f"PCA of the probe features; {note}"}}, margin={"t": 86})
+
+
+@register
+class Center(Regularizer):
+    """Penalty = `center_loss` of the features and the learnable class centres (Wen et al. 2016)."""
+
+    name = "center"
+    summary = "pull each sample's features towards a learned centre of its class (center loss)"
+    default_lam = 0.1
+    quantity = Quantity("spread", "within", "within-class share of the features' variance (unitless)")
+    views = ("spread", View("centres", "Learned class centres", centres_view))
+    step_goal = 1.5
+
+    def setup(self, model: Net, n_classes: int) -> None:
+        weight = model.head.weight
+        self.centers = self.learnable("centers", torch.zeros(n_classes, weight.shape[1], device=weight.device))
+
+    def penalty(self, ctx: StepContext) -> dict[str, Tensor]:
+        return {"center": center_loss(ctx.out.features, ctx.y, self.centers)}
