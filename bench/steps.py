@@ -78,7 +78,7 @@ def step_ratios(quick: bool = False, device: str = "cpu") -> dict[str, float]:
     ratios = {}
     for name in REGISTRY:
         step = make_step(name, data, dev)
-        n = max(2, steps // 10) if name == "comhe" else steps  # comhe's goal allows 35 CE steps per step
+        n = max(2, steps // 10) if (REGISTRY[name].step_goal or 0) > 10 else steps  # a slow step's goal (comhe: 35)
         for s in (ce, step):
             block_seconds(s, 3, dev)  # warm-up
         ce_blocks, blocks = [], []

@@ -21,7 +21,7 @@ import numpy as np
 from lab.config import RunConfig, validate
 from lab.errors import ConfigError
 from lab.params import check_name
-from lab.declare import Quantity
+from lab.declare import REFERENCE, Quantity
 from lab.store import RunRecord, load_snapshot
 
 SOURCE = Path(__file__).resolve().parents[1] / "assets" / "lessons.toml"
@@ -184,7 +184,7 @@ def _settings(cfg: RunConfig) -> str:
 def role(lesson: Lesson, cfg: RunConfig) -> str | None:
     """"ce" or the lesson's method when `cfg` is that run of the lesson (its settings exactly, any
     of its seeds), else None."""
-    return next((m for m in ("ce", lesson.method)
+    return next((m for m in (REFERENCE, lesson.method)
                  if cfg.method == m and _settings(cfg) == _settings(lesson.config(m, cfg.seed))), None)
 
 
@@ -192,7 +192,7 @@ def saved_pair(lesson: Lesson, seed: int, runs: Sequence[RunRecord]) -> tuple[Ru
     """The newest finished CE and method runs among `runs` (newest first) trained with exactly
     the lesson's settings and `seed`, or None when either is missing."""
     pair = []
-    for method in ("ce", lesson.method):
+    for method in (REFERENCE, lesson.method):
         want = _settings(lesson.config(method, seed))
         pair.append(next((r for r in runs if r.state == "done" and _settings(r.config) == want), None))
     return None if None in pair else (pair[0], pair[1])
@@ -203,4 +203,4 @@ def train_lesson(lesson: Lesson, seeds: tuple[int, ...], runs: Path,
     """CE and the method for each seed via `trainer(config, runs)`; the pairs of finished runs."""
     if not seeds:
         raise ConfigError("A lesson needs at least one seed, e.g. --seeds 0,1.")
-    return [(trainer(lesson.config("ce", s), runs), trainer(lesson.config(lesson.method, s), runs)) for s in seeds]
+    return [(trainer(lesson.config(REFERENCE, s), runs), trainer(lesson.config(lesson.method, s), runs)) for s in seeds]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lab.declare import REFERENCE
 from lab.errors import ConfigError
 from lab.study.spec import load_study
 from lab.study.summary import (COLLAPSE, TABLE_HEAD, baselines, cells, headline, markdown_table, method_note, p_text, read_csv,
@@ -122,7 +123,7 @@ def methods_region(root: Path = ROOT) -> str:
         if clauses:
             lines += [f"- **{method}**: {reg.quantity.title} (the method aims {reg.quantity.working})",
                       *(f"  - {c}." for c in clauses)]
-    baselines = [m for m, reg in REGISTRY.items() if reg.__module__ == BASELINES and m != "ce"]
+    baselines = [m for m, reg in REGISTRY.items() if reg.__module__ == BASELINES and m != REFERENCE]
     lines.append("- Among the baselines, the best mean accuracy difference:")
     for (_, (d, m)), ts in tabs.items():
         best = max((t for t in ts if t["method"] in baselines), key=lambda t: t["paired"]["mean"])

@@ -26,7 +26,7 @@ from lab.errors import ConfigError, LabError, StoreError
 from lab.figures import (accuracy_curves, embedding_animation, energy_curves, gap_curves, grid, information_plane,
                          knn_curves, mi_curves, nn_angle_curves, similarity_histograms, training_curves)
 from lab.figures.embedding import LABELS
-from lab.figures.method import quantity_curves
+from lab.figures.method import part_curves, quantity_curves
 from lab.figures.overlay import Line
 from lab.figures.views import angles_view, embedding_view, similarity_view
 from lab.html import Page, records_table
@@ -89,6 +89,8 @@ def method_section(rec: RunRecord, epochs: list[int], last: dict[str, np.ndarray
     q = own_quantity(method)
     extra = [k for k in series if k not in ("epoch", q.key) and "/" not in k]
     figs = [quantity_curves([Line(rec.id, method, rec.config.seed, series)], q.key, q.label, extra)]
+    if any(k.startswith(f"{q.key}/") for k in series):
+        figs.append(part_curves(series, q.key, q.label))
     figs += [views.build(v, last, probe, epochs[-1]) for v in views.method_views(method) if views.available(v, probe)]
     return Section(title, figs)
 

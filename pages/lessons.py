@@ -5,6 +5,7 @@ every number is measured on the two runs on screen (`lab.lessons`)."""
 import streamlit as st
 
 import ui
+from lab.declare import REFERENCE
 from lab.errors import LabError
 from lab.figures import Line, overlay_curves
 from lab.figures.grid import side_by_side
@@ -42,7 +43,7 @@ st.caption(f"Both runs: {cfg.data}, {cfg.train_size or 'all'} training samples, 
 
 def start() -> None:
     try:
-        ids = ui.runs.start([lesson.config("ce", seed), lesson.config(lesson.method, seed)])
+        ids = ui.runs.start([lesson.config(REFERENCE, seed), lesson.config(lesson.method, seed)])
     except LabError as e:
         st.session_state["_lesson_error"] = str(e)
     else:
@@ -55,7 +56,7 @@ if "_lesson_error" in st.session_state:
     ui.widgets.error(st.session_state.pop("_lesson_error"))
 
 runs = [ui.runs.find(i) for i in st.query_params.get("runs", "").split(",") if i]
-if len(runs) != 2 or None in runs or [role(lesson, r.config) for r in runs] != ["ce", lesson.method] \
+if len(runs) != 2 or None in runs or [role(lesson, r.config) for r in runs] != [REFERENCE, lesson.method] \
         or runs[0].config.seed != seed:
     pair = saved_pair(lesson, seed, ui.runs.saved_runs())
     if pair is None:

@@ -24,12 +24,12 @@ SEEDS = {p.stem for p in (ROOT.parent / "shared" / "seeds").glob("*.txt")}
 
 
 def test_there_is_one_lesson_per_seed_method_and_each_is_well_formed():
-    from ui.method_views import METHOD_VIEWS
+    from lab.views import VIEWS
 
     assert list(LESSONS) == ["phantom", "racecar", "mhe", "comhe", "itra", "gini"]
     for name, l in LESSONS.items():
         assert l.method == name and l.quantity.measurement in MEASUREMENTS and l.quantity.working in ("lower", "higher")
-        assert l.views and set(l.views) <= set(METHOD_VIEWS) and set(l.views) <= set(REGISTRY[name].views), name
+        assert l.views and set(l.views) <= set(VIEWS) and set(l.views) <= set(REGISTRY[name].views), name
         assert l.claim and l.look and (ROOT / l.sweep).is_file(), name
         ce, method = l.config("ce", 0), l.config(name, 1)
         assert (ce.method, ce.lam, ce.method_params) == ("ce", 0.0, {}) and method.method == name

@@ -1,4 +1,4 @@
-"""The methods' own views (lab.figures.method_views through ui.method_views.METHOD_VIEWS) on tiny
+"""The methods' own views (lab.figures.method_views through lab.views.VIEWS) on tiny
 real runs: each figure's data checked against values computed here by hand, and the Method views
 page opened for a run of each seed method."""
 from __future__ import annotations
@@ -15,7 +15,8 @@ from lab.config import RunConfig
 from lab.regularizers import REGISTRY
 from lab.store import RunRecord, load_probe, load_run, load_snapshot
 from lab.train import train
-from ui.method_views import METHOD_VIEWS
+from lab.readout.quantities import run_probe
+from lab.views import VIEWS, available, build
 
 ROOT = Path(__file__).resolve().parents[1]
 DIGITS = dict(data="digits", epochs=2, train_size=100, probe_size=100, model_params={"widths": (16,)})
@@ -41,6 +42,12 @@ def run(folder, monkeypatch):
     return lambda name: load_run(folder / name)
 
 
+def draw(key: str, rec: RunRecord, epoch: int, ref: RunRecord | None = None):
+    """The view `key` of the run at `epoch` (with `ref` overlaid, for an overlay view), as pages draw it."""
+    other = (ref.id, ref.config.method, load_snapshot(ref, epoch)) if ref is not None else None
+    return build(VIEWS[key], load_snapshot(rec, epoch), run_probe(rec), epoch, other)
+
+
 def _trace(fig, name: str):
     return next(t for t in fig.data if t.name == name)
 
@@ -51,16 +58,16 @@ def _unit(w: np.ndarray) -> np.ndarray:
 
 
 def test_every_declared_view_is_registered_and_the_ids_are_fixed():
-    assert set(METHOD_VIEWS) == {"reconstruction", "singular", "gini_heatmap", "phantoms", "similarity", "neurons",
-                                 "nn_angles", "spread", "mmd"}
-    declared = {v for reg in REGISTRY.values() for v in reg.views}
-    assert declared == set(METHOD_VIEWS)
+    assert set(VIEWS) == {"reconstruction", "singular", "gini_heatmap", "phantoms", "similarity", "neurons",
+                          "nn_angles", "spread", "mmd"}
+    declared = {v for reg in REGISTRY.values() for v in reg.views if isinstance(v, str)}
+    assert declared == set(VIEWS)
     assert REGISTRY["comhe"].views == REGISTRY["mhe"].views and REGISTRY["ce"].views == ()
 
 
 def test_neurons_of_a_2d_input_layer_lie_on_the_unit_circle_with_their_negated_copies(run):
     rec = run("mhe-moons")
-    fig = METHOD_VIEWS["neurons"].draw(rec, 2)
+    fig = draw("neurons", rec, 2)
     w = _unit(load_snapshot(rec, 2)["weight_0"])
     assert w.shape == (8, 2)
     neurons, negated = _trace(fig, "neurons w"), _trace(fig, "negated copies -w")
@@ -72,7 +79,7 @@ def test_neurons_of_a_2d_input_layer_lie_on_the_unit_circle_with_their_negated_c
 
 
 def test_neurons_of_a_wider_layer_are_projected_and_the_subtitle_says_so(run):
-    fig = METHOD_VIEWS["neurons"].draw(run("gini"), 2)
+    fig = draw("neurons", run("gini"), 2)
     assert "projected from d = 64" in fig.layout.title.subtitle.text
 
 
@@ -85,7 +92,7 @@ def _nn_degrees(w: np.ndarray) -> np.ndarray:
 
 def test_nn_angle_counts_sum_to_the_hidden_neurons_and_the_means_are_marked(run):
     rec, ref = run("mhe-moons"), run("ce")
-    fig = METHOD_VIEWS["nn_angles"].draw(rec, 2, ref)
+    fig = draw("nn_angles", rec, 2, ref)
     bars = [t for t in fig.data if t.type == "bar"]
     assert [sum(b.y) for b in bars] == [16, 16]  # moons 8-8: two hidden layers of 8; digits 16: one of 16
     expected = [np.concatenate([_nn_degrees(load_snapshot(r, 2)[k]) for k in ("weight_0", "weight_1")])
@@ -96,7 +103,7 @@ def test_nn_angle_counts_sum_to_the_hidden_neurons_and_the_means_are_marked(run)
 
 def test_phantoms_are_the_means_of_their_ringed_samples_in_the_map(run):
     rec = run("phantom")
-    fig = METHOD_VIEWS["phantoms"].draw(rec, 2)
+    fig = draw("phantoms", rec, 2)
     y = load_snapshot(rec, 2)["probe_y"]
     ringed = _trace(fig, "samples averaged into a phantom")
     idx, xy = np.asarray(ringed.customdata), np.column_stack([ringed.x, ringed.y])
@@ -114,7 +121,7 @@ def test_phantoms_are_the_means_of_their_ringed_samples_in_the_map(run):
 
 def test_spread_bars_are_each_classes_variance_over_the_total_and_average_to_the_ratio(run):
     rec = run("itra")
-    fig = METHOD_VIEWS["spread"].draw(rec, 2)
+    fig = draw("spread", rec, 2)
     snap = load_snapshot(rec, 2)
     z, y = snap["hidden_0"].astype(np.float64), snap["probe_y"]
     total = ((z - z.mean(0)) ** 2).sum(1).mean()
@@ -134,7 +141,7 @@ def _mmd2(a: np.ndarray, b: np.ndarray, sigmas: np.ndarray) -> float:
 
 def test_mmd_bars_are_the_class_terms_between_two_seeded_halves_and_the_grey_bar_the_marginal(run):
     rec = run("itra")
-    fig = METHOD_VIEWS["mmd"].draw(rec, 2)
+    fig = draw("mmd", rec, 2)
     snap = load_snapshot(rec, 2)
     z, y = snap["hidden_0"].astype(np.float64), snap["probe_y"]
     order = torch.randperm(100, generator=torch.Generator().manual_seed(0)).numpy()
@@ -151,7 +158,7 @@ def test_mmd_bars_are_the_class_terms_between_two_seeded_halves_and_the_grey_bar
 
 def test_racecar_reconstruction_is_the_reverse_pass_of_a_one_hidden_layer_net(run):
     rec = run("rc")
-    fig = METHOD_VIEWS["reconstruction"].draw(rec, 2)
+    fig = draw("reconstruction", rec, 2)
     snap, x = load_snapshot(rec, 2), load_probe(rec)["x"].reshape(100, -1).astype(np.float64)
     w1, b1, w2, b2 = (snap[k].astype(np.float64) for k in ("weight_0", "bias_0", "weight_1", "bias_1"))
     h = np.maximum(x @ w1.T + b1, 0)
@@ -173,17 +180,17 @@ def test_racecar_reconstruction_is_the_reverse_pass_of_a_one_hidden_layer_net(ru
 
 def test_singular_images_only_for_image_inputs_and_they_are_the_first_layers_right_singular_vectors(run):
     rec = run("rc")
-    assert METHOD_VIEWS["singular"].available(rec) and not METHOD_VIEWS["singular"].available(run("mhe-moons"))
-    fig = METHOD_VIEWS["singular"].draw(rec, 2)
+    assert available(VIEWS["singular"], run_probe(rec)) and not available(VIEWS["singular"], run_probe(run("mhe-moons")))
+    fig = draw("singular", rec, 2)
     _, _, vt = np.linalg.svd(load_snapshot(rec, 2)["weight_0"].astype(np.float64), full_matrices=False)
     np.testing.assert_allclose(np.abs(np.asarray(fig.data[0].z, float)).ravel(), np.abs(vt[0]), atol=1e-5)
-    moons = METHOD_VIEWS["reconstruction"].draw(run("mhe-moons"), 2)
+    moons = draw("reconstruction", run("mhe-moons"), 2)
     assert [t.type for t in moons.data] == ["bar"]  # non-image inputs: the error bars only
 
 
 def test_gini_heatmap_columns_are_p_class_given_feature(run):
     rec = run("gini")
-    fig = METHOD_VIEWS["gini_heatmap"].draw(rec, 2)
+    fig = draw("gini_heatmap", rec, 2)
     snap = load_snapshot(rec, 2)
     a, y = np.maximum(snap["hidden_0"].astype(np.float64), 0), snap["probe_y"]
     mass = np.stack([a[y == c].sum(0) for c in range(10)])

@@ -8,7 +8,7 @@ import torch
 
 from lab.config import RunConfig
 from lab.errors import ConfigError
-from lab.figures.method import gini_heatmap, quantity_curves, reconstruction_curves, singular_images
+from lab.figures.method import gini_heatmap, part_curves, quantity_curves, singular_images
 from lab.figures.overlay import Line
 from lab.measure import within_class_ratio
 from lab.measure.quantities import (MEASUREMENTS, MMD_DRAWS, REFERENCE, class_given_feature_matrix,
@@ -38,8 +38,9 @@ def _value(run, method: str, key: str) -> float:
 # ----------------------------------------------------------------------------- equal to the formulas
 def test_every_declared_quantity_is_measured_and_the_others_share_the_reference() -> None:
     declared = {m: r.quantity for m, r in REGISTRY.items() if r.quantity is not None}
-    assert set(declared) == {"weight_decay", "mhe", "comhe", "gini", "phantom", "racecar", "itra"}
-    assert all(q.measurement in MEASUREMENTS and q.working in ("lower", "higher") for q in declared.values())
+    assert set(declared) == {"weight_decay", "mhe", "comhe", "gini", "phantom", "racecar", "itra", "decov", "center"}
+    assert all((q.measurement in MEASUREMENTS if isinstance(q.measurement, str) else callable(q.measurement))
+               and q.working in ("lower", "higher") for q in declared.values())
     assert [own_quantity(m) for m in ("ce", "dropout", "label_smoothing")] == [REFERENCE] * 3
     assert all("(" in q.label for q in [*declared.values(), REFERENCE])  # a unit or scale in every label
 
@@ -203,7 +204,8 @@ def test_figures_are_titled_with_expected_traces(tiny_run) -> None:
     fig = gini_heatmap(p, names=["zero", "one"])
     assert len(fig.data) == 1 and list(fig.data[0].x) == ["f2", "f1"]  # dead f0, f3 left out; sorted by class
     assert list(fig.data[0].y) == ["zero", "one"] and "2 dead" in fig.layout.title.subtitle.text
-    fig = reconstruction_curves(quantity_series(tiny_run, "racecar"))
+    q = REGISTRY["racecar"].quantity
+    fig = part_curves(quantity_series(tiny_run, "racecar"), q.key, q.label)
     assert len(fig.data) == 4 and fig.layout.title.text and fig.layout.yaxis.type == "log"
     images, values = first_layer_singular_images(_last(tiny_run)["weight_0"], (1, 8, 8), n=5)
     fig = singular_images(images, values)

@@ -73,7 +73,7 @@ def test_spaced_keeps_first_and_last():
 
 
 @pytest.mark.parametrize("method,titles", [
-    ("racecar", ("Method: racecar", "Reverse-pass reconstruction error per layer", "right singular vectors")),
+    ("racecar", ("Method: racecar", "Reverse-pass reconstruction error, part by part", "right singular vectors")),
     ("gini", ("Method: gini", "Class given feature, p(c|j)")),
 ])
 def test_method_views_follow_the_runs_method(tmp_path, method, titles):

@@ -206,10 +206,11 @@ def test_measured_columns_come_from_the_method_declarations(monkeypatch):
     """Each method that declares a quantity adds its key and its `also` keys (titles from the
     declaration); methods without one add nothing; a newly registered method adds its column."""
     cols = summary.columns()
-    assert list(cols) == ["l2", "energy", "energy_out", "gini", "inter", "intra", "recon", "within"]
+    assert list(cols) == ["l2", "energy", "energy_out", "gini", "inter", "intra", "recon", "within", "corr2", "decov"]
     assert {k: c.owners for k, c in cols.items()} == {
         "l2": ("weight_decay",), "energy": ("mhe", "comhe"), "energy_out": ("mhe", "comhe"), "gini": ("gini",),
-        "inter": ("phantom",), "intra": ("phantom",), "recon": ("racecar",), "within": ("itra",)}
+        "inter": ("phantom",), "intra": ("phantom",), "recon": ("racecar",), "within": ("itra", "center"),
+        "corr2": ("decov",), "decov": ("decov",)}
     assert cols["energy"].title == REGISTRY["mhe"].quantity.title
     assert cols["intra"].title == REGISTRY["phantom"].quantity.also["intra"]
     assert summary.columns(["ce", "dropout", "label_smoothing"]) == {}

@@ -48,16 +48,18 @@ def gini_heatmap(p: np.ndarray, names: Sequence[str] | None = None,
                                                                                            autorange="reversed")
 
 
-def reconstruction_curves(series: dict, title: str = "Reverse-pass reconstruction error per layer") -> go.Figure:
-    """Each reconstructed state's error ("recon/<state>" keys of `quantity_series` for racecar)
-    and their sum (dashed, = the racecar penalty) against epoch, log y."""
-    parts = [k for k in series if k.startswith("recon/")]
+def part_curves(series: dict, key: str, label: str, title: str | None = None) -> go.Figure:
+    """The parts of a quantity ("<key>/<part>" values of `quantity_series`, e.g. racecar's error of
+    each reconstructed state) and `key` itself (dashed) against epoch; log y when all are positive."""
+    parts = [k for k in series if k.startswith(f"{key}/")]
     traces = [go.Scatter(x=series["epoch"], y=series[k], mode="lines+markers", name=k.split("/", 1)[1],
                          line={"color": color(i)}) for i, k in enumerate(parts)]
-    traces.append(go.Scatter(x=series["epoch"], y=series["recon"], mode="lines", name="total (the penalty)",
+    traces.append(go.Scatter(x=series["epoch"], y=series[key], mode="lines", name="total",
                              line={"color": "black", "dash": "dash"}))
-    fig = styled(go.Figure(traces), title, "epoch", "0.5 x squared error per sample (state units²)")
-    return fig.update_yaxes(type="log")
+    name = label.split(" (")[0]
+    fig = styled(go.Figure(traces), title or f"{name[:1].upper()}{name[1:]}, part by part", "epoch", label)
+    positive = all(np.all(np.asarray(series[k], float) > 0) for k in [*parts, key])
+    return fig.update_yaxes(type="log" if positive else "linear")
 
 
 def tile(image: np.ndarray) -> np.ndarray:

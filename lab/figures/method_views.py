@@ -23,7 +23,7 @@ ERROR_AXIS = "0.5 x squared error per sample (state units²)"
 
 
 def _error_bars(errors: dict[str, float]) -> go.Bar:
-    """One bar per reconstructed state (input first), coloured as in `reconstruction_curves`."""
+    """One bar per reconstructed state (input first), coloured as in `part_curves`."""
     return go.Bar(x=list(errors), y=list(errors.values()), name="error per state",
                   marker={"color": [color(i) for i in range(len(errors))]},
                   hovertemplate="%{x}: %{y:.4g}<extra></extra>")

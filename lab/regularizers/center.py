@@ -6,7 +6,8 @@ features x_i towards its class's centre: L_C = 1/2 sum_i ||x_i - c_{y_i}||^2 (th
 the mini-batch; here the mean over it, so lambda does not scale with the batch size).
 **Interpretation:** the paper moves the centres by their own rule (c_j -= alpha x mean of
 (c_j - x_i) over class j's samples); here they are learnable state trained by the run's optimizer
-on the same loss (the common PyTorch form), initialised at 0. Its own quantity is scale-free (the
+on the same loss (the common PyTorch form), each initialised at the mean of its class in the first batch that has it (at 0 they pulled
+every feature to 0 and killed the ReLU units at lambda 1 in the lab). Its own quantity is scale-free (the
 within-class share of the features' variance), so shrinking the features cannot pass for
 compactness; its view draws the learned centres in the PCA map of the features. Written only
 through the plug-in contract (its module, its notes, its test).
@@ -48,11 +49,14 @@ def centres_view(snapshot: dict[str, np.ndarray], probe, epoch: int):
 
 @register
 class Center(Regularizer):
-    """Penalty = `center_loss` of the features and the learnable class centres (Wen et al. 2016)."""
+    """Penalty = `center_loss` of the features and the learnable class centres (Wen et al. 2016).
+    Default lambda 1, measured in the lab (digits, 300 training samples, MLP 256-256, 30 epochs, seeds
+    0-1): the within-class share of the features' variance 0.197-0.198 against CE's 0.278 (-29%),
+    test accuracy 0.944 / 0.940 against CE's 0.924 / 0.922; lambda 0.1 moved it by +2-3%."""
 
     name = "center"
     summary = "pull each sample's features towards a learned centre of its class (center loss)"
-    default_lam = 0.1
+    default_lam = 1.0
     quantity = Quantity("spread", "within", "within-class share of the features' variance (unitless)")
     views = ("spread", View("centres", "Learned class centres", centres_view))
     step_goal = 1.5
@@ -60,6 +64,14 @@ class Center(Regularizer):
     def setup(self, model: Net, n_classes: int) -> None:
         weight = model.head.weight
         self.centers = self.learnable("centers", torch.zeros(n_classes, weight.shape[1], device=weight.device))
+        self.started = torch.zeros(n_classes, dtype=torch.bool, device=weight.device)
 
     def penalty(self, ctx: StepContext) -> dict[str, Tensor]:
-        return {"center": center_loss(ctx.out.features, ctx.y, self.centers)}
+        z = ctx.out.features.flatten(1)
+        if not bool(self.started.all()):  # a centre starts at its class's first batch mean, not at 0
+            with torch.no_grad():
+                for c in ctx.y.unique():
+                    if not self.started[c]:
+                        self.centers[c] = z[ctx.y == c].mean(0)
+                        self.started[c] = True
+        return {"center": center_loss(z, ctx.y, self.centers)}

@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from lab.declare import REFERENCE
 from lab.config import TRAIN_PARAMS, RunConfig, validate
 from lab.errors import ConfigError
 from lab.params import check_name, validate_params
@@ -131,8 +132,8 @@ def parse_study(name: str, doc: dict) -> Study:
     nets = dict(_options("model", m, o, models.MODELS) for m, o in _table(f"study {name} models", doc["models"]).items())
     variants = [v for method, spec in _table(f"study {name} methods", doc["methods"]).items()
                 for v in _variants(name, method, spec)]
-    if not any(v.method == "ce" for v in variants):
-        raise ConfigError(f"study {name} needs the method 'ce': it is the reference of the paired comparison.")
+    if not any(v.method == REFERENCE for v in variants):
+        raise ConfigError(f"study {name} needs the method '{REFERENCE}': it is the reference of the paired comparison.")
     return Study(name, str(doc.get("description", "")), datasets, nets, tuple(variants), seeds, train)
 
 

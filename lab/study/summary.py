@@ -14,6 +14,7 @@ from typing import Iterable
 
 import numpy as np
 
+from lab.declare import REFERENCE
 from lab.stats import best_by, holm, paired, pm
 
 
@@ -148,7 +149,7 @@ def tables(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
     CE and the final value of the method's own quantity (`quantity_mean`, `ce_quantity`: NaN or None)."""
     out = {}
     for key, variants in groups(rows).items():
-        ce = variants["ce"]
+        ce = variants[REFERENCE]
 
         def own(rs: list[dict]) -> dict:
             q = rs[0]["quantity"]
@@ -164,7 +165,7 @@ def tables(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
         rows_ = [{"variant": name, "method": rs[0]["method"], "seeds": _seeds(rs),
                   "collapsed": sum(r["final_test_acc"] < COLLAPSE * ce_acc.get(r["seed"], np.nan) for r in rs),
                   "final": pm([r["final_test_acc"] for r in rs]), "best": pm([r["best_test_acc"] for r in rs]),
-                  "paired": paired(rs, ce) if name != "ce" else None, **own(rs)}
+                  "paired": paired(rs, ce) if name != REFERENCE else None, **own(rs)}
                  for name, rs in variants.items()]
         adjusted = holm({t["variant"]: t["paired"]["t_p"] for t in rows_ if t["paired"]})
         for t in rows_:
@@ -220,7 +221,7 @@ def baselines(rows: list[dict]) -> dict[tuple[str, str], str]:
     test accuracy here beside the published number."""
     out = {}
     for key, variants in groups(rows).items():
-        ce = variants.get("ce", [])
+        ce = variants.get(REFERENCE, [])
         if ce and ce[0].get("published_acc", "") != "":
             out[key] = (f"CE baseline {pm([r['final_test_acc'] for r in ce])} here; published "
                         f"{ce[0]['published_acc']:.2f} with these settings ({ce[0]['published_source']}).")
