@@ -85,11 +85,11 @@ def test_an_exception_mid_run_marks_the_saved_run_failed(tmp_path, monkeypatch):
     real = train_module.probe_snapshot
     calls = []
 
-    def flaky(model, data):
+    def flaky(model, data, state=None):
         calls.append(1)
         if len(calls) == 2:
             raise MemoryError("out of memory (simulated)")
-        return real(model, data)
+        return real(model, data, state)
 
     monkeypatch.setattr(train_module, "probe_snapshot", flaky)
     live = LiveRuns(tmp_path)

@@ -38,12 +38,23 @@ class Tiny(Regularizer):
 """
 
 
+@pytest.fixture(autouse=True)
+def registry():
+    """Each test leaves the registry as it found it (plug-ins it loaded are dropped)."""
+    before = dict(REGISTRY)
+    yield REGISTRY
+    REGISTRY.clear()
+    REGISTRY.update(before)
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> Path:
     """A runs folder with CE and the example plug-in (λ 0.01), trained by `python -m lab compare`."""
     runs = tmp_path_factory.mktemp("plugin-runs")
     assert main(["compare", "--methods", f"ce,{SPEC}", "--seeds", "0", "--lambda", "0.01", "--runs", str(runs),
                  *SMALL]) == 0
+    for name in [k for k, r in REGISTRY.items() if r.source is not None]:
+        REGISTRY.pop(name)  # each test loads what it uses
     return runs
 
 
@@ -103,7 +114,6 @@ def test_a_run_whose_plugin_file_is_gone_or_changed_stays_viewable_and_says_so(t
     at.run().switch_page(ui.nav.path("similarity")).run()
     assert not at.exception and at.get("plotly_chart")
     assert any("which is missing" in str(w.value) and "stay viewable" in str(w.value) for w in at.warning)
-    REGISTRY.pop("activity_mine")
 
 
 def test_the_app_lists_the_plugins_it_was_started_with_and_marks_them(tmp_path, monkeypatch):
@@ -128,12 +138,8 @@ def test_an_installed_entry_point_is_a_method_name(tmp_path, monkeypatch):
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: mypkg\nVersion: 1.0\n")
     (info / "entry_points.txt").write_text("[reglab.regularizers]\nfrom_ep = mypkg:Tiny\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.delitem(REGISTRY, "from_ep", raising=False)
-    try:
-        assert resolve("from_ep").name == "from_ep" and REGISTRY["from_ep"].source.cls == "Tiny"
-        assert train(RunConfig(method="from_ep", epochs=1, train_size=100, probe_size=50)).status == "done"
-    finally:
-        REGISTRY.pop("from_ep", None)
+    assert resolve("from_ep").name == "from_ep" and REGISTRY["from_ep"].source.cls == "Tiny"
+    assert train(RunConfig(method="from_ep", epochs=1, train_size=100, probe_size=50)).status == "done"
 
 
 BAD = {
@@ -161,8 +167,6 @@ def test_a_bad_plugin_is_refused_in_one_line_naming_its_file_and_writes_nothing(
     assert re.search(message, err), err
     assert not runs.exists() or not any(runs.iterdir())  # no run folder
     assert {k: v for k, v in REGISTRY.items() if k in before} == before  # no built-in replaced
-    for name in set(REGISTRY) - set(before):
-        REGISTRY.pop(name)
 
 
 def test_an_exception_or_nan_later_in_training_ends_the_run_and_says_why(tmp_path):
@@ -186,7 +190,6 @@ def test_an_exception_or_nan_later_in_training_ends_the_run_and_says_why(tmp_pat
     # the first-batch check passes a NaN (a value, not a type error): the run ends `diverged`, saying why
     result = train(RunConfig(method=f"{nan}:Tiny", epochs=2, train_size=200), runs=tmp_path / "nan-runs")
     assert result.status == "diverged" and "lower the learning rate" in result.error
-    REGISTRY.pop("later", None), REGISTRY.pop("nan_pen", None)
 
 
 def test_discover_loads_a_folder_and_reports_each_refusal(tmp_path):
@@ -195,7 +198,6 @@ def test_discover_loads_a_folder_and_reports_each_refusal(tmp_path):
     names, errors = discover([tmp_path])
     assert "found_me" in names and REGISTRY["found_me"].source.file == str(tmp_path / "ok.py")
     assert len(errors) == 1 and "clash.py" in errors[0] and "'ce' is a built-in" in errors[0]
-    REGISTRY.pop("found_me")
     assert "ce" in BUILT_IN and REGISTRY["ce"].source is None
 
 

@@ -10,6 +10,7 @@ from lab.errors import ConfigError
 from lab.measure.quantities import Probe, measure, own_quantity
 from lab.measure.snapshot import n_classes
 from lab.regularizers import Quantity
+from lab.regularizers.plugins import for_run
 from lab.readout.series import snapshots
 from lab.store import RunRecord, load_probe, load_run, load_snapshot
 
@@ -28,6 +29,8 @@ def quantity_series(run: RunRecord | str | Path, method: str | None = None, epoc
     epoch (default: all): {"epoch": (E,), key: (E,), extra keys of the measurement: (E,)}; a run
     folder path is accepted."""
     run = run if isinstance(run, RunRecord) else load_run(run)
+    if run.config.plugin:  # a plug-in run's own quantity is its plug-in's: load it (the reference if its file is gone)
+        for_run(run.config.plugin, run.config.method)
     quantity, probe = quantity or own_quantity(method or run.config.method), run_probe(run)
     rows = [(epoch, measure(quantity, snap, probe)) for epoch, snap in snapshots(run, epochs)]
     keys = list(rows[0][1]) if rows else [quantity.key]
