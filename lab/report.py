@@ -22,7 +22,7 @@ import plotly.graph_objects as go
 
 from lab import views
 
-from lab.errors import ConfigError, LabError, StoreError
+from lab.errors import LabError, StoreError
 from lab.figures import (accuracy_curves, embedding_animation, energy_curves, gap_curves, grid, information_plane,
                          knn_curves, mi_curves, nn_angle_curves, similarity_histograms, training_curves)
 from lab.figures.embedding import LABELS

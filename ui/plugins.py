@@ -4,6 +4,8 @@ server (and again when a file changes); a saved run's own plug-in file is loaded
 opened. Only what the person who started the server named is ever imported."""
 from __future__ import annotations
 
+import functools
+import importlib.metadata
 import os
 
 import streamlit as st
@@ -36,10 +38,17 @@ def load() -> list[str]:
     return names
 
 
+@functools.cache
+def _installed() -> bool:
+    """Whether a package offers plug-ins (entry points of the group `reglab.regularizers`)."""
+    return bool(importlib.metadata.entry_points(group="reglab.regularizers"))
+
+
 def configured() -> bool:
-    """Whether this server was started with plug-ins to load (so pages that list no method need not
-    import torch otherwise)."""
-    return bool(os.environ.get("REGLAB_PLUGINS")) or (runs_root(None).resolve().parent / "plugins").is_dir()
+    """Whether this server has plug-ins to load (so pages that list no method need not import torch
+    otherwise): `REGLAB_PLUGINS`, a plugins/ folder beside the runs, or an installed entry point."""
+    return (bool(os.environ.get("REGLAB_PLUGINS")) or (runs_root(None).resolve().parent / "plugins").is_dir()
+            or _installed())
 
 
 def for_run(config) -> None:
