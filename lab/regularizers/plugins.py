@@ -180,15 +180,17 @@ def discover(paths: Iterable[str | Path]) -> tuple[list[str], list[str]]:
     installed entry points: (names loaded, one error line per file that was refused)."""
     files = [f for p in map(Path, paths) for f in (sorted(p.glob("*.py")) if p.is_dir() else [p])]
     names, errors = [], []
-    for spec in [*(ep.value for ep in entry_points().values())]:
+    for spec in (ep.value for ep in entry_points().values()):
         try:
             names.append(load(spec).name)
         except ConfigError as e:
             errors.append(str(e))
     for f in files:
         try:
-            module = _import_file(f.resolve())
-            classes = _regularizer_classes(module) or [""]
+            classes = _regularizer_classes(_import_file(f.resolve()))
+            if not classes:
+                raise PluginError(f"Plug-in {f.resolve()} defines no Regularizer subclass; subclass "
+                                  f"lab.regularizers.Regularizer (README, \"Your own regularizer\").")
             names += [load(f"{f.resolve()}:{c}").name for c in classes]
         except ConfigError as e:
             errors.append(str(e))
