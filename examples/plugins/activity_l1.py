@@ -13,14 +13,14 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lab.declare import Quantity, View
+from lab.measure.snapshot import feature_layer, features
 from lab.params import Choice, Param
 from lab.regularizers import Regularizer
 
 
 def _features(snapshot: dict) -> np.ndarray:
-    """The last hidden state of a snapshot (`hidden_<i>` keys count from the input) as (n, d)."""
-    key = max((k for k in snapshot if k.startswith("hidden_")), key=lambda k: int(k.split("_")[1]))
-    return snapshot[key].reshape(len(snapshot[key]), -1).astype(np.float64)
+    """The features of a snapshot (the head's input) as (n, d) float64."""
+    return features(snapshot, feature_layer(snapshot)).astype(np.float64)
 
 
 def active_share(snapshot: dict, probe) -> dict:

@@ -31,10 +31,10 @@ def center_loss(z: Tensor, y: Tensor, centers: Tensor) -> Tensor:
 def centres_view(snapshot: dict[str, np.ndarray], probe, epoch: int):
     """The PCA map of the probe features with each class's learned centre (projected by the same
     PCA) as a large marker of its class colour."""
-    from lab.figures.embedding import embedding_scatter  # figures load only when drawn
+    from lab.figures.embedding import embedding_scatter  # figures and measurements load only when drawn
+    from lab.measure.snapshot import feature_layer, features
 
-    key = max((k for k in snapshot if k.startswith("hidden_")), key=lambda k: int(k.split("_")[1]))
-    z = snapshot[key].reshape(len(snapshot[key]), -1).astype(np.float64)
+    z = features(snapshot, feature_layer(snapshot)).astype(np.float64)
     mean = z.mean(0)
     _, _, vt = np.linalg.svd(z - mean, full_matrices=False)
     axes = vt[:2] * np.sign(vt[:2][np.arange(min(2, len(vt))), np.abs(vt[:2]).argmax(1)])[:, None]

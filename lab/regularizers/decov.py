@@ -39,8 +39,11 @@ def correlations(z: np.ndarray) -> np.ndarray:
 
 
 def _features(snapshot: dict[str, np.ndarray]) -> np.ndarray:
-    key = max((k for k in snapshot if k.startswith("hidden_")), key=lambda k: int(k.split("_")[1]))
-    return snapshot[key].reshape(len(snapshot[key]), -1).astype(np.float64)
+    """The snapshot's features (n, d) as float64 (`lab.measure.snapshot`, imported on use: the
+    measurements import the regularizers)."""
+    from lab.measure.snapshot import feature_layer, features
+
+    return features(snapshot, feature_layer(snapshot)).astype(np.float64)
 
 
 def decorrelation(snapshot: dict[str, np.ndarray], probe=None) -> dict[str, float]:
