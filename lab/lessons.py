@@ -9,10 +9,11 @@ at most 15 s on 2 CPU cores.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -31,24 +32,46 @@ ACC_SLACK = 0.03  # the most test accuracy a lesson's method may lose against CE
 @dataclass(frozen=True)
 class Lesson:
     """One paper's claim: `settings` are RunConfig fields (method and lambda included), the
-    `quantity` with its `margin` (relative change, or degrees when `unit` is "degrees"), the
-    `views` that show it, and the text: `claim` (the paper's), `look` (what to look at)."""
+    quantity (`measured`, or the method's own declared quantity when None) with its `margin`
+    (relative change, or degrees when `unit` is "degrees"), the `views` that show it, and the
+    text: `claim` (the paper's), `look` (what to look at). `grid`: the sweep's candidates, lists
+    of `lam`, `widths` and `training` (RunConfig overrides), each defaulting to the settings'."""
 
     name: str
     title: str
     claim: str
     look: str
     settings: Mapping[str, Any]
-    quantity: Quantity
+    measured: Quantity | None
     margin: float
     unit: str = "relative"
     seeds: tuple[int, ...] = (0, 1)
     views: tuple[str, ...] = ()
     sweep: str = ""
+    grid: Mapping[str, list] = field(default_factory=dict)
 
     @property
     def method(self) -> str:
         return self.settings["method"]
+
+    @property
+    def quantity(self) -> Quantity:
+        """What the lesson measures: its own `measured`, else the method's declared quantity."""
+        if self.measured is not None:
+            return self.measured
+        from lab.regularizers import get  # torch: loaded when a lesson's quantity is read, not with the list
+
+        if (q := get(self.method).quantity) is None:
+            raise ConfigError(f"Lesson {self.name!r}: {self.method} declares no quantity; give the lesson a "
+                              "[quantity] measurement.")
+        return q
+
+    def candidates(self) -> list[tuple[float | None, list[int], dict]]:
+        """The sweep's candidate settings: (lambda, widths, training overrides) for every
+        combination of the `grid`'s lists."""
+        lam = self.grid.get("lam", [self.settings.get("lam")])
+        widths = self.grid.get("widths", [self.settings.get("model_params", {}).get("widths")])
+        return list(itertools.product(lam, widths, self.grid.get("training", [{}])))
 
     @property
     def margin_text(self) -> str:
@@ -82,12 +105,13 @@ class Lesson:
 
 def _lesson(name: str, table: dict) -> Lesson:
     """One `[name]` table of the lessons file; an unknown key is refused (a typo must not vanish)."""
-    known = {f.name for f in fields(Lesson)} - {"name", "margin", "unit"}
+    known = {f.name for f in fields(Lesson)} - {"name", "margin", "unit", "measured"} | {"quantity"}
     if unknown := sorted(set(table) - known):
         raise ConfigError(f"Lesson {name!r} has an unknown key {unknown[0]!r}; keys are: {', '.join(sorted(known))}.")
-    q = table["quantity"]
-    quantity = Quantity(q["measurement"], q["key"], q["label"], q.get("working", "lower"))
-    return Lesson(**{**table, "name": name, "quantity": quantity, "margin": float(q["margin"]),
+    q = table.pop("quantity")
+    measured = (Quantity(q["measurement"], q["key"], q["label"], q.get("working", "lower"))
+                if "measurement" in q else None)
+    return Lesson(**{**table, "name": name, "measured": measured, "margin": float(q["margin"]),
                      "unit": q.get("unit", "relative"), "seeds": tuple(table.get("seeds", (0, 1))),
                      "views": tuple(table.get("views", ()))})
 
@@ -104,6 +128,33 @@ LESSONS: dict[str, Lesson] = load()
 def lesson(name: str) -> Lesson:
     """The lesson called `name`; an unknown name gets the one-line list of lessons."""
     return LESSONS[check_name("lesson", name, LESSONS)]
+
+
+# The settings of a lesson made for any method (`python -m lab lesson --method SPEC`): the lessons'
+# usual digits MLP, at the method's default lambda, judged against the lessons' usual margin.
+ANY_METHOD = {"data": "digits", "model": "mlp", "model_params": {"widths": [256, 256]}, "epochs": 30,
+              "train_size": 300, "probe_size": 500}
+ANY_MARGIN = 0.3
+
+
+def with_method(method: str, base: Lesson | None = None) -> Lesson:
+    """A lesson for `method` (a registered name, e.g. a loaded plug-in's), not tuned for it: `base`'s
+    settings with the method swapped in at its default lambda and options, measuring `base`'s
+    quantity, or without `base` the `ANY_METHOD` settings and the method's own declared quantity
+    with an `ANY_MARGIN` relative margin."""
+    from lab.regularizers import get
+
+    reg = get(method)
+    if base is None and reg.quantity is None:
+        raise ConfigError(f"{method} declares no quantity of its own; name a lesson whose quantity to measure, "
+                          f"e.g. `python -m lab lesson mhe --method {method}`.")
+    settings = {**(base.settings if base else ANY_METHOD), "method": method, "lam": None, "method_params": {}}
+    keep = {"measured": base.quantity, "margin": base.margin, "unit": base.unit, "seeds": base.seeds} if base else \
+        {"measured": None, "margin": ANY_MARGIN}
+    views = tuple(v if isinstance(v, str) else v.key for v in reg.views)
+    return Lesson(name=method, title=f"{method} against CE", claim=reg.summary, settings=settings,
+                  look=f"Not a tuned lesson: {method} at its default settings, beside CE on the same data, model, "
+                       "seeds and optimizer steps.", views=views, **keep)
 
 
 def final_value(lesson: Lesson, run: RunRecord) -> float:

@@ -11,7 +11,6 @@ table of final accuracies. Figures come from `lab.figures`, numbers from `lab.me
 """
 from __future__ import annotations
 
-import argparse
 import html
 from dataclasses import dataclass
 from pathlib import Path
@@ -193,20 +192,3 @@ def report(run: str, compare: Sequence[str] = (), out: str | Path | None = None,
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, to_html(sections, title).encode())
     return path
-
-
-def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("report", help="write one standalone HTML file with every figure of a run")
-    p.add_argument("run", help="run id (under --runs) or path to a run folder, e.g. ./runs/ID")
-    p.add_argument("--compare", nargs="+", default=(), metavar="RUN", help="more runs to show side by side")
-    p.add_argument("--out", default=None, help="output file (default RUN.html in the current folder)")
-    p.add_argument("--runs", default=None, help="runs folder (default $REGLAB_RUNS or ./runs)")
-    p.add_argument("--tsne", action="store_true", help="add an animated t-SNE map (slower on the first report)")
-    p.add_argument("--epoch", type=int, default=None, help="epoch compared (default: the last one all runs have)")
-    return p
-
-
-def run(args: argparse.Namespace) -> int:
-    path = report(args.run, args.compare, args.out, args.runs, args.tsne, args.epoch)
-    print(f"report: {path}")
-    return 0

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from lab.background import Background
+from lab.store.background import Background
 from lab.config import RunConfig, validate
 from lab.data import Prepared, prepare
 from lab.device import make_generator, pick_device

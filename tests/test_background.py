@@ -1,7 +1,7 @@
 """Background: calls run in order on one thread; a failure comes back to the caller."""
 import pytest
 
-from lab.background import Background
+from lab.store.background import Background
 
 
 def test_calls_run_in_order_and_close_waits_for_them():

@@ -43,7 +43,7 @@ def test_method_options_are_parsed_and_checked(tmp_path, capsys):
     (["train", "--name", "abc\n"], "Invalid run name 'abc\\n'"),
     (["train", "--data", "mnist", "--root", "/nonexistent/reglab-data"],
      "mnist: 4 of its 4 files are not in /nonexistent/reglab-data/MNIST/raw; download them"),
-    (["frobnicate"], "Unknown command 'frobnicate'; choose one of: train, runs, compare, report, study, readme, lesson."),
+    (["frobnicate"], "Unknown command 'frobnicate'; choose one of: train, compare, runs, lesson, study, report, readme."),
     (["compare", "--methods", "ce,nope"], "Unknown method 'nope'"),
 ])
 def test_bad_input_is_one_line(tmp_path, capsys, argv, needle):
@@ -90,3 +90,17 @@ def test_module_entry_point_in_a_subprocess(tmp_path):
                        cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert p.returncode == 2 and "Traceback" not in p.stderr
     assert p.stderr.strip() == "error: The 'lr' parameter of training must be a number greater than 0 and at most 10. Got 'abc' instead."
+
+
+def test_help_lists_every_command_with_its_line_and_imports_no_torch():
+    """Every module of lab/cli but `options` is a command; the list is read from their HELP lines."""
+    import subprocess
+    import sys
+
+    commands = sorted(p.stem for p in (ROOT / "lab" / "cli").glob("*.py") if p.stem not in ("__init__", "options"))
+    code = "import sys; from lab.cli import main; main(['--help']); sys.exit('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    listed = [line.split()[0] for line in out.splitlines() if line.startswith("  ")]
+    assert sorted(listed) == commands
+    for name in commands:
+        assert f"  {name}" in out and __import__(f"lab.cli.{name}", fromlist=["HELP"]).HELP in out

@@ -13,24 +13,26 @@ from streamlit.testing.v1 import AppTest
 import ui
 from lab.cli import main
 from lab.config import RunConfig
-from lab.lessons import LESSONS, Outcome, describe, lesson, outcome, role, saved_pair
+from lab.lessons import ANY_MARGIN, LESSONS, Outcome, describe, lesson, outcome, role, saved_pair, with_method
 from lab.measure.quantities import MEASUREMENTS
 from lab.regularizers import REGISTRY
 from lab.store import list_runs, load_run, load_snapshot
 from lab.train import train
 
 ROOT = Path(__file__).resolve().parents[1]
-SEEDS = {p.stem for p in (ROOT.parent / "shared" / "seeds").glob("*.txt")}
 
 
 def test_there_is_one_lesson_per_seed_method_and_each_is_well_formed():
-    from lab.views import VIEWS
+    from lab.views import method_views
 
-    assert list(LESSONS) == ["phantom", "racecar", "mhe", "comhe", "itra", "gini"]
+    assert list(LESSONS) == ["phantom", "racecar", "mhe", "comhe", "itra", "gini", "decov", "center"]
     for name, l in LESSONS.items():
-        assert l.method == name and l.quantity.measurement in MEASUREMENTS and l.quantity.working in ("lower", "higher")
-        assert l.views and set(l.views) <= set(VIEWS) and set(l.views) <= set(REGISTRY[name].views), name
+        own = REGISTRY[name].quantity
+        assert l.method == name and l.quantity.working in ("lower", "higher")
+        assert l.quantity.measurement in MEASUREMENTS if l.measured else l.quantity is own, name
+        assert l.views and set(l.views) <= {v.key for v in method_views(name)}, name
         assert l.claim and l.look and (ROOT / l.sweep).is_file(), name
+        assert l.candidates() and all(w and isinstance(t, dict) for _, w, t in l.candidates()), name
         ce, method = l.config("ce", 0), l.config(name, 1)
         assert (ce.method, ce.lam, ce.method_params) == ("ce", 0.0, {}) and method.method == name
         assert replace(ce, method=name, lam=method.lam, method_params=method.method_params, seed=1) == method
@@ -135,6 +137,32 @@ def test_the_cli_trains_a_lesson_and_prints_both_values_accuracies_and_the_verdi
     o = outcome(LESSONS["mhe"], 0, runs["ce"], runs["mhe"])
     assert f"{o.ce:.1f}°" in out and f"{o.method:.1f}°" in out and f"{o.method_acc:.3f}" in out
     assert f"seed 0: {o.verdict}" in out
+
+
+def test_any_method_gets_an_untuned_lesson_from_the_cli_measuring_its_own_quantity(tmp_path, capsys):
+    """`lesson --method FILE.py:CLASS`: the example plug-in against CE, its own quantity measured."""
+    from lab.regularizers.plugins import load
+
+    spec = f"{ROOT / 'examples' / 'plugins' / 'activity_l1.py'}:ActivityL1"
+    assert main(["lesson", "--method", spec, "--seeds", "0", "--runs", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    runs = {r.config.method: r for r in list_runs(tmp_path)}
+    assert set(runs) == {"ce", "activity_l1"} and runs["activity_l1"].config.plugin["class"] == "ActivityL1"
+    l = with_method("activity_l1")
+    assert l.quantity is load(spec).quantity and l.margin == ANY_MARGIN and "Not a tuned lesson" in out
+    o = outcome(l, 0, runs["ce"], runs["activity_l1"])
+    assert f"seed 0: {o.verdict}" in out and f"{o.ce:.3g}" in out and f"{o.method:.3g}" in out
+
+
+def test_a_lesson_with_another_method_keeps_its_settings_and_quantity_and_swaps_the_method():
+    mhe = LESSONS["mhe"]
+    l = with_method("comhe", mhe)
+    assert l.quantity is mhe.quantity and (l.margin, l.unit, l.seeds) == (mhe.margin, mhe.unit, mhe.seeds)
+    cfg = l.config("comhe", 0)
+    assert cfg.model_params == mhe.config("mhe", 0).model_params and cfg.lam == REGISTRY["comhe"].default_lam
+    assert l.config("ce", 0) == mhe.config("ce", 0)
+    with pytest.raises(Exception, match="declares no quantity of its own"):
+        with_method("dropout")
 
 
 def test_the_lessons_page_trains_ce_and_the_method_and_draws_both_runs_views(tmp_path, monkeypatch):

@@ -1,7 +1,7 @@
 """BytesLRU: bounded by the bytes of its values, least recently used out first, loads once."""
 import numpy as np
 
-from lab.lru import BytesLRU
+from ui.lru import BytesLRU
 
 
 def test_the_least_recently_used_values_go_first_once_the_bytes_exceed_the_budget():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lab import readme
+from lab.cli import readme
 from lab.cli import main
 from lab.study.spec import load_study
 from lab.study.summary import markdown, read_csv

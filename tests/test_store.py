@@ -302,7 +302,7 @@ def test_a_run_another_process_trains_is_refused_until_it_ends(runs):
 def test_atomic_write_flushes_the_file_then_the_folder_after_the_rename(tmp_path, monkeypatch):
     import stat
 
-    from lab import fsio
+    from lab.store import fsio
 
     synced, real = [], os.fsync
 

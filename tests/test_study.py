@@ -20,7 +20,8 @@ from lab.errors import StoreError
 from lab.figures.palette import method_color
 from lab.readout.quantities import quantity_series
 from lab.regularizers import REGISTRY, Quantity, Regularizer
-from lab.study import cli, summary
+from lab.cli import study as cli
+from lab.study import summary
 from lab.study.outputs import study_figures
 
 TRAIN_MODULE = importlib.import_module("lab.train")  # `lab.train` is also the re-exported function

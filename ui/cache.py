@@ -15,7 +15,7 @@ import streamlit as st
 from lab.figures import views
 from lab.figures.boundary import boundary_figure
 from lab.lessons import Lesson, Outcome, outcome
-from lab.lru import BytesLRU
+from ui.lru import BytesLRU
 from lab.readout import embeddings, series as readout
 from lab.declare import Quantity
 from lab.store import RunRecord, load_run, load_snapshot

@@ -16,6 +16,7 @@ import re
 import sys
 import textwrap
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -25,7 +26,7 @@ from lab.study.spec import load_study
 from lab.study.summary import (COLLAPSE, TABLE_HEAD, baselines, cells, headline, markdown_table, method_note, p_text, read_csv,
                                tables)
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 REGION = re.compile(r"(<!-- generated: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- end: (?P=name) -->)", re.S)
 BASELINES = "lab.regularizers.baselines"  # the module of the reference methods (ce, weight_decay, ...)
 SIGNIFICANT = 0.05  # paired t-test p below which a difference is called a gain or a loss
@@ -160,15 +161,15 @@ def render(text: str, root: Path = ROOT) -> str:
     return REGION.sub(lambda m: m.group(1) + REGIONS[m.group("name")](root) + m.group(4), text)
 
 
-def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("readme", help="rewrite README.md's generated regions from the generated outputs")
+HELP = "rewrite README.md's generated regions from the generated outputs (--check: only compare)"
+
+
+def main(argv: Sequence[str]) -> int:
+    p = argparse.ArgumentParser(prog="python -m lab readme", description=HELP)
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 when README.md differs")
     p.add_argument("--root", default=str(ROOT), help="the repository whose outputs are read (default this one)")
     p.add_argument("--file", default=None, help="the README to rewrite (default README.md under --root)")
-    return p
-
-
-def run(args: argparse.Namespace) -> int:
+    args = p.parse_args(argv)
     root = Path(args.root)
     path = Path(args.file) if args.file else root / "README.md"
     text = path.read_text()

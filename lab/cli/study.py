@@ -6,15 +6,16 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Sequence
 
 from lab.errors import LabError
-from lab.study.execute import run_study
-from lab.study.outputs import write_outputs
-from lab.study.spec import available, load_study
-from lab.study.summary import timing
+
+HELP = "run (or resume) a study grid and write its tables, figures and report"
 
 
 def _arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    from lab.study.spec import available
+
     parser.add_argument("name", help=f"a study in studies/ ({', '.join(available())}) or a .toml path")
     parser.add_argument("--runs", default=None, help="runs folder (default $REGLAB_RUNS or ./runs)")
     parser.add_argument("--out", default=None, help="output folder (default docs/study/NAME)")
@@ -32,18 +33,16 @@ def _arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return parser
 
 
-def add_parser(subparsers) -> argparse.ArgumentParser:
-    """Register `study` on an argparse subparsers object (`python -m lab study ...`)."""
-    return _arguments(subparsers.add_parser("study", help="run a study grid and write its report",
-                                            description="Run a study grid (resumable) and write its tables, "
-                                                        "figures and report."))
-
-
-def run(args: argparse.Namespace) -> int:
-    """Run the study named in `args`; errors print one line (status 2), Ctrl-C leaves a resumable state (130)."""
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the study named in `argv`; errors print one line (status 2), Ctrl-C leaves a resumable state (130)."""
+    args = _arguments(argparse.ArgumentParser(prog="python -m lab study", description=HELP)).parse_args(argv)
     import torch
 
     from lab.store import runs_root
+    from lab.study.execute import run_study
+    from lab.study.outputs import write_outputs
+    from lab.study.spec import load_study
+    from lab.study.summary import timing
 
     torch.set_num_threads(max(1, args.threads))
     try:
@@ -63,10 +62,3 @@ def run(args: argparse.Namespace) -> int:
     print("\n".join(map(str, paths)))
     return 0
 
-
-def main(argv: list[str] | None = None) -> int:
-    return run(_arguments(argparse.ArgumentParser(prog="python -m lab study")).parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

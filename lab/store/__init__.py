@@ -33,7 +33,7 @@ import numpy as np
 
 from lab.config import RunConfig
 from lab.errors import StoreError
-from lab.fsio import alive, atomic_write, hold, json_bytes, rename_whole
+from lab.store.fsio import alive, atomic_write, hold, json_bytes, rename_whole
 
 STATUSES = ("running", "done", "stopped", "diverged", "collapsed", "failed", "interrupted")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")  # the whole name (fullmatch)
