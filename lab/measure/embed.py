@@ -72,14 +72,14 @@ def _top_eigenvectors(m: np.ndarray, k: int) -> np.ndarray:
     return eigh(m, subset_by_index=[len(m) - k, len(m) - 1])[1][:, ::-1].T
 
 
-def _pca2(x: np.ndarray) -> np.ndarray:
-    """Top-two principal component scores (x - mean) V[:, :2], V the top eigenvectors of the
-    centred data's scatter matrix (of its Gram matrix when there are fewer rows than columns: the
-    smaller eigenproblem; 4x faster than the SVD of the data at 449 x 256), each component's sign
-    set so its largest loading is positive; the same numbers as scikit-learn's
-    `PCA(2, svd_solver="full")` (tests/test_embed.py), without waiting seconds for scikit-learn's
-    import. A zero column when x has fewer than 2 dimensions."""
-    x0 = np.asarray(x, np.float64) - np.mean(x, 0)
+def pca_axes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, V) of x's top-two principal components, V (k, d) with k = min(2, n, d): the top
+    eigenvectors of the centred data's scatter matrix (of its Gram matrix when there are fewer rows
+    than columns: the smaller eigenproblem; 4x faster than the SVD of the data at 449 x 256), each
+    component's sign set so its largest loading is positive. Other points (a method's learned
+    centres) project onto the same map as (p - mean) V^T."""
+    mean = np.mean(np.asarray(x, np.float64), 0)
+    x0 = np.asarray(x, np.float64) - mean
     n, d = x0.shape
     k = min(2, d, n)
     if d <= n:
@@ -88,8 +88,15 @@ def _pca2(x: np.ndarray) -> np.ndarray:
         vt = _top_eigenvectors(x0 @ x0.T, k) @ x0
         vt /= np.maximum(np.linalg.norm(vt, axis=1, keepdims=True), np.finfo(float).tiny)
     pivot = vt[np.arange(k), np.abs(vt).argmax(1)]
-    vt *= np.where(pivot < 0, -1.0, 1.0)[:, None]
-    return np.pad(x0 @ vt.T, ((0, 0), (0, 2 - k)))
+    return mean, vt * np.where(pivot < 0, -1.0, 1.0)[:, None]
+
+
+def _pca2(x: np.ndarray) -> np.ndarray:
+    """Top-two principal component scores (x - mean) V^T (`pca_axes`): the same numbers as
+    scikit-learn's `PCA(2, svd_solver="full")` (tests/test_embed.py), without waiting seconds for
+    scikit-learn's import. A zero column when x has fewer than 2 dimensions."""
+    mean, vt = pca_axes(x)
+    return np.pad((np.asarray(x, np.float64) - mean) @ vt.T, ((0, 0), (0, 2 - len(vt))))
 
 
 def neighbours(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

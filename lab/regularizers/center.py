@@ -32,12 +32,11 @@ def centres_view(snapshot: dict[str, np.ndarray], probe, epoch: int):
     """The PCA map of the probe features with each class's learned centre (projected by the same
     PCA) as a large marker of its class colour."""
     from lab.figures.embedding import embedding_scatter  # figures and measurements load only when drawn
+    from lab.measure.embed import pca_axes
     from lab.measure.snapshot import feature_layer, features
 
     z = features(snapshot, feature_layer(snapshot)).astype(np.float64)
-    mean = z.mean(0)
-    _, _, vt = np.linalg.svd(z - mean, full_matrices=False)
-    axes = vt[:2] * np.sign(vt[:2][np.arange(min(2, len(vt))), np.abs(vt[:2]).argmax(1)])[:, None]
+    mean, axes = pca_axes(z)
     xy = (z - mean) @ axes.T
     extra, note = {}, "this run learned no centres (not a center-loss run): its features alone"
     if "state_centers" in snapshot:
@@ -65,13 +64,15 @@ class Center(Regularizer):
         weight = model.head.weight
         self.centers = self.learnable("centers", torch.zeros(n_classes, weight.shape[1], device=weight.device))
         self.started = torch.zeros(n_classes, dtype=torch.bool, device=weight.device)
+        self.all_started = False  # once every centre has started, no step reads `started` (a GPU sync)
 
     def penalty(self, ctx: StepContext) -> dict[str, Tensor]:
         z = ctx.out.features.flatten(1)
-        if not bool(self.started.all()):  # a centre starts at its class's first batch mean, not at 0
+        if not self.all_started:  # a centre starts at its class's first batch mean, not at 0
             with torch.no_grad():
                 for c in ctx.y.unique():
                     if not self.started[c]:
                         self.centers[c] = z[ctx.y == c].mean(0)
                         self.started[c] = True
+            self.all_started = bool(self.started.all())
         return {"center": center_loss(z, ctx.y, self.centers)}
