@@ -6,6 +6,7 @@ import streamlit as st
 import ui
 import ui.method_views
 from lab.declare import REFERENCE
+from lab.figures.grid import side_by_side
 from lab.notes import note
 from lab.regularizers import REGISTRY
 from lab.views import method_views
@@ -48,15 +49,17 @@ def draw(epoch: int) -> None:
         if reference is None:
             ui.widgets.figure(mine, key=f"method.{v.key}", name=f"{record.id}-{v.key}-e{epoch}")
             continue
+        theirs = (ui.method_views.draw(v, reference, epoch, method) if epoch in ui.cache.epochs(reference) else None)
+        if theirs is not None:  # the same axis ranges, so a difference between the pictures is one between the runs
+            mine, theirs = side_by_side([mine, theirs], shared=v.shared)
         left, right = ui.widgets.figure_columns(2)
         with left:
             st.caption(f"{ui.widgets.esc(run.label)} · {ui.widgets.esc(record.id)}")
             ui.widgets.figure(mine, key=f"method.{v.key}", name=f"{record.id}-{v.key}-e{epoch}")
         with right:
             st.caption(f"reference: {ui.widgets.esc(label(reference.id))}")
-            if epoch in ui.cache.epochs(reference):
-                ui.widgets.figure(ui.method_views.draw(v, reference, epoch, method), key=f"method.{v.key}.reference",
-                                  name=f"{reference.id}-{v.key}-e{epoch}")
+            if theirs is not None:
+                ui.widgets.figure(theirs, key=f"method.{v.key}.reference", name=f"{reference.id}-{v.key}-e{epoch}")
             else:
                 st.caption(f"{ui.widgets.esc(reference.id)} has no drawable snapshot at epoch {epoch}.")
 

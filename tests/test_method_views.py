@@ -241,3 +241,13 @@ def test_the_method_views_page_of_a_diverged_run_draws_its_finite_epochs(diverge
     assert not at.exception, at.exception
     assert len(at.get("plotly_chart")) == 2  # mhe: neurons and nearest-neighbour angles at the last finite epoch
     assert any("Showing epochs up to 0" in str(w.value) for w in at.warning)
+
+
+def test_the_method_views_page_draws_the_run_and_its_reference_on_the_same_axes(page):
+    """A shared view (itra's spread bars) gets one axis range for both runs, so bars compare by eye."""
+    import json
+
+    charts = [json.loads(c.proto.spec) for c in page("itra").get("plotly_chart")]
+    mine, ref = charts[0]["layout"], charts[1]["layout"]
+    assert mine["yaxis"]["range"] == ref["yaxis"]["range"] and mine["yaxis"]["autorange"] is False
+    assert mine["xaxis"]["range"] == ref["xaxis"]["range"]
