@@ -7,6 +7,7 @@ method each declare their own options (`data_params`, `model_params`, `method_pa
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any
 
 from lab.params import Choice, Interval, Param, check_name, validate_params
@@ -33,7 +34,7 @@ TRAIN_PARAMS: tuple[Param, ...] = (
 class RunConfig:
     """One run. `lam=None` means the method's default weight (resolved by `validate`)."""
 
-    data: str = "digits"  # data set name, a key of lab.data.DATASETS
+    data: str = "digits"  # data set name, a key of lab.data.DATASETS ("table", "arrays", "images": your file)
     model: str = "mlp"  # "mlp" or "cnn"
     method: str = "ce"  # regularizer name, a key of lab.regularizers.REGISTRY
     lam: float | None = None  # weight of the penalty in the total loss
@@ -54,9 +55,16 @@ class RunConfig:
     device: str = "auto"  # "auto" (CUDA when present), "cpu" or "cuda"
     name: str | None = None  # run folder name; None = generated
     plugin: dict | None = None  # a plug-in method's {"name", "file", "class", "sha256"}; None for a built-in
+    data_source: dict | None = None  # your data file's {"path", "sha256"}; None for a built-in data set
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def data_label(self) -> str:
+        """The data set as a user names it: its name, or your file's name ("wine.csv")."""
+        path = self.data_params.get("path")
+        return Path(path).name if path else self.data
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "RunConfig":
@@ -84,11 +92,19 @@ def validate(cfg: RunConfig) -> RunConfig:
     reg = plugins.for_config(cfg.method, cfg.plugin)
     train = validate_params("training", TRAIN_PARAMS, {p.name: getattr(cfg, p.name) for p in TRAIN_PARAMS})
     lam = reg.default_lam if cfg.lam is None else reg.lam_param().check(cfg.method, cfg.lam)
-    models.check_compatible(cfg.model, ds)
+    data_params = validate_params(cfg.data, ds.params, cfg.data_params)
+    source = data.source(cfg.data, data_params)
+    if cfg.data_source and source and source["sha256"] != cfg.data_source["sha256"]:
+        from lab.errors import DataError
+
+        raise DataError(f"{source['path']} changed since this run was trained; restore that version to re-run it "
+                        f"(its snapshots stay viewable), or train a new run on the file as it is.")
+    models.check_compatible(cfg.model, cfg.data, data.sample_shape(cfg.data, data_params))
     return replace(
         cfg,
         lam=lam,
-        data_params=validate_params(cfg.data, ds.params, cfg.data_params),
+        data_params=data_params,
+        data_source=source,
         model_params=validate_params(cfg.model, models.MODELS[cfg.model].params, cfg.model_params),
         method_params=validate_params(cfg.method, reg.params, cfg.method_params),
         device=check_device(cfg.device),

@@ -13,10 +13,8 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lab.data.raw import DataSpec
 from lab.errors import ConfigError
 from lab.params import Choice, Interval, IntList, Param
 
@@ -127,10 +125,10 @@ MODELS: dict[str, ModelSpec] = {
 }
 
 
-def check_compatible(model: str, data: DataSpec) -> None:
+def check_compatible(model: str, data: str, sample_shape: tuple[int, ...]) -> None:
     """Refuse a CNN on vector data with what to use instead."""
-    if MODELS[model].needs_image and not data.image_shaped:
-        raise ConfigError(f"The model 'cnn' needs image-shaped data; {data.name} has {data.sample_shape[0]}-d "
+    if MODELS[model].needs_image and len(sample_shape) < 2:
+        raise ConfigError(f"The model 'cnn' needs image-shaped data; {data} has {sample_shape[0]}-d "
                           f"vectors: use --model mlp.")
 
 

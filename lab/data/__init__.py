@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -15,8 +17,8 @@ import torch
 from lab.data import offline
 from lab.data.raw import DataSpec, Preset, RawData
 from lab.data.tensors import TensorSet
-from lab.errors import ConfigError
-from lab.params import Flag, Interval, Param
+from lab.errors import ConfigError, DataError
+from lab.params import Choice, Flag, Interval, Param, check_name
 
 _TOY = (
     Param("n_samples", 1000, Interval(int, 20, 10**6), "points generated"),
@@ -34,15 +36,48 @@ def _images(name: str):
 
 
 class _Path:
-    """Any non-empty folder path (a string)."""
+    """Any non-empty path (a string); `absolute`: made absolute, so one file named two ways is one setting."""
+
+    def __init__(self, what: str = "a folder path", absolute: bool = False):
+        self.what, self.absolute = what, absolute
 
     def coerce(self, value):
-        if not isinstance(value, str) or not value.strip():
+        if not isinstance(value, (str, Path)) or not str(value).strip():
             raise ValueError
-        return value
+        return str(Path(value).expanduser().resolve()) if self.absolute else str(value)
 
     def __str__(self) -> str:
-        return "a folder path"
+        return self.what
+
+
+def _file(kind: str):
+    def load(seed: int, path: str, **options) -> RawData:
+        return read_file(kind, path, **options)[0]
+
+    return load
+
+
+_FRACTION = Param("test_fraction", 0.2, Interval(float, 0.05, 0.9), "share of the samples held out for testing, "
+                                                                     "stratified (when the file has no split)")
+_MISSING = Param("drop_missing", False, Flag(), "drop samples with a missing or non-finite value (else refused)")
+FILE_KINDS = {
+    "table": DataSpec("table", _file("table"), (), (
+        Param("path", "", _Path("a .csv or .tsv file", True), "the table: one row per sample"),
+        Param("label_column", "-1", _Path("a column name or index"), "the label column: its header name, or its "
+                                                                     "0-based index (-1: the last)"),
+        _FRACTION, _MISSING), description="your table (.csv, .tsv): numeric columns and a label column"),
+    "arrays": DataSpec("arrays", _file("arrays"), (), (
+        Param("path", "", _Path("a .npz file", True), "the arrays x (samples) and y (labels)"),
+        Param("layout", "auto", Choice(("auto", "signals")), "auto: (n, d) vectors, (n, H, W) or (n, C, H, W) "
+                                                             "images; signals: (n, L) or (n, C, L) for the 1-D CNN"),
+        _FRACTION, _MISSING), description="your arrays (.npz with x and y)"),
+    "images": DataSpec("images", _file("images"), (), (
+        Param("path", "", _Path("an image folder", True), "one subfolder of images per class (or train/ and test/ "
+                                                          "each with them)"),
+        Param("size", 28, Interval(int, 4, 256), "images are resized to size x size"),
+        Param("colour", "grey", Choice(("grey", "rgb")), "grey (1 channel) or rgb (3)"),
+        _FRACTION), description="your image folder (one subfolder per class)"),
+}
 
 
 # MNIST-1D's paper (Greydanus & Kobak): 4,000 training signals (the lab's full training split),
@@ -84,7 +119,58 @@ DATASETS: dict[str, DataSpec] = {
                         description="CIFAR-10 colour images, 10 classes (files under root)"),
     "cifar100": DataSpec("cifar100", _images("cifar100"), (3, 32, 32), _IMAGE_PARAMS, offline=False,
                          description="CIFAR-100 colour images, 100 classes (files under root)"),
+    **FILE_KINDS,
 }
+
+
+@lru_cache(maxsize=4)
+def _read(kind: str, path: str, stamp: tuple[int, int], options: tuple) -> tuple[RawData, str]:
+    from lab.data import files
+
+    reader = {"table": files.read_table, "arrays": files.read_arrays, "images": files.read_images}[kind]
+    return reader(path, **dict(options))
+
+
+def read_file(kind: str, path: str, **options) -> tuple[RawData, str]:
+    """(the samples of your file of `kind`, one line on what was read), kept while the file is unchanged."""
+    p = Path(path)
+    st = p.stat() if p.exists() else None
+    stamp = (st.st_mtime_ns, st.st_size) if st else (0, 0)
+    return _read(kind, str(p), stamp, tuple(sorted((k, v) for k, v in options.items() if k != "test_fraction")))
+
+
+def resolve(value: str) -> tuple[str, dict]:
+    """(data set, its options) for what a user typed: a data set's name, or the path of a file or
+    folder of their own ({"path": value} under its kind)."""
+    from lab.data.files import kind
+
+    if value in DATASETS:
+        return value, {}
+    found = kind(value)
+    if found is None and ("/" in value or "." in Path(value).name):
+        raise DataError(f"{value}: not a data set the lab reads; give a .csv, .tsv or .npz file or an image folder "
+                        f"(one subfolder per class), or one of: {', '.join(DATASETS)}.")
+    return (found, {"path": value}) if found else (check_name("data set", value, DATASETS), {})
+
+
+def source(name: str, params: dict) -> dict | None:
+    """What a run on your file records of it, {"path", "sha256"}; None for a built-in data set."""
+    if name not in FILE_KINDS:
+        return None
+    from lab.data.files import content_hash
+
+    if not Path(params["path"]).exists():
+        raise DataError(f"Data {'folder' if name == 'images' else 'file'} {params['path']} not found; give the path "
+                        f"to a .csv, .tsv or .npz file or an image folder.")
+    return {"path": params["path"], "sha256": content_hash(params["path"])}
+
+
+def sample_shape(name: str, params: dict) -> tuple[int, ...]:
+    """The shape of one sample of data set `name` with `params` (validated): a file's is read from it."""
+    if name not in FILE_KINDS:
+        return DATASETS[name].sample_shape
+    raw = read_file(name, **params)[0]
+    return tuple(raw.x.shape[1:])
 
 
 def check_files(name: str, params: dict) -> None:
@@ -137,14 +223,16 @@ _LOCK = threading.Lock()
 def _split(spec: DataSpec, params: dict, data_seed: int, train_size: int, val_size: int, probe_size: int):
     """numpy arrays (x_tr, y_tr, val, x_te, y_te, probe_idx, classes), val = (x, y) or None,
     cached per data settings."""
-    key = (spec.name, tuple(sorted(params.items())), data_seed, train_size, val_size, probe_size)
+    stamp = Path(params["path"]).stat().st_mtime_ns if spec.name in FILE_KINDS else None  # a changed file: new data
+    key = (spec.name, tuple(sorted(params.items())), stamp, data_seed, train_size, val_size, probe_size)
     with _LOCK:
         if key in _CACHE:
             return _CACHE[key]
-    raw = spec.load(seed=data_seed, **params)
+    fraction = params.get("test_fraction", spec.test_fraction)
+    raw = spec.load(seed=data_seed, **{k: v for k, v in params.items() if k != "test_fraction"})
     rng = np.random.default_rng(data_seed)
     if raw.test is None:
-        test_idx = _stratified_take(raw.y, int(round(len(raw.y) * spec.test_fraction)), rng)
+        test_idx = _stratified_take(raw.y, max(len(raw.classes), int(round(len(raw.y) * fraction))), rng)
         mask = np.ones(len(raw.y), bool)
         mask[test_idx] = False
         x_tr, y_tr, x_te, y_te = raw.x[mask], raw.y[mask], raw.x[test_idx], raw.y[test_idx]

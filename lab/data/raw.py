@@ -65,7 +65,3 @@ class DataSpec:
         if not self.presets:
             raise ConfigError(f"The data set {self.name} has no presets; leave --preset out.")
         return {p.name: p for p in self.presets}[check_name(f"preset of {self.name}", name, [p.name for p in self.presets])]
-
-    @property
-    def image_shaped(self) -> bool:
-        return len(self.sample_shape) >= 2

@@ -18,7 +18,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import re
 import shutil
 import socket
 import time
@@ -34,34 +33,14 @@ import numpy as np
 from lab.config import RunConfig
 from lab.errors import StoreError
 from lab.store.fsio import alive, atomic_write, hold, json_bytes, rename_whole
+from lab.store.names import check_run_name, new_run_id, runs_root  # runs_root: part of the store API
 
 STATUSES = ("running", "done", "stopped", "diverged", "collapsed", "failed", "interrupted")
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")  # the whole name (fullmatch)
-
-
-def runs_root(path: str | os.PathLike | None = None) -> Path:
-    """The runs folder: `path`, else $REGLAB_RUNS, else ./runs."""
-    return Path(path or os.environ.get("REGLAB_RUNS") or "runs")
-
-
-def check_run_name(name: str) -> str:
-    """A run name that stays inside the runs folder: letters, digits, '.', '_', '-', 1-100
-    characters, not starting with '.' or '-'."""
-    if not isinstance(name, str) or not _NAME.fullmatch(name) or ".." in name:
-        raise StoreError(f"Invalid run name {name!r}: use 1-100 letters, digits, '.', '_' or '-', "
-                         f"starting with a letter or digit.")
-    return name
 
 
 def _finite(record: dict) -> dict:
     """NaN/inf become None so metrics.jsonl stays strict JSON (a diverged epoch keeps its row)."""
     return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in record.items()}
-
-
-def new_run_id(cfg: RunConfig) -> str:
-    """`<data>-<model>-<method>-s<seed>-<yymmdd-hhmmss>-<4 hex>`: unique and readable."""
-    stamp = time.strftime("%y%m%d-%H%M%S")
-    return f"{cfg.data}-{cfg.model}-{cfg.method}-s{cfg.seed}-{stamp}-{os.urandom(2).hex()}"
 
 
 class RunWriter:
