@@ -36,6 +36,7 @@ from lab.readout.embeddings import embed_run, knn_series
 from lab.readout.quantities import quantity_series, run_probe
 from lab.readout.series import energy_series, mi_series, readable_epochs, similarity_series
 from lab.store import RunRecord, atomic_write, load_run, load_snapshot, runs_root
+from lab.store import class_names as store_class_names
 
 MAX_FRAMES = 40  # animation frames: evenly spaced snapshots, first and last included
 
@@ -50,11 +51,13 @@ class Section:
 
 
 def class_names(rec: RunRecord) -> list[str] | None:
-    """The data set's class names, or None (indices are shown) when it cannot be loaded here."""
+    """The class names the run saved, else the data set's, or None (indices are shown) when neither
+    can be read here."""
     from lab.data import DATASETS
 
     try:
-        return list(DATASETS[rec.config.data].load(seed=rec.config.data_seed, **rec.config.data_params).classes)
+        return store_class_names(rec) or list(
+            DATASETS[rec.config.data].load(seed=rec.config.data_seed, **rec.config.data_params).classes)
     except (LabError, OSError, KeyError, TypeError):
         return None
 

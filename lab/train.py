@@ -204,7 +204,7 @@ def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | N
 
     try:
         if writer:
-            io.submit(writer.probe, data.probe.x.cpu().numpy(), data.probe.y.cpu().numpy())
+            io.submit(writer.probe, data.probe.x.cpu().numpy(), data.probe.y.cpu().numpy(), data.classes)
             io.submit(writer.snapshot, 0, probe_snapshot(model, data, reg.state))
         done_steps = 0  # optimizer steps so far (recorded as `steps`: equal for every method at equal epochs)
         for epoch in range(1, cfg.epochs + 1):

@@ -3,7 +3,7 @@ training points on top, at any epoch; a second run (e.g. CE beside the method) s
 import streamlit as st
 
 import ui
-from lab.data import DATASETS
+from lab.store import load_probe
 from lab.declare import REFERENCE
 
 ui.page("Decision boundary")
@@ -23,14 +23,14 @@ plain CE on the same data and seed; pick a CE run as the second run to compare.
 """)
 record = ui.runs.snapshot_record(run)
 if "grid_logits" not in ui.cache.first_snapshot(record):
-    shape = DATASETS[record.config.data].sample_shape if record.config.data in DATASETS else ()
+    shape = tuple(load_probe(record)["x"].shape[1:])
     if shape == (2,):
         st.info("This run was saved before the lab stored decision-boundary grids; train it again to see its "
                 "boundary.")
     else:
-        st.info(f"There is no boundary to draw: **{ui.widgets.esc(record.config.data)}** inputs have "
+        st.info(f"There is no boundary to draw: **{ui.widgets.esc(record.config.data_label)}** inputs have "
                 f"{' x '.join(map(str, shape))} values, and a decision boundary is drawn only in a 2-D input plane "
-                "(moons, circles, spirals). See how its classes separate in the features instead:")
+                "(moons, circles, spirals, blobs, or your own 2-column table). See how its classes separate in the features instead:")
         ui.nav.link("embeddings", run=record.id)
     st.stop()
 

@@ -18,7 +18,8 @@ from lab.lessons import Lesson, Outcome, outcome
 from ui.lru import BytesLRU
 from lab.readout import embeddings, series as readout
 from lab.declare import Quantity
-from lab.store import RunRecord, load_run, load_snapshot
+from lab.errors import DataError
+from lab.store import RunRecord, class_names, load_probe, load_run, load_snapshot
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -173,17 +174,25 @@ def infoplane_view(record: RunRecord, epoch: int, estimator: str = "kde", **opti
     return views.infoplane_view(series("mi_series", record, estimator=estimator, **options), epoch, estimator)
 
 
-def training_points(record: RunRecord) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """The run's training inputs (standardised, as the model saw them), labels and class names, prepared again
-    from its data settings (a prepared data set depends on nothing else)."""
+def training_points(record: RunRecord) -> tuple[np.ndarray, np.ndarray, list[str], str]:
+    """The run's training inputs (standardised, as the model saw them), labels, class names and what
+    they are: prepared again from its data settings (a prepared data set depends on nothing else), or,
+    when your data file has changed or gone since the run, the probe points the run saved."""
     cfg = record.config
 
-    def load() -> tuple[np.ndarray, np.ndarray, list[str]]:
-        from lab.data import prepare  # torch's import: only where training points are drawn
+    def load() -> tuple[np.ndarray, np.ndarray, list[str], str]:
+        from lab.data import prepare, source  # torch's import: only where training points are drawn
 
-        data = prepare(cfg.data, cfg.data_params, data_seed=cfg.data_seed, train_size=cfg.train_size,
-                       val_size=cfg.val_size, probe_size=cfg.probe_size)
-        return data.train.x.numpy(), data.train.y.numpy(), data.classes
+        try:
+            if cfg.data_source and source(cfg.data, cfg.data_params) != cfg.data_source:
+                raise DataError(f"{cfg.data_label} changed since the run")
+            data = prepare(cfg.data, cfg.data_params, data_seed=cfg.data_seed, train_size=cfg.train_size,
+                           val_size=cfg.val_size, probe_size=cfg.probe_size)
+            return data.train.x.numpy(), data.train.y.numpy(), data.classes, "training points"
+        except DataError:
+            probe = load_probe(record)
+            names = class_names(record) or [str(c) for c in range(int(probe["y"].max()) + 1)]
+            return probe["x"], probe["y"], names, "test (probe) points: the data file changed or is gone"
 
     return _cached(("training_points", str(record.path)), load)
 
@@ -191,9 +200,9 @@ def training_points(record: RunRecord) -> tuple[np.ndarray, np.ndarray, list[str
 def boundary_view(record: RunRecord, epoch: int, title: str) -> go.Figure:
     """`lab.figures.boundary.boundary_figure` of the run's grid logits at `epoch` and its training points."""
     snap = snapshot(record, epoch)
-    x, y, classes = training_points(record)
-    return boundary_figure(snap["grid_x"], snap["grid_y"], snap["grid_logits"], x, y, classes,
-                           f"{title} · epoch {epoch}")
+    x, y, classes, what = training_points(record)
+    fig = boundary_figure(snap["grid_x"], snap["grid_y"], snap["grid_logits"], x, y, classes, f"{title} · epoch {epoch}")
+    return fig if what == "training points" else fig.update_layout(title={"subtitle": {"text": f"dots: {what}"}})
 
 def embedding_view(record: RunRecord, epoch: int) -> go.Figure:
     """PCA map of the features at `epoch`."""

@@ -39,7 +39,8 @@ def add_params(parser: argparse.ArgumentParser | argparse._ArgumentGroup, params
 
 
 def common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", default="digits", help="data set (default digits)")
+    parser.add_argument("--data", default="digits", help="data set (default digits), or your own: a .csv, .tsv or "
+                                                         ".npz file or an image folder")
     parser.add_argument("--preset", default=None,
                         help="the data set's named settings with a published result (e.g. mnist1d: paper_cnn, "
                              "paper_mlp); options given here override them")
@@ -60,8 +61,9 @@ def picked_names(argv: Sequence[str]) -> tuple[dict[str, str], dict]:
         pre.add_argument(f"--{name}", default=None)
     pre.add_argument("--preset", default=None)
     ns, _ = pre.parse_known_args(argv)
-    dataset = check_name("data set", ns.data or "digits", data.DATASETS)
+    dataset, own = data.resolve(ns.data or "digits")  # own: {"path": ...} for your file
     preset = dict(data.DATASETS[dataset].preset(ns.preset).settings) if ns.preset else {}
+    preset = {**preset, "data_params": own} if own else preset
     chosen = {"data": dataset, "model": ns.model or preset.get("model"), "method": ns.method}
     known = {"data": data.DATASETS, "model": models.MODELS}
     picked = {name: check_name(kind, chosen[name] or default, known[name]) for name, default, kind in PICKS[:2]}
@@ -85,6 +87,7 @@ def config(ns: argparse.Namespace, picked: dict[str, str], specific: dict[str, t
              for k, ps in specific.items()}
     if preset.get("model") == picked["model"]:
         parts["model_params"] = {**preset.get("model_params", {}), **parts["model_params"]}
+    parts["data_params"] = {**preset.get("data_params", {}), **parts["data_params"]}
     from lab.regularizers import REGISTRY
 
     lam = None if ns.lam is None else REGISTRY[picked["method"]].lam_param().check(picked["method"], ns.lam)
@@ -120,6 +123,11 @@ def train_one(cfg: RunConfig, runs: Path, desc: str):
     from lab.train import train
 
     cfg = validate(cfg)
+    if cfg.data_source:
+        from lab.data import read_file
+
+        print(read_file(cfg.data, **{k: v for k, v in cfg.data_params.items() if k != "test_fraction"})[1],
+              file=sys.stderr)
     stop = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: stop.set()) if threading.current_thread() is threading.main_thread() else None
     bar = _ProgressBar(cfg.epochs, desc)

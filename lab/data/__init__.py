@@ -57,23 +57,25 @@ def _file(kind: str):
     return load
 
 
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "data"  # the kinds' default files (examples/data/make.py)
 _FRACTION = Param("test_fraction", 0.2, Interval(float, 0.05, 0.9), "share of the samples held out for testing, "
                                                                      "stratified (when the file has no split)")
 _MISSING = Param("drop_missing", False, Flag(), "drop samples with a missing or non-finite value (else refused)")
 FILE_KINDS = {
     "table": DataSpec("table", _file("table"), (), (
-        Param("path", "", _Path("a .csv or .tsv file", True), "the table: one row per sample"),
+        Param("path", str(EXAMPLES / "wine.csv"), _Path("a .csv or .tsv file", True),
+              "the table: one row per sample"),
         Param("label_column", "-1", _Path("a column name or index"), "the label column: its header name, or its "
                                                                      "0-based index (-1: the last)"),
         _FRACTION, _MISSING), description="your table (.csv, .tsv): numeric columns and a label column"),
     "arrays": DataSpec("arrays", _file("arrays"), (), (
-        Param("path", "", _Path("a .npz file", True), "the arrays x (samples) and y (labels)"),
+        Param("path", str(EXAMPLES / "digits.npz"), _Path("a .npz file", True), "the arrays x (samples) and y (labels)"),
         Param("layout", "auto", Choice(("auto", "signals")), "auto: (n, d) vectors, (n, H, W) or (n, C, H, W) "
                                                              "images; signals: (n, L) or (n, C, L) for the 1-D CNN"),
         _FRACTION, _MISSING), description="your arrays (.npz with x and y)"),
     "images": DataSpec("images", _file("images"), (), (
-        Param("path", "", _Path("an image folder", True), "one subfolder of images per class (or train/ and test/ "
-                                                          "each with them)"),
+        Param("path", str(EXAMPLES / "shapes"), _Path("an image folder", True),
+              "one subfolder of images per class (or train/ and test/ each with them)"),
         Param("size", 28, Interval(int, 4, 256), "images are resized to size x size"),
         Param("colour", "grey", Choice(("grey", "rgb")), "grey (1 channel) or rgb (3)"),
         _FRACTION), description="your image folder (one subfolder per class)"),
@@ -111,6 +113,10 @@ DATASETS: dict[str, DataSpec] = {
                         (_TOY[0], Param("noise", 0.5, Interval(float, 0, 5), "noise level"),
                          Param("arms", 3, Interval(int, 2, 10), "number of spiral arms = classes")),
                         description="interleaved spirals, one class per arm (offline)"),
+    "blobs": DataSpec("blobs", offline.load_blobs, (2,),
+                      (_TOY[0], Param("noise", 0.3, Interval(float, 0, 5), "std of each blob around its centre"),
+                       Param("classes", 4, Interval(int, 2, 10), "number of blobs = classes, centres on a circle")),
+                      description="Gaussian blobs around a circle, 2 to 10 classes (offline)"),
     "mnist": DataSpec("mnist", _images("mnist"), (1, 28, 28), _IMAGE_PARAMS, offline=False,
                       description="MNIST handwritten digits (files under root)"),
     "fashion_mnist": DataSpec("fashion_mnist", _images("fashion_mnist"), (1, 28, 28), _IMAGE_PARAMS, offline=False,

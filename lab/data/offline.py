@@ -52,3 +52,13 @@ def load_spirals(n_samples: int, noise: float, arms: int = 3, seed: int = 0) -> 
     angle = 2.5 * np.pi * t + 2 * np.pi * y / arms
     x = np.stack([t * np.cos(angle), t * np.sin(angle)], 1) + rng.normal(0, 0.1 * noise, (n_samples, 2))
     return RawData(x.astype(np.float32), y.astype(np.int64), [f"arm {c}" for c in range(arms)])
+
+
+def load_blobs(n_samples: int, noise: float, classes: int = 4, seed: int = 0) -> RawData:
+    """`classes` Gaussian blobs whose centres are evenly spaced on the unit circle (centre c at angle
+    2 pi c / classes), each point the centre plus Gaussian noise of std `noise` per coordinate."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n_samples) % classes
+    angle = 2 * np.pi * y / classes
+    x = np.stack([np.cos(angle), np.sin(angle)], 1) + rng.normal(0, noise, (n_samples, 2))
+    return RawData(x.astype(np.float32), y.astype(np.int64), [f"blob {c}" for c in range(classes)])

@@ -2,7 +2,7 @@
 
     <runs>/<run_id>/config.json          the validated RunConfig
                     metrics.jsonl        one JSON object per epoch
-                    probe.npz            the probe inputs `x` (standardised) and labels `y`
+                    probe.npz            the probe inputs `x` (standardised), labels `y`, class names `classes`
                     snapshots/epoch_NNN.npz   probe snapshot (numpy-only format, see README)
                     status.json          {"status": running|done|stopped|diverged|failed, ...}
                     model.pt             last state_dict (read back with weights_only=True)
@@ -80,9 +80,9 @@ class RunWriter:
         np.savez(buf, **arrays)
         atomic_write(path, buf.getvalue())
 
-    def probe(self, x: np.ndarray, y: np.ndarray) -> None:
-        """The probe set once per run (its inputs are the same every epoch)."""
-        self._npz(self.path / "probe.npz", {"x": x, "y": y})
+    def probe(self, x: np.ndarray, y: np.ndarray, classes: list[str]) -> None:
+        """The probe set once per run (its inputs are the same every epoch) and the class names."""
+        self._npz(self.path / "probe.npz", {"x": x, "y": y, "classes": np.array(classes, dtype=str)})
 
     def snapshot(self, epoch: int, arrays: dict[str, np.ndarray]) -> None:
         self._npz(self.path / "snapshots" / f"epoch_{epoch:03d}.npz", arrays)
@@ -242,9 +242,16 @@ def load_snapshot(run: RunRecord | Path, epoch: int) -> dict[str, np.ndarray]:
 
 
 def load_probe(run: RunRecord | Path) -> dict[str, np.ndarray]:
-    """The run's probe set: `x` (standardised inputs, float32) and `y`."""
+    """The run's probe set: `x` (standardised inputs, float32), `y` and, for runs since class names
+    were saved, `classes` (the data set's class names, str)."""
     path = _run_path(run)
     return _load_npz(path / "probe.npz", path.name, "probe set (probe.npz)")
+
+
+def class_names(run: RunRecord | Path) -> list[str] | None:
+    """The class names a run saved with its probe set; None for a run from before they were saved."""
+    probe = load_probe(run)
+    return [str(c) for c in probe["classes"]] if "classes" in probe else None
 
 
 def _load_npz(path: Path, run_name: str, what: str) -> dict[str, np.ndarray]:

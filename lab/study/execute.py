@@ -141,7 +141,7 @@ def _phase(study: Study, phase: str, grid: list, root: Path, backend: str, cols:
         jobs = [cfg for cfg, _ in grid]
         results = (_local(jobs, root, cols, bar) if backend == "local"
                    else _ray(jobs, root, cols, bar, address, num_cpus, gpus))
-    return [{**r, "config": cfg, "data": cfg.data, "model": cfg.model, "method": cfg.method, "variant": label(cfg, v),
+    return [{**r, "config": cfg, "data": cfg.data_label, "model": cfg.model, "method": cfg.method, "variant": label(cfg, v),
              "variant_spec": v, "phase": phase} for (cfg, v), r in zip(grid, results)]
 
 

@@ -53,7 +53,7 @@ class Study:
 
     name: str
     description: str
-    data: dict[str, dict]  # data set -> its options
+    data: dict[str, tuple[str, dict]]  # label (a data set's name, your file's name) -> (data set, its options)
     models: dict[str, dict]  # model -> its options
     variants: tuple[Variant, ...]
     seeds: tuple[int, ...]
@@ -94,6 +94,17 @@ def _options(kind: str, name: str, doc: Any, known: dict) -> tuple[str, dict]:
     return name, options
 
 
+def _data(key: str, doc: Any) -> tuple[str, tuple[str, dict]]:
+    """(label, (data set, options)) of one `[data.<key>]` table: a data set's name, or the path of
+    your file (`[data."wine.csv"]`, labelled by its file name)."""
+    from lab import data
+
+    name, own = data.resolve(key)
+    options = {**own, **_table(f"data set {key}", doc)}
+    validate_params(name, data.DATASETS[name].params, options)
+    return (Path(key).name if own else name), (name, options)
+
+
 def _variants(name: str, method: str, spec: Any) -> list[Variant]:
     """Every variant of one `[methods.<method>]` table, each checked by the method's Params; the
     method is a name or a plug-in spec (`[methods."path/to/file.py:Class"]`)."""
@@ -128,7 +139,7 @@ def parse_study(name: str, doc: dict) -> Study:
             raise ConfigError(f"study {name} needs a '{key}' setting.")
     train = {k: CHECK[k].check("training", v) for k, v in doc.items() if k in TRAIN_KEYS}
     seeds = tuple(CHECK["seed"].check("training", s) for s in _listed(f"study {name} seeds", doc["seeds"]))
-    datasets = dict(_options("data set", d, o, data.DATASETS) for d, o in _table(f"study {name} data", doc["data"]).items())
+    datasets = dict(_data(d, o) for d, o in _table(f"study {name} data", doc["data"]).items())
     nets = dict(_options("model", m, o, models.MODELS) for m, o in _table(f"study {name} models", doc["models"]).items())
     variants = [v for method, spec in _table(f"study {name} methods", doc["methods"]).items()
                 for v in _variants(name, method, spec)]
@@ -170,14 +181,14 @@ def expand(study: Study, device: str = "auto", phase: str = "final",
     when `chosen` is None, i.e. a study without validation)."""
     several = {m for m in {v.method for v in study.variants} if sum(v.method == m for v in study.variants) > 1}
     out = []
-    for (d, dp), (m, mp), v, seed in itertools.product(study.data.items(), study.models.items(),
+    for (d, (dn, dp)), (m, mp), v, seed in itertools.product(study.data.items(), study.models.items(),
                                                        study.variants, study.seeds):
         if phase == "selection" and v.method not in several:
             continue
         if phase == "final" and chosen is not None and chosen.get((d, m, v.method), v) != v:
             continue
         train = {**study.train, "val_size": study.train.get("val_size", 0) if phase == "selection" else 0}
-        cfg = validate(RunConfig(data=d, model=m, method=v.method, lam=v.lam, data_params=dp, model_params=mp,
+        cfg = validate(RunConfig(data=dn, model=m, method=v.method, lam=v.lam, data_params=dp, model_params=mp,
                                  method_params=v.params, seed=seed, device=device, **train))
         tags = "".join(f"-{k}{slug(cfg.method_params[k])}" for k in v.swept)
         suffix = "-sel" if phase == "selection" else ""

@@ -75,7 +75,7 @@ def csv_rows(results: list[dict]) -> list[dict]:
         preset = published(cfg.to_dict())
         accs = [a for a in r["test_acc"] if a is not None]
         rows.append({
-            "data": cfg.data, "model": cfg.model, "method": cfg.method, "variant": r["variant"],
+            "data": cfg.data_label, "model": cfg.model, "method": cfg.method, "variant": r["variant"],
             "params": json.dumps(cfg.method_params, sort_keys=True), "lambda": cfg.lam, "seed": cfg.seed,
             "status": r["status"], "epochs": len(r["epochs"]), "final_test_acc": last(r["test_acc"]),
             "best_test_acc": max(accs) if accs else float("nan"), "final_train_acc": last(r["train_acc"]),
