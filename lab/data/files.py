@@ -84,7 +84,7 @@ def check_counts(y: np.ndarray, classes: list[str], where: str, least: int) -> N
     counts = np.bincount(y, minlength=len(classes))
     if (counts < least).any():
         c = int(np.argmin(counts))
-        raise DataError(f"{where}: class {classes[c]!r} has {counts[c]} sample{'s' * (counts[c] != 1)}; each class "
+        raise DataError(f"{where}: class {classes[c]!r} has {counts[c]} sample{'' if counts[c] == 1 else 's'}; each class "
                         f"needs at least {least} (one to train, one to test). Add samples or remove the class.")
 
 
