@@ -44,6 +44,10 @@ wanted = [r for r in st.query_params.get("runs", "").split(",") if r]
 with st.expander("Launch a grid: the same data, model and seeds, several methods", expanded=not wanted):
     c_data, c_methods, c_train = st.columns(3)
     ds = c_data.selectbox("data set", list(data.DATASETS), key="grid.data")
+    with c_data:
+        ui.own_data.picker(ds, f"grid.data.{ds}")
+        data_params = ui.widgets.param_widgets(data.DATASETS[ds].params, f"grid.data.{ds}", cols=1)
+        ui.own_data.what_was_read(ds, f"grid.data.{ds}")
     model = c_data.selectbox("model", list(models.MODELS), key="grid.model")
     methods = c_methods.multiselect("methods", list(REGISTRY), format_func=ui.widgets.method_label, default=[REFERENCE, next(iter(LESSONS.values())).method],
                                     key="grid.methods")
@@ -53,7 +57,7 @@ with st.expander("Launch a grid: the same data, model and seeds, several methods
         train = {k: ui.widgets.param_widget(TRAIN[k], f"grid.{k}", v) for k, v in GRID_DEFAULTS.items()}
     if st.button("Launch the grid", key="grid.go", disabled=not methods):
         try:  # the whole grid is queued, or none of it
-            base = RunConfig(data=ds, model=model, **train)
+            base = RunConfig(data=ds, model=model, data_params=data_params, **train)
             grid_runs = [replace(base, method=m, seed=s) for m in methods for s in SEEDS.check("grid", seeds)]
             wanted = ui.runs.start(grid_runs)
             st.query_params["runs"] = ",".join(wanted)

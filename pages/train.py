@@ -113,7 +113,9 @@ def settings() -> None:
             ds = st.selectbox("data set", list(data.DATASETS), key="data",
                               help="; ".join(f"{k}: {v.description}" for k, v in data.DATASETS.items()))
             st.caption(data.DATASETS[ds].description)
+            ui.own_data.picker(ds, f"data.{ds}")
             ui.widgets.param_widgets(data.DATASETS[ds].params, f"data.{ds}", cols=1)
+            ui.own_data.what_was_read(ds, f"data.{ds}")
             if not data.DATASETS[ds].offline:
                 data_files(ds)
             model = st.selectbox("model", list(models.MODELS), key="model")

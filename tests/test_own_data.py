@@ -137,7 +137,7 @@ def _broken_image(path: Path) -> None:
 BAD = {
     "empty": ("e.csv", lambda p: p.write_text(""), "e.csv is empty"),
     "non-numeric": ("n.csv", lambda p: p.write_text("a,b,y\n1,2,x\n3,oops,y\n"), "n.csv, row 3, column 'b': 'oops' is not a number"),
-    "nan": ("m.csv", lambda p: p.write_text("a,y\n1,x\nnan,y\n2,x\n3,y\n"), "m.csv, row 3, column 'a': 'nan'; fix the row, or drop such rows with --drop-missing"),
+    "nan": ("m.csv", lambda p: p.write_text("a,y\n1,x\nnan,y\n2,x\n3,y\n"), "m.csv, row 3, column 'a': 'nan'; fix the row, or drop such rows (drop missing, --drop-missing)"),
     "missing": ("m2.csv", lambda p: p.write_text("a,b,y\n1,2,x\n1,,y\n2,3,x\n3,4,y\n"), "m2.csv, row 3, column 'b': missing value"),
     "ragged": ("r.csv", lambda p: p.write_text("1,2,x\n3,y\n"), "r.csv, row 2: 2 fields where the first row has 3"),
     "one class": ("o.csv", lambda p: p.write_text("1,x\n2,x\n3,x\n"), "o.csv has one class only (x)"),

@@ -1,6 +1,7 @@
 """The app's shared pieces, one job per module: `nav` (the table of pages, links), `runs` (run
 ownership and lookup, the run picker), `widgets` (declared parameters, text, figures), `cache`
-(measurements and the one-epoch views), `player` (the epoch player).
+(measurements and the one-epoch views), `player` (the epoch player), `own_data` (uploads and
+files of your own).
 
 Layout and widgets only: every number shown comes from `lab`. Pages import this package; it
 imports `lab`, never the other way round."""
@@ -19,14 +20,15 @@ from ui import nav, player, plugins, runs, widgets
 # it. The variable is for the libraries loaded later (scipy's own OpenBLAS); numpy's is already loaded.
 threadpool_limits(int(os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")), user_api="blas")
 
-__all__ = ["cache", "nav", "page", "player", "plugins", "runs", "widgets"]
+__all__ = ["cache", "nav", "own_data", "page", "player", "plugins", "runs", "widgets"]
+_LAZY = ("cache", "own_data")  # they import torch (the measurements, the data sets), which Home does not need
 
 
 def __getattr__(name: str):
-    """`ui.cache` on first use: it imports the measurements (and torch), which Home does not need."""
-    if name != "cache":
+    """`ui.cache` and `ui.own_data` on first use."""
+    if name not in _LAZY:
         raise AttributeError(f"module 'ui' has no attribute {name!r}")
-    return import_module("ui.cache")
+    return import_module(f"ui.{name}")
 
 
 def frame() -> None:

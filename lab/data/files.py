@@ -62,7 +62,7 @@ def _classes(labels: np.ndarray, where: str) -> tuple[np.ndarray, list[str]]:
         raise DataError(f"{where} has one class only ({names[0] if names else 'none'}); a classifier needs two or more.")
     if len(names) > MAX_CLASSES:
         raise DataError(f"{where} has {len(names)} distinct labels (at most {MAX_CLASSES}): is the label column a "
-                        f"measurement or an id? Name the class column with --label-column.")
+                        f"measurement or an id? Name the class column (label column, --label-column).")
     code = {n: i for i, n in enumerate(names)}
     return np.array([code[s] for s in labels.tolist()], np.int64), [_name(n) for n in names]
 
@@ -137,13 +137,13 @@ def read_table(path: str | Path, label_column: str = "-1", drop_missing: bool = 
             v = _number(c) if c else math.nan
             if v is None:
                 raise DataError(f"{path.name}, row {body[i][0]}, column {names[j]!r}: {c!r} is not a number; every "
-                                f"column but the label must be numeric (remove the column, or make it the label with "
+                                f"column but the label must be numeric (remove the column, or make it the label column, "
                                 f"--label-column).")
             if not math.isfinite(v):
                 if not drop_missing:
                     raise DataError(f"{path.name}, row {body[i][0]}, column {names[j]!r}: "
-                                    f"{'missing value' if not c else repr(c)}; fix the row, or drop such rows with "
-                                    f"--drop-missing.")
+                                    f"{'missing value' if not c else repr(c)}; fix the row, or drop such rows (drop missing, "
+                                    f"--drop-missing).")
                 keep[i] = False
             x[i, k] = v
     labels = cells[:, label].astype(str)
@@ -211,7 +211,7 @@ def read_arrays(path: str | Path, layout: str = "auto", drop_missing: bool = Fal
         finite = np.isfinite(x.reshape(len(x), -1)).all(1)
         if not finite.all() and not drop_missing:
             raise DataError(f"{path.name}: {xk}[{int(np.argmin(finite))}] holds a missing or non-finite value; fix "
-                            f"it, or drop such samples with --drop-missing.")
+                            f"it, or drop such samples (drop missing, --drop-missing).")
         dropped += int((~finite).sum())
         out.append((x[finite], y[finite].astype(str)))
     y, classes = _classes(np.concatenate([y for _, y in out]), path.name)

@@ -16,7 +16,8 @@ from pathlib import Path, PurePosixPath
 
 from lab.errors import DataError
 
-SUFFIXES = (".csv", ".tsv", ".npz", ".zip")
+KIND_SUFFIXES = {"table": (".csv", ".tsv"), "arrays": (".npz",), "images": (".zip",)}  # what each kind uploads
+SUFFIXES = tuple(s for suffixes in KIND_SUFFIXES.values() for s in suffixes)
 UNPACKED_FACTOR = 5  # a zip may unpack to at most this many times the upload cap
 MAX_FILES = 50_000
 
@@ -34,11 +35,13 @@ def uploads_folder(runs: Path) -> Path:
     return Path(runs).resolve().parent / "data" / "uploads"
 
 
-def stored(folder: Path) -> list[Path]:
-    """The uploads stored so far, newest first."""
+def stored(folder: Path, kind: str | None = None) -> list[Path]:
+    """The paths to train on of the uploads stored so far (of `kind` only, when given), newest first."""
     if not folder.is_dir():
         return []
-    return sorted((p for p in folder.iterdir() if not p.name.startswith(".")), key=lambda p: -p.stat().st_mtime)
+    kept = sorted((p for p in folder.iterdir() if not p.name.startswith(".")), key=lambda p: -p.stat().st_mtime)
+    return [image_root(p) if p.is_dir() else p for p in kept
+            if kind is None or (".zip" if p.is_dir() else p.suffix.lower()) in KIND_SUFFIXES[kind]]
 
 
 def _unzip(archive: Path, into: Path, limit: int) -> None:
@@ -69,7 +72,12 @@ def _unzip(archive: Path, into: Path, limit: int) -> None:
                     dst.write(chunk)
 
 
-def _image_root(folder: Path) -> Path:
+def display_name(path: Path) -> str:
+    """An upload's name as the user gave it (without the content hash in front)."""
+    return re.sub(r"^[0-9a-f]{16}-", "", path.name)
+
+
+def image_root(folder: Path) -> Path:
     """The image folder inside an unpacked zip: the one top-level folder when the zip wrapped one."""
     entries = [p for p in folder.iterdir() if not p.name.startswith((".", "__MACOSX"))]
     inner = entries[0] if len(entries) == 1 and entries[0].is_dir() else None
@@ -91,7 +99,7 @@ def store(name: str, content: bytes, folder: Path, check, cap_mb: int | None = N
     stem = re.sub(r"[^\w.-]+", "_", Path(name).stem)[:60] or "data"
     final = folder / (f"{digest}-{stem}" if suffix == ".zip" else f"{digest}-{stem}{suffix}")
     if final.exists():
-        return _image_root(final) if final.is_dir() else final
+        return image_root(final) if final.is_dir() else final
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".{digest}.{os.getpid()}{'' if suffix == '.zip' else suffix}"
     try:
@@ -108,7 +116,7 @@ def store(name: str, content: bytes, folder: Path, check, cap_mb: int | None = N
         else:
             tmp.write_bytes(content)
         try:
-            check({".zip": "images", ".npz": "arrays"}.get(suffix, "table"), _image_root(tmp) if tmp.is_dir() else tmp)
+            check({".zip": "images", ".npz": "arrays"}.get(suffix, "table"), image_root(tmp) if tmp.is_dir() else tmp)
         except DataError as e:  # said of the upload's own name, not of the temporary one
             raise DataError(str(e).replace(tmp.name, name)) from None
         os.replace(tmp, final)
@@ -117,4 +125,4 @@ def store(name: str, content: bytes, folder: Path, check, cap_mb: int | None = N
             shutil.rmtree(tmp, ignore_errors=True)
         elif tmp.exists():
             tmp.unlink()
-    return _image_root(final) if final.is_dir() else final
+    return image_root(final) if final.is_dir() else final
