@@ -157,6 +157,19 @@ def with_method(method: str, base: Lesson | None = None) -> Lesson:
                        "seeds and optimizer steps.", views=views, **keep)
 
 
+def with_data(lesson: Lesson, value: str) -> Lesson:
+    """`lesson` on other data (a data set's name, or your file's path), untuned: its whole training
+    split, every other setting, the quantity and the margin as they are; the text says so."""
+    from lab.data import resolve
+
+    name, params = resolve(value)
+    label = Path(params["path"]).name if params else name
+    settings = {**lesson.settings, "data": name, "data_params": params, "train_size": 0}
+    return replace(lesson, title=f"{lesson.title} (on {label})", settings=settings,
+                   look=f"{lesson.look} Not a tuned lesson on {label}: its whole training split, and the other "
+                        f"settings chosen on {lesson.settings['data']}.")
+
+
 def final_value(lesson: Lesson, run: RunRecord) -> float:
     """The lesson's quantity on `run`'s last snapshot (nan when the run has none)."""
     if not run.snapshot_epochs:

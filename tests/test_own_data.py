@@ -223,3 +223,14 @@ def test_a_two_column_table_and_the_blobs_toy_save_a_decision_boundary(tmp_path)
         snap = load_snapshot(run, 1)
         assert snap["grid_logits"].shape[-1] == len(class_names(run)) == (3 if cfg.data == "table" else 6)
     assert json.loads((run.path / "config.json").read_text())["data_source"] is None
+
+
+def test_a_lesson_runs_on_your_file_untuned_and_says_so(tmp_path, capsys):
+    x, labels = _labelled(90)
+    path = _table(tmp_path / "pets.csv", [[*r, c] for r, c in zip(x.tolist(), labels)])
+    assert main(["lesson", "mhe", "--data", str(path), "--seeds", "0", "--runs", str(tmp_path / "runs")]) in (0, 1)
+    out = capsys.readouterr().out
+    runs = {r.config.method: r for r in list_runs(tmp_path / "runs")}
+    assert set(runs) == {"ce", "mhe"} and all(r.config.data_label == "pets.csv" for r in runs.values())
+    assert all(r.config.train_size == 0 and list(r.config.model_params["widths"]) == [64, 64] for r in runs.values())
+    assert "Not a tuned lesson on pets.csv" in out and "seed 0: " in out

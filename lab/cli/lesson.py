@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Sequence
 
 from lab.config import TRAIN_PARAMS
+from lab.declare import REFERENCE
 
 SEED = next(p for p in TRAIN_PARAMS if p.name == "seed")
 
@@ -24,6 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("name", nargs="?", default=None, help="the lesson (= its method); omit to list them")
     p.add_argument("--method", default=None,
                    help="train this method (built-in or FILE.py:CLASS) against CE instead of the lesson's own")
+    p.add_argument("--data", default=None, help="run the lesson on other data: a data set, or your .csv, .tsv, "
+                                                 ".npz file or image folder (untuned)")
     p.add_argument("--seeds", default=None, help="comma-separated seeds (default: the lesson's)")
     p.add_argument("--runs", default=None, help="runs folder (default $REGLAB_RUNS or ./runs)")
     return p
@@ -44,10 +47,10 @@ def _timed_trainer(walls: dict[str, float]):
 
 def main(argv: Sequence[str]) -> int:
     ns = _parser().parse_args(argv)
-    from lab.lessons import LESSONS, describe, fmt, lesson, outcome, train_lesson, with_method
+    from lab.lessons import LESSONS, describe, fmt, lesson, outcome, train_lesson, with_data, with_method
     from lab.store import runs_root
 
-    if ns.name is None and ns.method is None:
+    if ns.name is None and ns.method is None and ns.data is None:
         width = max(map(len, LESSONS))
         for name, l in LESSONS.items():
             print(f"{name:<{width}}  {l.title}")
@@ -58,11 +61,13 @@ def main(argv: Sequence[str]) -> int:
         from lab.regularizers import resolve
 
         chosen = with_method(resolve(ns.method).name, chosen)
+    if ns.data is not None:
+        chosen = with_data(chosen or with_method(REFERENCE), ns.data)
     seeds = chosen.seeds if ns.seeds is None else tuple(SEED.check("training", s) for s in ns.seeds.split(",") if s)
     walls: dict[str, float] = {}
     pairs = train_lesson(chosen, seeds, runs_root(ns.runs), _timed_trainer(walls))
     q = chosen.quantity
-    print(f"{chosen.title}\n{chosen.claim}\n" + (f"{chosen.look}\n" if ns.method else ""))
+    print(f"{chosen.title}\n{chosen.claim}\n" + (f"{chosen.look}\n" if ns.method or ns.data else ""))
     print(f"Same data, model, settings, seeds and optimizer steps for CE and {chosen.method}. "
           f"Quantity: {q.label}; the lesson expects {chosen.margin_text} {q.working} than CE.")
     print(f"{'seed':>4}  {'CE':>9} {chosen.method:>9} {'change':>7}  {'acc CE':>6} {'acc ' + chosen.method:>10}"
