@@ -1,5 +1,6 @@
 """Uploads (lab/data/uploads.py): checked like any data file, stored once by content hash beside
 the runs; an unsafe or oversized zip is refused while it is unpacked and leaves nothing behind."""
+import hashlib
 import io
 import stat
 import zipfile
@@ -46,9 +47,10 @@ def test_a_table_is_stored_once_under_its_content_hash_beside_the_runs(tmp_path)
     folder = uploads_folder(tmp_path / "runs")
     assert folder == tmp_path / "data" / "uploads"
     first = store("My Wine.csv", TABLE, folder, check)
-    assert first.parent == folder and first.name.endswith("-My_Wine.csv") and first.read_bytes() == TABLE
-    assert store("other name.csv", TABLE, folder, check).read_bytes() == TABLE
-    assert store("My Wine.csv", TABLE, folder, check) == first and stored(folder)[-1] == first
+    assert first.parent.parent == folder and first.name == "My_Wine.csv" and first.read_bytes() == TABLE
+    assert first.parent.name == hashlib.sha256(TABLE).hexdigest()[:16]
+    assert store("My Wine.csv", TABLE, folder, check) == first and stored(folder) == [first]
+    assert stored(folder, "table") == [first] and stored(folder, "images") == []
     assert read_file("table", str(first))[0].classes == ["x", "y", "z"]
 
 
@@ -57,6 +59,7 @@ def test_an_image_folder_zip_is_unpacked_and_its_wrapping_folder_skipped(tmp_pat
     members = {f"pets/{c}/{i}.png": _png() for c in ("cat", "dog") for i in range(3)}
     root = store("pets.zip", _zip(members), folder, check)
     assert root.name == "pets" and sorted(p.name for p in root.iterdir()) == ["cat", "dog"]
+    assert stored(folder, "images") == [root] and stored(folder, "arrays") == []
     assert read_file("images", str(root))[0].x.shape == (6, 1, 28, 28)
 
 
@@ -77,7 +80,7 @@ def test_a_bad_upload_is_refused_in_one_line_and_leaves_nothing(tmp_path, name, 
     with pytest.raises(DataError) as e:
         store(name, content, folder, check, cap_mb=1)
     assert needle in str(e.value) and "\n" not in str(e.value)
-    assert _leftovers(folder) == [] and _leftovers(tmp_path) in ([], ["data"])
+    assert _leftovers(folder) == [] and _leftovers(tmp_path) in ([], ["data"])  # no temporary file left either
     assert not Path("/tmp/evil.png").exists() or name != "abs.zip"
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from lab.data import DATASETS, FILE_KINDS, read_file
-from lab.data.uploads import KIND_SUFFIXES, display_name, store, stored, upload_cap_mb, uploads_folder
+from lab.data.uploads import KIND_SUFFIXES, store, stored, upload_cap_mb, uploads_folder
 from lab.errors import LabError
 from ui import runs, widgets
 
@@ -53,7 +53,7 @@ def picker(kind: str, prefix: str) -> None:
     earlier = stored(uploads_folder(runs.root()), kind)
     if earlier:
         st.selectbox("or a file uploaded before", earlier, index=None, key=f"{prefix}.stored", on_change=_picked,
-                     args=(prefix,), format_func=display_name, placeholder="pick one")
+                     args=(prefix,), format_func=lambda p: p.name, placeholder="pick one")
     if problem := st.session_state.pop(f"{prefix}._error", None):
         widgets.error(problem)
 

@@ -1,5 +1,5 @@
-"""Files a user hands the app: checked like any data file, then stored once under a name made of
-their content's SHA-256, in the data folder beside the runs (`<runs>/../data/uploads`). A zip
+"""Files a user hands the app: checked like any data file, then stored once, in a folder named
+by their content's SHA-256, in the data folder beside the runs (`<runs>/../data/uploads/<hash>/<name>`). A zip
 (an image folder) is unpacked member by member, never trusting its own listing: a member whose
 name is absolute or climbs out with `..`, or that is a link, is refused, and so is an archive whose
 unpacked bytes or file count pass the caps while they are being written. Nothing is imported or
@@ -39,7 +39,8 @@ def stored(folder: Path, kind: str | None = None) -> list[Path]:
     """The paths to train on of the uploads stored so far (of `kind` only, when given), newest first."""
     if not folder.is_dir():
         return []
-    kept = sorted((p for p in folder.iterdir() if not p.name.startswith(".")), key=lambda p: -p.stat().st_mtime)
+    kept = sorted((p for d in folder.iterdir() if d.is_dir() and not d.name.startswith(".") for p in d.iterdir()),
+                  key=lambda p: -p.stat().st_mtime)
     return [image_root(p) if p.is_dir() else p for p in kept
             if kind is None or (".zip" if p.is_dir() else p.suffix.lower()) in KIND_SUFFIXES[kind]]
 
@@ -72,11 +73,6 @@ def _unzip(archive: Path, into: Path, limit: int) -> None:
                     dst.write(chunk)
 
 
-def display_name(path: Path) -> str:
-    """An upload's name as the user gave it (without the content hash in front)."""
-    return re.sub(r"^[0-9a-f]{16}-", "", path.name)
-
-
 def image_root(folder: Path) -> Path:
     """The image folder inside an unpacked zip: the one top-level folder when the zip wrapped one."""
     entries = [p for p in folder.iterdir() if not p.name.startswith((".", "__MACOSX"))]
@@ -97,7 +93,7 @@ def store(name: str, content: bytes, folder: Path, check, cap_mb: int | None = N
                         f"(REGLAB_UPLOAD_MB), so train on it from the command line with --data instead.")
     digest = hashlib.sha256(content).hexdigest()[:16]
     stem = re.sub(r"[^\w.-]+", "_", Path(name).stem)[:60] or "data"
-    final = folder / (f"{digest}-{stem}" if suffix == ".zip" else f"{digest}-{stem}{suffix}")
+    final = folder / digest / (stem if suffix == ".zip" else f"{stem}{suffix}")
     if final.exists():
         return image_root(final) if final.is_dir() else final
     folder.mkdir(parents=True, exist_ok=True)
@@ -119,6 +115,7 @@ def store(name: str, content: bytes, folder: Path, check, cap_mb: int | None = N
             check({".zip": "images", ".npz": "arrays"}.get(suffix, "table"), image_root(tmp) if tmp.is_dir() else tmp)
         except DataError as e:  # said of the upload's own name, not of the temporary one
             raise DataError(str(e).replace(tmp.name, name)) from None
+        final.parent.mkdir(exist_ok=True)
         os.replace(tmp, final)
     finally:
         if tmp.is_dir():

@@ -1,0 +1,74 @@
+"""Uploads in a real browser (Debian chromium, 1400x1000): on Train, a CSV and a zipped image
+folder are uploaded, stored beside the runs, named in the path box with one line on what they
+hold; the table trains; a broken upload is refused in one line and the page stays usable.
+Screenshots go to tests/artifacts/ (git-ignored)."""
+import io
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from serve import POINT, browser, idle, served
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+EXCEPTION = '[data-testid="stException"]'
+
+
+def _pick(page, key: str, option: str) -> None:
+    box = page.locator(f".st-key-{key} input")
+    box.click()
+    box.fill(option)
+    box.press("Enter")
+    idle(page)
+
+
+def _images_zip(path: Path) -> Path:
+    rng = np.random.default_rng(0)
+    with zipfile.ZipFile(path, "w") as z:
+        for c in ("ant", "bee"):
+            for i in range(6):
+                buf = io.BytesIO()
+                Image.fromarray((rng.random((10, 10)) * 255).astype(np.uint8)).save(buf, format="PNG")
+                z.writestr(f"insects/{c}/{i}.png", buf.getvalue())
+    return path
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None,
+                    reason="Debian's chromium is not installed (bash scripts/install-browser.sh)")
+def test_uploading_a_table_and_a_zipped_image_folder_on_train(tmp_path):
+    from playwright.sync_api import expect
+
+    table = tmp_path / "pets.csv"
+    table.write_text("a,b,kind\n" + "".join(f"{i % 7},{i % 5},{'xyz'[i % 3]}\n" for i in range(60)))
+    broken = tmp_path / "broken.csv"
+    broken.write_text("a,b,kind\n1,2,x\noops,3,y\n")
+    runs = tmp_path / "runs"
+    with served(runs) as url, browser() as b:
+        page = b.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/train")
+        idle(page)
+        _pick(page, "data", "table")
+        page.locator(".st-key-data-table-upload input[type=file]").set_input_files(str(broken))
+        expect(page.get_by_text(re.compile(r"broken.csv, row 3, column 'a'")).first).to_be_visible(timeout=30_000)
+        page.locator(".st-key-data-table-upload input[type=file]").set_input_files(str(table))
+        expect(page.get_by_text("pets.csv: 60 rows, 2 feature columns, label column 'kind' (3 classes).")
+               ).to_be_visible(timeout=30_000)
+        (stored,) = (tmp_path / "data" / "uploads").glob("*/*")
+        assert stored.name == "pets.csv" and page.locator(".st-key-data-table-path input").input_value() == str(stored)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.locator(".st-key-data-table-upload").scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "upload-table.png"))
+        page.locator(".st-key-train button").click()
+        page.wait_for_url(re.compile(r"run=pets-mlp-ce-s0-"), timeout=30_000)
+        page.wait_for_selector(POINT, timeout=45_000)
+        _pick(page, "data", "images")
+        page.locator(".st-key-data-images-upload input[type=file]").set_input_files(str(_images_zip(tmp_path / "i.zip")))
+        expect(page.get_by_text("insects: 12 images, 2 classes, 28x28 grey.")).to_be_visible(timeout=30_000)
+        page.locator(".st-key-data-images-upload").scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "upload-images.png"))
+        assert page.locator(EXCEPTION).count() == 0
