@@ -6,6 +6,7 @@ method each declare their own options (`data_params`, `model_params`, `method_pa
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -93,12 +94,11 @@ def validate(cfg: RunConfig) -> RunConfig:
     train = validate_params("training", TRAIN_PARAMS, {p.name: getattr(cfg, p.name) for p in TRAIN_PARAMS})
     lam = reg.default_lam if cfg.lam is None else reg.lam_param().check(cfg.method, cfg.lam)
     data_params = validate_params(cfg.data, ds.params, cfg.data_params)
-    source = data.source(cfg.data, data_params)
-    if cfg.data_source and source and source["sha256"] != cfg.data_source["sha256"]:
+    if problem := data_source_problem(cfg.data_source):
         from lab.errors import DataError
 
-        raise DataError(f"{source['path']} changed since this run was trained; restore that version to re-run it "
-                        f"(its snapshots stay viewable), or train a new run on the file as it is.")
+        raise DataError(f"{problem}. Its snapshots stay viewable.")
+    source = data.source(cfg.data, data_params)
     models.check_compatible(cfg.model, cfg.data, data.sample_shape(cfg.data, data_params))
     return replace(
         cfg,
@@ -112,6 +112,35 @@ def validate(cfg: RunConfig) -> RunConfig:
         plugin=reg.source.to_dict(reg.name) if reg.source else None,
         **train,
     )
+
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}  # what an image folder holds
+
+
+def content_hash(path: str | Path) -> str:
+    """SHA-256 of a file's bytes, or of a folder's image files (their relative paths and bytes, sorted)."""
+    p = Path(path)
+    h = hashlib.sha256()
+    if p.is_file():
+        h.update(p.read_bytes())
+        return h.hexdigest()
+    for f in sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in IMAGE_SUFFIXES):
+        h.update(str(f.relative_to(p)).encode() + b"\0" + hashlib.sha256(f.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def data_source_problem(source: dict | None) -> str | None:
+    """One line when the file a run recorded (`RunConfig.data_source`) has changed or gone since;
+    None when it is as it was, or the run trained on a built-in data set."""
+    if not source:
+        return None
+    path = Path(source["path"])
+    if not path.exists():
+        return f"{path} is gone since this run was trained; restore it to re-run the run"
+    if content_hash(path) != source["sha256"]:
+        return (f"{path} changed since this run was trained; restore that version to re-run it, or train a new run "
+                f"on the file as it is")
+    return None
 
 
 COMPARED = ("method", "lam", "method_params", "plugin", "seed")  # what a comparison is allowed to vary

@@ -178,7 +178,7 @@ def test_a_run_whose_file_changed_is_refused_a_rerun_and_stays_viewable(tmp_path
     again = load_run(run.path)
     assert load_snapshot(again, again.snapshot_epochs[-1])["probe_y"].size and class_names(again)[0] == "cat"
     path.unlink()
-    with pytest.raises(DataError, match="d.csv not found"):
+    with pytest.raises(DataError, match="d.csv is gone since this run was trained; restore it to re-run the run"):
         validate(run.config)
 
 

@@ -90,3 +90,20 @@ def test_a_bad_file_on_the_train_page_is_one_line_and_trains_nothing(tmp_path, m
     at.button(key="train").click().run()
     assert not at.exception and "bad.csv, row 3, column 'a'" in _texts(at)
     assert not runs.exists() or not list(runs.iterdir())
+
+
+def test_a_run_whose_file_changed_says_so_in_one_line_and_its_views_still_draw(files, tmp_path, monkeypatch):
+    import shutil
+
+    table = tmp_path / "moved.csv"
+    shutil.copy(files["table"], table)
+    runs = tmp_path / "runs"
+    train(RunConfig(data="table", data_params={"path": str(table)}, epochs=1, name="moved"), runs=runs)
+    table.write_text(table.read_text().replace("red", "pink"))
+    at = _app(runs, monkeypatch, "moved")
+    for key in ("embeddings", "boundary"):
+        at.switch_page(ui.nav.path(key)).run()
+        warnings = [w.value for w in at.warning]
+        assert not at.exception and at.get("plotly_chart"), key
+        assert warnings == [f"{table} changed since this run was trained; restore that version to re-run it, or train "
+                            "a new run on the file as it is. Its snapshots stay viewable."], key

@@ -15,7 +15,7 @@ from typing import Callable, Iterator
 
 import streamlit as st
 
-from lab.config import RunConfig
+from lab.config import RunConfig, data_source_problem
 from lab.errors import StoreError
 from lab.live import LiveRuns, LiveView
 from lab.store import RunRecord, list_runs, load_run, runs_root, snapshot_epochs
@@ -288,11 +288,19 @@ def run_picker() -> None:
             share_link({"run": current}, "Link to this run")
 
 
+@st.cache_data(ttl=10, show_spinner=False)
+def _data_problem(path: str, sha256: str) -> str | None:
+    """`lab.config.data_source_problem`, checked at most every 10 s per file (hashing reads it all)."""
+    return data_source_problem({"path": path, "sha256": sha256})
+
+
 def page_run() -> RunInfo | None:
     """The run a view page shows; when there is none, a note on how to get one."""
     info = find(current_run())
     if info is not None:
         plugins.for_run(info.config)
+        if info.config.data_source and (problem := _data_problem(**info.config.data_source)):
+            st.warning(f"{problem}. Its snapshots stay viewable.", icon=":material/folder_off:")
     if info is None:
         if current_run():
             st.warning(f"There is no run called {esc(current_run())} (it may have been deleted or renamed).")

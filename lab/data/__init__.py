@@ -163,7 +163,7 @@ def source(name: str, params: dict) -> dict | None:
     """What a run on your file records of it, {"path", "sha256"}; None for a built-in data set."""
     if name not in FILE_KINDS:
         return None
-    from lab.data.files import content_hash
+    from lab.config import content_hash
 
     if not Path(params["path"]).exists():
         raise DataError(f"Data {'folder' if name == 'images' else 'file'} {params['path']} not found; give the path "

@@ -16,19 +16,18 @@ the row (as a text editor numbers lines) and the column; nothing is written whil
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import math
 from pathlib import Path
 
 import numpy as np
 
+from lab.config import IMAGE_SUFFIXES as IMAGES
 from lab.data.raw import RawData
 from lab.errors import DataError
 
 MAX_CLASSES = 1000
 TABLE = {".csv": ",", ".tsv": "\t"}
-IMAGES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 SPLITS = ("train", "test")
 
 
@@ -40,18 +39,6 @@ def kind(path: str | Path) -> str | None:
     if p.suffix.lower() == ".npz":
         return "arrays"
     return "images" if p.is_dir() else None
-
-
-def content_hash(path: str | Path) -> str:
-    """SHA-256 of a file's bytes, or of a folder's image files (their relative paths and bytes, sorted)."""
-    p = Path(path)
-    h = hashlib.sha256()
-    if p.is_file():
-        h.update(p.read_bytes())
-        return h.hexdigest()
-    for f in sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in IMAGES):
-        h.update(str(f.relative_to(p)).encode() + b"\0" + hashlib.sha256(f.read_bytes()).digest())
-    return h.hexdigest()
 
 
 def _classes(labels: np.ndarray, where: str) -> tuple[np.ndarray, list[str]]:
