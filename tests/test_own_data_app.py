@@ -32,11 +32,14 @@ def files(tmp_path_factory) -> dict[str, Path]:
         for i in range(10):
             Image.fromarray((rng.random((12, 12)) * 255 * (1 + (c == "bee")) / 2).astype(np.uint8)).save(
                 folder / "imgs" / c / f"{i}.png")
+    np.savez(folder / "signals.npz", x=rng.normal(size=(60, 16)) + np.arange(60)[:, None] % 2, y=np.arange(60) % 2)
     runs = folder / "runs"
+    train(RunConfig(data="arrays", data_params={"path": str(folder / "signals.npz")}, epochs=2, name="signals"),
+          runs=runs)
     train(RunConfig(data="table", data_params={"path": str(folder / "points.csv")}, epochs=2, name="points"), runs=runs)
     train(RunConfig(data="images", data_params={"path": str(folder / "imgs"), "size": 8}, model="cnn",
                     model_params={"channels": (4,)}, epochs=2, name="imgs"), runs=runs)
-    return {"table": folder / "points.csv", "images": folder / "imgs", "runs": runs}
+    return {"table": folder / "points.csv", "images": folder / "imgs", "arrays": folder / "signals.npz", "runs": runs}
 
 
 def _app(runs: Path, monkeypatch, run: str | None = None) -> AppTest:
@@ -51,7 +54,7 @@ def _texts(at: AppTest) -> str:
     return " ".join(str(e.value) for kind in ("markdown", "info", "caption", "error", "warning") for e in at.get(kind)).replace("\\", "")
 
 
-@pytest.mark.parametrize("run", ["points", "imgs"])
+@pytest.mark.parametrize("run", ["points", "imgs", "signals"])
 def test_a_run_on_your_own_data_opens_in_every_view_page(files, monkeypatch, run):
     at = _app(files["runs"], monkeypatch, run)
     for key in ui.nav.VIEWS:
@@ -63,11 +66,15 @@ def test_a_run_on_your_own_data_opens_in_every_view_page(files, monkeypatch, run
             assert at.get("plotly_chart"), key
 
 
-def test_train_takes_a_table_by_its_path_says_what_it_read_and_trains_it(files, tmp_path, monkeypatch):
+@pytest.mark.parametrize("kind, says", [
+    ("table", "points.csv: 120 rows, 2 feature columns, label column 'colour' (3 classes)."),
+    ("arrays", "signals.npz: 60 samples of shape (16,), 2 classes."),
+    ("images", "imgs: 20 images, 2 classes, 28x28 grey.")])
+def test_train_takes_your_file_by_its_path_says_what_it_read_and_trains_it(files, tmp_path, monkeypatch, kind, says):
     at = _app(tmp_path, monkeypatch).switch_page(ui.nav.path("train")).run()
-    at.selectbox(key="data").set_value("table").run()
-    at.text_input(key="data.table.path").set_value(str(files["table"])).run()
-    assert "points.csv: 120 rows, 2 feature columns, label column 'colour' (3 classes)." in _texts(at)
+    at.selectbox(key="data").set_value(kind).run()
+    at.text_input(key=f"data.{kind}.path").set_value(str(files[kind])).run()
+    assert says in _texts(at)
     at.number_input(key="train.epochs").set_value(2)
     at.button(key="train").click().run()
     end = time.monotonic() + 60
@@ -76,7 +83,7 @@ def test_train_takes_a_table_by_its_path_says_what_it_read_and_trains_it(files, 
         time.sleep(0.2)
         at.run()
     (run,) = list_runs(tmp_path)
-    assert run.id.startswith("points-mlp-ce-s0-") and run.config.data_source["path"] == str(files["table"])
+    assert run.id.startswith(f"{files[kind].stem}-mlp-ce-s0-") and run.config.data_source["path"] == str(files[kind])
 
 
 def test_a_bad_file_on_the_train_page_is_one_line_and_trains_nothing(tmp_path, monkeypatch):
