@@ -17,13 +17,11 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-import numpy as np
-
 from lab.config import RunConfig, validate
 from lab.errors import ConfigError
 from lab.params import check_name
 from lab.declare import REFERENCE, Quantity
-from lab.store import RunRecord, load_snapshot
+from lab.store import RunRecord
 
 SOURCE = Path(__file__).resolve().parents[1] / "assets" / "lessons.toml"
 ACC_SLACK = 0.03  # the most test accuracy a lesson's method may lose against CE
@@ -172,14 +170,9 @@ def with_data(lesson: Lesson, value: str) -> Lesson:
 
 def final_value(lesson: Lesson, run: RunRecord) -> float:
     """The lesson's quantity on `run`'s last snapshot (nan when the run has none)."""
-    if not run.snapshot_epochs:
-        return float("nan")
-    from lab.measure.quantities import measure  # torch: loaded when a run is measured, not with the lessons
-    from lab.readout.quantities import run_probe
+    from lab.readout.quantities import final_quantity  # torch: loaded when a run is measured, not with the lessons
 
-    snap = load_snapshot(run, run.snapshot_epochs[-1])
-    with np.errstate(all="ignore"):  # a diverged run's non-finite weights measure as nan, said as "n/a"
-        return float(measure(lesson.quantity, snap, run_probe(run))[lesson.quantity.key])
+    return final_quantity(run, lesson.quantity)
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,29 @@ def test_compare_writes_csv_and_mean_std(tmp_path, capsys):
     assert "ce " in text and "±" in text
 
 
+@pytest.mark.parametrize("seeds", ["0,1,2", "0,1"])
+def test_compare_judges_each_method_against_ce_with_paired_tests_and_says_when_seeds_are_too_few(
+        tmp_path, capsys, seeds):
+    from lab.stats import change, holm, paired, verdict
+
+    out = tmp_path / "cmp.csv"
+    assert main(["compare", "--methods", "ce,mhe,phantom", "--seeds", seeds, "--epochs", "2", "--train-size", "100",
+                 "--widths", "16", "--runs", str(tmp_path), "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    rows = [{**r, "seed": int(r["seed"]), "final_test_acc": float(r["test_acc"])} for r in csv.DictReader(out.open())]
+    by = {m: [r for r in rows if r["method"] == m] for m in ("ce", "mhe", "phantom")}
+    tests = {m: paired(by[m], by["ce"]) for m in ("mhe", "phantom")}
+    adjusted = holm({m: t["t_p"] for m, t in tests.items()})
+    for m, t in tests.items():  # recomputed here from the CSV: the printed row says the same
+        line = next(l for l in text.splitlines() if l.startswith(m) and "test accuracy" in l)
+        words = ("better than CE", "worse than CE")
+        assert change(list(t["per_seed"].values())) in line and f"{t['wins']}/{t['ties']}/{t['losses']}" in line
+        assert line.endswith(verdict(t["mean"], adjusted[m], t["n"], words))
+        judged = text.split("Against ce on the same seeds")[1].splitlines()
+        assert sum(l.startswith(m) for l in judged) == 2  # test accuracy and its own quantity
+    assert ("too few seeds to tell (2 paired; 3 at least)" in text) == (seeds == "0,1")
+
+
 def test_compare_with_one_seed_shows_no_spread(tmp_path, capsys):
     assert main(["compare", "--methods", "ce", "--seeds", "0", "--epochs", "1", "--train-size", "100",
                  "--widths", "16", "--runs", str(tmp_path)]) == 0

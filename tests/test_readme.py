@@ -88,10 +88,13 @@ def test_quantity_verdicts(value, ce, working, verdict):
 
 
 def test_accuracy_verdicts():
-    assert readme.accuracy_verdict(0.008, 0.034) == "significant gain"
-    assert readme.accuracy_verdict(-0.007, 0.013) == "significant loss"
-    assert readme.accuracy_verdict(0.004, 0.129) == "no significant difference"
-    assert readme.accuracy_verdict(0.0, float("nan")) == "no significant difference"
+    from lab.stats import verdict
+
+    assert verdict(0.008, 0.034, 5, readme.GAIN) == "significant gain"
+    assert verdict(-0.007, 0.013, 3, readme.GAIN) == "significant loss"
+    assert verdict(0.004, 0.129, 5, readme.GAIN) == "no significant difference"
+    assert verdict(0.0, float("nan"), 5, readme.GAIN) == "no significant difference"
+    assert verdict(0.5, 0.0001, 2, readme.GAIN) == "too few seeds to tell (2 paired; 3 at least)"
 
 
 @pytest.mark.parametrize("name", readme.studies())

@@ -58,4 +58,26 @@ def main(argv: Sequence[str]) -> int:
         steps = ",".join(sorted({str(r["steps"]) for r in mine}))
         print(f"{method:<16} {len(mine):>5} {steps:>6}  {pm([r['test_acc'] for r in mine if r['test_acc'] is not None], 4)}")
     print(f"per-run results: {out}")
+    _judgements(methods, rows, root)
     return 0
+
+
+def _judgements(methods: list[str], rows: list[dict], root: Path) -> None:
+    """Each method against CE on the same seeds: test accuracy and its own quantity, with verdicts."""
+    from lab.declare import REFERENCE
+    from lab.readout.judge import judge_runs
+    from lab.stats import change, p_text
+    from lab.store import load_run
+
+    done = {m: [load_run(root / r["run"]) for r in rows if r["method"] == m and r["status"] == "done"] for m in methods}
+    others = {m: rs for m, rs in done.items() if m != REFERENCE and rs}
+    if not done.get(REFERENCE) or not others:
+        print(f"\nAdd {REFERENCE} to --methods to judge each method against it." if not done.get(REFERENCE) else "")
+        return
+    print(f"\nAgainst {REFERENCE} on the same seeds: method minus {REFERENCE} per seed, paired t-test "
+          f"(Holm-corrected over the methods shown), wins/ties/losses.")
+    print(f"{'method':<16} {'measure':<44} {'Δ (mean ± std)':>18} {'W/T/L':>7} {'p':>7} {'Holm p':>7}  verdict")
+    for j in judge_runs(others, done[REFERENCE]):
+        wtl = f"{j['wins']}/{j['ties']}/{j['losses']}"
+        print(f"{j['group']:<16} {j['measure'][:44]:<44} {change(list(j['per_seed'].values())):>18} {wtl:>7} "
+              f"{p_text(j['t_p']):>7} {p_text(j['holm_p']):>7}  {j['verdict']}")

@@ -22,6 +22,7 @@ import numpy as np
 
 from lab.declare import REFERENCE
 from lab.errors import ConfigError
+from lab.stats import SIGNIFICANT, verdict
 from lab.study.spec import load_study
 from lab.study.summary import (COLLAPSE, TABLE_HEAD, baselines, cells, headline, markdown_table, method_note, p_text, read_csv,
                                tables)
@@ -29,7 +30,7 @@ from lab.study.summary import (COLLAPSE, TABLE_HEAD, baselines, cells, headline,
 ROOT = Path(__file__).resolve().parents[2]
 REGION = re.compile(r"(<!-- generated: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- end: (?P=name) -->)", re.S)
 BASELINES = "lab.regularizers.baselines"  # the module of the reference methods (ce, weight_decay, ...)
-SIGNIFICANT = 0.05  # paired t-test p below which a difference is called a gain or a loss
+GAIN = ("significant gain", "significant loss")
 BARELY = 0.01  # relative change of a quantity below which it "barely moves"
 
 
@@ -82,13 +83,6 @@ def quantity_verdict(value: float, ce: float, working: str) -> str:
     return "moves as intended" if (change < 0) == (working == "lower") else "moves against its aim"
 
 
-def accuracy_verdict(mean: float, p: float) -> str:
-    """A paired difference called a gain or a loss only when the t-test is significant."""
-    if np.isfinite(p) and p < SIGNIFICANT:
-        return "significant gain" if mean > 0 else "significant loss"
-    return "no significant difference"
-
-
 def _num(x: float) -> str:
     """4 significant digits; whole numbers with thousands separators from 1,000 on."""
     if not np.isfinite(x):
@@ -101,7 +95,7 @@ def _clause(data: str, model: str, t: dict, working: str) -> str:
     return (f"{data} / {model}, {t['variant']}: {_num(t['quantity_mean'])} vs CE's {_num(t['ce_quantity'])} "
             f"({quantity_verdict(t['quantity_mean'], t['ce_quantity'], working)}); accuracy Δ {p['diff']}, "
             f"{p['wins']}/{p['ties']}/{p['losses']} wins/ties/losses, p = {p_text(p['t_p'])} "
-            f"(Holm {p_text(p['holm_p'])}): {accuracy_verdict(p['mean'], p['holm_p'])}"
+            f"(Holm {p_text(p['holm_p'])}): {verdict(p['mean'], p['holm_p'], p['n'], GAIN)}"
             + (f"; collapsed on {t['collapsed']} of {p['n']} seeds" if t["collapsed"] else ""))
 
 
@@ -130,7 +124,7 @@ def methods_region(root: Path = ROOT) -> str:
         best = max((t for t in ts if t["method"] in baselines), key=lambda t: t["paired"]["mean"])
         p = best["paired"]
         lines.append(f"  - {d} / {m}: {best['variant']}, accuracy Δ {p['diff']}, p = {p_text(p['t_p'])} "
-                     f"(Holm {p_text(p['holm_p'])}): {accuracy_verdict(p['mean'], p['holm_p'])}.")
+                     f"(Holm {p_text(p['holm_p'])}): {verdict(p['mean'], p['holm_p'], p['n'], GAIN)}.")
     return "\n".join(lines) + "\n"
 
 

@@ -35,3 +35,12 @@ def quantity_series(run: RunRecord | str | Path, method: str | None = None, epoc
     rows = [(epoch, measure(quantity, snap, probe)) for epoch, snap in snapshots(run, epochs)]
     keys = list(rows[0][1]) if rows else [quantity.key]
     return {"epoch": np.array([e for e, _ in rows]), **{k: np.array([r[k] for _, r in rows]) for k in keys}}
+
+
+def final_quantity(run: RunRecord, quantity: Quantity) -> float:
+    """`quantity`'s main value on the run's last snapshot (nan when it has none, or when a diverged
+    run's non-finite weights measure as nan)."""
+    if not run.snapshot_epochs:
+        return float("nan")
+    with np.errstate(all="ignore"):
+        return float(measure(quantity, load_snapshot(run, run.snapshot_epochs[-1]), run_probe(run))[quantity.key])

@@ -15,7 +15,7 @@ from typing import Iterable
 import numpy as np
 
 from lab.declare import REFERENCE
-from lab.stats import best_by, holm, paired, pm
+from lab.stats import best_by, holm, p_text, paired, pm
 
 
 @dataclass(frozen=True)
@@ -173,10 +173,6 @@ def tables(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
                 t["paired"]["holm_p"] = adjusted[t["variant"]]
         out[key] = rows_
     return out
-
-
-def p_text(x: float) -> str:
-    return "-" if not np.isfinite(x) else f"{x:.3f}"
 
 
 def cells(t: dict) -> list[str]:
