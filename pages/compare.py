@@ -1,5 +1,6 @@
 """Compare: 2-6 runs side by side (or a grid of methods launched here): a metrics table with
-mean ± std over seeds, accuracy curves overlaid, and each view as small multiples at one epoch."""
+mean ± std over seeds, each method judged against CE on the same seeds, accuracy curves overlaid,
+and each view as small multiples at one epoch."""
 from dataclasses import replace
 
 import streamlit as st
@@ -15,7 +16,8 @@ from lab.figures.method import quantity_curves
 from lab.measure.quantities import own_quantity
 from lab.params import IntList, Param
 from lab.regularizers import REGISTRY
-from lab.stats import pm
+from lab.figures.judge import paired_differences
+from lab.stats import change, p_text, pm
 
 SEEDS = Param("seeds", (0, 1), IntList(0, 2**31 - 1, 10), "one run per method and seed")
 TRAIN = {p.name: p for p in TRAIN_PARAMS}
@@ -25,7 +27,12 @@ ui.page("Compare")
 ui.widgets.explain("""
 **The table.** Runs with the same method and settings but different seeds form one row: the final **test
 accuracy** and **train accuracy** (fraction classified correctly) as *mean ± standard deviation over the
-seeds*. A difference smaller than the ± is within the noise of the seeds.
+seeds*.
+
+**Against CE.** When CE is among the finished runs, each method is judged against it on the same seeds:
+its value minus CE's per seed (a dot each), the paired t-test Holm-corrected over the methods shown,
+wins/ties/losses, and a verdict, for test accuracy and for the method's own quantity. Fewer than 3 paired
+seeds read "too few seeds to tell", whatever the numbers: two seeds cannot tell a method from luck.
 
 **Fair by construction.** A comparison means something only when the runs differ in the method (its λ and
 options) and the seed alone: same data, train size, model, optimizer and epochs (every method takes the same
@@ -111,6 +118,31 @@ def progress() -> None:
 
 progress()
 
+def judge_against_ce(saved: list, differ: dict) -> None:
+    """Each method's runs against CE's on the same seeds: the paired differences in test accuracy
+    as a figure, and every judgement (accuracy and own quantities) in a table."""
+    ce = [r.record for r in saved if r.config.method == REFERENCE]
+    groups: dict[str, list] = {}
+    for r in saved:
+        if r.config.method != REFERENCE:
+            groups.setdefault(ui.runs.run_label(r.config, seed=False), []).append(r)
+    if not ce or not groups:
+        st.caption(f"Pick finished **{REFERENCE}** runs too (the same seeds) to judge each method against it.")
+        return
+    if differ:
+        st.caption("Not judged against CE: these runs differ in more than the method and the seed.")
+        return
+    rows = ui.cache.judgements({g: [r.record for r in rs] for g, rs in groups.items()}, ce)
+    accuracy = [j for j in rows if j["measure"] == "test accuracy"]
+    fig = paired_differences(accuracy, {g: rs[0].config.method for g, rs in groups.items()},
+                             "Test accuracy against CE on the same seeds", "test accuracy minus CE's (fraction)")
+    ui.widgets.figure(fig, key="compare.judge", name="compare-against-ce")
+    st.dataframe([{"runs": j["group"], "measure": j["measure"], "aim": j["working"], "difference": change(
+        list(j["per_seed"].values())), "seeds": j["n"], "W/T/L": f"{j['wins']}/{j['ties']}/{j['losses']}",
+        "p (t-test)": p_text(j["t_p"]), "p (Holm)": p_text(j["holm_p"]), "verdict": j["verdict"]} for j in rows],
+        hide_index=True, key="compare.judgements")
+
+
 saved = [r for r in picked_runs if r.record is not None and not r.running]
 if len(saved) < 2:
     st.caption("The views appear here once at least two of the runs have finished.")
@@ -122,6 +154,7 @@ epochs = sorted(set.intersection(*(set(ui.cache.epochs(r.record)) for r in saved
 if not epochs:
     st.warning("These runs have no epoch in common that every one of them can draw; pick other runs.")
     st.stop()
+judge_against_ce(saved, differ)
 methods = list(dict.fromkeys(r.config.method for r in saved if r.config.method != REFERENCE)) or [REFERENCE]
 for method in methods:  # what each picked method acts on, measured on every run
     own = own_quantity(method)

@@ -114,6 +114,19 @@ def quantity(record: RunRecord, method: str, epochs: Sequence[int] | None = None
     return _cached(("quantity", str(record.path), which, chosen), measure, "Measuring the method's own quantity…")
 
 
+def judgements(groups: dict[str, list[RunRecord]], reference: list[RunRecord]) -> list[dict]:
+    """`lab.readout.judge.judge_runs`: each group against CE's runs on the same seeds."""
+    key = ("judge", tuple((g, tuple((str(r.path), r.state, len(r.snapshot_epochs)) for r in rs))
+                          for g, rs in groups.items()), tuple(str(r.path) for r in reference))
+
+    def measure() -> list[dict]:
+        from lab.readout.judge import judge_runs  # torch's import: only where runs are judged
+
+        return judge_runs(groups, reference)
+
+    return _cached(key, measure, "Judging each method against CE on the same seeds…")
+
+
 def embedding(record: RunRecord, layer: str | None, algorithm: str, epochs: Sequence[int] | None = None,
               progress: Callable[[float, str], None] | None = None) -> dict[str, np.ndarray]:
     """`lab.readout.embeddings.embed_run(record, layer, algorithm, epochs)`; `progress(fraction,
