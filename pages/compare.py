@@ -1,27 +1,18 @@
 """Compare: 2-6 runs side by side (or a grid of methods launched here): a metrics table with
 mean ± std over seeds, each method judged against CE on the same seeds, accuracy curves overlaid,
 and each view as small multiples at one epoch."""
-from dataclasses import replace
-
 import streamlit as st
 
 import ui
-from lab import data, models
-from lab.config import TRAIN_PARAMS, RunConfig, differences
+import ui.grid_launch
+from lab.config import differences
 from lab.declare import REFERENCE
 from lab.errors import LabError
-from lab.lessons import LESSONS
 from lab.figures import Line, grid, overlay_curves
+from lab.figures.judge import paired_differences
 from lab.figures.method import quantity_curves
 from lab.measure.quantities import own_quantity
-from lab.params import IntList, Param
-from lab.regularizers import REGISTRY
-from lab.figures.judge import paired_differences
 from lab.stats import change, p_text, pm
-
-SEEDS = Param("seeds", (0, 1), IntList(0, 2**31 - 1, 10), "one run per method and seed")
-TRAIN = {p.name: p for p in TRAIN_PARAMS}
-GRID_DEFAULTS = {"epochs": 10, "train_size": 300, "lr": TRAIN["lr"].default}
 
 ui.page("Compare")
 ui.widgets.explain("""
@@ -49,27 +40,9 @@ neurons' angles towards the uniform reference, *itra* and *gini* reshape the fea
 
 wanted = [r for r in st.query_params.get("runs", "").split(",") if r]
 with st.expander("Launch a grid: the same data, model and seeds, several methods", expanded=not wanted):
-    c_data, c_methods, c_train = st.columns(3)
-    ds = c_data.selectbox("data set", list(data.DATASETS), key="grid.data")
-    with c_data:
-        ui.own_data.picker(ds, f"grid.data.{ds}")
-        data_params = ui.widgets.param_widgets(data.DATASETS[ds].params, f"grid.data.{ds}", cols=1)
-        ui.own_data.what_was_read(ds, f"grid.data.{ds}")
-    model = c_data.selectbox("model", list(models.MODELS), key="grid.model")
-    methods = c_methods.multiselect("methods", list(REGISTRY), format_func=ui.widgets.method_label, default=[REFERENCE, next(iter(LESSONS.values())).method],
-                                    key="grid.methods")
-    with c_methods:
-        seeds = ui.widgets.param_widget(SEEDS, "grid.seeds")
-    with c_train:
-        train = {k: ui.widgets.param_widget(TRAIN[k], f"grid.{k}", v) for k, v in GRID_DEFAULTS.items()}
-    if st.button("Launch the grid", key="grid.go", disabled=not methods):
-        try:  # the whole grid is queued, or none of it
-            base = RunConfig(data=ds, model=model, data_params=data_params, **train)
-            grid_runs = [replace(base, method=m, seed=s) for m in methods for s in SEEDS.check("grid", seeds)]
-            wanted = ui.runs.start(grid_runs)
-            st.query_params["runs"] = ",".join(wanted)
-        except LabError as e:
-            ui.widgets.error(e)
+    if launched := ui.grid_launch.launcher():
+        wanted = launched
+        st.query_params["runs"] = ",".join(wanted)
 
 options = list(dict.fromkeys([v.id for v in ui.runs.manager().runs_of(ui.runs.owner())]
                              + [r.id for r in ui.runs.saved_runs()] + wanted))

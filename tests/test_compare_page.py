@@ -57,3 +57,31 @@ def test_compare_says_how_to_judge_when_ce_is_not_picked(runs, monkeypatch):
     at = _compare(runs, monkeypatch, ["mhe-0", "weight_decay-0"])
     assert "compare.judge" not in [c.key for c in at.get("plotly_chart")]
     assert any("to judge each method against it" in c.value for c in at.caption)
+
+
+def test_the_grid_takes_each_methods_lambda_and_the_lessons_settings_in_one_click(tmp_path, monkeypatch):
+    import time
+
+    from lab.lessons import LESSONS
+    from lab.store import list_runs
+
+    monkeypatch.setenv("REGLAB_RUNS", str(tmp_path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run().switch_page(ui.nav.path("compare")).run()
+    at.multiselect(key="grid.methods").set_value(["ce", "mhe"]).run()
+    assert at.number_input(key="grid.lam.mhe").value == 1.0  # mhe's default until changed
+    at.button(key="grid.lesson.mhe").click().run()
+    lesson = LESSONS["mhe"].config("mhe", 0)
+    assert at.number_input(key="grid.lam.mhe").value == lesson.lam == 10.0
+    assert at.text_input(key="grid.model.mlp.widths").value == "64,64"
+    assert (at.number_input(key="grid.epochs").value, at.number_input(key="grid.train_size").value) == (30, 300)
+    at.number_input(key="grid.epochs").set_value(1)
+    at.text_input(key="grid.seeds").set_value("0")
+    at.button(key="grid.go").click().run()
+    end = time.monotonic() + 60
+    while len([r for r in list_runs(tmp_path) if r.state == "done"]) < 2:
+        assert time.monotonic() < end and not at.exception
+        time.sleep(0.2)
+    runs = {r.config.method: r.config for r in list_runs(tmp_path)}
+    assert runs["mhe"].lam == 10.0 and runs["ce"].lam == 0.0
+    assert list(runs["mhe"].model_params["widths"]) == list(runs["ce"].model_params["widths"]) == [64, 64]
