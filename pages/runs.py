@@ -1,8 +1,11 @@
-"""Runs: every saved run with its status and headline numbers; open, rename, delete,
-download metrics (CSV), configuration (JSON) and the training curves (HTML)."""
+"""Runs: every saved run with its status and headline numbers; open, rename, delete, download
+metrics (CSV), configuration (JSON) and the training curves (HTML); carry whole runs as one zip
+(export several, import one), checked on import by `lab.store.bundle`."""
 import csv
 import io
 import json
+import tempfile
+from pathlib import Path
 
 import streamlit as st
 
@@ -10,6 +13,7 @@ import ui
 from lab.errors import LabError
 from lab.figures import run_curves
 from lab.store import delete_run, disk_bytes, in_use, rename_run
+from lab.store.bundle import export, import_bundle
 
 ui.page("Runs")
 ui.widgets.explain("""
@@ -22,6 +26,31 @@ between the two means the network memorised its training set; regularizers aim t
 **Files.** Each run keeps its configuration, one line of metrics per epoch and a snapshot of the network's
 activations on a fixed set of test points after every epoch: that is what the view pages draw.
 """)
+
+def imported() -> None:
+    """The import uploader's callback: check the bundle and add its runs, then say what happened."""
+    s = st.session_state
+    if (upload := s.get("runs.import")) is None:
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        archive = Path(folder) / (Path(upload.name).name or "runs.zip")
+        archive.write_bytes(upload.getvalue())
+        try:
+            added = import_bundle(archive, ui.runs.root())
+        except LabError as e:
+            s["_runs_said"] = ("error", str(e))
+        else:
+            s["_runs_said"] = ("success", f"Imported {len(added)} run{'s' * (len(added) > 1)} from {upload.name}: "
+                                          f"{', '.join(added)}.")
+            ui.runs.open_run(added[0])
+
+
+with st.expander("Import runs (a zip exported here or with `python -m lab runs export`)"):
+    st.file_uploader(f"runs zip (at most {ui.widgets.upload_cap_mb()} MB)",
+                     type=["zip"], key="runs.import", on_change=imported,
+                     help="checked before any run appears: file names and formats (no pickle), sizes, hashes")
+if said := st.session_state.pop("_runs_said", None):
+    getattr(st, said[0])(ui.widgets.esc(said[1]))
 
 saved = ui.runs.saved_runs()
 if not saved:
@@ -66,6 +95,17 @@ csv_col.download_button("metrics.csv", metrics_csv(run.metrics), f"{rid}-metrics
                         key="dl.csv", on_click="ignore", disabled=not run.metrics, icon=":material/download:")
 json_col.download_button("config.json", json.dumps(run.config.to_dict(), indent=1), f"{rid}-config.json",
                          "application/json", key="dl.json", on_click="ignore", icon=":material/download:")
+with st.expander("Export runs as one zip (whole folders: snapshots, model, a manifest)"):
+    chosen = st.multiselect("runs", ids, default=[rid], key="runs.export")
+    ended = [r for r in saved if r.id in chosen]
+    if st.button("Prepare the zip", key="runs.export.go", disabled=not ended):
+        try:
+            st.session_state["_runs_zip"] = (tuple(chosen), export(ended))
+        except LabError as e:
+            ui.widgets.error(e)
+    if (ready := st.session_state.get("_runs_zip")) and ready[0] == tuple(chosen):
+        st.download_button(f"runs.zip ({len(ready[1]) / 2**20:.1f} MB)", ready[1], "runs.zip", "application/zip",
+                           key="runs.export.dl", on_click="ignore", icon=":material/download:")
 ui.nav.view_links(rid)
 if run.metrics:
     ui.widgets.figures(run_curves(run.metrics, ui.runs.run_label(run.config)), f"runs-{rid}", rid)
@@ -81,6 +121,7 @@ with st.expander("Rename or delete"):
         try:
             rename_run(ui.runs.root(), rid, new)
             ui.runs.open_run(new)
+            st.session_state["_runs_said"] = ("success", f"Renamed {rid} to {new}.")
             st.rerun()
         except LabError as e:
             ui.widgets.error(e)
@@ -89,6 +130,7 @@ with st.expander("Rename or delete"):
         try:
             delete_run(ui.runs.root(), rid)
             ui.runs.open_run(None)
+            st.session_state["_runs_said"] = ("success", f"Deleted {rid} and all its files.")
             st.rerun()
         except LabError as e:
             ui.widgets.error(e)

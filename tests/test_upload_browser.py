@@ -72,3 +72,33 @@ def test_uploading_a_table_and_a_zipped_image_folder_on_train(tmp_path):
         page.locator(".st-key-data-images-upload").scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / "upload-images.png"))
         assert page.locator(EXCEPTION).count() == 0
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None,
+                    reason="Debian's chromium is not installed (bash scripts/install-browser.sh)")
+def test_importing_a_runs_zip_on_the_runs_page(tmp_path):
+    from playwright.sync_api import expect
+
+    from lab.config import RunConfig
+    from lab.store import load_run
+    from lab.store.bundle import export
+    from lab.train import train
+
+    run = train(RunConfig(train_size=100, probe_size=100, epochs=1, model_params={"widths": (8,)}, name="carried"),
+                runs=tmp_path / "from")
+    (tmp_path / "runs.zip").write_bytes(export([load_run(run.path)]))
+    (tmp_path / "bad.zip").write_bytes(b"not a zip")
+    with served(tmp_path / "runs") as url, browser() as b:
+        page = b.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/runs")
+        idle(page)
+        page.get_by_text("Import runs").click()
+        page.locator(".st-key-runs-import input[type=file]").set_input_files(str(tmp_path / "bad.zip"))
+        expect(page.get_by_text(re.compile(r"bad.zip is not a readable zip file; export the runs again"))).to_be_visible(timeout=30_000)
+        page.locator(".st-key-runs-import input[type=file]").set_input_files(str(tmp_path / "runs.zip"))
+        expect(page.get_by_text("Imported 1 run from runs.zip: carried.")).to_be_visible(timeout=30_000)
+        idle(page)
+        expect(page.get_by_role("heading", name="carried")).to_be_visible(timeout=30_000)  # opened, in the table
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "runs-import.png"))
+        assert page.locator(EXCEPTION).count() == 0 and (tmp_path / "runs" / "carried" / "model.pt").is_file()

@@ -46,10 +46,10 @@ def _leftovers(folder: Path) -> list[str]:
 def test_a_table_is_stored_once_under_its_content_hash_beside_the_runs(tmp_path):
     folder = uploads_folder(tmp_path / "runs")
     assert folder == tmp_path / "data" / "uploads"
-    first = store("My Wine.csv", TABLE, folder, check)
+    first = store("My Wine.csv", TABLE, folder, check, 200)
     assert first.parent.parent == folder and first.name == "My_Wine.csv" and first.read_bytes() == TABLE
     assert first.parent.name == hashlib.sha256(TABLE).hexdigest()[:16]
-    assert store("My Wine.csv", TABLE, folder, check) == first and stored(folder) == [first]
+    assert store("My Wine.csv", TABLE, folder, check, 200) == first and stored(folder) == [first]
     assert stored(folder, "table") == [first] and stored(folder, "images") == []
     assert read_file("table", str(first))[0].classes == ["x", "y", "z"]
 
@@ -57,7 +57,7 @@ def test_a_table_is_stored_once_under_its_content_hash_beside_the_runs(tmp_path)
 def test_an_image_folder_zip_is_unpacked_and_its_wrapping_folder_skipped(tmp_path):
     folder = tmp_path / "up"
     members = {f"pets/{c}/{i}.png": _png() for c in ("cat", "dog") for i in range(3)}
-    root = store("pets.zip", _zip(members), folder, check)
+    root = store("pets.zip", _zip(members), folder, check, 200)
     assert root.name == "pets" and sorted(p.name for p in root.iterdir()) == ["cat", "dog"]
     assert stored(folder, "images") == [root] and stored(folder, "arrays") == []
     assert read_file("images", str(root))[0].x.shape == (6, 1, 28, 28)
@@ -95,5 +95,5 @@ def test_a_zip_bomb_is_stopped_while_it_is_written_not_after(tmp_path):
 def test_an_npz_upload_is_read_without_pickle(tmp_path):
     buf = io.BytesIO()
     np.savez(buf, x=np.random.default_rng(0).random((20, 4)), y=np.arange(20) % 2)
-    path = store("a.npz", buf.getvalue(), tmp_path, check)
+    path = store("a.npz", buf.getvalue(), tmp_path, check, 200)
     assert path.suffix == ".npz" and read_file("arrays", str(path))[0].x.shape == (20, 4)

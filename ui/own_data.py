@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from lab.data import DATASETS, FILE_KINDS, read_file
-from lab.data.uploads import KIND_SUFFIXES, store, stored, upload_cap_mb, uploads_folder
+from lab.data.uploads import KIND_SUFFIXES, store, stored, uploads_folder
 from lab.errors import LabError
 from ui import runs, widgets
 
@@ -43,7 +43,7 @@ def picker(kind: str, prefix: str) -> None:
     """Above the path box of `kind` (one of `FILE_KINDS`): the upload and the earlier uploads."""
     if kind not in FILE_KINDS:
         return
-    cap = min(upload_cap_mb(), int(st.get_option("server.maxUploadSize")))
+    cap = widgets.upload_cap_mb()
     types = [t.lstrip(".") for t in KIND_SUFFIXES[kind]]
     st.file_uploader(f"Upload a file ({', '.join(types)}{', an image folder zipped' if kind == 'images' else ''}; "
                      f"at most {cap} MB)", type=types, key=f"{prefix}.upload", on_change=_stored,

@@ -4,6 +4,7 @@ the session's presentation (light/dark, projector), and a copyable link."""
 from __future__ import annotations
 
 import math
+import os
 import time
 from functools import partial
 from typing import Any, Callable, Sequence
@@ -200,3 +201,13 @@ def share_link(params: dict[str, str], label: str) -> None:
     (the address as the browser shows it, `st.context.url`; the query alone when it is unknown)."""
     st.caption(label)
     st.code(f"{st.context.url or ''}?{urlencode(params)}", language=None, wrap_lines=True)
+
+
+def upload_cap_mb() -> int:
+    """The most MB an upload may have: $REGLAB_UPLOAD_MB (default 200), and never more than the
+    server's own `server.maxUploadSize`."""
+    try:
+        cap = max(1, int(os.environ.get("REGLAB_UPLOAD_MB", "200")))
+    except ValueError:
+        cap = 200
+    return min(cap, int(st.get_option("server.maxUploadSize")))

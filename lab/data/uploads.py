@@ -10,24 +10,16 @@ import hashlib
 import os
 import re
 import shutil
-import stat
 import zipfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from lab.errors import DataError
+from lab.store.fsio import safe_unzip
 
 KIND_SUFFIXES = {"table": (".csv", ".tsv"), "arrays": (".npz",), "images": (".zip",)}  # what each kind uploads
 SUFFIXES = tuple(s for suffixes in KIND_SUFFIXES.values() for s in suffixes)
 UNPACKED_FACTOR = 5  # a zip may unpack to at most this many times the upload cap
 MAX_FILES = 50_000
-
-
-def upload_cap_mb() -> int:
-    """The upload cap in MB: $REGLAB_UPLOAD_MB, default 200."""
-    try:
-        return max(1, int(os.environ.get("REGLAB_UPLOAD_MB", "200")))
-    except ValueError:
-        return 200
 
 
 def uploads_folder(runs: Path) -> Path:
@@ -45,34 +37,6 @@ def stored(folder: Path, kind: str | None = None) -> list[Path]:
             if kind is None or (".zip" if p.is_dir() else p.suffix.lower()) in KIND_SUFFIXES[kind]]
 
 
-def _unzip(archive: Path, into: Path, limit: int) -> None:
-    """Unpack `archive` into the folder `into`, refusing unsafe members and passing the caps."""
-    total = 0
-    with zipfile.ZipFile(archive) as z:
-        members = z.infolist()
-        if len(members) > MAX_FILES:
-            raise DataError(f"The zip holds {len(members)} entries (at most {MAX_FILES}); zip fewer images.")
-        for m in members:
-            name = PurePosixPath(m.filename.replace("\\", "/"))
-            if name.is_absolute() or ".." in name.parts or re.match(r"^[A-Za-z]:", m.filename):
-                raise DataError(f"The zip's member {m.filename!r} points outside its folder; zip the image folder "
-                                f"itself (relative paths only).")
-            if stat.S_ISLNK(m.external_attr >> 16):
-                raise DataError(f"The zip's member {m.filename!r} is a link; zip the images themselves.")
-            target = into.joinpath(*name.parts)
-            if m.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with z.open(m) as src, open(target, "wb") as dst:
-                while chunk := src.read(1 << 20):
-                    total += len(chunk)
-                    if total > limit:
-                        raise DataError(f"The zip unpacks to more than {limit >> 20} MB (at most {UNPACKED_FACTOR} "
-                                        f"times the upload cap); zip fewer or smaller images.")
-                    dst.write(chunk)
-
-
 def image_root(folder: Path) -> Path:
     """The image folder inside an unpacked zip: the one top-level folder when the zip wrapped one."""
     entries = [p for p in folder.iterdir() if not p.name.startswith((".", "__MACOSX"))]
@@ -80,11 +44,11 @@ def image_root(folder: Path) -> Path:
     return inner if inner is not None and any(p.is_dir() for p in inner.iterdir()) else folder
 
 
-def store(name: str, content: bytes, folder: Path, check, cap_mb: int | None = None) -> Path:
+def store(name: str, content: bytes, folder: Path, check, cap_mb: int) -> Path:
     """Check and store an upload called `name` (its bytes `content`) under `folder`; the path to
     train on (a file, or for a zip the image folder). `check(kind, path)` reads it as the lab would
     (DataError when it cannot). The same content is stored once; a refused upload leaves nothing."""
-    cap = upload_cap_mb() if cap_mb is None else cap_mb
+    cap = cap_mb
     suffix = Path(name).suffix.lower()
     if suffix not in SUFFIXES:
         raise DataError(f"{name}: the lab takes {', '.join(SUFFIXES)} uploads (a zip holds an image folder).")
@@ -104,7 +68,8 @@ def store(name: str, content: bytes, folder: Path, check, cap_mb: int | None = N
             archive.write_bytes(content)
             tmp.mkdir()
             try:
-                _unzip(archive, tmp, cap * UNPACKED_FACTOR << 20)
+                safe_unzip(archive, tmp, cap * UNPACKED_FACTOR << 20, MAX_FILES, DataError,
+                           f"at most {UNPACKED_FACTOR} times the upload cap; zip fewer or smaller images")
             except zipfile.BadZipFile:
                 raise DataError(f"{name} is not a readable zip file; zip the image folder again.") from None
             finally:

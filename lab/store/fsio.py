@@ -1,5 +1,5 @@
 """File-system primitives under the run store (which alone knows the run folder's layout):
-atomic writes, strict JSON, whether the process a status names is alive, and an exclusive lock on a folder
+atomic writes, strict JSON, a zip unpacked safely, whether the process a status names is alive, and an exclusive lock on a folder
 between processes (a flock on its `.lock` file, released when its descriptor is closed or the
 process ends, so a killed process never leaves a stale lock). POSIX only, like the lab."""
 from __future__ import annotations
@@ -7,10 +7,13 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 import socket
+import stat
 import time
-from pathlib import Path
+import zipfile
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -86,3 +89,33 @@ def rename_whole(folder: Path, target: Path) -> bool:
         shutil.rmtree(folder, ignore_errors=True)
         return False
     return True
+
+
+def safe_unzip(archive: Path, into: Path, limit: int, max_files: int, error: type[Exception], cap_note: str) -> None:
+    """Unpack `archive` into the folder `into` member by member, never trusting its listing: a
+    member whose name is absolute or climbs out with `..`, or a link, raises `error`; so do more
+    than `max_files` entries, and unpacked bytes passing `limit` while they are written (a zip bomb
+    declares small sizes); `cap_note` says what the limit is."""
+    total = 0
+    with zipfile.ZipFile(archive) as z:
+        members = z.infolist()
+        if len(members) > max_files:
+            raise error(f"The zip holds {len(members)} entries (at most {max_files}); zip fewer files.")
+        for m in members:
+            name = PurePosixPath(m.filename.replace("\\", "/"))
+            if name.is_absolute() or ".." in name.parts or re.match(r"^[A-Za-z]:", m.filename):
+                raise error(f"The zip's member {m.filename!r} points outside its folder; zip with relative paths "
+                            f"only.")
+            if stat.S_ISLNK(m.external_attr >> 16):
+                raise error(f"The zip's member {m.filename!r} is a link; zip the files themselves.")
+            target = into.joinpath(*name.parts)
+            if m.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with z.open(m) as src, open(target, "wb") as dst:
+                while chunk := src.read(1 << 20):
+                    total += len(chunk)
+                    if total > limit:
+                        raise error(f"The zip unpacks to more than {limit >> 20} MB ({cap_note}).")
+                    dst.write(chunk)
