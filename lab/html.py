@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any, Sequence
 
-from lab.notes import ASSETS
+from lab.paths import ASSETS
 
 
 @functools.cache

@@ -20,10 +20,11 @@ from typing import Any, Callable, Mapping, Sequence
 from lab.config import RunConfig, validate
 from lab.errors import ConfigError
 from lab.params import check_name
+from lab.paths import ASSETS
 from lab.declare import REFERENCE, Quantity
 from lab.store import RunRecord
 
-SOURCE = Path(__file__).resolve().parents[1] / "assets" / "lessons.toml"
+SOURCE = ASSETS / "lessons.toml"
 ACC_SLACK = 0.03  # the most test accuracy a lesson's method may lose against CE
 
 

@@ -7,10 +7,9 @@ from __future__ import annotations
 import functools
 import math
 import tomllib
-from pathlib import Path
 from typing import Sequence
 
-ASSETS = Path(__file__).resolve().parents[1] / "assets"
+from lab.paths import ASSETS
 PAGES = ("train", "embeddings", "hypersphere", "similarity", "information")
 
 

@@ -127,3 +127,17 @@ def test_help_lists_every_command_with_its_line_and_imports_no_torch():
     assert sorted(listed) == commands
     for name in commands:
         assert f"  {name}" in out and __import__(f"lab.cli.{name}", fromlist=["HELP"]).HELP in out
+
+
+@pytest.mark.parametrize("method", ["mhe", "racecar", "ce"])
+def test_train_help_shows_the_number_of_every_default(capsys, method):
+    from lab.regularizers import REGISTRY
+
+    with pytest.raises(SystemExit):
+        main(["train", "--method", method, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    reg = REGISTRY[method]
+    lam = f"(default {reg.default_lam:g}, {method}'s)" if reg.has_penalty() else "(default none: no penalty)"
+    assert f"--lambda LAM weight of the penalty {lam}" in text
+    for p in reg.params:
+        assert f"(default {p.default})" in text

@@ -19,7 +19,10 @@ def main(argv: Sequence[str]) -> int:
     picked, preset = picked_names(argv)
     parser = argparse.ArgumentParser(prog="python -m lab compare",
                                      description="Train several methods on identical data, model and seeds.")
-    common(parser)
+    from lab.regularizers import REGISTRY
+
+    common(parser, "each method's own: " + ", ".join(f"{m} {r.default_lam:g}" for m, r in REGISTRY.items()
+                                                      if r.has_penalty()))
     parser.add_argument("--methods", default="ce,weight_decay",
                         help="comma-separated methods, built-in or FILE.py:CLASS (default ce,weight_decay)")
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")

@@ -38,14 +38,14 @@ def add_params(parser: argparse.ArgumentParser | argparse._ArgumentGroup, params
                                 help=f"{p.help}; {p.constraint} (default {p.default})")
 
 
-def common(parser: argparse.ArgumentParser) -> None:
+def common(parser: argparse.ArgumentParser, lam_default: str) -> None:
     parser.add_argument("--data", default="digits", help="data set (default digits), or your own: a .csv, .tsv or "
                                                          ".npz file or an image folder")
     parser.add_argument("--preset", default=None,
                         help="the data set's named settings with a published result (e.g. mnist1d: paper_cnn, "
                              "paper_mlp); options given here override them")
     parser.add_argument("--model", default=None, help="mlp or cnn (default mlp, or the preset's)")
-    parser.add_argument("--lambda", dest="lam", default=None, help="weight of the penalty (default: the method's)")
+    parser.add_argument("--lambda", dest="lam", default=None, help=f"weight of the penalty (default {lam_default})")
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     parser.add_argument("--runs", default=None, help="runs folder (default $REGLAB_RUNS or ./runs)")
     add_params(parser.add_argument_group("training"), TRAIN_PARAMS)

@@ -17,7 +17,10 @@ def main(argv: Sequence[str]) -> int:
     picked, preset = picked_names(argv)
     specific = specific_params(picked)
     parser = argparse.ArgumentParser(prog="python -m lab train", description="Train one run and save it.")
-    common(parser)
+    from lab.regularizers import REGISTRY
+
+    reg = REGISTRY[picked["method"]]
+    common(parser, f"{reg.default_lam:g}, {picked['method']}'s" if reg.has_penalty() else "none: no penalty")
     parser.add_argument("--method", default="ce", help="regularizer (default ce), or your own: FILE.py:CLASS")
     parser.add_argument("--name", default=None, help="run folder name (default: generated)")
     for title, params in (("data set", specific["data_params"]), ("model", specific["model_params"]),

@@ -17,6 +17,7 @@ import torch
 from lab.data import offline
 from lab.data.raw import DataSpec, Preset, RawData
 from lab.data.tensors import TensorSet
+from lab import paths
 from lab.errors import ConfigError, DataError
 from lab.params import Choice, Flag, Interval, Param, check_name
 
@@ -57,7 +58,7 @@ def _file(kind: str):
     return load
 
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "data"  # the kinds' default files (examples/data/make.py)
+EXAMPLES = paths.EXAMPLES / "data"  # the kinds' default files (examples/data/make.py)
 _FRACTION = Param("test_fraction", 0.2, Interval(float, 0.05, 0.9), "share of the samples held out for testing, "
                                                                      "stratified (when the file has no split)")
 _MISSING = Param("drop_missing", False, Flag(), "drop samples with a missing or non-finite value (else refused)")

@@ -26,10 +26,11 @@ from typing import Any
 
 from lab.declare import REFERENCE
 from lab.config import TRAIN_PARAMS, RunConfig, validate
+from lab import paths
 from lab.errors import ConfigError
 from lab.params import check_name, validate_params
 
-STUDIES = Path(__file__).resolve().parents[2] / "studies"
+STUDIES = paths.STUDIES
 CHECK = {p.name: p for p in TRAIN_PARAMS}  # the CLI's declarations of the training fields
 TRAIN_KEYS = set(CHECK) - {"seed"}  # a study gives `seeds`, a list
 STUDY_KEYS = TRAIN_KEYS | {"description", "seeds", "data", "models", "methods"}
@@ -131,7 +132,7 @@ def _variants(name: str, method: str, spec: Any) -> list[Variant]:
 
 def parse_study(name: str, doc: dict) -> Study:
     """A Study from a parsed study file; every name and value is checked here."""
-    from lab import data, models
+    from lab import models
 
     doc = _table(f"study {name}", doc, STUDY_KEYS)
     for key in ("data", "models", "methods", "seeds"):
