@@ -10,7 +10,7 @@ import ui
 
 st.set_page_config(page_title="RegLab", page_icon=ui.nav.APP_ICON, layout="wide")
 page = ui.nav.navigation()
-ui.frame()
+ui.frame(ui.nav.key_of(page.title))
 with ui.runs.page_running():
     page.run()
 ui.widgets.figures_download()

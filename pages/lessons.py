@@ -122,4 +122,5 @@ def draw(epoch: int) -> None:
 
 
 ui.player.epoch_player(epochs, draw, key=f"lesson.{name}")
-ui.widgets.share_link({"lesson": name, "runs": f"{runs[0].id},{runs[1].id}"}, "Link to this lesson and its two runs")
+with st.sidebar:  # in place of the run link of one-run pages: this page shows two runs
+    ui.widgets.share_link({"lesson": name, "runs": f"{runs[0].id},{runs[1].id}"}, "Link to this lesson and its two runs")

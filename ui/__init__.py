@@ -11,7 +11,7 @@ from importlib import import_module
 import streamlit as st
 from threadpoolctl import threadpool_limits
 
-from ui import nav, player, plugins, runs, widgets
+from ui import nav, picker, player, plugins, runs, widgets
 
 # BLAS on one thread in the app's process (unless $OPENBLAS_NUM_THREADS says otherwise): its measurements
 # are small products (a probe of a few hundred points), for which OpenBLAS's second thread costs more
@@ -20,7 +20,7 @@ from ui import nav, player, plugins, runs, widgets
 # it. The variable is for the libraries loaded later (scipy's own OpenBLAS); numpy's is already loaded.
 threadpool_limits(int(os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")), user_api="blas")
 
-__all__ = ["cache", "nav", "own_data", "page", "player", "plugins", "runs", "widgets"]
+__all__ = ["cache", "nav", "own_data", "page", "picker", "player", "plugins", "runs", "widgets"]
 _LAZY = ("cache", "own_data")  # they import torch (the measurements, the data sets), which Home does not need
 
 
@@ -31,12 +31,13 @@ def __getattr__(name: str):
     return import_module(f"ui.{name}")
 
 
-def frame() -> None:
-    """The sidebar every page shares: the run picker, the presentation toggles, the chart library's
-    preload and the server's warm-ups once the first page is drawn (before the page, which may st.stop())."""
+def frame(key: str | None = None) -> None:
+    """The sidebar every page shares: the run picker (with the link to the run on pages that show
+    it: `nav.ONE_RUN`; page `key`), the presentation toggles, the chart library's preload and the
+    server's warm-ups once the first page is drawn (before the page, which may st.stop())."""
     if plugins.configured():
         plugins.load()
-    runs.run_picker()
+    picker.run_picker(link=key in nav.ONE_RUN)
     widgets.presentation()
     widgets.preload_charts(then=runs.warm_ups)
 
@@ -45,5 +46,5 @@ def page(title: str) -> None:
     """Start a page: app.py's `frame` when Streamlit ran the page without it (see
     `nav.outside_navigation`), then the page's title."""
     if nav.outside_navigation():
-        frame()
+        frame(nav.key_of(title))
     st.title(title)

@@ -38,6 +38,12 @@ PAGES: dict[str, Page] = {p.key: p for p in (
     Page("boundary", "pages/boundary.py", "Decision boundary", ":material/border_style:", "Views"),
 )}
 VIEWS = [p.key for p in PAGES.values() if p.section == "Views"]
+ONE_RUN = ("train", "runs", *VIEWS)  # the pages that show the sidebar's run (its link names what is on screen)
+
+
+def key_of(title: str) -> str | None:
+    """The key in `PAGES` of the page titled `title` (titles are unique)."""
+    return next((p.key for p in PAGES.values() if p.title == title), None)
 
 
 def path(key: str) -> str:

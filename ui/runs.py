@@ -20,7 +20,7 @@ from lab.errors import StoreError
 from lab.live import LiveRuns, LiveView
 from lab.store import RunRecord, list_runs, load_run, runs_root, snapshot_epochs
 from ui import nav, plugins
-from ui.widgets import esc, share_link
+from ui.widgets import esc
 
 LIVE_POLL_S = 0.25  # seconds between two redraws of a live run
 FOLLOW_S = 1.0  # seconds between two looks for a live run's new epochs on a view page
@@ -256,36 +256,6 @@ def open_run(run_id: str | None) -> None:
     else:
         st.query_params.pop("run", None)
         st.session_state.pop("_last_run", None)
-
-
-def run_picker() -> None:
-    """Sidebar: this session's live runs, then the saved runs; picking one puts it in the URL.
-    A page switch drops the URL's query, so the session's last run is put back."""
-    current = current_run() or st.session_state.get("_last_run")
-    if current:
-        open_run(current)
-    mine = {v.id: v.config for v in manager().runs_of(owner())}
-    shown = mine | {r.id: r.config for r in saved_runs() if r.id not in mine}
-    options = list(shown)
-    if current and current not in options:
-        options.insert(0, current)
-    if not options:
-        st.sidebar.caption("No runs yet: train one on the Train page.")
-        return
-    st.session_state["_picker"] = current if current in options else None
-
-    def picked() -> None:
-        if st.session_state["_picker"]:
-            open_run(st.session_state["_picker"])
-
-    st.sidebar.selectbox("Run", options, key="_picker", index=None, placeholder="pick a run",
-                         # a label that never changes while the run trains: Streamlit keys the choice by it
-                         format_func=lambda r: f"{run_label(shown[r])} · {r}" if r in shown else r,
-                         on_change=picked,
-                         help="Your live runs first, then every saved run. The run is shown on each page.")
-    if current:
-        with st.sidebar:
-            share_link({"run": current}, "Link to this run")
 
 
 @st.cache_data(ttl=10, show_spinner=False)
