@@ -82,12 +82,37 @@ def param_widgets(params: Sequence[Param], prefix: str, cols: int = 2) -> dict[s
 
 DARK_KEY, PROJECTOR_KEY = "present.dark", "present.projector"  # the session's presentation toggles
 _FIGURES = "_page_figures"  # {key: (name, styled figure)} drawn by this page run (fragment reruns replace)
+_ALERTS = {"Success": ("61,213,109", "223,253,233"), "Info": ("61,157,243", "199,235,255"),  # tint, text
+           "Warning": ("255,227,18", "255,255,194"), "Error": ("255,108,108", "255,222,222")}
 _DARK_CSS = f"""<style>
 .stApp, [data-testid="stHeader"], [data-testid="stSidebar"] > div {{ background-color: {DARK_BACKGROUND}; }}
 .stApp h1, .stApp h2, .stApp h3, .stApp p, .stApp li, .stApp label, .stApp summary,
 [data-testid="stCaptionContainer"] {{ color: #f0f0f0; }}
 .stApp [data-testid="stBaseButton-secondary"] {{ background-color: #262730; border-color: #555; color: #f0f0f0; }}
-</style>"""
+.stApp [data-baseweb="select"] > div, .stApp [data-baseweb="input"], .stApp [data-baseweb="base-input"],
+.stApp [data-testid="stSelectbox"] label ~ div div, .stApp [data-testid="stMultiSelect"] label ~ div div,
+.stApp [data-baseweb="textarea"], .stApp input, .stApp textarea, .stApp [data-testid="stCode"] pre,
+.stApp [data-testid="stFileUploaderDropzone"], [data-baseweb="popover"] ul, [data-baseweb="popover"] li
+{{ background-color: #262730 !important; color: #f0f0f0 !important; border-color: #555 !important; }}
+.stApp [data-baseweb="select"] *, .stApp [data-testid="stSelectbox"] label ~ div *, .stApp [data-testid="stCode"] code, .stApp [data-testid="stFileUploaderDropzone"] *,
+[data-baseweb="popover"] li * {{ color: #f0f0f0 !important; }}
+[data-testid="stSidebar"] [data-testid="stIconMaterial"], .stApp [data-testid="stPageLink"] [data-testid="stIconMaterial"],
+.stApp [data-testid="stBaseButton-secondary"] [data-testid="stIconMaterial"], .stApp [data-testid="stTooltipIcon"] *, .stApp [data-testid="stSelectbox"] svg,
+.stApp [data-testid="stMultiSelect"] svg, .stApp [data-testid="stSliderTickBar"] *,
+.stApp [data-testid="stExpander"] summary * {{ color: #d0d0d0 !important; }}
+.stApp [data-testid="stExpander"] details {{ border-color: #555; }}
+.stApp [data-testid="stExpander"] summary {{ background-color: #1e1f27 !important; }}
+.stApp :not(pre) > code {{ background-color: #31333f !important; color: #f0f0f0 !important; }}
+[data-testid="stSidebarNav"] a:hover, [data-testid="stSidebarNav"] a:focus, [data-testid="stSidebarNav"] a[aria-current="page"]
+{{ background-color: #31333f !important; }}
+[data-testid="stSidebarNav"] a span, [data-testid="stSidebar"] h1, [data-testid="stSidebar"] h2,
+[data-testid="stSidebarNav"] header, [data-testid="stSidebarNav"] header * {{ color: #f0f0f0; }}
+.stApp [data-testid="stJson"] {{ background-color: #262730 !important; }}
+.stApp [data-testid="stJson"] * {{ color: #e8e8e8 !important; background-color: transparent !important; }}
+""" + "".join(f"""[data-testid="stAlertContainer"]:has([data-testid="stAlertContent{kind}"]) {{
+background-color: rgba({tint},0.2) !important; }}
+[data-testid="stAlertContent{kind}"], [data-testid="stAlertContent{kind}"] * {{ color: rgb({text}) !important; }}
+""" for kind, (tint, text) in _ALERTS.items()) + "</style>"
 _PROJECTOR_CSS = "<style>html { font-size: %dpx; }</style>" % round(16 * PROJECTOR)
 
 

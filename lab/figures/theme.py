@@ -63,10 +63,28 @@ def styled_spec(fig: go.Figure | dict, dark: bool = False, projector: bool = Fal
         legend = layout.get("legend") or {}
         if legend.get("orientation") == "h" and (legend.get("y") or 0) < 0:  # under the plot: below the axis title
             layout["legend"] = {**legend, "y": legend["y"] * 2}
+    if dark:  # a builder's black or dark-grey marks (reference lines, outlines) would vanish on the dark paper
+        layout = {k: _lightened(v) if k in ("shapes", "annotations") else v for k, v in layout.items()}
+        d = {**d, "data": [_lightened(t) for t in d.get("data", [])]}
     layout.update(template=_template(dark), font={**(layout.get("font") or {}), "size": round(FONT * scale)},
                   title={**title, "font": {**(title.get("font") or {}), "size": round(TITLE_FONT * title_scale)}},
                   margin={**(layout.get("margin") or {}), "t": round(top * title_scale)})
     return {"data": d.get("data", []), "layout": layout}
+
+
+DARK_MARKS = {"black", "#000", "#000000", "rgb(0,0,0)", "#111", "#222", "#333", "#444", "#555", "#666"}
+LIGHT_MARK = "#d8d8d8"  # what a dark mark becomes on the dark paper (contrast 12:1 on rgb(17,17,17))
+
+
+def _lightened(value):
+    """`value` (a trace, shape or annotation, or a list of them) with every dark `color` a
+    `LIGHT_MARK`, walking dicts and lists of dicts only (arrays of numbers are left untouched)."""
+    if isinstance(value, list):
+        return [_lightened(v) for v in value] if value and isinstance(value[0], dict) else value
+    if not isinstance(value, dict):
+        return value
+    return {k: (LIGHT_MARK if k.endswith("color") and isinstance(v, str) and v.replace(" ", "").lower() in DARK_MARKS
+                else _lightened(v) if isinstance(v, (dict, list)) else v) for k, v in value.items()}
 
 
 def styled(fig: go.Figure | dict, dark: bool = False, projector: bool = False) -> go.Figure:
