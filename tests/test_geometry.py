@@ -1,0 +1,117 @@
+"""The geometry of a representation (lab/measure/geometry.py, METHODS.md): each formula against a
+dense, by-the-book computation or a hand value, its invariances (CKA), a simplex ETF with tiny
+noise (neural collapse near 0), isotropic noise in k dimensions (rank near k), and degenerate
+inputs refused in one line instead of a NaN."""
+import numpy as np
+import pytest
+from scipy.stats import ortho_group
+
+from lab.errors import ConfigError
+from lab.measure.geometry import (effective_rank, equiangularity, equinorm, linear_cka, nc1, nc3, nc4,
+                                  participation_ratio, probe_accuracy, simplex_gap)
+
+RNG = np.random.default_rng(0)
+
+
+def _blobs(c: int = 4, per: int = 30, d: int = 8, spread: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    means = RNG.normal(size=(c, d)) * 3
+    y = np.repeat(np.arange(c), per)
+    return means[y] + RNG.normal(size=(len(y), d)) * spread, y
+
+
+def _etf(c: int = 4, per: int = 50, noise: float = 1e-4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points at the vertices of a simplex equiangular tight frame (rows e_c - 1/C, scaled) in c
+    dimensions, with tiny noise; and the vertices (a classifier equal to the class means)."""
+    vertices = (np.eye(c) - 1.0 / c) * 5
+    y = np.repeat(np.arange(c), per)
+    return vertices[y] + RNG.normal(size=(len(y), c)) * noise, y, vertices
+
+
+def test_nc1_is_the_trace_of_within_times_the_top_pseudo_inverse_of_between_over_c():
+    h, y = _blobs()
+    mu_g, classes = h.mean(0), np.unique(y)
+    means = np.stack([h[y == c].mean(0) for c in classes])
+    m = means - mu_g
+    within = h - means[y]
+    s_w = within.T @ within / len(h)
+    s_b = m.T @ m / len(classes)
+    vals, vecs = np.linalg.eigh(s_b)
+    top = np.argsort(vals)[::-1][:len(classes) - 1]
+    s_b_pinv = (vecs[:, top] / vals[top]) @ vecs[:, top].T
+    assert nc1(h, y) == pytest.approx(np.trace(s_w @ s_b_pinv) / len(classes), rel=1e-9)
+
+
+def test_class_mean_statistics_by_hand_on_three_points():
+    h = np.array([[2.0, 0.0], [0.0, 1.0], [-2.0, -1.0]])  # one point per class: the class means themselves
+    y = np.array([0, 1, 2])
+    m = h - h.mean(0)
+    norms = np.linalg.norm(m, axis=1)
+    assert equinorm(h, y) == pytest.approx(norms.std() / norms.mean())
+    u = m / norms[:, None]
+    cos = np.array([u[0] @ u[1], u[0] @ u[2], u[1] @ u[2]])
+    assert equiangularity(h, y) == pytest.approx(cos.std())
+    assert simplex_gap(h, y) == pytest.approx(np.abs(cos + 0.5).mean())
+
+
+def test_a_simplex_etf_with_tiny_noise_has_collapsed():
+    h, y, vertices = _etf()
+    logits = -((h[:, None, :] - vertices[None]) ** 2).sum(-1)  # the nearest-class-mean classifier itself
+    assert nc1(h, y) < 1e-6 and equinorm(h, y) < 1e-4 and equiangularity(h, y) < 1e-4 and simplex_gap(h, y) < 1e-4
+    assert nc3(h, y, vertices) < 1e-8 and nc4(h, y, logits) == 0.0
+    assert nc3(h, y, -vertices) == pytest.approx(4.0, abs=1e-6)  # the opposite classifier: as far as it gets
+
+
+def test_nc4_counts_the_points_where_the_classifier_and_the_nearest_mean_disagree():
+    h, y, vertices = _etf(c=3, per=10)
+    logits = np.zeros((len(y), 3))
+    logits[:, 0] = 1  # always class 0: wrong, against the nearest mean, on classes 1 and 2
+    assert nc4(h, y, logits) == pytest.approx(2 / 3)
+
+
+def test_effective_rank_and_participation_ratio_of_isotropic_noise_in_k_dimensions_are_near_k():
+    k, d = 5, 20
+    basis = ortho_group.rvs(d, random_state=1)[:k]
+    h = RNG.normal(size=(4000, k)) @ basis * 3.0
+    assert effective_rank(h) == pytest.approx(k, rel=0.02) and participation_ratio(h) == pytest.approx(k, rel=0.03)
+    s = np.array([3.0, 1.0])  # by hand: two singular values
+    h2 = np.array([[s[0], 0], [-s[0], 0], [0, s[1]], [0, -s[1]]]) / np.sqrt(2)
+    p = s / s.sum()
+    assert effective_rank(h2) == pytest.approx(np.exp(-(p * np.log(p)).sum()))
+    assert participation_ratio(h2) == pytest.approx((9 + 1) ** 2 / (81 + 1))
+
+
+def test_linear_cka_is_one_with_itself_invariant_to_rotation_and_scale_and_matches_the_formula():
+    x = RNG.normal(size=(50, 6))
+    y = x @ RNG.normal(size=(6, 4)) + RNG.normal(size=(50, 4))
+    assert linear_cka(x, x) == pytest.approx(1.0)
+    q = ortho_group.rvs(6, random_state=2)
+    assert linear_cka(x @ q * 7.5, y) == pytest.approx(linear_cka(x, y)) == pytest.approx(linear_cka(y, x))
+    xc, yc = x - x.mean(0), y - y.mean(0)
+    by_hand = np.linalg.norm(yc.T @ xc) ** 2 / (np.linalg.norm(xc.T @ xc) * np.linalg.norm(yc.T @ yc))
+    assert linear_cka(x, y) == pytest.approx(by_hand)
+    wide = RNG.normal(size=(10, 300))  # fewer points than features: the Gram-matrix route, same number
+    w2 = wide @ RNG.normal(size=(300, 200))
+    wc, w2c = wide - wide.mean(0), w2 - w2.mean(0)
+    assert linear_cka(wide, w2) == pytest.approx(
+        np.linalg.norm(w2c.T @ wc) ** 2 / (np.linalg.norm(wc.T @ wc) * np.linalg.norm(w2c.T @ w2c)))
+    assert 0.0 <= linear_cka(x, RNG.normal(size=(50, 3))) < 0.5
+
+
+def test_a_linear_probe_reads_separable_classes_and_not_random_labels():
+    h, y = _blobs(c=3, per=40, spread=0.1)
+    assert probe_accuracy(h, y) == 1.0
+    assert probe_accuracy(RNG.normal(size=(300, 5)), RNG.integers(0, 3, 300)) < 0.5
+
+
+@pytest.mark.parametrize("f", [nc1, equinorm, equiangularity, simplex_gap, effective_rank, participation_ratio])
+def test_degenerate_inputs_are_refused_in_one_line_never_a_nan(f):
+    constant = np.ones((20, 4))
+    y = np.arange(20) % 2
+    with pytest.raises(ConfigError) as e:
+        f(constant, y) if f not in (effective_rank, participation_ratio) else f(constant)
+    assert "\n" not in str(e.value)
+    if f not in (effective_rank, participation_ratio):
+        with pytest.raises(ConfigError, match="two classes or more"):
+            f(RNG.normal(size=(20, 4)), np.zeros(20))
+    with pytest.raises(ConfigError):
+        linear_cka(constant, RNG.normal(size=(20, 3)))
