@@ -115,3 +115,35 @@ def test_degenerate_inputs_are_refused_in_one_line_never_a_nan(f):
             f(RNG.normal(size=(20, 4)), np.zeros(20))
     with pytest.raises(ConfigError):
         linear_cka(constant, RNG.normal(size=(20, 3)))
+
+
+def test_the_measure_command_gives_the_formulas_values_on_the_snapshots_own_arrays(tmp_path, capsys):
+    import json
+
+    from lab.cli import main
+    from lab.config import RunConfig
+    from lab.store import load_run, load_snapshot
+    from lab.train import train
+
+    tiny = dict(train_size=200, probe_size=100, epochs=2, model_params={"widths": (16, 12)})
+    for method in ("ce", "mhe"):
+        train(RunConfig(method=method, name=method, **tiny), runs=tmp_path)
+    assert main(["measure", "ce", "--versus", "mhe", "--json", "--runs", str(tmp_path)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    snap, other = (load_snapshot(load_run(tmp_path / r), 2) for r in ("ce", "mhe"))
+    y = snap["probe_y"]
+    assert (out["run"], out["epoch"], out["versus"]) == ("ce", 2, "mhe")
+    assert list(out["layers"]) == out["cka_layers"]["names"] == ["hidden_0", "hidden_1"]
+    for layer, values in out["layers"].items():
+        h = snap[layer].astype(np.float64)
+        assert values["nc1"] == pytest.approx(nc1(h, y), rel=1e-6)
+        assert values["effective_rank"] == pytest.approx(effective_rank(h), rel=1e-6)
+        assert values["probe_accuracy"] == pytest.approx(probe_accuracy(h, y), rel=1e-6)
+        assert out["cka_versus"][layer] == pytest.approx(linear_cka(h, other[layer].astype(np.float64)), rel=1e-6)
+    feats = snap["hidden_1"].astype(np.float64)
+    assert out["nc3"] == pytest.approx(nc3(feats, y, snap["weight_2"]), rel=1e-6)
+    assert out["nc4"] == pytest.approx(nc4(feats, y, snap["logits"]), rel=1e-6)
+    assert out["cka_layers"]["matrix"][0][0] == pytest.approx(1.0)
+    assert main(["measure", "ce", "--epoch", "1", "--no-probe", "--runs", str(tmp_path)]) == 0
+    table = capsys.readouterr().out
+    assert "ce at epoch 1" in table and "probe_accuracy" not in table and "NC3" in table

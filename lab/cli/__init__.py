@@ -11,7 +11,7 @@ from typing import Sequence
 from lab.errors import LabError
 from lab.params import check_name
 
-COMMANDS = ("train", "compare", "runs", "lesson", "study", "report", "readme")
+COMMANDS = ("train", "compare", "runs", "lesson", "measure", "study", "report", "readme")
 
 
 def usage() -> str:

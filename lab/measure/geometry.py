@@ -164,3 +164,46 @@ def probe_accuracy(h, y, folds: int = 5, seed: int = 0) -> float:
         raise ConfigError("A linear probe needs two probe points of every class (one to fit, one to test).")
     model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000))
     return float(cross_val_score(model, h, y, cv=StratifiedKFold(k, shuffle=True, random_state=seed)).mean())
+
+
+LAYER_MEASURES = {"nc1": nc1, "equinorm": equinorm, "equiangularity": equiangularity, "simplex_gap": simplex_gap,
+                  "effective_rank": lambda h, y: effective_rank(h),
+                  "participation_ratio": lambda h, y: participation_ratio(h), "probe_accuracy": probe_accuracy}
+
+
+def _or_none(f, *args) -> float | None:
+    """`f(*args)`, or None where the measure is undefined for this input (a degenerate layer)."""
+    try:
+        return f(*args)
+    except ConfigError:
+        return None
+
+
+def snapshot_geometry(snapshot: dict[str, np.ndarray], probe: bool = True) -> dict:
+    """Every measure of every hidden layer of one snapshot ({"layers": {layer: {measure: value}}}),
+    NC3 and NC4 of the features, and the layer x layer CKA ({"names", "matrix"}); None where a
+    measure is undefined. `probe`: include the linear probe's accuracy (the slow one)."""
+    from lab.measure.snapshot import feature_layer, features, hidden_layers
+
+    y = snapshot["probe_y"]
+    names = hidden_layers(snapshot)
+    states = {name: features(snapshot, name).astype(np.float64) for name in names}
+    layers = {name: {k: _or_none(f, h, y) for k, f in LAYER_MEASURES.items() if probe or k != "probe_accuracy"}
+              for name, h in states.items()}
+    head = sorted((k for k in snapshot if k.startswith("weight_")), key=lambda k: int(k.split("_")[1]))[-1]
+    feats = states.get(feature_layer(snapshot))
+    matrix = [[_or_none(linear_cka, states[a], states[b]) for b in names] for a in names]
+    return {"layers": layers, "nc3": _or_none(nc3, feats, y, snapshot[head]) if feats is not None else None,
+            "nc4": _or_none(nc4, feats, y, snapshot["logits"]) if feats is not None else None,
+            "cka_layers": {"names": names, "matrix": matrix}}
+
+
+def cka_versus(snapshot: dict[str, np.ndarray], other: dict[str, np.ndarray]) -> dict[str, float | None]:
+    """Linear CKA between two runs' snapshots on the same probe points, layer by layer (the layers both have)."""
+    from lab.measure.snapshot import features, hidden_layers
+
+    if not np.array_equal(snapshot["probe_y"], other["probe_y"]):
+        raise ConfigError("These runs do not share their probe points (other data, split or probe size); CKA "
+                          "between runs needs the same points.")
+    shared = [k for k in hidden_layers(snapshot) if k in other]
+    return {k: _or_none(linear_cka, features(snapshot, k), features(other, k)) for k in shared}
