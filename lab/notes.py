@@ -10,7 +10,8 @@ import tomllib
 from typing import Sequence
 
 from lab.paths import ASSETS
-PAGES = ("train", "embeddings", "hypersphere", "similarity", "information")
+
+PAGES = ("train", "embeddings", "hypersphere", "similarity", "information", "geometry")
 
 
 def views() -> tuple[str, ...]:

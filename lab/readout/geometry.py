@@ -1,0 +1,45 @@
+"""The geometry of a run's representation over its epochs (`lab.measure.geometry` on each
+snapshot, read through the store), and the CKA between two runs on the same probe points."""
+from __future__ import annotations
+
+import numpy as np
+
+from lab.measure.geometry import cka_versus, snapshot_geometry
+from lab.readout.series import snapshots
+from lab.store import RunRecord, load_snapshot
+
+
+def _column(values: list) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in values], np.float64)
+
+
+def geometry_series(run: RunRecord, epochs: list[int] | None = None, probe: bool = False) -> dict[str, dict]:
+    """{layer: {"epoch", measure: (E,)}} for every hidden layer, and {"features": {"epoch", "nc3",
+    "nc4"}}; NaN where a measure is undefined at an epoch. `probe`: the linear probe's accuracy too."""
+    rows: dict[str, dict[str, list]] = {}
+    for epoch, snap in snapshots(run, epochs):
+        g = snapshot_geometry(snap, probe=probe, cka=False)
+        for layer, values in {**g["layers"], "features": {"nc3": g["nc3"], "nc4": g["nc4"]}}.items():
+            row = rows.setdefault(layer, {"epoch": []})
+            row["epoch"].append(epoch)
+            for k, v in values.items():
+                row.setdefault(k, []).append(v)
+    return {layer: {k: _column(v) for k, v in row.items()} for layer, row in rows.items()}
+
+
+def layer_cka(run: RunRecord, epoch: int) -> dict:
+    """The layer x layer CKA of one snapshot: {"names", "matrix"} (None where undefined)."""
+    return snapshot_geometry(load_snapshot(run, epoch), probe=False)["cka_layers"]
+
+
+def cka_series(run: RunRecord, other: RunRecord, epochs: list[int] | None = None) -> dict[str, dict]:
+    """{layer: {"epoch", "cka"}}: the CKA between the two runs' states, layer by layer, at every epoch
+    both have (default: all of `run`'s that `other` has too)."""
+    theirs = set(other.snapshot_epochs)
+    rows: dict[str, dict[str, list]] = {}
+    for epoch, snap in snapshots(run, [e for e in (epochs or run.snapshot_epochs) if e in theirs]):
+        for layer, value in cka_versus(snap, load_snapshot(other, epoch)).items():
+            row = rows.setdefault(layer, {"epoch": [], "cka": []})
+            row["epoch"].append(epoch)
+            row["cka"].append(value)
+    return {layer: {k: _column(v) for k, v in row.items()} for layer, row in rows.items()}
