@@ -34,7 +34,7 @@ from lab.measure.quantities import own_quantity
 from lab.measure.snapshot import feature_weight, features, hidden_layers, weight_labels
 from lab.readout.embeddings import embed_run, knn_series
 from lab.readout.quantities import quantity_series, run_probe
-from lab.readout.series import energy_series, mi_series, readable_epochs, similarity_series
+from lab.readout.series import energy_series, mi_series, readable_epochs, similarity_series, spaced
 from lab.store import RunRecord, atomic_write, load_run, load_snapshot, runs_root
 from lab.store import class_names as store_class_names
 
@@ -60,13 +60,6 @@ def class_names(rec: RunRecord) -> list[str] | None:
             DATASETS[rec.config.data].load(seed=rec.config.data_seed, **rec.config.data_params).classes)
     except (LabError, OSError, KeyError, TypeError):
         return None
-
-
-def spaced(epochs: list[int], most: int = MAX_FRAMES) -> list[int]:
-    """At most `most` of `epochs`, evenly spaced, keeping the first and the last."""
-    if len(epochs) <= most:
-        return list(epochs)
-    return [epochs[i] for i in sorted(set(np.linspace(0, len(epochs) - 1, most).round().astype(int)))]
 
 
 def _embedding(rec: RunRecord, algorithm: str, epochs: list[int], names: list[str] | None,
@@ -99,7 +92,7 @@ def method_section(rec: RunRecord, epochs: list[int], last: dict[str, np.ndarray
 
 def run_sections(rec: RunRecord, tsne: bool = False) -> list[Section]:
     """Every view of one run, in reading order; series over at most MAX_FRAMES of its drawable epochs."""
-    epochs = spaced(readable_epochs(rec).epochs)
+    epochs = spaced(readable_epochs(rec).epochs, MAX_FRAMES)
     epoch = epochs[-1]
     last = load_snapshot(rec, epoch)
     names, y = class_names(rec), last["probe_y"]
@@ -148,7 +141,7 @@ def compare_sections(recs: list[RunRecord], epoch: int | None = None) -> list[Se
             for r, s in zip(recs, snaps)]
     heads = [angles_view(s, epoch, feature_weight(s)) for s in snaps]
     sims = [similarity_view(s, epoch, hidden_layers(s)[-1], names) for s in snaps]
-    mis = [information_plane(mi_series(r, epochs=spaced(readable_epochs(r).epochs))) for r in recs]
+    mis = [information_plane(mi_series(r, epochs=spaced(readable_epochs(r).epochs, MAX_FRAMES))) for r in recs]
     rows = [{"run": r.id, "method": r.config.method, "lambda": r.config.lam, "seed": r.config.seed,
              "status": r.state, "epochs": len(r.metrics), "train acc": r.final("train_acc"),
              "test acc": r.final("test_acc"), f"k-NN acc (epoch {epoch})": knn_series(r, None, [epoch])["knn"][0]}

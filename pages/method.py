@@ -26,20 +26,7 @@ if not shown:
     ui.nav.view_links(record.id, but="method")
     st.stop()
 
-candidates = {r.id: r for r in ui.method_views.comparable(record)}
-options = [None, *candidates]
-default = next((i + 1 for i, r in enumerate(candidates.values()) if r.config.method == REFERENCE), 0)
-
-
-def label(run_id: str | None) -> str:
-    return "none" if run_id is None else f"{ui.runs.run_label(candidates[run_id].config)} · {run_id}"
-
-
-picked = st.selectbox("Reference run", options, index=default, key="method.reference", format_func=label,
-                      help="a saved run with the same data, model, seed and epochs, drawn beside at the same epoch")
-if default == 0:
-    st.caption(f"No saved **{REFERENCE}** run with the same data, model, seed and epochs: train one to see it beside.")
-reference = candidates.get(picked)
+reference = ui.method_views.reference_picker(record, "method.reference")
 
 
 def draw(epoch: int) -> None:
@@ -57,7 +44,7 @@ def draw(epoch: int) -> None:
             st.caption(f"{ui.widgets.esc(run.label)} · {ui.widgets.esc(record.id)}")
             ui.widgets.figure(mine, key=f"method.{v.key}", name=f"{record.id}-{v.key}-e{epoch}")
         with right:
-            st.caption(f"reference: {ui.widgets.esc(label(reference.id))}")
+            st.caption(f"reference: {ui.widgets.esc(ui.runs.run_label(reference.config))} · {ui.widgets.esc(reference.id)}")
             if theirs is not None:
                 ui.widgets.figure(theirs, key=f"method.{v.key}.reference", name=f"{reference.id}-{v.key}-e{epoch}")
             else:

@@ -70,7 +70,7 @@ def test_every_text_and_line_reads_in_dark_theme(tmp_path):
         page.get_by_text("Dark theme").click()
         idle(page)
         ARTIFACTS.mkdir(exist_ok=True)
-        for title in ("Method views", "Similarity", "Train", "Runs", "Compare", "Lessons"):
+        for title in ("Method views", "Similarity", "Geometry", "Train", "Runs", "Compare", "Lessons"):
             page.locator('[data-testid="stSidebarNav"] a', has_text=title).first.click()
             idle(page, 60_000)
             if title == "Lessons":

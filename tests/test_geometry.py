@@ -2,6 +2,8 @@
 dense, by-the-book computation or a hand value, its invariances (CKA), a simplex ETF with tiny
 noise (neural collapse near 0), isotropic noise in k dimensions (rank near k), and degenerate
 inputs refused in one line instead of a NaN."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy.stats import ortho_group
@@ -147,3 +149,29 @@ def test_the_measure_command_gives_the_formulas_values_on_the_snapshots_own_arra
     assert main(["measure", "ce", "--epoch", "1", "--no-probe", "--runs", str(tmp_path)]) == 0
     table = capsys.readouterr().out
     assert "ce at epoch 1" in table and "probe_accuracy" not in table and "NC3" in table
+
+
+def test_the_geometry_page_draws_a_run_beside_its_ce_run_and_the_probe_on_demand(tmp_path, monkeypatch):
+    import json
+
+    from streamlit.testing.v1 import AppTest
+
+    import ui
+    from lab.config import RunConfig
+    from lab.train import train
+
+    tiny = dict(train_size=200, probe_size=100, epochs=2, model_params={"widths": (16, 12)})
+    for method in ("ce", "mhe"):
+        train(RunConfig(method=method, name=method, **tiny), runs=tmp_path)
+    monkeypatch.setenv("REGLAB_RUNS", str(tmp_path))
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
+    at.query_params["run"] = "mhe"
+    at.run().switch_page(ui.nav.path("geometry")).run()
+    assert not at.exception and at.selectbox(key="geometry.other").value == "ce"
+    keys = [c.key for c in at.get("plotly_chart")]
+    assert keys == ["geometry.nc", "geometry.rank", "geometry.cka_runs", "geometry.cka.mhe", "geometry.cka.ce"]
+    nc = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert {t["name"] for t in nc["data"]} >= {"mhe λ=1 s0 · hidden_0", "ce s0 · hidden_1", "mhe λ=1 s0", "ce s0"}
+    at.toggle(key="geometry.probe").set_value(True).run()
+    rank = json.loads(at.get("plotly_chart")[1].proto.spec)
+    assert not at.exception and "Linear probe accuracy" in json.dumps(rank["layout"])

@@ -8,7 +8,8 @@ from lab.cli import main
 from lab.config import RunConfig
 from lab.errors import LabError
 from lab.notes import ASSETS
-from lab.report import report, spaced
+from lab.readout.series import spaced
+from lab.report import report
 from lab.train import train
 
 TITLES = ("Training (base)", "PCA of the features (base)", "k-NN accuracy of each layer", "Angles between neurons",

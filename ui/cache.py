@@ -114,6 +114,38 @@ def quantity(record: RunRecord, method: str, epochs: Sequence[int] | None = None
     return _cached(("quantity", str(record.path), which, chosen), measure, "Measuring the method's own quantity…")
 
 
+PROBE_EPOCHS = 8  # the linear probe (a 5-fold logistic regression per layer) runs on at most this many epochs
+
+
+def geometry(record: RunRecord, probe: bool = False) -> dict:
+    """`lab.readout.geometry.geometry_series` of every drawable epoch; with `probe`, of at most
+    `PROBE_EPOCHS` of them, evenly spaced (the linear probe's budget)."""
+    from lab.readout.series import spaced
+
+    chosen = tuple(spaced(list(_epochs(record, None)), PROBE_EPOCHS)) if probe else _epochs(record, None)
+
+    def measure() -> dict:
+        from lab.readout.geometry import geometry_series  # torch's import: only where geometry is measured
+
+        return geometry_series(load_run(record.path), list(chosen), probe=probe)
+
+    what = f"Fitting linear probes on {len(chosen)} epochs…" if probe else "Measuring the geometry of every epoch…"
+    return _cached(("geometry", str(record.path), chosen, probe), measure, what)
+
+
+def cka(record: RunRecord, other: RunRecord | None = None, epoch: int | None = None) -> dict:
+    """The CKA between `record`'s and `other`'s layers over their common epochs, or, without
+    `other`, `record`'s layer x layer CKA at `epoch` (`lab.readout.geometry`)."""
+    from lab.readout import geometry as g
+
+    if other is None:
+        return _cached(("cka_layers", str(record.path), epoch), lambda: g.layer_cka(load_run(record.path), epoch))
+    chosen = tuple(e for e in _epochs(record, None) if e in set(_epochs(other, None)))
+    return _cached(("cka_runs", str(record.path), str(other.path), chosen),
+                   lambda: g.cka_series(load_run(record.path), load_run(other.path), list(chosen)),
+                   "Measuring the CKA between the two runs…")
+
+
 def judgements(groups: dict[str, list[RunRecord]], reference: list[RunRecord]) -> list[dict]:
     """`lab.readout.judge.judge_runs`: each group against CE's runs on the same seeds."""
     key = ("judge", tuple((g, tuple((str(r.path), r.state, len(r.snapshot_epochs)) for r in rs))

@@ -54,3 +54,16 @@ def comparable(record: RunRecord) -> list[RunRecord]:
     same = [r for r in runs.saved_runs() if r.id != record.id
             and all(getattr(r.config, f) == getattr(record.config, f) for f in fields)]
     return sorted(same, key=lambda r: r.config.method != REFERENCE)
+
+
+def reference_picker(record: RunRecord, key: str, label: str = "Reference run") -> RunRecord | None:
+    """A select box of the runs `comparable` with `record` (none selectable; a saved reference-method
+    run by default), with a caption when there is no such run; the picked run or None."""
+    candidates = {r.id: r for r in comparable(record)}
+    default = next((i + 1 for i, r in enumerate(candidates.values()) if r.config.method == REFERENCE), 0)
+    picked = st.selectbox(label, [None, *candidates], index=default, key=key,
+                          format_func=lambda r: "none" if r is None else f"{runs.run_label(candidates[r].config)} · {r}",
+                          help="a saved run with the same data, model, seed and epochs, drawn beside at the same epoch")
+    if default == 0:
+        st.caption(f"No saved **{REFERENCE}** run with the same data, model, seed and epochs: train one to see it beside.")
+    return candidates.get(picked)

@@ -34,6 +34,7 @@ PAGES: dict[str, Page] = {p.key: p for p in (
     Page("hypersphere", "pages/hypersphere.py", "Hypersphere", ":material/public:", "Views"),
     Page("similarity", "pages/similarity.py", "Similarity", ":material/grid_on:", "Views"),
     Page("information", "pages/information.py", "Information", ":material/info:", "Views"),
+    Page("geometry", "pages/geometry.py", "Geometry", ":material/hub:", "Views"),
     Page("method", "pages/method.py", "Method views", ":material/biotech:", "Views"),
     Page("boundary", "pages/boundary.py", "Decision boundary", ":material/border_style:", "Views"),
 )}

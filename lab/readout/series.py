@@ -58,6 +58,13 @@ def readable_epochs(run: RunRecord, epochs: list[int] | None = None,
     return Readable(epochs, None)
 
 
+def spaced(epochs: list[int], most: int = 40) -> list[int]:
+    """At most `most` of `epochs`, evenly spaced, keeping the first and the last."""
+    if len(epochs) <= most:
+        return list(epochs)
+    return [epochs[i] for i in sorted(set(np.linspace(0, len(epochs) - 1, most).round().astype(int)))]
+
+
 def _hidden(shown: list[int], why: str) -> str:
     return f"Showing epochs up to {shown[-1]}: {why}." if shown else f"Nothing to draw: {why}."
 
