@@ -9,9 +9,11 @@ from lab.config import differences
 from lab.declare import REFERENCE
 from lab.errors import LabError
 from lab.figures import Line, grid, overlay_curves
+from lab.figures.geometry import cka_heatmap
 from lab.figures.judge import paired_differences
 from lab.figures.method import quantity_curves
 from lab.measure.quantities import own_quantity
+from lab.measure.snapshot import hidden_layers
 from lab.stats import change, p_text, pm
 
 ui.page("Compare")
@@ -137,6 +139,16 @@ for method in methods:  # what each picked method acts on, measured on every run
         ui.widgets.figure(quantity_curves(lines, own.key, own.label,
                                           title=f"What {method} acts on, for every run: {own.title}"),
                           key=f"compare.quantity.{method}", name=f"compare-{method}-quantity")
+    except LabError as e:
+        ui.widgets.error(e)
+if not differ:  # the same probe points: how alike the runs' representations are, layer by layer
+    layers = hidden_layers(ui.cache.snapshot(saved[0].record, epochs[-1]))
+    layer = st.selectbox("CKA between the runs: layer", layers, index=len(layers) - 1, key="compare.cka.layer")
+    try:
+        matrix = ui.cache.cka_matrix([r.record for r in saved], layer, epochs[-1])
+        ui.widgets.figure(cka_heatmap([r.label for r in saved], matrix, f"CKA between the runs: {layer}, epoch "
+                                      f"{epochs[-1]} (1: the same representation up to rotation and scale)"),
+                          key="compare.cka", name=f"compare-cka-{layer}")
     except LabError as e:
         ui.widgets.error(e)
 view = st.radio("View", list(ui.cache.VIEWS), horizontal=True, key="compare.view")

@@ -203,9 +203,10 @@ def test_compare_shows_two_runs_side_by_side(app):
     table = at.dataframe[0].value
     assert len(table) == 2 and not table["test accuracy"].str.contains("±").any()  # one seed each: no spread
     assert not at.warning  # same settings: a fair comparison, no warning
-    # accuracy overlay, the paired differences against CE, the method's own quantity for both runs, small multiples
+    # accuracy overlay, the paired differences against CE, the method's own quantity for both runs, the CKA
+    # between the runs, small multiples
     assert [c.key for c in at.get("plotly_chart")] == ["compare.acc", "compare.judge", "compare.quantity.weight_decay",
-                                                       "compare.grid"]
+                                                       "compare.cka", "compare.grid"]
 
 
 def test_compare_warns_when_runs_differ_in_more_than_method_and_seed(app, runs):

@@ -85,3 +85,26 @@ def test_the_grid_takes_each_methods_lambda_and_the_lessons_settings_in_one_clic
     runs = {r.config.method: r.config for r in list_runs(tmp_path)}
     assert runs["mhe"].lam == 10.0 and runs["ce"].lam == 0.0
     assert list(runs["mhe"].model_params["widths"]) == list(runs["ce"].model_params["widths"]) == [64, 64]
+
+
+def test_compare_draws_the_cka_between_the_picked_runs_at_a_layer(runs, monkeypatch):
+    import json
+
+    import numpy as np
+
+    from lab.measure.geometry import linear_cka
+    from lab.store import load_snapshot
+
+    at = _compare(runs, monkeypatch, ["ce-0", "mhe-0", "weight_decay-0"])
+    assert at.selectbox(key="compare.cka.layer").value == "hidden_1"  # the features by default
+    heat = json.loads(next(c for c in at.get("plotly_chart") if c.key == "compare.cka").proto.spec)["data"][0]
+    if isinstance(heat["z"], dict):  # plotly's typed-array encoding of a numpy array
+        import base64
+
+        z = heat["z"]
+        heat["z"] = np.frombuffer(base64.b64decode(z["bdata"]), z["dtype"]).reshape(
+            [int(n) for n in str(z["shape"]).split(",")]).tolist()
+    states = [load_snapshot(load_run(runs / r), 2)["hidden_1"].astype(np.float64) for r in ("ce-0", "mhe-0")]
+    assert heat["z"][0][0] == pytest.approx(1.0) and heat["z"][0][1] == pytest.approx(linear_cka(*states))
+    at.selectbox(key="compare.cka.layer").set_value("hidden_0").run()
+    assert not at.exception

@@ -146,6 +146,17 @@ def cka(record: RunRecord, other: RunRecord | None = None, epoch: int | None = N
                    "Measuring the CKA between the two runs…")
 
 
+def cka_matrix(records: list[RunRecord], layer: str, epoch: int) -> list[list[float]]:
+    """`lab.readout.geometry.cka_matrix`: run x run CKA of `layer` at `epoch`."""
+    def measure() -> list[list[float]]:
+        from lab.readout.geometry import cka_matrix as matrix
+
+        return matrix([load_run(r.path) for r in records], layer, epoch)
+
+    return _cached(("cka_matrix", tuple(str(r.path) for r in records), layer, epoch), measure,
+                   "Measuring the CKA between the runs…")
+
+
 def judgements(groups: dict[str, list[RunRecord]], reference: list[RunRecord]) -> list[dict]:
     """`lab.readout.judge.judge_runs`: each group against CE's runs on the same seeds."""
     key = ("judge", tuple((g, tuple((str(r.path), r.state, len(r.snapshot_epochs)) for r in rs))

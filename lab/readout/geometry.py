@@ -43,3 +43,17 @@ def cka_series(run: RunRecord, other: RunRecord, epochs: list[int] | None = None
             row["epoch"].append(epoch)
             row["cka"].append(value)
     return {layer: {k: _column(v) for k, v in row.items()} for layer, row in rows.items()}
+
+
+def cka_matrix(runs: list[RunRecord], layer: str, epoch: int) -> list[list[float | None]]:
+    """Run x run linear CKA of one layer at one epoch (the runs must share their probe points)."""
+    from lab.measure.geometry import linear_cka
+    from lab.measure.snapshot import features
+
+    snaps = [load_snapshot(r, epoch) for r in runs]
+    if any(not np.array_equal(s["probe_y"], snaps[0]["probe_y"]) for s in snaps):
+        from lab.errors import ConfigError
+
+        raise ConfigError("These runs do not share their probe points; CKA between runs needs the same points.")
+    states = [features(s, layer).astype(np.float64) for s in snaps]
+    return [[linear_cka(a, b) for b in states] for a in states]
