@@ -4,7 +4,7 @@ Writes bench/results.md (the table, pasted into the README's performance section
 bench/results.json (keys engine_overhead, engine_overhead_app, epoch_with_measurement_ratio,
 step_ratio{method: ratio}, first_point_s, app_start_s, view_first_draw_s{page: s}, epoch_step_s,
 player_fps, umap_cold_s, umap_first_ever_s, umap_compiled_s, tsne_cold_ratio, tsne_warm_ratio, tsne_threads,
-tsne_quality, cached_view_s, machine). With a GPU present
+tsne_quality, cached_view_s, geometry_s, geometry_probe_s, machine). With a GPU present
 the training figures (engine, step ratios) are measured on it as well, under "cuda".
 """
 from __future__ import annotations
@@ -21,6 +21,7 @@ import torch
 from bench.app import app_bench
 from bench.embed import embed_bench
 from bench.engine import engine_overhead
+from bench.geometry import GOAL_S as GEOMETRY_GOAL_S, geometry_bench
 from bench.steps import GOALS, step_ratios
 
 HERE = Path(__file__).parent
@@ -49,6 +50,7 @@ def collect(quick: bool) -> dict:
     if torch.cuda.is_available():
         res["cuda"] = {"step_ratio": step_ratios(quick, device="cuda")}
     res.update(embed_bench(quick))
+    res.update(geometry_bench(quick), geometry_date=res["date"])
     try:
         res.update(app_bench(quick))
     except Exception as e:  # no browser on this machine: say so in the table
@@ -84,6 +86,10 @@ def table(r: dict) -> str:
               _row("UMAP, numba already compiled (s)", r.get("umap_compiled_s")),
               _row("UMAP warm-started (s)", r.get("umap_warm_s")),
               _row("cached embedding re-view (s)", r.get("cached_view_s"), 0.2),
+              _row("geometry of one snapshot, 2,000 points, MLP 256-256 (s, geometry_s"
+                   + (f", measured {r['geometry_date']}" if r.get("geometry_date", r["date"]) != r["date"] else "") + ")",
+                   r.get("geometry_s"), GEOMETRY_GOAL_S),
+              _row("the same with the linear probe per layer (s, geometry_probe_s)", r.get("geometry_probe_s")),
               _row("Train click to first curve point in view (s, first_point_s)", r.get("first_point_s"), 1.0),
               _row("app open to first page drawn (s, app_start_s)", r.get("app_start_s"), 2.0),
               _row("first UMAP on a freshly started app, in the browser (s, umap_cold_s)", r.get("umap_cold_s"), 3.0),

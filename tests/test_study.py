@@ -276,3 +276,26 @@ def test_a_study_with_a_validation_split_chooses_on_it_and_retrains_the_choice(t
     assert summary.selects(rows) and [len(t) for t in summary.tables(rows).values()] == [2]
     assert [r[-1] for r in summary.selection_tables(rows)[("digits", "mlp")]].count("yes") == 1
     assert "chosen on validation accuracy" in summary.markdown("sel", "t", rows, "timing")
+
+
+def test_the_study_records_nc1_and_the_cka_with_ce_and_tabulates_them_paired(tiny):
+    import numpy as np
+
+    from lab.measure.geometry import linear_cka, nc1
+    from lab.store import load_run, load_snapshot
+    from lab.study.summary import read_csv, tables
+
+    folder = tiny.parent
+    rows = read_csv(folder / "out" / "results.csv")
+    for r in rows:
+        snap = load_snapshot(load_run(folder / "runs" / r["run"]), 2)
+        assert r["final_nc1"] == pytest.approx(nc1(snap["hidden_0"].astype(np.float64), snap["probe_y"]), rel=1e-6)
+        ce = next(c for c in rows if c["method"] == "ce" and c["seed"] == r["seed"])
+        theirs = load_snapshot(load_run(folder / "runs" / ce["run"]), 2)["hidden_0"]
+        assert r["cka_ce"] == pytest.approx(linear_cka(snap["hidden_0"], theirs), rel=1e-6)
+    (t_ce, t_wd), = tables(rows).values()
+    assert t_ce["nc1_paired"] is None and t_ce["cka"] == "1.000 ± 0.000"
+    diffs = [r["final_nc1"] - next(c["final_nc1"] for c in rows if c["method"] == "ce" and c["seed"] == r["seed"])
+             for r in rows if r["method"] == "weight_decay"]
+    assert t_wd["nc1_paired"]["mean"] == pytest.approx(np.mean(diffs)) and "NC1 of the features" in (
+        folder / "out" / "results.md").read_text()

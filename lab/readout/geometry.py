@@ -57,3 +57,30 @@ def cka_matrix(runs: list[RunRecord], layer: str, epoch: int) -> list[list[float
         raise ConfigError("These runs do not share their probe points; CKA between runs needs the same points.")
     states = [features(s, layer).astype(np.float64) for s in snaps]
     return [[linear_cka(a, b) for b in states] for a in states]
+
+
+def final_nc1(run: RunRecord) -> float:
+    """NC1 of the features at the run's last snapshot (NaN when undefined or non-finite)."""
+    from lab.errors import LabError
+    from lab.measure.geometry import nc1
+    from lab.measure.snapshot import feature_layer, features
+
+    try:
+        snap = load_snapshot(run, run.snapshot_epochs[-1])
+        return nc1(features(snap, feature_layer(snap)), snap["probe_y"])
+    except (LabError, IndexError):
+        return float("nan")
+
+
+def features_cka(run: RunRecord, other: RunRecord) -> float:
+    """Linear CKA between two runs' features at their last common snapshot epoch (NaN when undefined)."""
+    from lab.errors import LabError
+    from lab.measure.geometry import linear_cka
+    from lab.measure.snapshot import feature_layer, features
+
+    common = sorted(set(run.snapshot_epochs) & set(other.snapshot_epochs))
+    try:
+        a, b = load_snapshot(run, common[-1]), load_snapshot(other, common[-1])
+        return linear_cka(features(a, feature_layer(a)), features(b, feature_layer(b)))
+    except (LabError, IndexError):
+        return float("nan")

@@ -63,6 +63,7 @@ def reusable(root: Path, cfg: RunConfig):
 def execute(cfg: RunConfig, root: str, cols: dict[str, Column], on_progress: Callable | None = None) -> dict:
     """Train one grid point unless a finished run of it exists, then measure it: the same function
     runs in-process (local backend) and as a Ray task, so both give the same results."""
+    from lab.readout.geometry import final_nc1
     from lab.store import load_run
     from lab.train import train
 
@@ -74,7 +75,7 @@ def execute(cfg: RunConfig, root: str, cols: dict[str, Column], on_progress: Cal
             "epochs": [m["epoch"] for m in rec.metrics], "test_acc": [m.get("test_acc") for m in rec.metrics],
             "train_acc": [m.get("train_acc") for m in rec.metrics], "val_acc": [m.get("val_acc") for m in rec.metrics],
             "train_seconds": float(sum(m.get("seconds") or 0.0 for m in rec.metrics)),
-            "quantities": measure_run(rec, cols)}
+            "quantities": measure_run(rec, cols), "nc1": final_nc1(rec)}
 
 
 def _local(jobs: list[RunConfig], root: Path, cols: dict[str, Column], bar) -> list[dict]:
@@ -155,4 +156,22 @@ def run_study(study: Study, root: Path, backend: str = "local", device: str = "a
     run = dict(root=root, backend=backend, cols=cols, address=address, num_cpus=num_cpus, gpus=gpus_per_run)
     selected = _phase(study, "selection", expand(study, device, "selection"), **run) if study.selects else []
     chosen = choose(selected) if study.selects else None
-    return selected + _phase(study, "final", expand(study, device, "final", chosen), **run)
+    final = _phase(study, "final", expand(study, device, "final", chosen), **run)
+    return selected + with_cka_ce(final, root)
+
+
+def with_cka_ce(results: list[dict], root: Path) -> list[dict]:
+    """Each final result with `cka_ce`: the CKA of its features with those of CE's run of the same
+    data, model and seed (1 for CE itself; NaN without such a run)."""
+    from lab.declare import REFERENCE
+    from lab.readout.geometry import features_cka
+    from lab.store import load_run
+
+    ce = {(r["data"], r["model"], r["config"].seed): r for r in results if r["method"] == REFERENCE}
+    out = []
+    for r in results:
+        ref = ce.get((r["data"], r["model"], r["config"].seed))
+        value = float("nan") if ref is None else 1.0 if ref is r else features_cka(load_run(root / r["run"]),
+                                                                                  load_run(root / ref["run"]))
+        out.append({**r, "cka_ce": value})
+    return out

@@ -46,9 +46,10 @@ def columns(methods: Iterable[str] | None = None) -> dict[str, Column]:
 
 HEAD = ["data", "model", "method", "variant", "params", "lambda", "seed", "status", "epochs", "final_test_acc",
         "best_test_acc", "final_train_acc", "quantity", "quantity_final", "train_seconds", "run", "phase",
-        "final_val_acc", "published_acc", "published_source"]
+        "final_val_acc", "published_acc", "published_source", "final_nc1", "cka_ce"]
 TABLE_HEAD = ["variant", "seeds", "final test acc", "best test acc", "Δ vs CE (paired)", "wins/ties/losses",
-              "p (t-test)", "p (Holm)", "p (sign)", "own quantity at the end (CE's)"]
+              "p (t-test)", "p (Holm)", "p (sign)", "own quantity at the end (CE's)", "NC1 of the features (Δ vs CE, Holm p)",
+              "CKA with CE's features"]
 SELECTION_HEAD = ["method", "variant", "seeds", "final validation acc", "chosen"]
 COLLAPSE = 0.5  # a seed whose final test accuracy is below this fraction of CE's on the same seed collapsed
 
@@ -83,6 +84,7 @@ def csv_rows(results: list[dict]) -> list[dict]:
             "train_seconds": round(r["train_seconds"], 3), "run": r["run"], "phase": r["phase"],
             "final_val_acc": last(r["val_acc"]) if r["phase"] == "selection" else "",
             "published_acc": preset.published if preset else "", "published_source": preset.source if preset else "",
+            "final_nc1": r.get("nc1", ""), "cka_ce": r.get("cka_ce", ""),
             **{f"final_{k}": last(v) for k, v in r["quantities"].items()}})
     return rows
 
@@ -171,17 +173,36 @@ def tables(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
         for t in rows_:
             if t["paired"]:
                 t["paired"]["holm_p"] = adjusted[t["variant"]]
+        _geometry(rows_, variants, ce)
         out[key] = rows_
     return out
 
 
+def _geometry(rows_: list[dict], variants: dict[str, list[dict]], ce: list[dict]) -> None:
+    """Each table row's NC1 of the features (`nc1`: mean ± std, and `nc1_paired` against CE on the same
+    seeds with Holm over the variants) and its features' CKA with CE's (`cka`); "-" for a study whose
+    results.csv is older than these columns."""
+    measured = all(r.get("final_nc1", "") != "" for rs in variants.values() for r in rs)
+    for t in rows_:
+        rs = variants[t["variant"]]
+        t["nc1"] = pm([r["final_nc1"] for r in rs], 3) if measured else "-"
+        t["cka"] = pm([r["cka_ce"] for r in rs], 3) if measured and all(r.get("cka_ce", "") != "" for r in rs) else "-"
+        t["nc1_paired"] = paired(rs, ce, "final_nc1") if measured and t["paired"] else None
+    adjusted = holm({t["variant"]: t["nc1_paired"]["t_p"] for t in rows_ if t["nc1_paired"]})
+    for t in rows_:
+        if t["nc1_paired"]:
+            t["nc1_paired"]["holm_p"] = adjusted[t["variant"]]
+
+
 def cells(t: dict) -> list[str]:
     """A table row (`tables`) as the cells under TABLE_HEAD."""
-    p = t["paired"]
+    p, g = t["paired"], t.get("nc1_paired")
+    nc1 = f"{t.get('nc1', '-')}" + (f" ({g['mean']:+.3f}, p {p_text(g['holm_p'])})" if g else "")
     if p is None:
-        return [t["variant"], t["seeds"], t["final"], t["best"], "reference", "", "", "", "", t["quantity"]]
+        return [t["variant"], t["seeds"], t["final"], t["best"], "reference", "", "", "", "", t["quantity"], nc1,
+                t.get("cka", "-")]
     return [t["variant"], t["seeds"], t["final"], t["best"], p["diff"], f"{p['wins']}/{p['ties']}/{p['losses']}",
-            p_text(p["t_p"]), p_text(p["holm_p"]), p_text(p["sign_p"]), t["quantity"]]
+            p_text(p["t_p"]), p_text(p["holm_p"]), p_text(p["sign_p"]), t["quantity"], nc1, t.get("cka", "-")]
 
 
 def markdown_table(head: list[str], rows: list[list[str]]) -> list[str]:
@@ -209,7 +230,11 @@ def method_note(rows: list[dict]) -> str:
                   "optimistic (this study has no validation split).")
     return (f"{choice} Cells are `mean ± std` over seeds (sample std); Δ is the final test accuracy minus CE's on "
             f"the same seed; p (t-test) is the paired t-test, p (Holm) the same Holm-corrected over the variants "
-            f"compared with CE in the table, p (sign) the two-sided sign test.")
+            f"compared with CE in the table, p (sign) the two-sided sign test. NC1 of the features is tr(S_W S_B⁺)/C "
+            f"at the last epoch (Papyan, Han & Donoho 2020; 0: every class collapsed to its mean), with its mean "
+            f"difference from CE's on the same seeds and that paired t-test's Holm p; the CKA is the linear CKA "
+            f"(Kornblith et al. 2019) of the features with those of CE's run of the same seed (1: the same "
+            f"representation up to rotation and scale); \"-\" where a study's results predate these columns.")
 
 
 def baselines(rows: list[dict]) -> dict[tuple[str, str], str]:
