@@ -89,7 +89,7 @@ def broken(runs, diverged_run) -> Path:
 
 
 @pytest.mark.parametrize("run, slider", [("diverged", None), ("late", ["0", "1", "2"])])
-@pytest.mark.parametrize("view", ["embeddings", "hypersphere", "similarity", "information", "compare"])
+@pytest.mark.parametrize("view", ["embeddings", "hypersphere", "similarity", "information", "geometry", "compare"])
 def test_every_view_of_a_diverged_run_draws_its_finite_epochs_and_says_why_later_ones_are_hidden(
         app, broken, view, run, slider):
     at = app(run, runs=f"tiny-ce,{run}").switch_page(ui.nav.path(view)).run()
