@@ -36,11 +36,12 @@ def _images(name: str):
     return load
 
 
-class _Path:
-    """Any non-empty path (a string); `absolute`: made absolute, so one file named two ways is one setting."""
+class _Text:
+    """Any non-empty text, e.g. a column's name; a `path` is made absolute, so one file named two
+    ways is one setting."""
 
-    def __init__(self, what: str = "a folder path", absolute: bool = False):
-        self.what, self.absolute = what, absolute
+    def __init__(self, what: str = "a folder path", path: bool = False):
+        self.what, self.absolute = what, path
 
     def coerce(self, value):
         if not isinstance(value, (str, Path)) or not str(value).strip():
@@ -64,18 +65,18 @@ _FRACTION = Param("test_fraction", 0.2, Interval(float, 0.05, 0.9), "share of th
 _MISSING = Param("drop_missing", False, Flag(), "drop samples with a missing or non-finite value (else refused)")
 FILE_KINDS = {
     "table": DataSpec("table", _file("table"), (), (
-        Param("path", str(EXAMPLES / "wine.csv"), _Path("a .csv or .tsv file", True),
+        Param("path", str(EXAMPLES / "wine.csv"), _Text("a .csv or .tsv file", path=True),
               "the table: one row per sample"),
-        Param("label_column", "-1", _Path("a column name or index"), "the label column: its header name, or its "
+        Param("label_column", "-1", _Text("a column name or index"), "the label column: its header name, or its "
                                                                      "0-based index (-1: the last)"),
         _FRACTION, _MISSING), description="your table (.csv, .tsv): numeric columns and a label column"),
     "arrays": DataSpec("arrays", _file("arrays"), (), (
-        Param("path", str(EXAMPLES / "digits.npz"), _Path("a .npz file", True), "the arrays x (samples) and y (labels)"),
+        Param("path", str(EXAMPLES / "digits.npz"), _Text("a .npz file", path=True), "the arrays x (samples) and y (labels)"),
         Param("layout", "auto", Choice(("auto", "signals")), "auto: (n, d) vectors, (n, H, W) or (n, C, H, W) "
                                                              "images; signals: (n, L) or (n, C, L) for the 1-D CNN"),
         _FRACTION, _MISSING), description="your arrays (.npz with x and y)"),
     "images": DataSpec("images", _file("images"), (), (
-        Param("path", str(EXAMPLES / "shapes"), _Path("an image folder", True),
+        Param("path", str(EXAMPLES / "shapes"), _Text("an image folder", path=True),
               "one subfolder of images per class (or train/ and test/ each with them)"),
         Param("size", 28, Interval(int, 4, 256), "images are resized to size x size"),
         Param("colour", "grey", Choice(("grey", "rgb")), "grey (1 channel) or rgb (3)"),
@@ -95,7 +96,7 @@ _MNIST1D_PAPER = (
 )
 
 _IMAGE_PARAMS = (
-    Param("root", "data", _Path(), "folder that holds the data files"),
+    Param("root", "data", _Text(), "folder that holds the data files"),
     Param("download", False, Flag(), "download the files into root when they are missing"),
 )
 
