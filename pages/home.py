@@ -22,7 +22,7 @@ st.markdown(f"Each **lesson** shows one paper's claim: one button trains plain c
             f"with the numbers measured on the two runs. The first: **{FIRST.title}**.")
 ui.nav.link("lessons", f"Start the first lesson: {FIRST.name}", lesson=FIRST.name)
 
-st.subheader("Or")
+st.markdown("**Or go your own way:**")
 for col, (key, label) in zip(st.columns(4), (("lessons", "All lessons"), ("train", "Train your own run"),
                                               ("runs", "Browse saved runs"), ("compare", "Compare methods"))):
     with col:
@@ -34,8 +34,9 @@ cross-entropy between the predicted class probabilities and the true labels; the
 regularizer adds (for example the squared size of the weights for *weight decay*), and λ says how much it counts.
 
 **The pages.** *Lessons* shows each paper's claim on two runs. *Train* starts a run and shows its curves live.
-*Embeddings*, *Hypersphere*, *Similarity* and *Information* look inside one run at any epoch. *Compare* puts
-several runs side by side, and *Runs* lists everything saved, with downloads.
+*Embeddings*, *Hypersphere*, *Similarity*, *Information* and *Geometry* look inside one run at any epoch.
+*Compare* puts several runs side by side and judges each method against CE, and *Runs* lists everything saved,
+with downloads and whole runs to carry to another machine.
 
 **What to expect.** With only 300 training images plain cross-entropy overfits: training accuracy reaches 1
 while test accuracy stays lower. A regularizer is meant to narrow that gap, or to change the features in the way

@@ -15,6 +15,8 @@ from typing import Callable, Sequence
 
 import streamlit as st
 
+from ui.widgets import stacked
+
 PACE = "_pace"  # seconds per epoch chosen on the Train page (0: full speed); a plain key, kept across pages
 TICK = 0.2  # seconds per epoch while playing when no pace is chosen
 SPACING = 0.6  # ticks between the starts of two runs that each move one epoch on (timers jitter)
@@ -59,7 +61,7 @@ def epoch_player(epochs: Sequence[int], draw: Callable[[int], None], key: str, i
         epoch = state[at]
         state[slider] = epoch  # the slider is created below, in this same fragment run: it shows `epoch`
         now = bool(state.get(playing))
-        left, right = st.columns([5, 1], vertical_alignment="bottom")
+        left, right = st.columns([3, 1] if stacked() else [5, 1], vertical_alignment="bottom")  # large letters: room for "Pause"
         with left:
             if len(epochs) > 1:  # held while playing: the browser would send the moving value back as a move
                 st.select_slider("epoch", epochs, key=slider, on_change=moved, disabled=now)
