@@ -19,6 +19,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from lab.config import RunConfig, validate
 from lab.errors import ConfigError
+from lab import paths
 from lab.params import check_name
 from lab.paths import ASSETS
 from lab.declare import REFERENCE, Quantity
@@ -45,6 +46,7 @@ class Lesson:
     margin: float
     unit: str = "relative"
     seeds: tuple[int, ...] = (0, 1)
+    held_out: tuple[int, ...] = ()  # seeds the lesson was checked on after its settings were chosen
     views: tuple[str, ...] = ()
     sweep: str = ""
     grid: Mapping[str, list] = field(default_factory=dict)
@@ -112,6 +114,7 @@ def _lesson(name: str, table: dict) -> Lesson:
                 if "measurement" in q else None)
     return Lesson(**{**table, "name": name, "measured": measured, "margin": float(q["margin"]),
                      "unit": q.get("unit", "relative"), "seeds": tuple(table.get("seeds", (0, 1))),
+                     "held_out": tuple(table.get("held_out", ())),
                      "views": tuple(table.get("views", ()))})
 
 
@@ -167,6 +170,64 @@ def with_data(lesson: Lesson, value: str) -> Lesson:
     return replace(lesson, title=f"{lesson.title} (on {label})", settings=settings,
                    look=f"{lesson.look} Not a tuned lesson on {label}: its whole training split, and the other "
                         f"settings chosen on {lesson.settings['data']}.")
+
+
+def defaults_of(lesson: Lesson) -> Lesson:
+    """The lesson untuned: its method at its own default lambda and options in the lessons' usual
+    settings (`ANY_METHOD`), measured with the lesson's quantity and margin."""
+    return replace(lesson, settings={**ANY_METHOD, "method": lesson.method, "lam": None, "method_params": {}},
+                   measured=lesson.quantity)
+
+
+def _shown(key: str, value: Any) -> str:
+    if key == "lam":
+        return f"λ {value:g}"
+    if key == "widths":
+        return "widths " + "-".join(map(str, value))
+    if key == "train_size":
+        return f"{value} training samples" if value else "the full training split"
+    return f"{value} {key.replace('_', ' ')}"
+
+
+def settings_text(lesson: Lesson) -> str:
+    """How the lesson's settings differ from its method's defaults (λ; widths: the MLP's) and from the
+    lessons' usual settings (`ANY_METHOD`): "λ 10 (default 1), widths 64-64 (default 256-256)"."""
+    mine, usual = lesson.config(lesson.method, 0), defaults_of(lesson).config(lesson.method, 0)
+    pairs = [(k, getattr(mine, k), getattr(usual, k)) for k in ("lam", "epochs", "train_size")]
+    pairs.insert(1, ("widths", tuple(mine.model_params.get("widths", ())), tuple(usual.model_params.get("widths", ()))))
+    changed = [f"{_shown(k, a)} (default {_shown(k, b).split(' ', 1)[1]})" if k in ("lam", "widths") else
+               f"{_shown(k, a)} (usual: {_shown(k, b)})" for k, a, b in pairs if a != b and a is not None]
+    return ", ".join(changed) if changed else "the method's defaults in the lessons' usual settings"
+
+
+def provenance(lesson: Lesson) -> list[str]:
+    """What a user reads about how the lesson was chosen, every number from the sweep's record
+    (`scripts/lesson_sweep.py --check` writes it beside the sweep's table): the settings against the
+    defaults, the seeds they were chosen on, the held-out seeds' results and the effect at the defaults."""
+    lines = [f"Settings: {settings_text(lesson)}. Chosen by `scripts/lesson_sweep.py` on seeds "
+             f"{', '.join(map(str, lesson.seeds))} among the candidates in `{lesson.sweep}`."]
+    path = paths.ROOT / lesson.sweep.replace(".md", ".json")
+    if not path.is_file():
+        return lines
+    record = json.loads(path.read_text())
+
+    def changes(part: str) -> str:
+        return ", ".join(f"{v['change']} (seed {s})" for s, v in record[part].items())
+
+    if record["held_out"]:
+        held = record["held_out"].values()
+        kept = "it held" if all(v["moved"] for v in held) else "it did not hold on every seed"
+        lines.append(f"Checked on held-out seeds {', '.join(record['held_out'])}, never used to choose: "
+                     f"{changes('held_out')}; {kept}.")
+    lines.append(f"At the method's defaults ({_defaults_line(lesson)}) "
+                 f"the {lesson.quantity.title} moved {changes('defaults')} against CE.")
+    return lines
+
+
+def _defaults_line(lesson: Lesson) -> str:
+    cfg = defaults_of(lesson).config(lesson.method, 0)
+    return (f"λ {cfg.lam:g}, {cfg.data} MLP {'-'.join(map(str, cfg.model_params['widths']))}, "
+            f"{cfg.train_size or 'all'} training samples, {cfg.epochs} epochs")
 
 
 def final_value(lesson: Lesson, run: RunRecord) -> float:

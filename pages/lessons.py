@@ -10,7 +10,7 @@ from lab.errors import LabError
 from lab.figures import Line, overlay_curves
 from lab.figures.grid import side_by_side
 from lab.figures.method import quantity_curves
-from lab.lessons import LESSONS, describe, role, saved_pair
+from lab.lessons import LESSONS, describe, provenance, role, saved_pair
 import ui.method_views
 from lab import views
 
@@ -36,6 +36,7 @@ seed = c_seed.selectbox("seed", lesson.seeds, key="lesson.seed", help="the seed 
 st.query_params["lesson"] = name
 cfg = lesson.config(lesson.method, seed)
 st.markdown(f"**The paper's claim.** {lesson.claim}\n\n**What to look at.** {lesson.look}")
+st.markdown("**How it was chosen.** " + " ".join(provenance(lesson)))
 st.caption(f"Both runs: {cfg.data}, {cfg.train_size or 'all'} training samples, {cfg.model} "
            f"{cfg.model_params.get('widths', '')}, {cfg.epochs} epochs, batch {cfg.batch_size}, {cfg.optimizer} "
            f"lr {cfg.lr:g}, seed {seed}. Only the method differs: ce, and {ui.runs.run_label(cfg, seed=False)}.")

@@ -188,3 +188,21 @@ def test_a_diverged_run_gets_a_verdict_of_not_comparable_and_its_value_reads_n_a
     o = outcome(LESSONS["mhe"], 0, ce, diverged_run)
     assert o.verdict == "not comparable: CE ended done, mhe ended diverged." and not o.moved
     assert f"{o.ce:.1f}° with CE and n/a with mhe" in describe(o) and "Verdict: not comparable" in describe(o)
+
+
+def test_each_lesson_says_how_it_was_chosen_with_the_numbers_of_its_committed_record():
+    """Settings against the defaults, the held-out seeds' results and the effect at the defaults:
+    every number read from the record `scripts/lesson_sweep.py --check` wrote, none typed."""
+    from lab.lessons import provenance, settings_text
+
+    assert settings_text(LESSONS["mhe"]) == "λ 10 (default 1), widths 64-64 (default 256-256)"
+    assert settings_text(LESSONS["decov"]) == "the method's defaults in the lessons' usual settings"
+    for name, l in LESSONS.items():
+        assert len(l.held_out) >= 2 and not set(l.held_out) & set(l.seeds), name
+        record = json.loads((ROOT / l.sweep.replace(".md", ".json")).read_text())
+        assert record["held_out_seeds"] == list(l.held_out) and record["sweep_seeds"] == list(l.seeds)
+        text = " ".join(provenance(l))
+        assert settings_text(l) in text and l.sweep in text
+        for part in ("held_out", "defaults"):
+            assert all(f"{v['change']} (seed {s})" in text for s, v in record[part].items()), (name, part)
+        assert ("it held" in text) == all(v["moved"] for v in record["held_out"].values()), name

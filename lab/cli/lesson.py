@@ -47,7 +47,7 @@ def _timed_trainer(walls: dict[str, float]):
 
 def main(argv: Sequence[str]) -> int:
     ns = _parser().parse_args(argv)
-    from lab.lessons import LESSONS, describe, fmt, lesson, outcome, train_lesson, with_data, with_method
+    from lab.lessons import LESSONS, describe, fmt, lesson, outcome, provenance, train_lesson, with_data, with_method
     from lab.store import runs_root
 
     if ns.name is None and ns.method is None and ns.data is None:
@@ -67,7 +67,8 @@ def main(argv: Sequence[str]) -> int:
     walls: dict[str, float] = {}
     pairs = train_lesson(chosen, seeds, runs_root(ns.runs), _timed_trainer(walls))
     q = chosen.quantity
-    print(f"{chosen.title}\n{chosen.claim}\n" + (f"{chosen.look}\n" if ns.method or ns.data else ""))
+    print(f"{chosen.title}\n{chosen.claim}\n" + (f"{chosen.look}\n" if ns.method or ns.data else
+                                                  "\n".join(provenance(chosen)) + "\n"))
     print(f"Same data, model, settings, seeds and optimizer steps for CE and {chosen.method}. "
           f"Quantity: {q.label}; the lesson expects {chosen.margin_text} {q.working} than CE.")
     print(f"{'seed':>4}  {'CE':>9} {chosen.method:>9} {'change':>7}  {'acc CE':>6} {'acc ' + chosen.method:>10}"
