@@ -144,7 +144,8 @@ class ITRA(Regularizer):
     quantity = Quantity("spread", "within", "within-class / total variance of the features (unitless, 0 to 1)")
     step_goal = 4.0
     views = ("spread", "mmd")
-    summary = "match each class's features between two mini-batches (class-conditional MMD)"
+    summary = ("match each class's features between two mini-batches (class-conditional MMD: the lab's "
+               "interpretation; the paper aligns the whole batches)")
     params = (Param("class_conditional", True, Flag(), "MMD per class, averaged over classes in both batches"),
               Param("unbiased", False, Flag(), "unbiased MMD estimate (drops the kernel diagonals)"))
     default_lam = 0.3
