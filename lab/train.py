@@ -93,7 +93,8 @@ def probe_snapshot(model: Net, data: Prepared, state: dict[str, Tensor] | None =
     for j, layer in enumerate(model.weight_layers()):
         snap[f"weight_{j}"] = layer.weight.half().cpu().numpy()
         snap[f"bias_{j}"] = layer.bias.half().cpu().numpy()
-    snap.update({f"state_{k}": v.detach().float().cpu().numpy() for k, v in (state or {}).items()})
+    # copied: the writer thread serialises the snapshot later, while training goes on changing the state in place
+    snap.update({f"state_{k}": v.detach().to("cpu", torch.float32, copy=True).numpy() for k, v in (state or {}).items()})
     return snap
 
 

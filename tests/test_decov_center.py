@@ -50,3 +50,22 @@ def test_each_lowers_its_own_quantity_against_ce(tmp_path, method, key):
     mine = train(RunConfig(method=method, **setting), runs=tmp_path)
     ours, theirs = (quantity_series(r.path, method, epochs=[30])[key][0] for r in (mine, ce))
     assert mine.status == "done" and ours < 0.9 * theirs, (ours, theirs)
+
+
+def test_a_snapshot_copies_the_learnable_state_the_writer_thread_saves_later():
+    """The writer serialises a snapshot after training has moved on: it must hold the values of its
+    epoch, not a view of the parameter (on the CPU `.float().cpu().numpy()` alone is a view)."""
+    import torch
+
+    from lab.data import prepare
+    from lab.models import build_model
+    from lab.train import probe_snapshot
+
+    data = prepare("digits", {}, train_size=100, probe_size=20)
+    model = build_model("mlp", {"widths": (8,), "activation": "relu"}, data.sample_shape, data.n_classes,
+                        torch.Generator().manual_seed(0))
+    state = {"centers": torch.nn.Parameter(torch.zeros(10, 8))}
+    snap = probe_snapshot(model, data, state)
+    with torch.no_grad():
+        state["centers"].add_(1.0)
+    assert (snap["state_centers"] == 0).all()
