@@ -141,3 +141,20 @@ def test_train_help_shows_the_number_of_every_default(capsys, method):
     assert f"--lambda LAM weight of the penalty {lam}" in text
     for p in reg.params:
         assert f"(default {p.default})" in text
+
+
+def test_train_config_reruns_a_saved_runs_settings_exactly_and_refuses_a_mixed_option(tmp_path, capsys):
+    from lab.store import load_run
+
+    assert main(["train", "--method", "mhe", "--epochs", "2", "--train-size", "100", "--widths", "16",
+                 "--runs", str(tmp_path), "--name", "first"]) == 0
+    assert main(["train", "--config", str(tmp_path / "first" / "config.json"), "--runs", str(tmp_path),
+                 "--name", "again"]) == 0
+    first, again = load_run(tmp_path / "first"), load_run(tmp_path / "again")
+    assert {**first.config.to_dict(), "name": None} == {**again.config.to_dict(), "name": None}
+    drop = {"seconds"}  # wall time is the one thing a rerun cannot repeat
+    assert [{k: v for k, v in m.items() if k not in drop} for m in first.metrics] == \
+        [{k: v for k, v in m.items() if k not in drop} for m in again.metrics]
+    capsys.readouterr()
+    assert main(["train", "--config", str(tmp_path / "first" / "config.json"), "--epochs", "3"]) == 2
+    assert "--epochs cannot change it" in capsys.readouterr().err
