@@ -114,6 +114,35 @@ def validate(cfg: RunConfig) -> RunConfig:
     )
 
 
+_PARTS = {"data": "data_params", "model": "model_params", "method": "method_params"}  # "data.noise" -> data_params
+
+
+def to_query(cfg: RunConfig) -> dict[str, str]:
+    """A validated config as URL query parameters, Playground-style: data, model, method and lam,
+    each training setting that differs from its default, and each option as "data.noise",
+    "model.widths", "method.s" (lists as "64,64"). `from_query` reads them back."""
+    def text(v: Any) -> str:
+        return ",".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
+
+    out = {"data": cfg.data, "model": cfg.model, "method": cfg.method}
+    if cfg.lam:
+        out["lam"] = f"{cfg.lam:g}"
+    out.update({p.name: text(getattr(cfg, p.name)) for p in TRAIN_PARAMS if getattr(cfg, p.name) != p.default})
+    for prefix, part in _PARTS.items():
+        out.update({f"{prefix}.{k}": text(v) for k, v in getattr(cfg, part).items()})
+    return out
+
+
+def from_query(query: dict[str, str]) -> RunConfig:
+    """The validated config of `to_query`'s parameters (other keys, such as "run", are ignored);
+    ConfigError in one line for a bad value."""
+    known = {p.name for p in TRAIN_PARAMS}
+    fields_ = {k: v for k, v in query.items() if k in known or k in ("data", "model", "method", "lam")}
+    parts = {part: {k.split(".", 1)[1]: v for k, v in query.items() if k.startswith(prefix + ".")}
+             for prefix, part in _PARTS.items()}
+    return validate(RunConfig(**fields_, **parts))
+
+
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}  # what an image folder holds
 
 

@@ -6,7 +6,7 @@ import streamlit as st
 
 import ui
 from lab import data, models
-from lab.config import TRAIN_PARAMS, RunConfig, validate
+from lab.config import TRAIN_PARAMS, RunConfig, from_query, to_query, validate
 from lab.data.images import fetch
 from lab.declare import REFERENCE
 from lab.errors import LabError
@@ -36,6 +36,14 @@ def prefill(cfg: RunConfig) -> None:
         for name, value in values.items():
             s[f"{prefix}.{name}"] = ",".join(map(str, value)) if isinstance(value, (list, tuple)) else value
 
+
+query = {k: st.query_params[k] for k in st.query_params if k != "run"}
+if query and not ui.runs.current_run() and st.session_state.get("_form_query") != query:
+    st.session_state["_form_query"] = query  # once per link opened: later edits are the user's
+    try:
+        prefill(from_query(query))
+    except LabError as e:
+        st.warning(f"This link's settings cannot be used: {ui.widgets.esc(e)}", icon=":material/link_off:")
 
 opened = ui.runs.find(ui.runs.current_run())
 if opened is not None and st.session_state.get("_form_run") != opened.id:
@@ -67,18 +75,23 @@ def declared(prefix: str, params) -> dict:
     return {p.name: st.session_state[f"{prefix}.{p.name}"] for p in params}
 
 
+def form_config() -> RunConfig:
+    """The run the widgets describe (not yet validated)."""
+    s = st.session_state
+    ds, model, method = s["data"], s["model"], s["method"]
+    return RunConfig(data=ds, model=model, method=method, lam=s[f"lam.{method}"] if REGISTRY[method].has_penalty() else None,
+                     data_params=declared(f"data.{ds}", data.DATASETS[ds].params),
+                     model_params=declared(f"model.{model}", models.MODELS[model].params),
+                     method_params=declared(f"method.{method}", REGISTRY[method].params),
+                     **declared("train", TRAIN_PARAMS))
+
+
 def start() -> None:
     """Train's callback: start the run the widgets describe. A callback runs before the page, so
     the sidebar and the monitor below already show the new run in this same rerun."""
     s = st.session_state
-    ds, model, method = s["data"], s["model"], s["method"]
     try:
-        rid, = ui.runs.start([RunConfig(
-            data=ds, model=model, method=method, lam=s[f"lam.{method}"] if REGISTRY[method].has_penalty() else None,
-            data_params=declared(f"data.{ds}", data.DATASETS[ds].params),
-            model_params=declared(f"model.{model}", models.MODELS[model].params),
-            method_params=declared(f"method.{method}", REGISTRY[method].params),
-            **declared("train", TRAIN_PARAMS))], pace=s.get("pace", 0.0))
+        rid, = ui.runs.start([form_config()], pace=s.get("pace", 0.0))
     except LabError as e:
         s["_train_error"] = str(e)
     else:
@@ -136,6 +149,10 @@ def settings() -> None:
                 for p in TRAIN_PARAMS:
                     if p.name not in MAIN:
                         ui.widgets.param_widget(p, f"train.{p.name}")
+    try:  # a link that opens this form with these settings (one press then trains the same run)
+        ui.widgets.share_link(to_query(validate(form_config())), "Link to these settings")
+    except LabError:
+        pass  # an invalid box: Train says why when pressed
 
 
 
