@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -30,9 +31,10 @@ def free_port() -> int:
 
 
 class Server(str):
-    """The URL of a served app, with its process id `pid`."""
+    """The URL of a served app, with its process id `pid` and the file its server log goes to (`log`)."""
 
     pid: int
+    log: Path
 
 
 def settled(pid: int, busy: float = 0.05, timeout: float = 120.0) -> None:
@@ -58,12 +60,14 @@ def served(runs: Path, timeout: float = 60.0) -> Iterator[Server]:
     URL (a `Server`)."""
     port = free_port()
     env = {**os.environ, "REGLAB_RUNS": str(runs)}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
-                             "--server.address=127.0.0.1", f"--server.port={port}",
-                             "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = Path(tempfile.mkdtemp(prefix="reglab-serve-")) / "server.log"  # a file: a pipe nobody reads fills up
+    with open(log, "wb") as sink:
+        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
+                                 "--server.address=127.0.0.1", f"--server.port={port}",
+                                 "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"],
+                                cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
     url = Server(f"http://127.0.0.1:{port}")
-    url.pid = proc.pid
+    url.pid, url.log = proc.pid, log
     try:
         end = time.monotonic() + timeout
         while True:
@@ -73,7 +77,7 @@ def served(runs: Path, timeout: float = 60.0) -> Iterator[Server]:
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > end:
-                raise RuntimeError(f"streamlit did not start: {proc.stderr.read().decode()[-2000:]}")
+                raise RuntimeError(f"streamlit did not start: {log.read_text()[-2000:]}")
             time.sleep(0.1)
         yield url
     finally:

@@ -102,3 +102,23 @@ def test_importing_a_runs_zip_on_the_runs_page(tmp_path):
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "runs-import.png"))
         assert page.locator(EXCEPTION).count() == 0 and (tmp_path / "runs" / "carried" / "model.pt").is_file()
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None,
+                    reason="Debian's chromium is not installed (bash scripts/install-browser.sh)")
+def test_opening_a_run_or_a_settings_link_on_train_leaves_no_warning_in_the_server_log(tmp_path):
+    from lab.config import RunConfig
+    from lab.train import train
+
+    train(RunConfig(method="mhe", train_size=100, probe_size=100, epochs=1, model_params={"widths": (8,)},
+                    name="opened"), runs=tmp_path / "runs")
+    with served(tmp_path / "runs") as url, browser() as b:
+        page = b.new_page(viewport={"width": 1400, "height": 1000})
+        for where in ("train?run=opened", "train?method=mhe&lam=3&model.widths=16,16&epochs=2"):
+            page.goto(f"{url}/{where}")
+            idle(page, 60_000)
+            assert page.locator(EXCEPTION).count() == 0, where
+        page.wait_for_timeout(500)
+        warnings = [line for line in url.log.read_text().splitlines()
+                    if re.search(r"WARNING|Traceback|Stack \(most recent|default value", line)]
+        assert warnings == [], warnings[:3]

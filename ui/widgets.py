@@ -52,21 +52,29 @@ def param_widget(p: Param, key: str, value: Any = None, label: str | None = None
     """One widget for one declared parameter: Interval -> number box, Choice -> select box, Flag ->
     checkbox, IntList and anything else -> text box. Returns the raw value; `lab.config.validate`
     checks it and its ConfigError (naming the field and its range) is what the page shows. Number
-    boxes get no bounds: a bounded box would silently keep its last valid value instead."""
+    boxes get no bounds: a bounded box would silently keep its last valid value instead. A value the
+    page put in the session state (a run's or a link's settings) is the widget's, with no second
+    default beside it (Streamlit warns in the server log when a widget gets both)."""
     c, value = p.constraint, p.default if value is None else value
     label, helptext = label or p.name.replace("_", " "), f"{p.help}; {c}"
+    preset = key in st.session_state
+
+    def initial(**kw: Any) -> dict:
+        return {} if preset else kw
+
     if isinstance(c, Flag):
-        return st.checkbox(label, value=bool(value), key=key, help=helptext)
+        return st.checkbox(label, key=key, help=helptext, **initial(value=bool(value)))
     if isinstance(c, Choice):
         options = list(c.options)
-        return st.selectbox(label, options, index=options.index(value), key=key, help=helptext)
+        return st.selectbox(label, options, key=key, help=helptext, **initial(index=options.index(value)))
     if isinstance(c, Interval):
         if c.type is int:
-            return st.number_input(label, value=int(value), step=1, key=key, help=helptext)
-        return st.number_input(label, value=float(value), step=_step(value), format="%g", key=key, help=helptext)
+            return st.number_input(label, step=1, key=key, help=helptext, **initial(value=int(value)))
+        return st.number_input(label, step=_step(value), format="%g", key=key, help=helptext,
+                               **initial(value=float(value)))
     if isinstance(c, IntList):
-        return st.text_input(label, ",".join(map(str, value)), key=key, help=helptext)
-    return st.text_input(label, str(value), key=key, help=helptext)
+        return st.text_input(label, key=key, help=helptext, **initial(value=",".join(map(str, value))))
+    return st.text_input(label, key=key, help=helptext, **initial(value=str(value)))
 
 
 def param_widgets(params: Sequence[Param], prefix: str, cols: int = 2) -> dict[str, Any]:
