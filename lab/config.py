@@ -94,11 +94,12 @@ def validate(cfg: RunConfig) -> RunConfig:
     train = validate_params("training", TRAIN_PARAMS, {p.name: getattr(cfg, p.name) for p in TRAIN_PARAMS})
     lam = reg.default_lam if cfg.lam is None else reg.lam_param().check(cfg.method, cfg.lam)
     data_params = validate_params(cfg.data, ds.params, cfg.data_params)
-    if problem := data_source_problem(cfg.data_source):
+    recorded = cfg.data_source
+    source = data.source(cfg.data, data_params) if not recorded or Path(recorded["path"]).exists() else None
+    if problem := data_source_problem(recorded, source):  # the file hashed once, here
         from lab.errors import DataError
 
         raise DataError(f"{problem}. Its snapshots stay viewable.")
-    source = data.source(cfg.data, data_params)
     models.check_compatible(cfg.model, cfg.data, data.sample_shape(cfg.data, data_params))
     return replace(
         cfg,
@@ -158,15 +159,16 @@ def content_hash(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def data_source_problem(source: dict | None) -> str | None:
+def data_source_problem(source: dict | None, now: dict | None = None) -> str | None:
     """One line when the file a run recorded (`RunConfig.data_source`) has changed or gone since;
-    None when it is as it was, or the run trained on a built-in data set."""
+    None when it is as it was, or the run trained on a built-in data set. `now`: the file's source as
+    just read (`lab.data.source`), so that it is not hashed twice."""
     if not source:
         return None
     path = Path(source["path"])
     if not path.exists():
         return f"{path} is gone since this run was trained; restore it to re-run the run"
-    if content_hash(path) != source["sha256"]:
+    if (now["sha256"] if now else content_hash(path)) != source["sha256"]:
         return (f"{path} changed since this run was trained; restore that version to re-run it, or train a new run "
                 f"on the file as it is")
     return None

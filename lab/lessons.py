@@ -180,13 +180,17 @@ def defaults_of(lesson: Lesson) -> Lesson:
 
 
 def _shown(key: str, value: Any) -> str:
+    """A setting's value as the text writes it: "10", "64-64", "300 training samples", "20 epochs"."""
     if key == "lam":
-        return f"λ {value:g}"
+        return f"{value:g}"
     if key == "widths":
-        return "widths " + "-".join(map(str, value))
+        return "-".join(map(str, value))
     if key == "train_size":
         return f"{value} training samples" if value else "the full training split"
     return f"{value} {key.replace('_', ' ')}"
+
+
+_DEFAULTS = {"lam": "λ", "widths": "widths"}  # the method's (and the model's) own defaults; the rest: the lessons' usual
 
 
 def settings_text(lesson: Lesson) -> str:
@@ -195,7 +199,7 @@ def settings_text(lesson: Lesson) -> str:
     mine, usual = lesson.config(lesson.method, 0), defaults_of(lesson).config(lesson.method, 0)
     pairs = [(k, getattr(mine, k), getattr(usual, k)) for k in ("lam", "epochs", "train_size")]
     pairs.insert(1, ("widths", tuple(mine.model_params.get("widths", ())), tuple(usual.model_params.get("widths", ()))))
-    changed = [f"{_shown(k, a)} (default {_shown(k, b).split(' ', 1)[1]})" if k in ("lam", "widths") else
+    changed = [f"{_DEFAULTS[k]} {_shown(k, a)} (default {_shown(k, b)})" if k in _DEFAULTS else
                f"{_shown(k, a)} (usual: {_shown(k, b)})" for k, a, b in pairs if a != b and a is not None]
     return ", ".join(changed) if changed else "the method's defaults in the lessons' usual settings"
 

@@ -139,12 +139,16 @@ def _read(kind: str, path: str, stamp: tuple[int, int], options: tuple) -> tuple
     return reader(path, **dict(options))
 
 
+def _stamp(path: str) -> tuple[int, int]:
+    """(modification time, size) of a file or folder: what the caches of its contents are keyed by."""
+    st = Path(path).stat() if Path(path).exists() else None
+    return (st.st_mtime_ns, st.st_size) if st else (0, 0)
+
+
 def read_file(kind: str, path: str, **options) -> tuple[RawData, str]:
     """(the samples of your file of `kind`, one line on what was read), kept while the file is unchanged."""
-    p = Path(path)
-    st = p.stat() if p.exists() else None
-    stamp = (st.st_mtime_ns, st.st_size) if st else (0, 0)
-    return _read(kind, str(p), stamp, tuple(sorted((k, v) for k, v in options.items() if k != "test_fraction")))
+    options = tuple(sorted((k, v) for k, v in options.items() if k != "test_fraction"))
+    return _read(kind, str(Path(path)), _stamp(path), options)
 
 
 def resolve(value: str) -> tuple[str, dict]:
@@ -231,7 +235,7 @@ _LOCK = threading.Lock()
 def _split(spec: DataSpec, params: dict, data_seed: int, train_size: int, val_size: int, probe_size: int):
     """numpy arrays (x_tr, y_tr, val, x_te, y_te, probe_idx, classes), val = (x, y) or None,
     cached per data settings."""
-    stamp = Path(params["path"]).stat().st_mtime_ns if spec.name in FILE_KINDS else None  # a changed file: new data
+    stamp = _stamp(params["path"]) if spec.name in FILE_KINDS else None  # a changed file: new data
     key = (spec.name, tuple(sorted(params.items())), stamp, data_seed, train_size, val_size, probe_size)
     with _LOCK:
         if key in _CACHE:
