@@ -59,7 +59,8 @@ def test_uploading_a_table_and_a_zipped_image_folder_on_train(tmp_path):
         expect(page.get_by_text("pets.csv: 60 rows, 2 feature columns, label column 'kind' (3 classes).")
                ).to_be_visible(timeout=30_000)
         (stored,) = (tmp_path / "data" / "uploads").glob("*/*")
-        assert stored.name == "pets.csv" and page.locator(".st-key-data-table-path input").input_value() == str(stored)
+        assert stored.name == "pets.csv"
+        expect(page.locator(".st-key-data-table-path input")).to_have_value(str(stored), timeout=10_000)
         ARTIFACTS.mkdir(exist_ok=True)
         page.locator(".st-key-data-table-upload").scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / "upload-table.png"))
