@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from lab.errors import ConfigError
 from lab.params import Choice, Interval, Param, check_name, validate_params
 
 TRAIN_PARAMS: tuple[Param, ...] = (
@@ -73,7 +74,6 @@ class RunConfig:
         known = {f.name for f in fields(cls)}
         extra = sorted(set(d) - known)
         if extra:
-            from lab.errors import ConfigError
 
             raise ConfigError(f"Unknown run setting {extra[0]!r}; settings are: {', '.join(sorted(known))}.")
         return cls(**d)
@@ -84,6 +84,7 @@ def validate(cfg: RunConfig) -> RunConfig:
     plug-in method (a spec FILE.py:CLASS, or a run's recorded `plugin`) is loaded, named by its
     `name`, and recorded with its file's hash."""
     from lab import data, models
+    from lab.data.tensors import second_batch_problem
     from lab.device import check_device
     from lab.regularizers import plugins
 
@@ -101,6 +102,8 @@ def validate(cfg: RunConfig) -> RunConfig:
 
         raise DataError(f"{problem}. Its snapshots stay viewable.")
     models.check_compatible(cfg.model, cfg.data, data.sample_shape(cfg.data, data_params))
+    if cfg.train_size and (problem := second_batch_problem(reg.needs, train["batch_size"], train["train_size"])):
+        raise ConfigError(f"{reg.name}: {problem}")  # train_size 0 (all): checked on the split, in `train`
     return replace(
         cfg,
         lam=lam,
@@ -113,6 +116,18 @@ def validate(cfg: RunConfig) -> RunConfig:
         plugin=reg.source.to_dict(reg.name) if reg.source else None,
         **train,
     )
+
+
+def batch_note(cfg: RunConfig) -> str | None:
+    """"METHOD: how its batches differ from CE's" for a validated config (phantom's class-balanced
+    batches, ITRA's two), None when its batches are CE's (`lab.data.tensors.batching`)."""
+    from lab import data
+    from lab.data.tensors import batching
+    from lab.regularizers import plugins
+
+    needs = plugins.for_config(cfg.method, cfg.plugin).needs
+    note = batching(needs, cfg.batch_size, data.n_classes(cfg.data, cfg.data_params)) if needs else None
+    return f"{cfg.method}: {note}" if note else None
 
 
 _PARTS = {"data": "data_params", "model": "model_params", "method": "method_params"}  # "data.noise" -> data_params

@@ -24,12 +24,14 @@ from torch import Tensor
 from lab.store.background import Background
 from lab.config import RunConfig, validate
 from lab.data import Prepared, prepare
+from lab.data.tensors import second_batch_problem
 from lab.device import make_generator, pick_device
+from lab.errors import ConfigError
 from lab.models import Net, build_model
 from lab.regularizers import REGISTRY, Regularizer, StepContext
 from lab.regularizers.plugins import PluginError, check_terms
 from lab.stats import num
-from lab.store import RunWriter
+from lab.store import RunRecord, RunWriter, class_names, restatus
 
 Progress = Callable[[dict], float | None]
 POINTS_PER_EPOCH = 4  # live curve points sent within each epoch (running means of the train loss)
@@ -142,23 +144,49 @@ def check_plugin(model: Net, reg: Regularizer, cfg: RunConfig, data: Prepared, d
     check_terms(terms, reg)
 
 
-def ending(history: list[dict], labels: Tensor, n_classes: int) -> tuple[str, str | None]:
-    """("done", None), or ("collapsed", why) for a run that ended no better than always answering
-    the most frequent class of `labels` (the samples its train accuracy is measured on) after it
-    had learned more, or after its task loss blew up to over 10 x the chance level ln C: it
-    finished, but what it learned is gone (MHE's energy on a 2-D toy, ITRA's features all dead)."""
-    if not history:
+def ending(history: list[dict], chance: float, n_classes: int) -> tuple[str, str | None]:
+    """("done", None), or ("collapsed", why) for a run whose train accuracy ended no better than
+    `chance` (always answering the most frequent class of the samples it is measured on) + 0.01 and
+    that is not still learning (its task loss did not reach a new low in the last epoch; a
+    one-epoch run has no trend and counts as learning): whether it never learned (ITRA's features
+    all dead from the start), lost what it learned, or its task loss blew up (MHE's energy on a
+    2-D toy), it finished, but it is not a result."""
+    if not history or history[-1]["train_acc"] > chance + 0.01:
         return "done", None
-    base = torch.bincount(labels).max().item() / len(labels)
+    if len(history) == 1 or history[-1]["task_loss"] < min(r["task_loss"] for r in history[:-1]):
+        return "done", None  # still learning: a short run, not a collapse
     last, peak = history[-1], max(history, key=lambda r: r["task_loss"])
-    lost = max(r["train_acc"] for r in history) >= base + 0.1
-    blew_up = peak["task_loss"] > 10 * np.log(n_classes)
-    if last["train_acc"] > base + 0.01 or not (lost or blew_up):
-        return "done", None
+    best = max(history, key=lambda r: r["train_acc"])
+    if peak["task_loss"] > 10 * np.log(n_classes):
+        how = f"the task loss blew up to {num(peak['task_loss'])} in epoch {peak['epoch']}"
+    elif best["train_acc"] >= chance + 0.1:
+        how = f"it had reached {best['train_acc']:.3f} in epoch {best['epoch']} and lost it"
+    else:
+        how = f"it never learned past {best['train_acc']:.3f}"
     return "collapsed", (f"ended at chance: train accuracy {last['train_acc']:.3f}, no better than always answering "
-                         f"the most frequent class ({base:.3f}); the task loss peaked at {num(peak['task_loss'])} in "
-                         f"epoch {peak['epoch']}. Lower the learning rate or lambda, or clip the gradient "
-                         f"(max_grad_norm, e.g. 5)")
+                         f"the most frequent class ({chance:.3f}); {how}. Lower the learning rate or lambda, clip the "
+                         f"gradient (max_grad_norm, e.g. 5), or train longer if it is still learning")
+
+
+def chance_level(labels: Tensor) -> float:
+    """The accuracy of always answering the most frequent class of `labels`."""
+    return torch.bincount(labels).max().item() / len(labels)
+
+
+def rejudge(run: RunRecord) -> RunRecord:
+    """A stored run that ended `done` judged again by `ending` (a run from before the rule that
+    at chance is never `done`): its status rewritten when the verdict changed. The chance level
+    is the one recorded at the end, or for older runs recomputed from the run's own data split."""
+    if run.state != "done" or not run.metrics:
+        return run
+    chance, n_classes = run.status.get("chance"), len(class_names(run) or [])
+    if chance is None or not n_classes:
+        cfg = run.config
+        data = prepare(cfg.data, cfg.data_params, data_seed=cfg.data_seed, train_size=cfg.train_size,
+                       val_size=cfg.val_size, probe_size=cfg.probe_size)
+        chance, n_classes = chance_level(data.train.y[: cfg.probe_size]), data.n_classes
+    status, error = ending(run.metrics, chance, n_classes)
+    return run if status == "done" else restatus(run, status, error, chance=chance)
 
 
 def point(rows: list[Tensor], names: list[str], epoch: int, step: int, per_epoch: int) -> dict:
@@ -187,6 +215,8 @@ def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | N
                    val_size=cfg.val_size, probe_size=cfg.probe_size, device=device)
     model = build_model(cfg.model, cfg.model_params, data.sample_shape, data.n_classes, gen)
     reg = REGISTRY[cfg.method](**cfg.method_params)
+    if problem := second_batch_problem(reg.needs, cfg.batch_size, len(data.train)):
+        raise ConfigError(f"{reg.name}: {problem}")
     reg.setup(model, data.n_classes)
     if reg.source is not None:
         check_plugin(model, reg, cfg, data, device)
@@ -255,7 +285,7 @@ def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | N
             if result.status != "running":
                 break
         if result.status == "running":
-            result.status, result.error = ending(result.history, train_eval[1], data.n_classes)
+            result.status, result.error = ending(result.history, chance_level(train_eval[1]), data.n_classes)
         if io:
             io.close()
     except BaseException as e:
@@ -268,5 +298,5 @@ def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | N
             writer.status("failed", result.error)
         raise
     if writer:
-        writer.status(result.status, result.error, epochs_done=len(result.history))
+        writer.status(result.status, result.error, epochs_done=len(result.history), chance=chance_level(train_eval[1]))
     return result

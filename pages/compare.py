@@ -5,7 +5,7 @@ import streamlit as st
 
 import ui
 import ui.grid_launch
-from lab.config import differences
+from lab.config import batch_note, differences
 from lab.declare import REFERENCE
 from lab.errors import LabError
 from lab.figures import Line, grid, overlay_curves
@@ -68,6 +68,8 @@ if differ:
     st.warning(f"Not a fair comparison: these runs differ in more than the method and the seed: "
                f"{', '.join(differ)}. The table shows those settings; compare runs launched together as a grid.",
                icon=":material/warning:")
+if notes := sorted({n for r in picked_runs if (n := batch_note(r.config))}):
+    st.caption("Batches that differ from CE's (the same samples per epoch and optimizer steps): " + "; ".join(notes) + ".")
 
 
 @st.fragment(run_every=ui.runs.LIVE_POLL_S if any(r.running for r in picked_runs) else None)

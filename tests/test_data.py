@@ -15,7 +15,7 @@ import lab.data as data
 from lab.config import RunConfig
 from lab.data import DATASETS, prepare
 from lab.data.images import check_files, fetch, load_image_set
-from lab.data.tensors import TensorSet
+from lab.data.tensors import TensorSet, batching, second_batch_problem
 from lab.errors import ConfigError, DataError
 from lab.train import train
 
@@ -132,7 +132,8 @@ def test_batches_are_a_permutation_in_full_batches():
 
 def test_second_batches_keep_the_first_batches_and_are_drawn_anew_at_each_step():
     """ITRA's second batch: the first batches are exactly CE's walk of the epoch (same count, every
-    sample once), each paired with an independent draw of the same size without repetition."""
+    sample once), each paired with a new draw of the same size, without repetition, sharing no
+    sample with the first."""
     s = _set([30, 20, 13])
     plain = list(s.batches(8, torch.Generator().manual_seed(1)))
     pairs = list(s.with_second(s.batches(8, torch.Generator().manual_seed(1)), torch.Generator().manual_seed(2)))
@@ -140,6 +141,19 @@ def test_second_batches_keep_the_first_batches_and_are_drawn_anew_at_each_step()
     assert all(torch.equal(a, p) for (a, _), p in zip(pairs, plain))
     assert all(len(b) == 8 and len(b.unique()) == 8 and b.max() < 63 for _, b in pairs)
     assert len({tuple(b.tolist()) for _, b in pairs}) == len(pairs)  # a new draw each step
+    assert not any(set(a.tolist()) & set(b.tolist()) for a, b in pairs)  # disjoint
+    tight = list(s.with_second(s.batches(31, torch.Generator().manual_seed(1)), torch.Generator()))
+    assert all(len(b) == 31 and not set(a.tolist()) & set(b.tolist()) for a, b in tight)  # 63 >= 2 x 31: still disjoint
+
+
+def test_a_method_says_how_its_batches_differ_from_ces():
+    assert batching(frozenset(), 128, 10) is None
+    assert batching(frozenset({"balanced_batches"}), 128, 10) == "class-balanced batches of 120, 12 per class (CE's: 128)"
+    assert batching(frozenset({"balanced_batches"}), 120, 10) == "class-balanced batches of 120, 12 per class"
+    assert batching(frozenset({"second_batch"}), 64, 10) == "two disjoint batches of 64 per step, CE's one"
+    assert second_batch_problem(frozenset({"second_batch"}), 64, 128) is None
+    assert second_batch_problem(frozenset(), 64, 100) is None
+    assert "at least 128 training samples (now 100)" in second_batch_problem(frozenset({"second_batch"}), 64, 100)
 
 
 def test_a_validation_split_is_held_out_of_training_and_stratified():

@@ -19,7 +19,7 @@ from lab.readout.quantities import run_probe
 from lab.views import VIEWS, available, build
 
 ROOT = Path(__file__).resolve().parents[1]
-DIGITS = dict(data="digits", epochs=2, train_size=100, probe_size=100, model_params={"widths": (16,)})
+DIGITS = dict(data="digits", epochs=2, train_size=100, batch_size=50, probe_size=100, model_params={"widths": (16,)})
 RUNS = {"rc": dict(method="racecar", **DIGITS), "gini": dict(method="gini", **DIGITS),
         "phantom": dict(method="phantom", **DIGITS), "itra": dict(method="itra", **DIGITS),
         "ce": dict(method="ce", **DIGITS),

@@ -122,6 +122,25 @@ def test_resume_reuses_finished_runs_and_replaces_the_others(tiny, tmp_path, cou
     assert [r["test_acc"] for r in again] == [r["test_acc"] for r in first]  # same seed, same run
 
 
+def test_a_reused_run_is_judged_again_by_todays_rule(tiny, tmp_path, count_training):
+    """A `done` run at its chance level and no longer learning (here: a chance level written as 0.99
+    and a flat task loss) reads `collapsed` when a study reuses it; one without a recorded chance
+    level (an older run) gets it recomputed from its data split and, having learned, stays `done`."""
+    runs, study = tmp_path / "runs", st.load_study(str(tiny))
+    shutil.copytree(tiny.parent / "runs", runs)
+    names = [r["run"] for r in st.run_study(study, runs)]
+    metrics = runs / names[0] / "metrics.jsonl"
+    metrics.write_text("".join(json.dumps({**json.loads(line), "task_loss": 2.3}) + "\n"
+                               for line in metrics.read_text().splitlines()))
+    doc = json.loads((runs / names[0] / "status.json").read_text())
+    (runs / names[0] / "status.json").write_text(json.dumps({**doc, "chance": 0.99}))
+    (runs / names[1] / "status.json").write_text(json.dumps({k: v for k, v in doc.items() if k != "chance"}))
+    again = st.run_study(study, runs)
+    assert count_training == [] and [r["status"] for r in again][:2] == ["collapsed", "done"]
+    now = json.loads((runs / names[0] / "status.json").read_text())
+    assert now["judged_before"] == "done" and "ended at chance" in now["error"]
+
+
 def test_a_run_still_being_trained_is_left_alone(tiny, tmp_path):
     runs, study = tmp_path / "runs", st.load_study(str(tiny))
     cfg = st.expand(study)[0][0]

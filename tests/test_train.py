@@ -20,7 +20,7 @@ from lab.errors import ConfigError
 from lab.regularizers import REGISTRY, Regularizer, register
 from lab.models import build_model
 from lab.store import load_run, load_snapshot
-from lab.train import POINTS_PER_EPOCH, train
+from lab.train import POINTS_PER_EPOCH, ending, train
 
 STEPS_PER_EPOCH = 200 // 32  # the tiny config: 200 training samples, batches of 32
 METRICS = {"epoch", "train_loss", "task_loss", "reg_loss", "train_acc", "test_acc", "seconds"}
@@ -281,7 +281,39 @@ def test_clipping_the_gradient_keeps_mhe_on_a_2d_toy_from_exploding():
     assert clip["test_acc"] == plain["test_acc"] and clip["task_loss"] == pytest.approx(plain["task_loss"])
 
 
-def test_a_short_run_that_has_not_learned_yet_is_done_not_collapsed():
-    """At chance but never better and no blow-up: it has not learned yet, which is not a collapse."""
-    res = train(RunConfig(data="digits", train_size=50, epochs=1, probe_size=50, lr=1e-6, model_params={"widths": (8,)}))
-    assert res.history[-1]["train_acc"] < 0.3 and res.status == "done"
+def test_a_short_run_that_is_still_learning_is_done():
+    """2 steps of SGD: train accuracy still at chance, the task loss falling: not a collapse."""
+    res = train(RunConfig(data="digits", train_size=200, epochs=2, model_params={"widths": (32,)}))
+    assert res.history[-1]["train_acc"] <= 0.11 and res.status == "done" and res.error is None
+
+
+def test_a_run_that_ends_at_chance_is_never_plain_done():
+    """The rule on the history alone: at chance + 0.01 or below and not still learning (no new low of
+    the task loss in the last epoch) is collapsed, whichever way it got there."""
+    def h(*accs, loss=2.3):
+        return [{"epoch": e, "train_acc": a, "task_loss": loss} for e, a in enumerate(accs, 1)]
+
+    assert ending(h(0.10, 0.12), 0.1, 10) == ("done", None)
+    falling = [{**r, "task_loss": 2.4 - 0.1 * r["epoch"]} for r in h(0.1, 0.1, 0.1)]
+    assert ending(falling, 0.1, 10) == ("done", None) and ending(h(0.1), 0.1, 10) == ("done", None)  # still learning
+    status, why = ending(h(0.10, 0.105), 0.1, 10)
+    assert status == "collapsed" and "never learned past 0.105" in why
+    assert "reached 0.500 in epoch 1 and lost it" in ending(h(0.5, 0.1), 0.1, 10)[1]
+    assert "blew up to 99" in ending(h(0.1, 0.1, loss=99.0), 0.1, 10)[1]
+
+
+def test_itra_that_never_learns_ends_collapsed_not_done():
+    """ITRA at lambda 30 on a 64-64 MLP: the alignment wins, every feature dies, train accuracy stays at chance."""
+    res = train(RunConfig(data="digits", method="itra", lam=30.0, train_size=300, epochs=30, probe_size=50,
+                          batch_size=32, model_params={"widths": (64, 64)}))
+    assert res.status == "collapsed" and "ended at chance" in res.error and "never learned past" in res.error
+
+
+def test_itra_refuses_a_split_too_small_for_two_disjoint_batches_and_trains_on_one_that_fits(tmp_path):
+    cfg = RunConfig(data="digits", method="itra", train_size=100, batch_size=64, epochs=2, probe_size=50,
+                    model_params={"widths": (16,)})
+    with pytest.raises(ConfigError, match=r"itra: .*at least 128 training samples \(now 100\)"):
+        train(cfg, runs=tmp_path)
+    assert not any(tmp_path.iterdir())  # refused before anything is written
+    fits = train(replace(cfg, train_size=128))
+    assert fits.status == "done" and all(r["reg_loss"] > 0 for r in fits.history)

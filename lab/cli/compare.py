@@ -55,6 +55,10 @@ def main(argv: Sequence[str]) -> int:
 
     print(f"Same data, model, training settings, seeds and optimizer steps for every method "
           f"({base.data}, {base.model}, {base.epochs} epochs, seeds {','.join(map(str, seeds))}).")
+    from lab.config import batch_note, validate
+
+    for note in filter(None, (batch_note(validate(replace(base, method=m, lam=None))) for m in methods)):
+        print(f"  {note}")
     print(f"{'method':<16} {'seeds':>5} {'steps':>6}  final test accuracy (mean ± std over seeds)")
     for method in methods:
         mine = [r for r in rows if r["method"] == method]

@@ -41,7 +41,8 @@ def from_file(argv: Sequence[str]) -> int:
 
 
 def main(argv: Sequence[str]) -> int:
-    from lab.store import runs_root
+    from lab.config import batch_note
+    from lab.store import load_run, runs_root
 
     if any(a == "--config" or a.startswith("--config=") for a in argv):
         return from_file(argv)
@@ -64,5 +65,7 @@ def main(argv: Sequence[str]) -> int:
     last = res.history[-1] if res.history else {}
     print(f"{res.status}: {len(res.history)} epochs, test accuracy {last.get('test_acc', float('nan')):.4f}"
           + (f" ({res.error})" if res.error else ""), file=sys.stderr)
+    if res.path is not None and (note := batch_note(load_run(res.path).config)):
+        print(note, file=sys.stderr)
     print(res.path)
     return 0 if res.status in ("done", "stopped") else 1

@@ -185,6 +185,11 @@ def sample_shape(name: str, params: dict) -> tuple[int, ...]:
     return tuple(raw.x.shape[1:])
 
 
+def n_classes(name: str, params: dict) -> int:
+    """The number of classes of data set `name` with `params` (validated), read once per setting."""
+    return len(_split(DATASETS[name], params, 0, 0, 0, 0)[6])
+
+
 def check_files(name: str, params: dict) -> None:
     """DataError in one sentence when a data set read from files (not `offline`) lacks them under
     its `root` and is not to be downloaded (`params` as validated); the others always pass."""

@@ -30,11 +30,15 @@ class TensorSet:
             yield idx[i * bs:(i + 1) * bs]
 
     def with_second(self, batches: Iterator[Tensor], gen: torch.Generator) -> Iterator[tuple[Tensor, Tensor]]:
-        """Each index batch paired with a second batch of the same size, drawn independently at
-        every step (without replacement, from the whole split; ITRA): the first batches walk the
-        epoch as CE's do, so a method with a second batch takes CE's number of optimizer steps."""
+        """Each index batch paired with a second batch of the same size, drawn at every step without
+        replacement from the samples NOT in the first (ITRA: two batches that share a sample align
+        it with itself; the split must hold two batches, `second_batch_problem`). The first batches
+        walk the epoch as CE's do, so a method with a second batch takes CE's number of optimizer steps."""
         for first in batches:
-            yield first, torch.randperm(len(self.y), device=self.y.device, generator=gen)[: first.numel()]
+            free = torch.ones(len(self.y), dtype=torch.bool, device=self.y.device)
+            free[first] = False
+            order = torch.randperm(len(self.y), device=self.y.device, generator=gen)
+            yield first, order[free[order]][: first.numel()]
 
     def balanced_batches(self, bs: int, n_classes: int, gen: torch.Generator) -> Iterator[Tensor]:
         """Class-balanced index batches: every class gets bs // C slots (at least 2), filled by
@@ -53,3 +57,24 @@ class TensorSet:
         pick = starts[cls] + k % counts[cls]
         for b in range(n):
             yield order[pick[b]]
+
+
+def batching(needs: frozenset[str], bs: int, n_classes: int) -> str | None:
+    """One line on how a method's batches differ from CE's (`bs` samples per step, one batch), or
+    None when they do not; `needs` are the method's declared capabilities."""
+    if "balanced_batches" in needs:
+        per = max(2, bs // n_classes)
+        differs = f" (CE's: {bs})" if per * n_classes != bs else ""
+        return f"class-balanced batches of {per * n_classes}, {per} per class{differs}"
+    if "second_batch" in needs:
+        return f"two disjoint batches of {bs} per step, CE's one"
+    return None
+
+
+def second_batch_problem(needs: frozenset[str], bs: int, n_train: int) -> str | None:
+    """Why a split of `n_train` samples cannot give a method that draws a second batch two disjoint
+    batches of `bs`, in one line; None when it can (or the method draws none)."""
+    if "second_batch" not in needs or n_train >= 2 * bs:
+        return None
+    return (f"this method draws two disjoint batches of {bs} per step, so it needs at least {2 * bs} training "
+            f"samples (now {n_train}); set train_size to {2 * bs} or more, or batch_size to {max(1, n_train // 2)} or less.")

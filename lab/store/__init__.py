@@ -24,7 +24,7 @@ import time
 import warnings
 import zipfile
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -291,6 +291,15 @@ def rename_run(root: Path, old: str, new: str) -> Path:
             raise StoreError(f"Could not rename {old} to {new} ({e.strerror}); choose another name.") from None
         atomic_write(dst / "config.json", json_bytes({**rec.config.to_dict(), "name": new}))
     return dst
+
+
+def restatus(run: RunRecord, status: str, error: str | None, **extra: Any) -> RunRecord:
+    """A finished run judged again under a later rule: its status.json rewritten (the earlier
+    status kept as `judged_before`), nothing else touched; the record as it now reads."""
+    doc = {k: v for k, v in run.status.items() if k != "error"}
+    doc.update(status=status, judged_before=run.state, **extra, **({"error": error} if error else {}))
+    atomic_write(run.path / "status.json", json_bytes(doc))
+    return replace(run, status=doc)
 
 
 def set_aside(root: Path, run_id: str) -> Path:

@@ -1,7 +1,7 @@
 """Training (or reusing) and measuring the runs of a study grid, in this process or as Ray tasks.
 
-A run folder of a grid point with status done or diverged and the same configuration is
-reused; any other (interrupted, failed, stopped, or a stale configuration) is set aside by
+A run folder of a grid point with status done, diverged or collapsed and the same configuration
+is reused (a `done` run judged again by today's rule, `lab.train.rejudge`); any other (interrupted, failed, stopped, or a stale configuration) is set aside by
 `lab.store.set_aside` (into `<runs>/.replaced/`) and trained again.
 """
 from __future__ import annotations
@@ -55,7 +55,9 @@ def reusable(root: Path, cfg: RunConfig):
         raise StoreError(f"Run {cfg.name} is being trained by process {rec.status.get('pid')}; "
                          f"wait for it or stop it, then run the study again.")
     if rec is not None and rec.state in FINAL and _comparable(rec.config) == _comparable(cfg):
-        return rec
+        from lab.train import rejudge
+
+        return rejudge(rec)  # a run from before today's rules is judged by them
     set_aside(root, cfg.name)
     return None
 
