@@ -119,15 +119,14 @@ def validate(cfg: RunConfig) -> RunConfig:
 
 
 def batch_note(cfg: RunConfig) -> str | None:
-    """"METHOD: how its batches differ from CE's" for a validated config (phantom's class-balanced
-    batches, ITRA's two), None when its batches are CE's (`lab.data.tensors.batching`)."""
+    """How a validated config's batches differ from CE's (phantom's class-balanced batches, ITRA's
+    two), None when they do not (`lab.data.tensors.batching`)."""
     from lab import data
     from lab.data.tensors import batching
     from lab.regularizers import plugins
 
     needs = plugins.for_config(cfg.method, cfg.plugin).needs
-    note = batching(needs, cfg.batch_size, data.n_classes(cfg.data, cfg.data_params)) if needs else None
-    return f"{cfg.method}: {note}" if note else None
+    return batching(needs, cfg.batch_size, data.n_classes(cfg.data, cfg.data_params)) if needs else None
 
 
 _PARTS = {"data": "data_params", "model": "model_params", "method": "method_params"}  # "data.noise" -> data_params

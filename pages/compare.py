@@ -68,7 +68,7 @@ if differ:
     st.warning(f"Not a fair comparison: these runs differ in more than the method and the seed: "
                f"{', '.join(differ)}. The table shows those settings; compare runs launched together as a grid.",
                icon=":material/warning:")
-if notes := sorted({n for r in picked_runs if (n := batch_note(r.config))}):
+if notes := sorted({f"{r.config.method}: {n}" for r in picked_runs if (n := batch_note(r.config))}):
     st.caption("Batches that differ from CE's (the same samples per epoch and optimizer steps): " + "; ".join(notes) + ".")
 
 

@@ -5,12 +5,13 @@ every number is measured on the two runs on screen (`lab.lessons`)."""
 import streamlit as st
 
 import ui
+from lab.config import batch_note
 from lab.declare import REFERENCE
 from lab.errors import LabError
 from lab.figures import Line, overlay_curves
 from lab.figures.grid import side_by_side
 from lab.figures.method import quantity_curves
-from lab.lessons import LESSONS, describe, provenance, role, saved_pair
+from lab.lessons import LESSONS, describe, provenance, role, saved_pair, witness_text
 import ui.method_views
 from lab import views
 
@@ -37,9 +38,12 @@ st.query_params["lesson"] = name
 cfg = lesson.config(lesson.method, seed)
 st.markdown(f"**The paper's claim.** {lesson.claim}\n\n**What to look at.** {lesson.look}")
 st.markdown("**How it was chosen.** " + " ".join(provenance(lesson)))
+if witness := witness_text(lesson):
+    st.markdown(witness)
 st.caption(f"Both runs: {cfg.data}, {cfg.train_size or 'all'} training samples, {cfg.model} "
            f"{cfg.model_params.get('widths', '')}, {cfg.epochs} epochs, batch {cfg.batch_size}, {cfg.optimizer} "
-           f"lr {cfg.lr:g}, seed {seed}. Only the method differs: ce, and {ui.runs.run_label(cfg, seed=False)}.")
+           f"lr {cfg.lr:g}, seed {seed}. Only the method differs: ce, and {ui.runs.run_label(cfg, seed=False)}"
+           + (f" ({note})." if (note := batch_note(cfg)) else "."))
 
 
 def start() -> None:

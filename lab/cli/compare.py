@@ -57,8 +57,9 @@ def main(argv: Sequence[str]) -> int:
           f"({base.data}, {base.model}, {base.epochs} epochs, seeds {','.join(map(str, seeds))}).")
     from lab.config import batch_note, validate
 
-    for note in filter(None, (batch_note(validate(replace(base, method=m, lam=None))) for m in methods)):
-        print(f"  {note}")
+    for m in methods:
+        if note := batch_note(validate(replace(base, method=m, lam=None))):
+            print(f"  {m}: {note}")
     print(f"{'method':<16} {'seeds':>5} {'steps':>6}  final test accuracy (mean ± std over seeds)")
     for method in methods:
         mine = [r for r in rows if r["method"] == method]

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from lab.config import TRAIN_PARAMS
+from lab.config import TRAIN_PARAMS, batch_note
 from lab.declare import REFERENCE
 
 SEED = next(p for p in TRAIN_PARAMS if p.name == "seed")
@@ -47,7 +47,8 @@ def _timed_trainer(walls: dict[str, float]):
 
 def main(argv: Sequence[str]) -> int:
     ns = _parser().parse_args(argv)
-    from lab.lessons import LESSONS, describe, fmt, lesson, outcome, provenance, train_lesson, with_data, with_method
+    from lab.lessons import (LESSONS, describe, fmt, lesson, outcome, provenance, train_lesson, with_data, with_method,
+                             witness_text)
     from lab.store import runs_root
 
     if ns.name is None and ns.method is None and ns.data is None:
@@ -69,8 +70,12 @@ def main(argv: Sequence[str]) -> int:
     q = chosen.quantity
     print(f"{chosen.title}\n{chosen.claim}\n" + (f"{chosen.look}\n" if ns.method or ns.data else
                                                   "\n".join(provenance(chosen)) + "\n"))
-    print(f"Same data, model, settings, seeds and optimizer steps for CE and {chosen.method}. "
-          f"Quantity: {q.label}; the lesson expects {chosen.margin_text} {q.working} than CE.")
+    note = batch_note(pairs[0][1].config)
+    print(f"Same data, model, settings, seeds and optimizer steps for CE and {chosen.method}"
+          + (f" ({note})" if note else "")
+          + f". Quantity: {q.label}; the lesson expects {chosen.margin_text} {q.working} than CE.")
+    if witness := witness_text(chosen):
+        print(witness)
     print(f"{'seed':>4}  {'CE':>9} {chosen.method:>9} {'change':>7}  {'acc CE':>6} {'acc ' + chosen.method:>10}"
           f"  {'s CE':>5} {'s ' + chosen.method:>9}")
     outcomes = []
@@ -81,7 +86,7 @@ def main(argv: Sequence[str]) -> int:
               f"{o.ce_acc:>6.3f} {o.method_acc:>10.3f}  {walls[ce.id]:>5.1f} {walls[me.id]:>9.1f}")
     print()
     for o in outcomes:
-        print(f"seed {o.seed}: {o.verdict}")
+        print(f"seed {o.seed}: {o.verdict}" + (f"\nseed {o.seed}: {o.witness_verdict}" if o.witness_verdict else ""))
     print(f"\n{describe(outcomes[0])}" if len(outcomes) == 1 else "")
     print("runs: " + ", ".join(r.id for pair in pairs for r in pair))
     return 0 if all(o.moved and o.kept_accuracy for o in outcomes) else 1

@@ -65,7 +65,7 @@ def main(argv: Sequence[str]) -> int:
     last = res.history[-1] if res.history else {}
     print(f"{res.status}: {len(res.history)} epochs, test accuracy {last.get('test_acc', float('nan')):.4f}"
           + (f" ({res.error})" if res.error else ""), file=sys.stderr)
-    if res.path is not None and (note := batch_note(load_run(res.path).config)):
-        print(note, file=sys.stderr)
+    if res.path is not None and (note := batch_note(cfg := load_run(res.path).config)):
+        print(f"{cfg.method}: {note}", file=sys.stderr)
     print(res.path)
     return 0 if res.status in ("done", "stopped") else 1

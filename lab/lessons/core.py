@@ -19,7 +19,6 @@ from typing import Any, Callable, Mapping, Sequence
 
 from lab.config import RunConfig, validate
 from lab.errors import ConfigError
-from lab import paths
 from lab.params import check_name
 from lab.paths import ASSETS
 from lab.declare import REFERENCE, Quantity
@@ -30,12 +29,55 @@ ACC_SLACK = 0.03  # the most test accuracy a lesson's method may lose against CE
 
 
 @dataclass(frozen=True)
+class Criterion:
+    """A quantity and the margin by which a method's value must differ from CE's in the quantity's
+    working direction: `unit` "relative" (0.3 = 30 %), "degrees" or "absolute" (in the quantity's units)."""
+
+    quantity: Quantity
+    margin: float
+    unit: str = "relative"
+    about: str = ""  # why this quantity stands for the claim, and how the margin was set
+
+    def moved(self, ce: float, method: float) -> bool:
+        """Whether `method`'s value differs from CE's by the margin in the working direction."""
+        if not (math.isfinite(ce) and math.isfinite(method)):
+            return False
+        sign = 1 if self.quantity.working == "higher" else -1
+        if self.unit == "relative":
+            return ce != 0 and sign * (method - ce) / abs(ce) >= self.margin
+        return sign * (method - ce) >= self.margin
+
+    def change(self, ce: float, method: float) -> str:
+        """The change from CE's value to the method's: "+11.8°", "-93%" or "+0.012"."""
+        if not (math.isfinite(ce) and math.isfinite(method)):
+            return "n/a"
+        if self.unit == "degrees":
+            return f"{method - ce:+.1f}°"
+        if self.unit == "absolute":
+            return f"{method - ce:+.3f}"
+        return f"{(method - ce) / abs(ce):+.0%}" if ce else "n/a"
+
+    @property
+    def margin_text(self) -> str:
+        return {"degrees": f"{self.margin:g} degrees", "absolute": f"{self.margin:g} absolute"}.get(
+            self.unit, f"{self.margin:.0%} relative")
+
+    def fmt(self, value: float) -> str:
+        """A value as the text writes it (degrees with a degree sign)."""
+        if not math.isfinite(value):
+            return "n/a"
+        return f"{value:.1f}°" if self.unit == "degrees" else f"{value:.3g}"
+
+
+@dataclass(frozen=True)
 class Lesson:
     """One paper's claim: `settings` are RunConfig fields (method and lambda included), the
     quantity (`measured`, or the method's own declared quantity when None) with its `margin`
     (relative change, or degrees when `unit` is "degrees"), the `views` that show it, and the
     text: `claim` (the paper's), `look` (what to look at). `grid`: the sweep's candidates, lists
-    of `lam`, `widths` and `training` (RunConfig overrides), each defaulting to the settings'."""
+    of `lam`, `widths` and `training` (RunConfig overrides), each defaulting to the settings'.
+    `witness`: a second quantity the paper's claim predicts that is not the penalty itself,
+    judged on the same runs by its own criterion (None where the lesson has none)."""
 
     name: str
     title: str
@@ -50,6 +92,7 @@ class Lesson:
     views: tuple[str, ...] = ()
     sweep: str = ""
     grid: Mapping[str, list] = field(default_factory=dict)
+    witness: Criterion | None = None
 
     @property
     def method(self) -> str:
@@ -75,8 +118,13 @@ class Lesson:
         return list(itertools.product(lam, widths, self.grid.get("training", [{}])))
 
     @property
+    def criterion(self) -> Criterion:
+        """The lesson's quantity with its margin."""
+        return Criterion(self.quantity, self.margin, self.unit)
+
+    @property
     def margin_text(self) -> str:
-        return f"{self.margin:g} degrees" if self.unit == "degrees" else f"{self.margin:.0%} relative"
+        return self.criterion.margin_text
 
     def config(self, method: str, seed: int, name: str | None = None) -> RunConfig:
         """The lesson's run of `method` ("ce" or the lesson's own) with `seed`: CE keeps every
@@ -88,20 +136,10 @@ class Lesson:
 
     def moved(self, ce: float, method: float) -> bool:
         """Whether `method`'s value differs from CE's by the margin in the paper's direction."""
-        if not (math.isfinite(ce) and math.isfinite(method)):
-            return False
-        sign = 1 if self.quantity.working == "higher" else -1
-        if self.unit == "degrees":
-            return sign * (method - ce) >= self.margin
-        return ce != 0 and sign * (method - ce) / abs(ce) >= self.margin
+        return self.criterion.moved(ce, method)
 
     def change(self, ce: float, method: float) -> str:
-        """The change from CE's value to the method's: "+11.8°" or "-93%"."""
-        if not (math.isfinite(ce) and math.isfinite(method)):
-            return "n/a"
-        if self.unit == "degrees":
-            return f"{method - ce:+.1f}°"
-        return f"{(method - ce) / abs(ce):+.0%}" if ce else "n/a"
+        return self.criterion.change(ce, method)
 
 
 def _lesson(name: str, table: dict) -> Lesson:
@@ -112,6 +150,9 @@ def _lesson(name: str, table: dict) -> Lesson:
     q = table.pop("quantity")
     measured = (Quantity(q["measurement"], q["key"], q["label"], q.get("working", "lower"))
                 if "measurement" in q else None)
+    if w := table.pop("witness", None):
+        table["witness"] = Criterion(Quantity(w["measurement"], w["key"], w["label"], w.get("working", "lower")),
+                                     float(w["margin"]), w.get("unit", "relative"), w.get("about", ""))
     return Lesson(**{**table, "name": name, "measured": measured, "margin": float(q["margin"]),
                      "unit": q.get("unit", "relative"), "seeds": tuple(table.get("seeds", (0, 1))),
                      "held_out": tuple(table.get("held_out", ())),
@@ -178,125 +219,6 @@ def defaults_of(lesson: Lesson) -> Lesson:
     return replace(lesson, settings={**ANY_METHOD, "method": lesson.method, "lam": None, "method_params": {}},
                    measured=lesson.quantity)
 
-
-def _shown(key: str, value: Any) -> str:
-    """A setting's value as the text writes it: "10", "64-64", "300 training samples", "20 epochs"."""
-    if key == "lam":
-        return f"{value:g}"
-    if key == "widths":
-        return "-".join(map(str, value))
-    if key == "train_size":
-        return f"{value} training samples" if value else "the full training split"
-    return f"{value} {key.replace('_', ' ')}"
-
-
-_DEFAULTS = {"lam": "λ", "widths": "widths"}  # the method's (and the model's) own defaults; the rest: the lessons' usual
-
-
-def settings_text(lesson: Lesson) -> str:
-    """How the lesson's settings differ from its method's defaults (λ; widths: the MLP's) and from the
-    lessons' usual settings (`ANY_METHOD`): "λ 10 (default 1), widths 64-64 (default 256-256)"."""
-    mine, usual = lesson.config(lesson.method, 0), defaults_of(lesson).config(lesson.method, 0)
-    pairs = [(k, getattr(mine, k), getattr(usual, k)) for k in ("lam", "epochs", "train_size")]
-    pairs.insert(1, ("widths", tuple(mine.model_params.get("widths", ())), tuple(usual.model_params.get("widths", ()))))
-    changed = [f"{_DEFAULTS[k]} {_shown(k, a)} (default {_shown(k, b)})" if k in _DEFAULTS else
-               f"{_shown(k, a)} (usual: {_shown(k, b)})" for k, a, b in pairs if a != b and a is not None]
-    return ", ".join(changed) if changed else "the method's defaults in the lessons' usual settings"
-
-
-def provenance(lesson: Lesson) -> list[str]:
-    """What a user reads about how the lesson was chosen, every number from the sweep's record
-    (`scripts/lesson_sweep.py --check` writes it beside the sweep's table): the settings against the
-    defaults, the seeds they were chosen on, the held-out seeds' results and the effect at the defaults."""
-    lines = [f"Settings: {settings_text(lesson)}. Chosen by `scripts/lesson_sweep.py` on seeds "
-             f"{', '.join(map(str, lesson.seeds))} among the candidates in `{lesson.sweep}`."]
-    path = paths.ROOT / lesson.sweep.replace(".md", ".json")
-    if not path.is_file():
-        return lines
-    record = json.loads(path.read_text())
-
-    def changes(part: str) -> str:
-        return ", ".join(f"{v['change']} (seed {s})" for s, v in record[part].items())
-
-    if record["held_out"]:
-        held = record["held_out"].values()
-        kept = "it held" if all(v["moved"] for v in held) else "it did not hold on every seed"
-        lines.append(f"Checked on held-out seeds {', '.join(record['held_out'])}, never used to choose: "
-                     f"{changes('held_out')}; {kept}.")
-    lines.append(f"At the method's defaults ({_defaults_line(lesson)}) "
-                 f"the {lesson.quantity.title} moved {changes('defaults')} against CE.")
-    return lines
-
-
-def _defaults_line(lesson: Lesson) -> str:
-    cfg = defaults_of(lesson).config(lesson.method, 0)
-    return (f"λ {cfg.lam:g}, {cfg.data} MLP {'-'.join(map(str, cfg.model_params['widths']))}, "
-            f"{cfg.train_size or 'all'} training samples, {cfg.epochs} epochs")
-
-
-def final_value(lesson: Lesson, run: RunRecord) -> float:
-    """The lesson's quantity on `run`'s last snapshot (nan when the run has none)."""
-    from lab.readout.quantities import final_quantity  # torch: loaded when a run is measured, not with the lessons
-
-    return final_quantity(run, lesson.quantity)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """One seed of a lesson: the quantity and test accuracy of CE and of the method at the last
-    epoch, each run's status, and what they add up to."""
-
-    lesson: Lesson
-    seed: int
-    ce: float
-    method: float
-    ce_acc: float
-    method_acc: float
-    ce_status: str = "done"
-    method_status: str = "done"
-
-    @property
-    def moved(self) -> bool:
-        return self.lesson.moved(self.ce, self.method)
-
-    @property
-    def kept_accuracy(self) -> bool:
-        return self.method_acc >= self.ce_acc - ACC_SLACK
-
-    @property
-    def verdict(self) -> str:
-        """One sentence: whether the effect shows and what it cost, from these numbers only."""
-        q, change = self.lesson.quantity.title, self.lesson.change(self.ce, self.method)
-        if self.ce_status != "done" or self.method_status != "done":
-            return f"not comparable: CE ended {self.ce_status}, {self.lesson.method} ended {self.method_status}."
-        lost = self.ce_acc - self.method_acc
-        cost = (f"and test accuracy held ({self.method_acc:.3f} vs CE's {self.ce_acc:.3f})" if self.kept_accuracy
-                else f"but it cost {lost:.3f} of test accuracy ({self.method_acc:.3f} vs CE's {self.ce_acc:.3f})")
-        if self.moved:
-            return f"clear effect: the {q} changed by {change} against CE, {cost}."
-        way = "higher" if self.lesson.quantity.working == "higher" else "lower"
-        return (f"no clear effect: the {q} changed by {change} against CE (the lesson expects at least "
-                f"{self.lesson.margin_text}, {way}), {cost}.")
-
-
-def outcome(lesson: Lesson, seed: int, ce: RunRecord, method: RunRecord) -> Outcome:
-    """The `Outcome` of the lesson's CE and method runs with `seed`, measured on their last epoch."""
-    return Outcome(lesson, seed, final_value(lesson, ce), final_value(lesson, method), ce.final("test_acc"),
-                   method.final("test_acc"), ce.state, method.state)
-
-
-def fmt(lesson: Lesson, value: float) -> str:
-    """A value of the lesson's quantity as the text writes it (degrees with a degree sign)."""
-    if not math.isfinite(value):
-        return "n/a"
-    return f"{value:.1f}°" if lesson.unit == "degrees" else f"{value:.3g}"
-
-
-def describe(o: Outcome) -> str:
-    """What this run measured, in one paragraph whose every number is the runs' own."""
-    return (f"In this run (seed {o.seed}) the {o.lesson.quantity.title} was {fmt(o.lesson, o.ce)} with CE and "
-            f"{fmt(o.lesson, o.method)} with {o.lesson.method} at the last epoch; test accuracy {o.ce_acc:.3f} (CE) vs "
-            f"{o.method_acc:.3f}. Verdict: {o.verdict}")
 
 
 def _settings(cfg: RunConfig) -> str:
