@@ -71,6 +71,9 @@ def test_a_witness_that_does_not_move_says_so_plainly():
     base = dict(lesson=l, seed=0, ce=0.5, method=0.2, ce_acc=0.9, method_acc=0.9)
     still = Outcome(**base, witness_ce=0.90, witness_method=0.902)
     assert "did not move" in still.witness_verdict and "+0.002" in still.witness_verdict
+    assert "less than the 0.01 absolute higher" in still.witness_verdict
+    against = Outcome(**base, witness_ce=0.90, witness_method=0.85)
+    assert "-0.050" in against.witness_verdict and "the other way from the paper's prediction" in against.witness_verdict
     moved = Outcome(**base, witness_ce=0.90, witness_method=0.95)
     assert "as the paper predicts" in moved.witness_verdict and "+0.050" in moved.witness_verdict
     assert still.verdict == moved.verdict  # the witness has its own verdict, the quantity's is unchanged

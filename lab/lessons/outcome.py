@@ -70,9 +70,11 @@ class Outcome:
         if w.moved(self.witness_ce, self.witness_method):
             return f"second witness, not the penalty: the {q} changed by {change} ({values}), as the paper predicts."
         way = "higher" if w.quantity.working == "higher" else "lower"
-        return (f"second witness, not the penalty: the {q} changed by {change} ({values}), less than the "
-                f"{w.margin_text} {way} the lesson looks for: on this seed it did not move. That is a result, "
-                f"not a failure of the run.")
+        against = (self.witness_method - self.witness_ce) * (1 if way == "higher" else -1) < 0
+        how = "the other way from the paper's prediction" if against else f"less than the {w.margin_text} {way} " \
+                                                                            "the lesson looks for"
+        return (f"second witness, not the penalty: the {q} changed by {change} ({values}), {how}: on this seed it "
+                f"did not move as predicted. That is a result, not a failure of the run.")
 
 
 def outcome(lesson: Lesson, seed: int, ce: RunRecord, method: RunRecord) -> Outcome:
