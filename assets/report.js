@@ -1,6 +1,8 @@
 // Standalone RegLab reports: plotly.js arrives gzipped and base64-encoded in the script tag
 // "plotly-gz" (offline, once per page); the browser decompresses it, then draws every figure
-// whose Plotly JSON sits in a <script type="application/json" data-figure="DIV-ID"> tag.
+// whose Plotly JSON sits in a <script type="application/json" data-figure="DIV-ID"> tag (its
+// "frames" too: Play and the slider animate them). The animated figures inside one element of
+// class "pair" (two runs' views) show the same frame: playing or sliding one moves the others.
 (async () => {
   const gz = Uint8Array.from(atob(document.getElementById("plotly-gz").textContent), c => c.charCodeAt(0));
   const src = await new Response(new Blob([gz]).stream().pipeThrough(new DecompressionStream("gzip"))).text();
@@ -9,6 +11,19 @@
     const f = JSON.parse(el.textContent);
     await Plotly.newPlot(el.dataset.figure, {data: f.data, layout: f.layout, frames: f.frames || [],
                                              config: {responsive: true}});
+  }
+  const still = {mode: "immediate", frame: {duration: 0, redraw: true}, transition: {duration: 0}};
+  for (const pair of document.querySelectorAll(".pair")) {
+    const figs = [...pair.querySelectorAll(".js-plotly-plot")];
+    for (const gd of figs) {
+      gd.on("plotly_animatingframe", e => {
+        if (gd.dataset.following === e.name) { delete gd.dataset.following; return; }  // moved here by a peer
+        for (const peer of figs.filter(p => p !== gd)) {
+          peer.dataset.following = e.name;
+          Plotly.animate(peer, [e.name], still);
+        }
+      });
+    }
   }
   document.body.dataset.ready = "true";
 })();

@@ -7,6 +7,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from lab.figures.animate import BELOW_PX, FRAME_MS, LEGEND, controls
 from lab.figures.grid import styled
 from lab.figures.palette import color
 from lab.figures.similarity import class_names
@@ -66,7 +67,7 @@ def embedding_scatter(xy: np.ndarray, labels: np.ndarray, names: Sequence[str] |
 
 def embedding_animation(series: dict[str, np.ndarray], names: Sequence[str] | None = None, algorithm: str = "pca",
                         title: str | None = None, extra: dict[str, np.ndarray] | None = None,
-                        frame_ms: int = 400) -> go.Figure:
+                        frame_ms: int = FRAME_MS) -> go.Figure:
     """The maps of `lab.readout.embeddings.embed_run` ({"epoch": (E,), "xy": (E, n, 2), "y": (n,)})
     as one frame per epoch, with a slider, play/pause and axis ranges fixed over all epochs;
     `extra`: overlays {name: (E, m, 2)}."""
@@ -82,16 +83,7 @@ def embedding_animation(series: dict[str, np.ndarray], names: Sequence[str] | No
                        layout={"title": {"text": f"{base}, epoch {e}"}}) for i, e in enumerate(epochs)]
     fig = go.Figure(frames[-1].data, frames=frames)
     _layout(fig, algorithm, f"{base}, epoch {epochs[-1]}", _ranges([xy, *extra.values()]))
-    play = {"frame": {"duration": frame_ms, "redraw": True}, "fromcurrent": True, "transition": {"duration": 0}}
-    still = {"frame": {"duration": 0, "redraw": True}, "mode": "immediate", "transition": {"duration": 0}}
-    fig.update_layout(
-        updatemenus=[{"type": "buttons", "direction": "left", "x": 0, "y": -0.12, "xanchor": "left", "yanchor": "top",
-                      "buttons": [{"label": "Play", "method": "animate", "args": [None, play]},
-                                  {"label": "Pause", "method": "animate", "args": [[None], still]}]}],
-        sliders=[{"active": len(epochs) - 1, "x": 0.15, "len": 0.85, "y": -0.08, "yanchor": "top",
-                  "currentvalue": {"prefix": "epoch "},
-                  "steps": [{"label": str(e), "method": "animate", "args": [[str(e)], still]} for e in epochs]}],
-        legend={"orientation": "v", "x": 1.02, "y": 1}, margin={"b": 120})
+    fig.update_layout(**controls(epochs, len(epochs) - 1, frame_ms), legend=LEGEND, margin={"b": BELOW_PX})
     return fig
 
 
