@@ -11,7 +11,8 @@ step then waits for its share of the chosen seconds per epoch. Only the owner (a
 session) may stop a run; anyone may watch it. A run whose folder is complete is evicted
 once it ends (its folder is then the record); a run that ended without a folder (stopped
 while queued, or failed before its first write) stays in memory with its reason.
-This module never touches the UI: the worker threads only call `lab.train.train`.
+This module never touches the UI: the worker threads only call `lab.train.train`, or hand the
+run to a `backend` that trains it elsewhere and relays its events (`lab.live_ray`: a Ray cluster).
 """
 from __future__ import annotations
 
@@ -80,9 +81,8 @@ class _Run:
     future: Future | None = None
     epoch_began: float | None = None  # time.monotonic() when the epoch in progress began (for the pace)
 
-    def progress(self, event: dict) -> float:
-        """Record a training event; at a set pace, wait (stop ends the wait) until this step's
-        share of the epoch's seconds has passed, and return the seconds waited."""
+    def record(self, event: dict) -> float:
+        """Record a training event; the seconds this step should still wait at the set pace."""
         now = time.monotonic()
         with self.lock:
             if event["event"] != "step":
@@ -93,23 +93,34 @@ class _Run:
             if "point" in event:
                 self.points.append(dict(event["point"]))
             began = self.epoch_began = self.epoch_began or now
-            wait = began + self.pace * self.step / self.steps_per_epoch - now
+            return began + self.pace * self.step / self.steps_per_epoch - now
+
+    def progress(self, event: dict) -> float:
+        """`record` the event, then wait (stop ends the wait) until this step's share of the epoch's
+        seconds at the set pace has passed; the seconds waited."""
+        wait, now = self.record(event), time.monotonic()
         if wait <= 0:
             return 0.0
         self.stop.wait(wait)
         return time.monotonic() - now
 
 
+Backend = Callable[[_Run, Path], tuple[str, str | None]]  # trains a run elsewhere: (status, error)
+
+
 class LiveRuns:
     """The process-wide manager of background runs writing into `runs`."""
 
     def __init__(self, runs: Path, max_workers: int = 2, keep_ended: int = 50, torch_threads: int | None = None,
-                 max_per_owner: int = 8, max_active: int = 16):
+                 max_per_owner: int = 8, max_active: int = 16, backend: Backend | None = None):
         """At most `max_per_owner` runs of one owner and `max_active` in all are queued or training
         at a time. `torch_threads` (default: cores // max_workers, at least 1) is set process-wide:
         two runs with 2 intra-op threads each on 2 cores made a step 20x slower (OpenMP threads
         waiting on each other), one thread each keeps them independent; it is set by the first
-        training thread, so that making the manager does not import torch (seconds)."""
+        training thread, so that making the manager does not import torch (seconds). `backend`
+        (default: this process) trains a run elsewhere, e.g. on a Ray cluster (`lab.live_ray`): it
+        records the run's events with `_Run.record`, honours its `stop` and `pace`, and returns
+        (status, error) once the run has ended; queue, caps and views stay as here."""
         self.runs = Path(runs)
         self.max_workers, self.max_per_owner, self.max_active = max_workers, max_per_owner, max_active
         self.torch_threads = torch_threads or max(1, (os.cpu_count() or 1) // max_workers)
@@ -118,6 +129,7 @@ class LiveRuns:
         self._lock = threading.Lock()
         self._runs: dict[str, _Run] = {}
         self._order = 0
+        self.backend = backend
 
     def warm(self, cfg: RunConfig | None = None, wait: Callable[[], object] | None = None) -> Future:
         """Train one throw-away epoch of `cfg` (default: the default run), unsaved, in a background
@@ -183,17 +195,23 @@ class LiveRuns:
         torch.set_num_threads(self.torch_threads)
         return train
 
+    def _here(self, run: _Run, runs: Path) -> tuple[str, str | None]:
+        """The local backend: `lab.train.train` in this thread."""
+        result = self._trainer()(run.config, runs=runs, on_progress=run.progress, stop=run.stop)
+        return result.status, result.error
+
     def _work(self, run: _Run) -> None:
-        train = self._trainer()
+        if self.backend is None:
+            self._trainer()  # torch imported before the run says "running"
         with run.lock:
             cancelled = run.stop.is_set()
             run.status, run.error = ("stopped", "stopped before it started") if cancelled else ("running", None)
         if cancelled:
             return self._ended(run)
         try:
-            result = train(run.config, runs=self.runs, on_progress=run.progress, stop=run.stop)
+            status, error = (self.backend or self._here)(run, self.runs)
             with run.lock:
-                run.status, run.error = result.status, result.error
+                run.status, run.error = status, error
         except Exception as e:  # train already wrote status.json (when the folder exists)
             with run.lock:
                 run.status, run.error = "failed", f"{type(e).__name__}: {e}"
