@@ -13,6 +13,7 @@ from lab.figures.grid import side_by_side
 from lab.figures.method import quantity_curves
 from lab.lessons import LESSONS, describe, provenance, role, saved_pair, witness_text
 import ui.method_views
+import ui.takehome
 from lab import views
 
 ui.page("Lessons")
@@ -99,6 +100,7 @@ ce, method = (r.record for r in runs)
 result = ui.cache.lesson_outcome(lesson, seed, ce, method)
 with verdict:
     (st.success if result.moved and result.kept_accuracy else st.warning)(describe(result))
+    ui.takehome.button(lesson, ce, method)
 for r in runs:  # later epochs of a diverged run are hidden: say so
     if note := ui.cache.readable(r.record).note:
         st.warning(ui.widgets.esc(f"{r.label}: {note}"), icon=":material/warning:")

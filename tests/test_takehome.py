@@ -14,11 +14,17 @@ import pytest
 
 from lab.cli import main
 from lab.errors import LabError
-from lab.lessons import LESSONS
+from lab.lessons import LESSONS, Lesson
 from lab.store import list_runs
 from lab.takehome import MAX_BYTES, lesson_page
 
 FIGURE = re.compile(r'<script type="application/json" data-figure="(fig-\d+)">(.*?)</script>', re.S)
+
+
+def _tiny() -> Lesson:
+    """The mhe lesson with 3 epochs on 200 training samples (a second or two per run)."""
+    mhe = LESSONS["mhe"]
+    return replace(mhe, settings={**mhe.settings, "epochs": 3, "train_size": 200, "probe_size": 200})
 
 
 @pytest.fixture(scope="module")
@@ -26,11 +32,9 @@ def exported(tmp_path_factory) -> tuple[Path, str, list]:
     """The mhe lesson made tiny (3 epochs, 200 samples), trained and exported by the CLI with
     seed 0: the page's path, what the CLI printed, and the (ce, mhe) runs."""
     folder = tmp_path_factory.mktemp("takehome")
-    mhe = LESSONS["mhe"]
-    tiny = replace(mhe, settings={**mhe.settings, "epochs": 3, "train_size": 200, "probe_size": 200})
     out, page = io.StringIO(), folder / "page" / "mhe.html"
     with pytest.MonkeyPatch.context() as m, contextlib.redirect_stdout(out):
-        m.setitem(LESSONS, "mhe", tiny)
+        m.setitem(LESSONS, "mhe", _tiny())
         main(["lesson", "mhe", "--seeds", "0", "--runs", str(folder / "runs"), "--html", str(page)])
     runs = sorted(list_runs(folder / "runs"), key=lambda r: r.config.method != "ce")
     return page, out.getvalue(), runs
@@ -119,3 +123,27 @@ def test_the_page_draws_and_plays_offline_in_a_real_browser(exported):
         assert page.locator("pre.lines").is_visible()
     assert seen[pair[0]] == epochs and seen[pair[1]] == epochs  # played through, the other run's view followed
     assert active == [len(epochs) - 1] * 2 and errors == []
+
+
+def test_the_lessons_page_offers_the_same_page_for_the_pair_on_screen(exported, monkeypatch):
+    """The Lessons page, showing the saved pair, has the download button; the page it builds
+    quotes `printed`'s lines for these runs (the time columns: the runs' recorded epoch seconds)."""
+    from streamlit.testing.v1 import AppTest
+
+    import ui
+    import ui.takehome
+    from lab.cli.lesson import printed
+
+    page_path, _, runs = exported
+    monkeypatch.setitem(LESSONS, "mhe", _tiny())
+    monkeypatch.setenv("REGLAB_RUNS", str(runs[0].path.parent))
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
+    at.query_params["lesson"] = "mhe"
+    at.run().switch_page(ui.nav.path("lessons")).run()
+    assert not at.exception
+    assert [b.proto.label for b in at.get("download_button")
+            if b.proto.id.endswith("lesson.home")] == ["Take this lesson home (one HTML page)"]
+    built = ui.takehome.page("mhe", tuple((str(r.path), r.state, len(r.snapshot_epochs)) for r in runs)).decode()
+    quoted = html.unescape(re.search(r'<pre class="lines">(.*?)</pre>', built, re.S).group(1))
+    assert quoted == "\n".join(printed(LESSONS["mhe"], [tuple(runs)])[0])
+    assert len(_figures(built)) == len(_figures(page_path.read_text()))
