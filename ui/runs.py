@@ -125,13 +125,22 @@ def training_warmed(_wait: Callable[[], object] | None = None) -> Future:
     return manager().warm(wait=_wait)
 
 
+@st.cache_resource(show_spinner="Connecting to the Ray cluster of REGLAB_RAY_ADDRESS...")
+def _ray() -> tuple:
+    """`lab.live_ray.connect()`, once per process: (the backend for $REGLAB_RAY_ADDRESS's Ray cluster,
+    None if unset or unusable; the sentence on what to do when it is unusable, else None)."""
+    from lab.live_ray import connect
+
+    return connect()
+
+
 @st.cache_resource(max_entries=8)
 def _manager(folder: str) -> LiveRuns:
-    """The manager of live runs for `folder`."""
+    """The manager of live runs for `folder` (on the Ray cluster of $REGLAB_RAY_ADDRESS, when set)."""
     env = os.environ.get
     return LiveRuns(Path(folder), max_workers=int(env("REGLAB_WORKERS", "2")),
                     max_per_owner=int(env("REGLAB_MAX_RUNS_PER_BROWSER", "8")),
-                    max_active=int(env("REGLAB_MAX_RUNS", "16")))
+                    max_active=int(env("REGLAB_MAX_RUNS", "16")), backend=_ray()[0])
 
 
 def manager() -> LiveRuns:
@@ -141,8 +150,11 @@ def manager() -> LiveRuns:
 
 def start(configs: list[RunConfig], pace: float = 0.0) -> list[str]:
     """`LiveRuns.start_all` for this browser: their run ids. pandas first (`_import_pandas`): the
-    runs' threads load their data sets through scikit-learn."""
+    runs' threads load their data sets through scikit-learn. Warns when $REGLAB_RAY_ADDRESS names a
+    Ray cluster that could not be used (the runs then train in this process)."""
     _import_pandas()
+    if note := _ray()[1]:
+        st.warning(esc(note), icon=":material/cloud_off:")
     return manager().start_all(configs, owner(), pace)
 
 
