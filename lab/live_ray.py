@@ -9,7 +9,8 @@ thread takes the events every `POLL_S`, records them with `_Run.record` (so `Liv
 same history, points, epoch and step as for a local run) and hands over stop and pace. Stop ends
 the run between two steps (status "stopped"); pace slows the worker's steps as locally, the
 pause ends within `RELAY_S` of a stop. Queue positions stay the manager's (`REGLAB_WORKERS` runs
-are handed to the cluster at a time); the warm-up epoch still trains in the app's process.
+are handed to the cluster at a time). `LiveRuns.warm` still trains its epoch in the app's process;
+connecting also trains one on a worker (`_prime`), which the first run then reuses.
 """
 from __future__ import annotations
 
