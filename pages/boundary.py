@@ -3,6 +3,7 @@ training points on top, at any epoch; a second run (e.g. CE beside the method) s
 import streamlit as st
 
 import ui
+from ui.player import Panel, Row
 from lab.store import load_probe
 from lab.declare import REFERENCE
 
@@ -53,11 +54,9 @@ if other:
 epochs = sorted(set.intersection(*(set(ui.cache.epochs(r)) for r in shown)))
 
 
-def draw(epoch: int) -> None:
-    for col, r in zip(ui.widgets.figure_columns(len(shown)), shown):
-        with col:
-            ui.widgets.figure(ui.cache.boundary_view(r, epoch, ui.runs.run_label(r.config)),
-                              key=f"boundary.{len(shown)}.{r.id}", name=f"{r.id}-boundary-e{epoch}")
+def draw(epoch: int) -> list[Row]:
+    return [Row([Panel(ui.cache.boundary_view(r, epoch, ui.runs.run_label(r.config)), f"boundary.{len(shown)}.{r.id}",
+                       f"{r.id}-boundary-e{epoch}") for r in shown])]
 
 
 st.caption(f"Run **{ui.widgets.esc(record.id)}** · {ui.widgets.esc(run.label)} · {run.status}")

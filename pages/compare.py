@@ -4,6 +4,7 @@ and each view as small multiples at one epoch."""
 import streamlit as st
 
 import ui
+from ui.player import Panel, Row
 import ui.grid_launch
 from lab.config import batch_note, differences
 from lab.declare import REFERENCE
@@ -156,11 +157,11 @@ if not differ:  # the same probe points: how alike the runs' representations are
 view = st.radio("View", list(ui.cache.VIEWS), horizontal=True, key="compare.view")
 
 
-def draw(epoch: int) -> None:
+def draw(epoch: int) -> list[Row]:
     chosen_view = ui.cache.VIEWS[view]
     figs = [chosen_view.draw(r.record, epoch) for r in saved]
-    ui.widgets.figure(grid(figs, titles=[r.label for r in saved], cols=min(len(saved), 3), shared=chosen_view.shared,
-                           title=f"{view} at epoch {epoch}"), key="compare.grid", name=f"compare-{view}-epoch{epoch}")
+    return [Row([Panel(grid(figs, titles=[r.label for r in saved], cols=min(len(saved), 3), shared=chosen_view.shared,
+                            title=f"{view} at epoch {epoch}"), "compare.grid", f"compare-{view}-epoch{epoch}")])]
 
 
 ui.player.epoch_player(epochs, draw, key="compare.epochs")

@@ -3,6 +3,7 @@
 import streamlit as st
 
 import ui
+from ui.player import Panel, Row
 from lab.figures.embedding import LABELS, embedding_scatter, knn_curves
 from lab.measure.snapshot import feature_layer, hidden_layers
 from lab.declare import REFERENCE
@@ -46,10 +47,10 @@ st.caption(f"Run **{ui.widgets.esc(record.id)}** · {ui.widgets.esc(run.label)} 
 index = {int(e): i for i, e in enumerate(maps["epoch"])}
 
 
-def draw(epoch: int) -> None:
-    ui.widgets.figure(embedding_scatter(maps["xy"][index[epoch]], maps["y"], algorithm=algorithm, frame=maps["xy"],
-                                        title=f"{LABELS[algorithm]} of {layer}, epoch {epoch}"),
-                      key="embed.map", name=f"{record.id}-{layer}-{algorithm}-e{epoch}")
+def draw(epoch: int) -> list[Row]:
+    return [Row([Panel(embedding_scatter(maps["xy"][index[epoch]], maps["y"], algorithm=algorithm, frame=maps["xy"],
+                                         title=f"{LABELS[algorithm]} of {layer}, epoch {epoch}"),
+                       "embed.map", f"{record.id}-{layer}-{algorithm}-e{epoch}")])]
 
 
 left, right = ui.widgets.figure_columns([3, 2])

@@ -5,6 +5,7 @@ runs per layer over epochs (METHODS.md, "Geometry of a representation")."""
 import streamlit as st
 
 import ui
+from ui.player import Panel, Row
 import ui.method_views
 from lab.declare import REFERENCE
 from lab.figures.geometry import COLLAPSE, cka_curves, cka_heatmap, geometry_grid
@@ -46,14 +47,12 @@ if other is not None:
                       key="geometry.cka_runs", name=f"{record.id}-cka-vs-{other.id}")
 
 
-def draw(epoch: int) -> None:
+def draw(epoch: int) -> list[Row]:
     pair = [(run.label, record)] + ([(ui.runs.run_label(other.config), other)]
                                     if other is not None and epoch in ui.cache.epochs(other) else [])
     figs = side_by_side([cka_heatmap(**ui.cache.cka(rec, epoch=epoch), title=f"{label}: CKA between layers, epoch {epoch}")
                          for label, rec in pair])
-    for col, fig, (label, rec) in zip(ui.widgets.figure_columns(len(figs)), figs, pair):
-        with col:
-            ui.widgets.figure(fig, key=f"geometry.cka.{rec.id}", name=f"{rec.id}-cka-layers-e{epoch}")
+    return [Row([Panel(fig, f"geometry.cka.{rec.id}", f"{rec.id}-cka-layers-e{epoch}") for fig, (_, rec) in zip(figs, pair)])]
 
 
 st.caption(f"Run **{ui.widgets.esc(record.id)}** · {ui.widgets.esc(run.label)} · {run.status}")

@@ -4,6 +4,7 @@ angles over training."""
 import streamlit as st
 
 import ui
+from ui.player import Panel, Row
 from lab.figures import energy_curves, nn_angle_curves
 from lab.measure.snapshot import feature_weight, weight_labels
 from lab.declare import REFERENCE
@@ -42,14 +43,10 @@ shape = c_shape.radio("sphere", ("map", "3-D"), horizontal=True, key="sphere.sha
                       help="map: the whole sphere flat, quick to draw; 3-D: a sphere to turn with the mouse")
 
 
-def draw(epoch: int) -> None:
-    left, right = ui.widgets.figure_columns(2)
-    with left:
-        ui.widgets.figure(ui.cache.angles_view(record, epoch, layer), key="sphere.angles",
-                          name=f"{record.id}-{layer}-angles-e{epoch}")
-    with right:
-        ui.widgets.figure(ui.cache.sphere_view(record, epoch, layer, half, shape == "map"), key="sphere.points",
-                          name=f"{record.id}-{layer}-sphere-e{epoch}")
+def draw(epoch: int) -> list[Row]:
+    return [Row([Panel(ui.cache.angles_view(record, epoch, layer), "sphere.angles", f"{record.id}-{layer}-angles-e{epoch}"),
+                 Panel(ui.cache.sphere_view(record, epoch, layer, half, shape == "map"), "sphere.points",
+                       f"{record.id}-{layer}-sphere-e{epoch}")])]
 
 
 st.caption(f"Run **{ui.widgets.esc(record.id)}** · {ui.widgets.esc(run.label)} · {run.status}")

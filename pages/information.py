@@ -3,6 +3,7 @@ epoch) up to any epoch, and both informations against epoch, by binning or KDE."
 import streamlit as st
 
 import ui
+from ui.player import Panel, Row
 from lab.figures import mi_curves
 from lab.measure import KDE_NOISE, binning_caveat
 from lab.declare import REFERENCE
@@ -42,9 +43,9 @@ else:
 per_layer = ui.cache.series("mi_series", record, estimator=estimator, **options)
 
 
-def draw(epoch: int) -> None:
-    ui.widgets.figure(ui.cache.infoplane_view(record, epoch, estimator, **options), key="info.plane",
-                      name=f"{record.id}-infoplane-e{epoch}")
+def draw(epoch: int) -> list[Row]:
+    return [Row([Panel(ui.cache.infoplane_view(record, epoch, estimator, **options), "info.plane",
+                       f"{record.id}-infoplane-e{epoch}")])]
 
 
 st.caption(f"Run **{ui.widgets.esc(record.id)}** · {ui.widgets.esc(run.label)} · {run.status}")

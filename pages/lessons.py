@@ -5,6 +5,7 @@ every number is measured on the two runs on screen (`lab.lessons`)."""
 import streamlit as st
 
 import ui
+from ui.player import Panel, Row
 from lab.config import batch_note
 from lab.declare import REFERENCE
 from lab.errors import LabError
@@ -115,17 +116,17 @@ ui.widgets.figure(quantity_curves(lines, q.key, q.label, title=f"{q.title[:1].up
                                   f"{lesson.method}"), key="lesson.quantity", name=f"lesson-{name}-quantity")
 
 
-def draw(epoch: int) -> None:
+def draw(epoch: int) -> list[Row]:
+    first, second = ("above", "below") if ui.widgets.stacked() else ("left", "right")
+    rows = []
     for key, view in ((v, views.view(v, lesson.method)) for v in lesson.views):
-        first, second = ("above", "below") if ui.widgets.stacked() else ("left", "right")
-        st.markdown(f"**{view.title}** at epoch {epoch}: ce ({first}) and {lesson.method} ({second})")
         figs = side_by_side([ui.method_views.draw(view, r.record, epoch, lesson.method) for r in runs],
                             shared=view.shared)
-        for col, r, fig in zip(ui.widgets.figure_columns(2), runs, figs):
-            with col:
-                st.caption(ui.widgets.esc(r.label))  # which run, also when the two are one above the other
-                ui.widgets.figure(fig, key=f"lesson.{key}.{r.config.method}",
-                                  name=f"lesson-{name}-{key}-{r.config.method}-e{epoch}")
+        rows.append(Row([Panel(fig, f"lesson.{key}.{r.config.method}", f"lesson-{name}-{key}-{r.config.method}-e{epoch}",
+                               ui.widgets.esc(r.label))  # which run, also when the two are one above the other
+                         for r, fig in zip(runs, figs)],
+                        title=f"**{view.title}** at epoch {epoch}: ce ({first}) and {lesson.method} ({second})"))
+    return rows
 
 
 ui.player.epoch_player(epochs, draw, key=f"lesson.{name}")

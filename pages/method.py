@@ -4,6 +4,7 @@ run of the same setting) beside them at the same epoch."""
 import streamlit as st
 
 import ui
+from ui.player import Panel, Row
 import ui.method_views
 from lab.declare import REFERENCE
 from lab.figures.grid import side_by_side
@@ -29,26 +30,23 @@ if not shown:
 reference = ui.method_views.reference_picker(record, "method.reference")
 
 
-def draw(epoch: int) -> None:
+def draw(epoch: int) -> list[Row]:
+    rows = []
     for v in shown:
-        st.subheader(v.title)
         mine = ui.method_views.draw(v, record, epoch, reference=reference)
+        own = Panel(mine, f"method.{v.key}", f"{record.id}-{v.key}-e{epoch}")
         if reference is None:
-            ui.widgets.figure(mine, key=f"method.{v.key}", name=f"{record.id}-{v.key}-e{epoch}")
+            rows.append(Row([own], title=f"### {v.title}"))
             continue
         theirs = (ui.method_views.draw(v, reference, epoch, method) if epoch in ui.cache.epochs(reference) else None)
         if theirs is not None:  # the same axis ranges, so a difference between the pictures is one between the runs
-            mine, theirs = side_by_side([mine, theirs], shared=v.shared)
-        left, right = ui.widgets.figure_columns(2)
-        with left:
-            st.caption(f"{ui.widgets.esc(run.label)} · {ui.widgets.esc(record.id)}")
-            ui.widgets.figure(mine, key=f"method.{v.key}", name=f"{record.id}-{v.key}-e{epoch}")
-        with right:
-            st.caption(f"reference: {ui.widgets.esc(ui.runs.run_label(reference.config))} · {ui.widgets.esc(reference.id)}")
-            if theirs is not None:
-                ui.widgets.figure(theirs, key=f"method.{v.key}.reference", name=f"{reference.id}-{v.key}-e{epoch}")
-            else:
-                st.caption(f"{ui.widgets.esc(reference.id)} has no drawable snapshot at epoch {epoch}.")
+            own.fig, theirs = side_by_side([mine, theirs], shared=v.shared)
+        own.caption = f"{ui.widgets.esc(run.label)} · {ui.widgets.esc(record.id)}"
+        ref = f"reference: {ui.widgets.esc(ui.runs.run_label(reference.config))} · {ui.widgets.esc(reference.id)}"
+        rows.append(Row([own, Panel(theirs, f"method.{v.key}.reference", f"{reference.id}-{v.key}-e{epoch}",
+                                    ref if theirs is not None else
+                                    f"{ref}: no drawable snapshot at epoch {epoch}.")], title=f"### {v.title}"))
+    return rows
 
 
 st.caption(f"Run **{ui.widgets.esc(record.id)}** · {ui.widgets.esc(run.label)} · {run.status}")

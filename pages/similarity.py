@@ -3,6 +3,7 @@ pair histograms at any epoch, and intra, inter and their gap over training."""
 import streamlit as st
 
 import ui
+from ui.player import Panel, Row
 from lab.figures import gap_curves
 from lab.measure.snapshot import feature_layer, hidden_layers
 from lab.declare import REFERENCE
@@ -30,14 +31,10 @@ layer = st.selectbox("Layer", layers, index=layers.index(features), key="similar
                      help="hidden_0 is nearest the input; the last hidden layer holds the features the head reads")
 
 
-def draw(epoch: int) -> None:
-    left, right = ui.widgets.figure_columns(2)
-    with left:
-        ui.widgets.figure(ui.cache.similarity_view(record, epoch, layer), key="similarity.matrix",
-                          name=f"{record.id}-{layer}-similarity-e{epoch}")
-    with right:
-        ui.widgets.figure(ui.cache.pairs_view(record, epoch, layer), key="similarity.hist",
-                          name=f"{record.id}-{layer}-pairs-e{epoch}")
+def draw(epoch: int) -> list[Row]:
+    return [Row([Panel(ui.cache.similarity_view(record, epoch, layer), "similarity.matrix",
+                       f"{record.id}-{layer}-similarity-e{epoch}"),
+                 Panel(ui.cache.pairs_view(record, epoch, layer), "similarity.hist", f"{record.id}-{layer}-pairs-e{epoch}")])]
 
 
 st.caption(f"Run **{ui.widgets.esc(record.id)}** · {ui.widgets.esc(run.label)} · {run.status}")

@@ -15,6 +15,7 @@ import streamlit as st
 from lab.figures import views
 from lab.figures.boundary import boundary_figure
 from lab.lessons import Lesson, Outcome, outcome
+from ui import widgets
 from ui.lru import BytesLRU
 from lab.readout import embeddings, series as readout
 from lab.declare import Quantity
@@ -67,7 +68,7 @@ def _cached(key: tuple, load: Callable[[], Any], message: str | None = None) -> 
         return _store().get(key, load)
 
     def measured() -> Any:
-        with st.spinner(message):
+        with widgets.busy(message):
             return load()
 
     return _store().get(key, measured)

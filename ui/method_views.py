@@ -11,7 +11,7 @@ from lab.declare import REFERENCE, View
 from lab.measure.quantities import Probe
 from lab.measure.snapshot import n_classes
 from lab.store import RunRecord, load_probe, load_run
-from ui import cache, runs
+from ui import cache, runs, widgets
 
 
 def probe(record: RunRecord) -> Probe:
@@ -33,7 +33,7 @@ def _drawn(key: str, method: str, path: str, epoch: int, reference: str | None) 
     if reference is not None:
         other = load_run(reference)
         ref = (f"{runs.run_label(other.config)} ({other.id})", other.config.method, cache.snapshot(other, epoch))
-    with st.spinner("Measuring the snapshot…"):
+    with widgets.busy("Measuring the snapshot…"):
         return views.build(view, cache.snapshot(record, epoch), probe(record), epoch, ref)
 
 

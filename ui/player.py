@@ -1,25 +1,61 @@
 """The one epoch player of every view page, Compare and the lessons: a slider over a run's saved
 epochs, a Play/Pause button (Streamlit widgets, so nothing covers a figure's axis titles) and
 the view, all in one fragment: a step or a tick redraws only these, and the slider always shows
-the epoch drawn. Playing advances at most one epoch per tick, and only when the run that sent the
-epoch on screen started at least `SPACING` ticks before this one (kept in the session): the browser
-asks for ticks on a timer, and ticks that queue up behind a slow frame run back to back, a run's
-length apart (0.03-0.13 s here), so advancing on each of them would send frames faster than the
-browser paints them and it would show only some. Measured from the end of that run instead, a tick
-came too early by the run's own length and every epoch took two ticks (2 frames/s at 4 asked for).
-The pace is the one chosen on the Train page, or 5 epochs a second."""
+the epoch drawn.
+
+A page's `build(epoch)` returns the frame as `Row`s of `Panel`s (figures built, nothing shown);
+the player builds the whole frame first and only then sends the slider, the button and every
+figure, one after the other with no work between them, so the browser gets them together: the
+slider, the captions and the figures agree at every frame, and no figure waits half-drawn for the
+next one to be built. Elements of the player never fade while a tick runs (Streamlit dims the
+elements of a running fragment; at 5 frames a second the view would flicker). While playing, the
+next epoch's frame is built in a background thread as soon as the current one is sent, so a first
+Play runs at the pace of the sends, not of the builds.
+
+Playing advances at most one epoch per tick, and only when the run that sent the epoch on screen
+started at least `SPACING` ticks before this one (kept in the session): the browser asks for ticks on
+a timer, and ticks that queue up behind a slow frame run back to back, a run's length apart, so
+advancing on each of them would send frames faster than the browser paints them and it would show
+only some. The pace is the one chosen on the Train page, or 5 epochs a second."""
 from __future__ import annotations
 
+import threading
 import time
+from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
+import plotly.graph_objects as go
 import streamlit as st
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from ui.widgets import stacked
+from ui.widgets import PREFETCH, figure, figure_columns, stacked
 
 PACE = "_pace"  # seconds per epoch chosen on the Train page (0: full speed); a plain key, kept across pages
 TICK = 0.2  # seconds per epoch while playing when no pace is chosen
 SPACING = 0.6  # ticks between the starts of two runs that each move one epoch on (timers jitter)
+STEADY_CSS = ("<style>[class*='st-key-player-'] [data-stale='true'] "
+              "{ opacity: 1 !important; transition: none !important; }</style>")
+
+
+@dataclass
+class Panel:
+    """One figure of a frame (`ui.widgets.figure`'s key and export name), with a caption above it;
+    `fig` None shows only the caption (e.g. why the run has no picture at this epoch)."""
+
+    fig: go.Figure | None
+    key: str
+    name: str
+    caption: str | None = None
+
+
+@dataclass
+class Row:
+    """Panels side by side (`figure_columns`, `widths` as `st.columns`' spec) under an optional
+    markdown `title`."""
+
+    panels: list[Panel]
+    title: str | None = None
+    widths: list[int] | None = field(default=None)
 
 
 def tick(interval: float | None = None) -> float:
@@ -27,9 +63,32 @@ def tick(interval: float | None = None) -> float:
     return interval or st.session_state.get(PACE) or TICK
 
 
-def epoch_player(epochs: Sequence[int], draw: Callable[[int], None], key: str, interval: float | None = None) -> None:
-    """A slider over `epochs` and a Play button; `draw(epoch)` renders the view. When the epoch
-    shown was the last one and more epochs arrive (a live run), it moves on to the new last."""
+def show(rows: Sequence[Row]) -> None:
+    """Send a built frame: titles, captions and figures, nothing computed in between."""
+    for row in rows:
+        if row.title:
+            st.markdown(row.title)
+        places = figure_columns(row.widths or len(row.panels)) if len(row.panels) > 1 else [st.container()]
+        for place, p in zip(places, row.panels):
+            with place:
+                if p.caption:
+                    st.caption(p.caption)
+                if p.fig is not None:
+                    figure(p.fig, key=p.key, name=p.name)
+
+
+def _prefetch(build: Callable[[int], Sequence[Row]], epoch: int) -> None:
+    """Build `epoch`'s frame in a background thread (its figures land in the pages' caches);
+    the thread carries the session's script context, so the caches are the session's own."""
+    thread = threading.Thread(target=build, args=(epoch,), daemon=True, name=PREFETCH)
+    add_script_run_ctx(thread, get_script_run_ctx())
+    thread.start()
+
+
+def epoch_player(epochs: Sequence[int], build: Callable[[int], Sequence[Row]], key: str,
+                 interval: float | None = None) -> None:
+    """A slider over `epochs` and a Play button; `build(epoch)` returns the view's frame (`Row`s).
+    When the epoch shown was the last one and more epochs arrive (a live run), it moves on to the new last."""
     epochs = list(epochs)
     at, playing, slider, last, drawn_at = (f"{key}.{part}" for part in ("epoch", "playing", "slider", "last", "drawn_at"))
     state = st.session_state
@@ -37,6 +96,7 @@ def epoch_player(epochs: Sequence[int], draw: Callable[[int], None], key: str, i
         state[at] = epochs[-1]
     state[last] = epochs[-1]
     on = bool(state.get(playing))
+    st.html(STEADY_CSS)
 
     def moved() -> None:
         state[at] = state[slider]
@@ -59,19 +119,23 @@ def epoch_player(epochs: Sequence[int], draw: Callable[[int], None], key: str, i
             else:
                 state[playing] = False
         epoch = state[at]
+        rows = build(epoch)  # everything slow happens here, before anything is sent
         state[slider] = epoch  # the slider is created below, in this same fragment run: it shows `epoch`
         now = bool(state.get(playing))
-        left, right = st.columns([3, 1] if stacked() else [5, 1], vertical_alignment="bottom")  # large letters: room for "Pause"
-        with left:
-            if len(epochs) > 1:  # held while playing: the browser would send the moving value back as a move
-                st.select_slider("epoch", epochs, key=slider, on_change=moved, disabled=now)
-            else:
-                st.caption(f"epoch {epochs[0]} (the only epoch to show)")
-        right.button("Pause" if now else "Play", key=f"{key}.play", on_click=toggle, disabled=len(epochs) < 2,
-                     icon=":material/pause:" if now else ":material/play_arrow:", width="stretch")
-        draw(epoch)
+        with st.container(key=f"player-{key}"):
+            left, right = st.columns([3, 1] if stacked() else [5, 1], vertical_alignment="bottom")  # room for "Pause"
+            with left:
+                if len(epochs) > 1:  # held while playing: the browser would send the moving value back as a move
+                    st.select_slider("epoch", epochs, key=slider, on_change=moved, disabled=now)
+                else:
+                    st.caption(f"epoch {epochs[0]} (the only epoch to show)")
+            right.button("Pause" if now else "Play", key=f"{key}.play", on_click=toggle, disabled=len(epochs) < 2,
+                         icon=":material/pause:" if now else ":material/play_arrow:", width="stretch")
+            show(rows)
         if not shown or shown[0] != epoch:
             state[drawn_at] = epoch, started
+        if now and epoch != epochs[-1]:
+            _prefetch(build, epochs[epochs.index(epoch) + 1])
         if bool(state.get(playing)) != on:  # the timer is set when the fragment is declared: start or stop it
             st.rerun()
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import time
+from contextlib import contextmanager
 from functools import partial
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 from urllib.parse import urlencode
 
 import plotly.graph_objects as go
@@ -23,6 +25,20 @@ _MD = "\\`*_{}[]<>()#+-.!|~$"
 def esc(text: Any) -> str:
     """`text` safe inside st.markdown: every markdown and HTML character backslash-escaped."""
     return "".join("\\" + ch if ch in _MD else ch for ch in str(text))
+
+
+PREFETCH = "reglab-prefetch"  # the name of the player's background threads (`ui.player`), which show nothing
+
+
+@contextmanager
+def busy(message: str) -> Iterator[None]:
+    """`st.spinner(message)` around slow work, except in the player's prefetch threads: they build
+    a frame no one waits for yet, and must not draw into the page."""
+    if threading.current_thread().name == PREFETCH:
+        yield
+        return
+    with st.spinner(message):
+        yield
 
 
 def explain(text: str) -> None:
