@@ -81,9 +81,10 @@ class _Run:
     future: Future | None = None
     epoch_began: float | None = None  # time.monotonic() when the epoch in progress began (for the pace)
 
-    def record(self, event: dict) -> float:
-        """Record a training event; the seconds this step should still wait at the set pace."""
-        now = time.monotonic()
+    def record(self, event: dict, now: float | None = None) -> float:
+        """Record a training event (at `now`, default: now); the seconds this step should still
+        wait at the set pace."""
+        now = time.monotonic() if now is None else now
         with self.lock:
             if event["event"] != "step":
                 self.history.append(dict(event["record"]))
@@ -98,7 +99,8 @@ class _Run:
     def progress(self, event: dict) -> float:
         """`record` the event, then wait (stop ends the wait) until this step's share of the epoch's
         seconds at the set pace has passed; the seconds waited."""
-        wait, now = self.record(event), time.monotonic()
+        now = time.monotonic()
+        wait = self.record(event, now)
         if wait <= 0:
             return 0.0
         self.stop.wait(wait)

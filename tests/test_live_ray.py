@@ -94,7 +94,8 @@ def test_a_ray_run_streams_its_curves_and_ends_with_the_folder_and_metrics_of_a_
     elapsed = time.monotonic() - t0
     live.wait(timeout=120)
     local.wait(timeout=120)
-    assert {h for h, *_ in seen} == {0, 1, 2}  # epochs arrived one by one while it ran
+    assert {h for h, *_ in seen} - {3} == {0, 1, 2}  # epochs arrived one by one while it ran (the 3rd may
+    # arrive before the run's end does)
     assert seen[0][1] >= 1 and seen[-1][1] > seen[0][1]  # so did the curve points
     assert {e for *_, e, _ in seen} == {1, 2, 3} and max(s for *_, s in seen) == 6  # 200 // 32 steps an epoch
     assert elapsed > 2.0  # paced: 3 epochs at 1 s each, less the first steps' share
