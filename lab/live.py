@@ -3,8 +3,10 @@
 One `LiveRuns` per runs folder and process. `start(cfg, owner)` validates the config,
 fixes the run id at once (the run folder will carry that name, so a URL can point at it)
 and queues the run; at most `max_workers` runs train at the same time (the default, 2,
-matches a 2-core laptop) and the others wait with status "queued" and a visible queue
-position. Each live run keeps its status, progress and per-epoch history under its own
+matches a 2-core laptop) and the others wait with status "queued", a visible queue
+position and an estimate of the wait (`LiveView.wait_s`). `start_shared` gives a config that a
+live run already trains that run's id instead of a second, identical run (a class pressing the
+same lesson). Each live run keeps its status, progress and per-epoch history under its own
 lock, with the live curve points of the epoch in progress; readers get an immutable
 `LiveView`. A run can be paced for a class to watch (`start(..., pace=)`, `set_pace`): each
 step then waits for its share of the chosen seconds per epoch. Only the owner (an opaque token, one per app
@@ -16,6 +18,7 @@ run to a `backend` that trains it elsewhere and relays its events (`lab.live_ray
 """
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -29,6 +32,11 @@ from lab.errors import LabError, StoreError
 from lab.store import check_run_name, new_run_id
 
 LIVE = ("queued", "running")
+
+
+def _settings(cfg: RunConfig) -> str:
+    """A config's settings but its name, as canonical JSON (two runs of them are the same run)."""
+    return json.dumps({**cfg.to_dict(), "name": None}, sort_keys=True)
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,7 @@ class LiveView:
     position: int | None  # 1-based place in the queue while queued
     points: tuple[dict, ...] = ()  # live curve points within epochs (lab.train.point), oldest first
     pace: float = 0.0  # seconds per epoch it is slowed to (0: full speed)
+    wait_s: float | None = None  # while queued: the estimated seconds until it starts (None: no epoch timed yet)
 
     @property
     def active(self) -> bool:
@@ -131,6 +140,7 @@ class LiveRuns:
         self._lock = threading.Lock()
         self._runs: dict[str, _Run] = {}
         self._order = 0
+        self._epoch_seconds: list[float] = []  # epochs timed in ended runs (the queue's wait estimate)
         self.backend = backend
 
     def warm(self, cfg: RunConfig | None = None, wait: Callable[[], object] | None = None) -> Future:
@@ -188,6 +198,21 @@ class LiveRuns:
                 run.future = self._pool.submit(self._work, run)
         return [c.name for c in named]
 
+    def start_shared(self, configs: list[RunConfig], owner: str) -> list[str]:
+        """`start_all` for the configs no live run already trains: a config whose exact settings
+        (all but the name) a queued or running run has, of any owner, gets that run's id instead
+        of a second, identical run (a class pressing the same lesson shares one pair of runs: the
+        same settings and seed give the same run). Only the starting owner may stop a shared run."""
+        ids: list[str | None] = [self._live_like(validate(cfg)) for cfg in configs]
+        new = self.start_all([c for c, i in zip(configs, ids) if i is None], owner) if None in ids else []
+        return [i if i is not None else new.pop(0) for i in ids]
+
+    def _live_like(self, cfg: RunConfig) -> str | None:
+        want = _settings(cfg)
+        with self._lock:
+            return next((r.id for r in sorted(self._runs.values(), key=lambda r: r.order)
+                         if r.status in LIVE and _settings(r.config) == want), None)
+
     def _trainer(self):
         """`lab.train.train`, imported (with torch) in a training thread, torch's threads set."""
         import torch
@@ -220,8 +245,12 @@ class LiveRuns:
         self._ended(run)
 
     def _ended(self, run: _Run) -> None:
-        """Drop the run from memory when its folder holds everything; else keep its reason."""
+        """Drop the run from memory when its folder holds everything; else keep its reason. Its
+        epochs' seconds join those the queue's wait estimate is made of."""
+        with run.lock:
+            seconds = [max(r["seconds"], run.pace) for r in run.history if "seconds" in r]
         with self._lock:
+            self._epoch_seconds = (self._epoch_seconds + seconds)[-200:]
             if (self.runs / run.id / "status.json").exists():
                 self._runs.pop(run.id, None)
             ended = sorted((r for r in self._runs.values() if r.status not in LIVE), key=lambda r: r.order)
@@ -255,14 +284,29 @@ class LiveRuns:
         """The run's state if it is in memory (queued, training, or ended without a folder)."""
         with self._lock:
             run = self._runs.get(run_id)
-            queued = sorted((r.order, r.id) for r in self._runs.values() if r.status == "queued")
+            live = sorted((r for r in self._runs.values() if r.status in LIVE), key=lambda r: r.order)
         if run is None:
             return None
+        queued = [r.id for r in live if r.status == "queued"]
+        position = queued.index(run.id) + 1 if run.id in queued else None
+        wait = self._wait_s(live[: live.index(run)]) if position is not None else None
         with run.lock:
-            position = next((i + 1 for i, (_, rid) in enumerate(queued) if rid == run.id), None)
             return LiveView(run.id, run.owner, run.config, run.status, run.epoch, run.step,
                             run.steps_per_epoch, tuple(run.history), run.error,
-                            position if run.status == "queued" else None, tuple(run.points), run.pace)
+                            position if run.status == "queued" else None, tuple(run.points), run.pace, wait)
+
+    def _wait_s(self, ahead: list[_Run]) -> float | None:
+        """Seconds until a queued run starts: the epochs still to train by the runs ahead of it in the
+        queue (those training, and queued before it), times the mean epoch seconds measured so far in
+        this process, shared by `max_workers`; None before any epoch was timed."""
+        with self._lock:
+            timed = list(self._epoch_seconds)
+        left = 0.0
+        for r in ahead:
+            with r.lock:
+                timed += [max(h["seconds"], r.pace) for h in r.history if "seconds" in h]
+                left += max(r.config.epochs - len(r.history) - (r.step / r.steps_per_epoch if r.steps_per_epoch else 0), 0)
+        return left * (sum(timed) / len(timed)) / self.max_workers if timed else None
 
     def runs_of(self, owner: str) -> list[LiveView]:
         """This owner's runs still in memory, oldest first."""

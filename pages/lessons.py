@@ -50,7 +50,7 @@ st.caption(f"Both runs: {cfg.data}, {cfg.train_size or 'all'} training samples, 
 
 def start() -> None:
     try:
-        ids = ui.runs.start([lesson.config(REFERENCE, seed), lesson.config(lesson.method, seed)])
+        ids = ui.runs.start([lesson.config(REFERENCE, seed), lesson.config(lesson.method, seed)], shared=True)
     except LabError as e:
         st.session_state["_lesson_error"] = str(e)
     else:
@@ -81,7 +81,8 @@ def live() -> None:
     now = [ui.runs.find(r.id, folder=False) or r for r in runs]
     for col, r in zip(st.columns(2), now):
         done = len(r.history)
-        col.progress(done / r.config.epochs, text=f"{r.label}: {r.status}, {done} of {r.config.epochs} epochs")
+        state = ui.runs.queue_text(r.in_memory) if r.status == "queued" else f"{r.status}, {done} of {r.config.epochs} epochs"
+        col.progress(done / r.config.epochs, text=f"{r.label}: {state}")
     lines = [Line(r.label, r.config.method, r.config.seed, r.history) for r in now]
     fig = overlay_curves(lines, "test_acc", "Test accuracy", "test accuracy (fraction correct)")
     ui.widgets.figure(fig, key="lesson.acc", name=f"lesson-{name}-accuracy", export=not any(r.running for r in now))

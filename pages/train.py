@@ -242,8 +242,7 @@ def monitor() -> None:
     shown = replayed(run)
     live = run.in_memory if run.running else None
     if run.status == "queued":
-        st.progress(0.0, text=f"{STATUS['queued']} queued: position {run.in_memory.position}; "
-                              f"{ui.runs.manager().max_workers} runs train at a time")
+        st.progress(0.0, text=f"{STATUS['queued']} {ui.runs.queue_text(run.in_memory)}")
     elif live is not None:
         step = f", step {live.step}" if live.step else ""
         pace = f", slowed to {live.pace:g} s per epoch" if live.pace else ""

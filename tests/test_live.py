@@ -179,3 +179,23 @@ def test_live_points_arrive_within_the_first_epoch(tmp_path):
     assert not view.history and view.points[0]["x"] < 1 and view.steps_per_epoch > 0
     live.stop(rid, "alice")
     live.wait(timeout=10)
+
+
+def test_a_class_pressing_the_same_run_shares_it_and_the_queue_says_how_long_to_wait(tmp_path):
+    """Identical settings (any owner) join the live run; a different seed queues, with an estimate
+    once an epoch was timed: the epochs left ahead of it x the mean epoch seconds / the workers."""
+    live = LiveRuns(tmp_path, max_workers=1)
+    paced = RunConfig(**{**TINY.to_dict(), "epochs": 4})
+    first = live.start_shared([paced], "alice")
+    assert live.start_shared([paced], "bob") == first  # the same run: no second copy queued
+    other = live.start_shared([RunConfig(**{**paced.to_dict(), "seed": 1})], "bob")[0]
+    assert other != first[0] and live.get(other).status == "queued" and live.get(other).position == 1
+    live.set_pace(first[0], "alice", 0.5)
+    _until(lambda: len(live.get(first[0]).history) >= 1)
+    view, ahead = live.get(other), live.get(first[0])
+    left = paced.epochs - len(ahead.history) - (ahead.step / ahead.steps_per_epoch if ahead.steps_per_epoch else 0)
+    epoch_s = max(ahead.history[0]["seconds"], 0.5)
+    assert view.wait_s == pytest.approx(left * epoch_s, rel=0.35)
+    assert not live.stop(first[0], "bob")  # joined, not owned
+    live.wait(timeout=60)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([first[0], other])

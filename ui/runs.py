@@ -148,14 +148,21 @@ def manager() -> LiveRuns:
     return _manager(str(root()))
 
 
-def start(configs: list[RunConfig], pace: float = 0.0) -> list[str]:
-    """`LiveRuns.start_all` for this browser: their run ids. pandas first (`_import_pandas`): the
-    runs' threads load their data sets through scikit-learn. Warns when $REGLAB_RAY_ADDRESS names a
-    Ray cluster that could not be used (the runs then train in this process)."""
+def start(configs: list[RunConfig], pace: float = 0.0, shared: bool = False) -> list[str]:
+    """`LiveRuns.start_all` for this browser (`shared`: `start_shared`, joining identical live runs
+    of any browser): their run ids. pandas first (`_import_pandas`): the runs' threads load their
+    data sets through scikit-learn. Warns when $REGLAB_RAY_ADDRESS names a Ray cluster that could
+    not be used (the runs then train in this process)."""
     _import_pandas()
     if note := _ray()[1]:
         st.warning(esc(note), icon=":material/cloud_off:")
-    return manager().start_all(configs, owner(), pace)
+    return manager().start_shared(configs, owner()) if shared else manager().start_all(configs, owner(), pace)
+
+
+def queue_text(view: LiveView) -> str:
+    """"queued: position 3, about 40 s; 2 runs train at a time" for a queued run's `LiveView`."""
+    wait = "" if view.wait_s is None else f", about {max(1, round(view.wait_s))} s"
+    return f"queued: position {view.position}{wait}; {manager().max_workers} runs train at a time"
 
 
 def owner() -> str:
