@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 
 from bench.app import app_bench
+from bench.cold import cold_bench
 from bench.embed import embed_bench
 from bench.engine import engine_overhead
 from bench.geometry import GOAL_S as GEOMETRY_GOAL_S, geometry_bench
@@ -53,6 +54,7 @@ def collect(quick: bool) -> dict:
     res.update(geometry_bench(quick), geometry_date=res["date"])
     try:
         res.update(app_bench(quick))
+        res.update(cold_bench(quick))
     except Exception as e:  # no browser on this machine: say so in the table
         res["app_error"] = f"{type(e).__name__}: {e}"
     res["load_average"].append(os.getloadavg()[0])  # other work on the machine, at the start and the end
@@ -98,6 +100,23 @@ def table(r: dict) -> str:
               _row("epoch player, frames per second (player_fps)", r.get("player_fps"), 4, least=True)]
     lines += [_row(f"first draw of {view} on a finished digits run, from its sidebar link (s)", seconds, 1.0)
               for view, seconds in r.get("view_first_draw_s", {}).items()]
+    lines += ["", "The cold path, as a new user meets it (bench/cold.py: a fresh server each, the first press counted):",
+              "", "| measurement | value | goal | met |", "| --- | --- | --- | --- |",
+              _row("`streamlit run` to the first page drawn (s, cold_first_page_s)", r.get("cold_first_page_s"), 2.5),
+              _row("first Train press, as soon as Train is drawn, to a curve point (s, cold_first_point_s)",
+                   r.get("cold_first_point_s"), 1.0),
+              _row("`streamlit run` to the first UMAP map, empty numba cache (s, cold_first_umap_s)",
+                   r.get("cold_first_umap_s"), 20.0),
+              _row("first Play of a run nobody viewed, epochs per second (first_play_fps)", r.get("first_play_fps"), 4,
+                   least=True),
+              _row("share of that run's epochs the first Play painted (first_play_painted)", r.get("first_play_painted"), 1,
+                   least=True)]
+    if "class_tabs" in r:
+        lines.append(f"\nA class at once: {r['class_tabs']} tabs on one server pressed the same lesson within "
+                     f"{r['class_pressed_within_s']:.1f} s; every tab reached its verdict: "
+                     f"{'yes' if r['class_all_verdicts'] else 'no'}; median {r['class_median_s']:.1f} s, slowest "
+                     f"{r['class_slowest_s']:.1f} s; tabs showing an error: {r['class_tabs_with_error']}; the server's "
+                     f"peak memory {r['class_peak_rss_mb']:.0f} MB.")
     if "tsne_quality" in r:
         q = r["tsne_quality"]
         lines.append("\nt-SNE map quality (2-D k-NN accuracy / trustworthiness): scikit-learn "
