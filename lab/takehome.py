@@ -1,14 +1,16 @@
-"""Take a lesson home: one standalone HTML page (`lab.html.Page`, plotly.js inlined: it opens
-offline) of a lesson's CE and method runs: the claim, how its settings were chosen, the lines
-`python -m lab lesson` prints (passed in, so the page and the terminal read the same), the
-lesson's quantity over epochs for every run, and its views of both runs of each seed animated
-over epochs (plotly frames, a slider and Play), with as many epochs as keep the page under
-`MAX_BYTES`."""
+"""Take a lesson or a page home: one standalone HTML page (`lab.html.Page`, plotly.js inlined: it
+opens offline). `lesson_page`: a lesson's CE and method runs: the claim, how its settings were
+chosen, the lines `python -m lab lesson` prints (passed in, so the page and the terminal read the
+same), the lesson's quantity over epochs for every run, and its views of both runs of each seed
+animated over epochs (plotly frames, a slider and Play). `player_page`: a view page or Compare:
+its text, its runs' settings, its figures over training and its player's panels animated over
+epochs, all playing together. Each page keeps as many epochs as hold it under `MAX_BYTES`."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import plotly.graph_objects as go
 
@@ -73,6 +75,14 @@ def view_figures(lesson: Lesson, pair: Pair, epochs: Sequence[int]) -> list[tupl
     return out
 
 
+def settings_table(runs: Sequence[RunRecord], heads: Sequence[str], skip: Sequence[str] = ("name",)) -> str:
+    """A table of `runs`' settings, one column per run headed by `heads`, one row per setting
+    (those in `skip` left out)."""
+    configs = [r.config.to_dict() for r in runs]
+    keys = [k for k in dict.fromkeys(k for c in configs for k in c) if k not in skip]
+    return table(["setting", *heads], [[k, *(str(c.get(k, "")) for c in configs)] for k in keys])
+
+
 def _head(lesson: Lesson, pairs: Sequence[Pair], lines: Sequence[str], tuned: bool) -> Page:
     """The page up to the verdict: title, where it comes from, claim, settings, the printed lines."""
     ids = ", ".join(r.id for pair in pairs for r in pair)
@@ -84,11 +94,9 @@ def _head(lesson: Lesson, pairs: Sequence[Pair], lines: Sequence[str], tuned: bo
         f"<p><b>What to look at.</b> {escape(lesson.look)}</p>")
     if tuned:
         page.add("<h2>How the settings were chosen</h2>", *(f"<p>{escape(p)}</p>" for p in provenance(lesson)))
-    first, second = (r.config.to_dict() for r in pairs[0])
-    rows = [[k, str(first[k]), str(second[k])] for k in first if k not in ("name", "seed")]
     seeds = ", ".join(str(pair[0].config.seed) for pair in pairs)
     page.add(f"<h2>Settings of both runs</h2><p>Seeds: {seeds}.</p>",
-             table(["setting", "ce", lesson.method], rows),
+             settings_table(pairs[0], ["ce", lesson.method], skip=("name", "seed")),
              "<h2>Verdict</h2>", f'<pre class="lines">{escape(chr(10).join(lines))}</pre>')
     return page
 
@@ -129,16 +137,101 @@ def lesson_page(lesson: Lesson, pairs: Sequence[Pair], lines: Sequence[str], tun
         epochs = spaced(common_epochs(pair), MOST_FRAMES)
         shown.append((pair, epochs, view_figures(lesson, pair, epochs) if epochs else []))
     head, quantity = _head(lesson, pairs, lines, tuned), quantity_figure(lesson, pairs)
-    frames = max(len(epochs) for _, epochs, _ in shown)
+    return fitted(lambda frames: _html(head, lesson, quantity, shown, frames),
+                  max(len(epochs) for _, epochs, _ in shown), max_bytes, "The lesson's page")
+
+
+def fitted(render: Callable[[int], str], frames: int, max_bytes: int, what: str) -> str:
+    """`render(n)`: the page with each animation at n evenly spaced epochs, for the largest n up to
+    `frames` that keeps it within `max_bytes`; below `FEWEST_FRAMES` it is refused with a `LabError`
+    naming `what`."""
     while True:
-        html = _html(head, lesson, quantity, shown, frames)
+        html = render(frames)
         size = len(html.encode())
         if size <= max_bytes:
             return html
         if frames <= FEWEST_FRAMES:
-            raise LabError(f"The lesson's page would weigh {size / 1e6:.1f} MB with {frames} epochs per view, "
+            raise LabError(f"{what} would weigh {size / 1e6:.1f} MB with {frames} epochs per view, "
                            f"more than {max_bytes / 1e6:.1f} MB.")
         frames = max(FEWEST_FRAMES, min(frames - 1, int(frames * max_bytes / size)))
+
+
+Shot = tuple[str | None, go.Figure | None]  # a panel at one epoch: its caption, its figure (None: caption only)
+Frame = Sequence[tuple[str | None, Sequence[Shot]]]  # a player's frame at one epoch: its rows (heading, panels)
+
+
+@dataclass
+class Slot:
+    """One panel position of a player across epochs: its caption (the latest epoch's) and its
+    figure at each epoch that has one."""
+
+    caption: str | None = None
+    figures: dict[int, go.Figure] = field(default_factory=dict)
+
+
+def slots(frames: Mapping[int, Frame]) -> list[tuple[str | None, list[Slot]]]:
+    """`frames` (epoch -> the player's rows of panels) regrouped by position: each row's heading
+    (the latest epoch's) and its panels, each across the epochs."""
+    headings: list[str | None] = []
+    rows: list[list[Slot]] = []
+    for epoch in sorted(frames):
+        for i, (heading, shots) in enumerate(frames[epoch]):
+            if i == len(rows):
+                headings.append(None)
+                rows.append([])
+            headings[i] = heading or headings[i]
+            rows[i].extend(Slot() for _ in range(len(shots) - len(rows[i])))
+            for slot, (caption, fig) in zip(rows[i], shots):
+                slot.caption = caption or slot.caption
+                if fig is not None:
+                    slot.figures[epoch] = fig
+    return list(zip(headings, rows))
+
+
+def _same_traces(figs: list[go.Figure]) -> list[go.Figure]:
+    """`figs`, those with fewer traces than the most given empty ones (`animated` needs as many in each)."""
+    most = max(len(f.data) for f in figs)
+    return [f if len(f.data) == most else go.Figure(f).add_traces(
+        [go.Scatter(x=[], y=[], showlegend=False, hoverinfo="skip")] * (most - len(f.data))) for f in figs]
+
+
+def player_page(title: str, lines: Sequence[str], runs: Sequence[RunRecord], figures: Mapping[str, Any],
+                frames: Mapping[int, Frame], max_bytes: int = MAX_BYTES) -> str:
+    """The take-home page of an app page called `title` showing `runs`: its `lines` (the run ids
+    and the page's settings), the runs' settings, `figures` (heading -> figure: the page's figures
+    over training), then the player's `frames` (epoch -> rows of panels) with each panel position
+    animated over the epochs, every panel moving with the one played or slid (`assets/report.js`:
+    the figures inside one `.player`). At most as many epochs as `frames` has, fewer (evenly
+    spaced, down to `FEWEST_FRAMES`) while the page weighs more than `max_bytes`."""
+    if not frames:
+        raise LabError(f"The page {title} has no epoch to show.")
+    epochs, rows = sorted(frames), slots(frames)
+    ids = ", ".join(r.id for r in runs)
+    head = Page(f"RegLab: {title}").add(
+        f"<h1>{escape(title)}</h1>",
+        f'<p class="note">Exported from RegLab\'s {escape(title)} page. Runs: {escape(ids)}. Every number on '
+        "this page is measured on these runs.</p>", *(f"<p>{escape(line)}</p>" for line in lines),
+        "<h2>Settings</h2>", settings_table(runs, [r.id for r in runs]))
+    for name, fig in figures.items():
+        head.add(f"<h2>{escape(name)}</h2>").figure(fig)
+
+    def render(n: int) -> str:
+        shown = [epochs[i] for i in spaced(list(range(len(epochs))), n)]
+        page = Page(head.title, list(head.parts), list(head.figures))
+        page.add("<h2>Over epochs</h2>", f'<p class="note">Each panel at {len(shown)} of the {len(epochs)} epochs, '
+                 "evenly spaced: press Play, or drag a slider; every panel follows.</p>", '<div class="player">')
+        for heading, row in rows:
+            page.add(*([f"<h3>{escape(heading)}</h3>"] if heading else []), '<div class="pair">')
+            for slot in row:
+                page.add('<div class="run">', *([f'<p class="note">{escape(slot.caption)}</p>'] if slot.caption else []))
+                drawn = [e for e in shown if e in slot.figures]
+                if drawn:
+                    page.figure(animated(_same_traces([slot.figures[e] for e in drawn]), drawn))
+                page.add("</div>")
+            page.add("</div>")
+        return page.add("</div>").html()
+
+    return fitted(render, len(epochs), max_bytes, f"The page {title}")
 
 
 def write(path: Path, html: str) -> int:

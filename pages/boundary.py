@@ -3,6 +3,7 @@ training points on top, at any epoch; a second run (e.g. CE beside the method) s
 import streamlit as st
 
 import ui
+import ui.takehome
 from ui.player import Panel, Row
 from lab.store import load_probe
 from lab.declare import REFERENCE
@@ -59,8 +60,12 @@ def draw(epoch: int) -> list[Row]:
                        f"{r.id}-boundary-e{epoch}") for r in shown])]
 
 
-st.caption(f"Run **{ui.widgets.esc(record.id)}** · {ui.widgets.esc(run.label)} · {run.status}")
+caption = f"Run **{ui.widgets.esc(record.id)}** · {ui.widgets.esc(run.label)} · {run.status}"
+st.caption(caption)
 if epochs:
     ui.player.epoch_player(epochs, draw, key="boundary")
+    beside = (f"Second run: {ui.widgets.esc(ui.runs.run_label(shown[1].config))} · {ui.widgets.esc(shown[1].id)}"
+              if len(shown) > 1 else "No second run")
+    ui.takehome.page_button("Decision boundary", [caption, beside], epochs, draw, {}, shown)
 else:
     st.info("The two runs have no saved epoch in common; pick another second run.")

@@ -1,9 +1,11 @@
 """Compare: 2-6 runs side by side (or a grid of methods launched here): a metrics table with
 mean ± std over seeds, each method judged against CE on the same seeds, accuracy curves overlaid,
 and each view as small multiples at one epoch."""
+import plotly.graph_objects as go
 import streamlit as st
 
 import ui
+import ui.takehome
 from ui.player import Panel, Row
 import ui.grid_launch
 from lab.config import batch_note, differences
@@ -73,6 +75,12 @@ if notes := sorted({f"{r.config.method}: {n}" for r in picked_runs if (n := batc
     st.caption("Batches that differ from CE's (the same samples per epoch and optimizer steps): " + "; ".join(notes) + ".")
 
 
+def accuracy_curves(runs: list) -> go.Figure:
+    """Test accuracy of every run against epoch."""
+    return overlay_curves([Line(r.label, r.config.method, r.config.seed, r.history) for r in runs], "test_acc",
+                          "Test accuracy", "test accuracy (fraction correct)")
+
+
 @st.fragment(run_every=ui.runs.LIVE_POLL_S if any(r.running for r in picked_runs) else None)
 def progress() -> None:
     now = [ui.runs.find(r.id, folder=False) or r for r in picked_runs]
@@ -87,18 +95,16 @@ def progress() -> None:
                    "test accuracy": pm([r.history[-1]["test_acc"] for r in rs if r.history]),
                    "train accuracy": pm([r.history[-1]["train_acc"] for r in rs if r.history])}
                   for key, rs in groups.items()], hide_index=True, key="compare.table")
-    fig = overlay_curves([Line(r.label, r.config.method, r.config.seed, r.history) for r in now], "test_acc",
-                         "Test accuracy", "test accuracy (fraction correct)")
-    ui.widgets.figure(fig, key="compare.acc", name="test-accuracy", export=not any(r.running for r in now))
+    ui.widgets.figure(accuracy_curves(now), key="compare.acc", name="test-accuracy", export=not any(r.running for r in now))
     if any(r.running for r in picked_runs) and not any(r.running for r in now):
         st.rerun()
 
 
 progress()
 
-def judge_against_ce(saved: list, differ: dict) -> None:
+def judge_against_ce(saved: list, differ: dict) -> go.Figure | None:
     """Each method's runs against CE's on the same seeds: the paired differences in test accuracy
-    as a figure, and every judgement (accuracy and own quantities) in a table."""
+    as a figure (returned), and every judgement (accuracy and own quantities) in a table."""
     ce = [r.record for r in saved if r.config.method == REFERENCE]
     groups: dict[str, list] = {}
     for r in saved:
@@ -106,10 +112,10 @@ def judge_against_ce(saved: list, differ: dict) -> None:
             groups.setdefault(ui.runs.run_label(r.config, seed=False), []).append(r)
     if not ce or not groups:
         st.caption(f"Pick finished **{REFERENCE}** runs too (the same seeds) to judge each method against it.")
-        return
+        return None
     if differ:
         st.caption("Not judged against CE: these runs differ in more than the method and the seed.")
-        return
+        return None
     rows = ui.cache.judgements({g: [r.record for r in rs] for g, rs in groups.items()}, ce)
     accuracy = [j for j in rows if j["measure"] == "test accuracy"]
     fig = paired_differences(accuracy, {g: rs[0].config.method for g, rs in groups.items()},
@@ -119,6 +125,7 @@ def judge_against_ce(saved: list, differ: dict) -> None:
         list(j["per_seed"].values())), "seeds": j["n"], "W/T/L": f"{j['wins']}/{j['ties']}/{j['losses']}",
         "p (t-test)": p_text(j["t_p"]), "p (Holm)": p_text(j["holm_p"]), "verdict": j["verdict"]} for j in rows],
         hide_index=True, key="compare.judgements")
+    return fig
 
 
 saved = [r for r in picked_runs if r.record is not None and not r.running]
@@ -132,16 +139,17 @@ epochs = sorted(set.intersection(*(set(ui.cache.epochs(r.record)) for r in saved
 if not epochs:
     st.warning("These runs have no epoch in common that every one of them can draw; pick other runs.")
     st.stop()
-judge_against_ce(saved, differ)
+figures = {"Test accuracy": accuracy_curves(saved), "Against CE": judge_against_ce(saved, differ)}
 methods = list(dict.fromkeys(r.config.method for r in saved if r.config.method != REFERENCE)) or [REFERENCE]
 for method in methods:  # what each picked method acts on, measured on every run
     own = own_quantity(method)
     try:
         lines = [Line(r.label, r.config.method, r.config.seed, ui.cache.quantity(r.record, method, epochs))
                  for r in saved]
-        ui.widgets.figure(quantity_curves(lines, own.key, own.label,
-                                          title=f"What {method} acts on, for every run: {own.title}"),
-                          key=f"compare.quantity.{method}", name=f"compare-{method}-quantity")
+        figures[f"What {method} acts on"] = quantity_curves(lines, own.key, own.label,
+                                                            title=f"What {method} acts on, for every run: {own.title}")
+        ui.widgets.figure(figures[f"What {method} acts on"], key=f"compare.quantity.{method}",
+                          name=f"compare-{method}-quantity")
     except LabError as e:
         ui.widgets.error(e)
 if not differ:  # the same probe points: how alike the runs' representations are, layer by layer
@@ -149,9 +157,10 @@ if not differ:  # the same probe points: how alike the runs' representations are
     layer = st.selectbox("CKA between the runs: layer", layers, index=len(layers) - 1, key="compare.cka.layer")
     try:
         matrix = ui.cache.cka_matrix([r.record for r in saved], layer, epochs[-1])
-        ui.widgets.figure(cka_heatmap([r.label for r in saved], matrix, f"CKA between the runs: {layer}, epoch "
-                                      f"{epochs[-1]} (1: the same representation up to rotation and scale)"),
-                          key="compare.cka", name=f"compare-cka-{layer}")
+        figures["CKA between the runs"] = cka_heatmap([r.label for r in saved], matrix, f"CKA between the runs: {layer}, "
+                                                      f"epoch {epochs[-1]} (1: the same representation up to rotation "
+                                                      "and scale)")
+        ui.widgets.figure(figures["CKA between the runs"], key="compare.cka", name=f"compare-cka-{layer}")
     except LabError as e:
         ui.widgets.error(e)
 view = st.radio("View", list(ui.cache.VIEWS), horizontal=True, key="compare.view")
@@ -165,3 +174,7 @@ def draw(epoch: int) -> list[Row]:
 
 
 ui.player.epoch_player(epochs, draw, key="compare.epochs")
+shown = ["Runs: " + "; ".join(ui.widgets.esc(f"{r.label} · {r.id}") for r in saved), f"View: {view}"]
+if not differ:
+    shown.append(f"CKA between the runs: layer {layer}")
+ui.takehome.page_button("Compare", shown, epochs, draw, figures, [r.record for r in saved])

@@ -3,6 +3,7 @@
 import streamlit as st
 
 import ui
+import ui.takehome
 from ui.player import Panel, Row
 from lab.figures.embedding import LABELS, embedding_scatter, knn_curves
 from lab.measure.snapshot import feature_layer, hidden_layers
@@ -43,7 +44,8 @@ if algorithm == "umap" and not ui.runs.umap_compiled().done():
 bar = st.progress(0.0, text=f"{LABELS[algorithm]} of {layer}…")
 maps = ui.cache.embedding(record, layer, algorithm, progress=lambda f, msg: bar.progress(f, text=msg))
 bar.empty()
-st.caption(f"Run **{ui.widgets.esc(record.id)}** · {ui.widgets.esc(run.label)} · {run.status}")
+caption = f"Run **{ui.widgets.esc(record.id)}** · {ui.widgets.esc(run.label)} · {run.status}"
+st.caption(caption)
 index = {int(e): i for i, e in enumerate(maps["epoch"])}
 
 
@@ -57,5 +59,7 @@ left, right = ui.widgets.figure_columns([3, 2])
 with left:
     ui.player.epoch_player(list(index), draw, key="embed")
 with right:
-    knn = {name: ui.cache.knn(record, name) for name in layers[:-1]}
-    ui.widgets.figure(knn_curves(knn), key="embed.knn", name=f"{record.id}-knn")
+    knn = knn_curves({name: ui.cache.knn(record, name) for name in layers[:-1]})
+    ui.widgets.figure(knn, key="embed.knn", name=f"{record.id}-knn")
+ui.takehome.page_button("Embeddings", [caption, f"Layer: {layer} · map: {LABELS[algorithm]}"], list(index), draw,
+                        {"k-NN accuracy per layer": knn}, [record])

@@ -5,6 +5,7 @@ runs per layer over epochs (METHODS.md, "Geometry of a representation")."""
 import streamlit as st
 
 import ui
+import ui.takehome
 from ui.player import Panel, Row
 import ui.method_views
 from lab.declare import REFERENCE
@@ -37,14 +38,15 @@ probe = c_probe.toggle("Linear probe per layer", key="geometry.probe",
 shown = [(run.label, run.config.method, ui.cache.geometry(record, probe))]
 if other is not None:
     shown.append((ui.runs.run_label(other.config), other.config.method, ui.cache.geometry(other, probe)))
-ui.widgets.figure(geometry_grid(shown, COLLAPSE, "Neural collapse over training (0: collapsed)"), key="geometry.nc",
-                  name=f"{record.id}-neural-collapse")
 spectral = ("effective_rank", "participation_ratio") + (("probe_accuracy",) if probe else ())
-ui.widgets.figure(geometry_grid(shown, spectral, "Rank" + (" and linear probe" if probe else "") + " over training"),
-                  key="geometry.rank", name=f"{record.id}-rank")
+curves = {"Neural collapse": geometry_grid(shown, COLLAPSE, "Neural collapse over training (0: collapsed)"),
+          "Rank": geometry_grid(shown, spectral, "Rank" + (" and linear probe" if probe else "") + " over training"),
+          "CKA between the two runs": cka_curves(ui.cache.cka(record, other), "CKA between the two runs, per layer")
+          if other is not None else None}
+ui.widgets.figure(curves["Neural collapse"], key="geometry.nc", name=f"{record.id}-neural-collapse")
+ui.widgets.figure(curves["Rank"], key="geometry.rank", name=f"{record.id}-rank")
 if other is not None:
-    ui.widgets.figure(cka_curves(ui.cache.cka(record, other), "CKA between the two runs, per layer"),
-                      key="geometry.cka_runs", name=f"{record.id}-cka-vs-{other.id}")
+    ui.widgets.figure(curves["CKA between the two runs"], key="geometry.cka_runs", name=f"{record.id}-cka-vs-{other.id}")
 
 
 def draw(epoch: int) -> list[Row]:
@@ -55,5 +57,10 @@ def draw(epoch: int) -> list[Row]:
     return [Row([Panel(fig, f"geometry.cka.{rec.id}", f"{rec.id}-cka-layers-e{epoch}") for fig, (_, rec) in zip(figs, pair)])]
 
 
-st.caption(f"Run **{ui.widgets.esc(record.id)}** · {ui.widgets.esc(run.label)} · {run.status}")
+caption = f"Run **{ui.widgets.esc(record.id)}** · {ui.widgets.esc(run.label)} · {run.status}"
+st.caption(caption)
 ui.player.epoch_player(ui.cache.epochs(record), draw, key="geometry")
+second = (f"Second run: {ui.widgets.esc(ui.runs.run_label(other.config))} · {ui.widgets.esc(other.id)}"
+          if other is not None else "No second run")
+ui.takehome.page_button("Geometry", [caption, f"{second} · linear probe: {'on' if probe else 'off'}"],
+                        ui.cache.epochs(record), draw, curves, [record] + ([other] if other is not None else []))

@@ -4,6 +4,7 @@ angles over training."""
 import streamlit as st
 
 import ui
+import ui.takehome
 from ui.player import Panel, Row
 from lab.figures import energy_curves, nn_angle_curves
 from lab.measure.snapshot import feature_weight, weight_labels
@@ -49,14 +50,21 @@ def draw(epoch: int) -> list[Row]:
                        f"{record.id}-{layer}-sphere-e{epoch}")])]
 
 
-st.caption(f"Run **{ui.widgets.esc(record.id)}** · {ui.widgets.esc(run.label)} · {run.status}")
+caption = f"Run **{ui.widgets.esc(record.id)}** · {ui.widgets.esc(run.label)} · {run.status}"
+st.caption(caption)
 ui.player.epoch_player(ui.cache.epochs(record), draw, key="sphere")
 energy = ui.cache.series("energy_series", record, s=s, half_space=half)
 shown, name = energy[labels[layer]], labels[layer]
 angle = in_this_run(f"mean nearest-neighbour angle of {name}", shown["epoch"], shown["mean_nn"], radians=True)
-st.markdown(f"**In this run.** {angle} {in_this_run(f'energy of {name}', shown['epoch'], shown['energy'])}")
+summary = f"**In this run.** {angle} {in_this_run(f'energy of {name}', shown['epoch'], shown['energy'])}"
+st.markdown(summary)
+curves = {"Hyperspherical energy over training": energy_curves(energy, s),
+          "Nearest-neighbour angles over training": nn_angle_curves(energy)}
 left, right = ui.widgets.figure_columns(2)
 with left:
-    ui.widgets.figure(energy_curves(energy, s), key="sphere.energy", name=f"{record.id}-energy")
+    ui.widgets.figure(curves["Hyperspherical energy over training"], key="sphere.energy", name=f"{record.id}-energy")
 with right:
-    ui.widgets.figure(nn_angle_curves(energy), key="sphere.nn", name=f"{record.id}-nn-angles")
+    ui.widgets.figure(curves["Nearest-neighbour angles over training"], key="sphere.nn", name=f"{record.id}-nn-angles")
+ui.takehome.page_button("Hypersphere", [caption, f"Weight layer: {name} · energy power s = {s} · half-space: "
+                                        f"{'on' if half else 'off'} · sphere: {shape}", summary],
+                        ui.cache.epochs(record), draw, curves, [record])

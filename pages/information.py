@@ -3,6 +3,7 @@ epoch) up to any epoch, and both informations against epoch, by binning or KDE."
 import streamlit as st
 
 import ui
+import ui.takehome
 from ui.player import Panel, Row
 from lab.figures import mi_curves
 from lab.measure import KDE_NOISE, binning_caveat
@@ -48,6 +49,11 @@ def draw(epoch: int) -> list[Row]:
                        f"{record.id}-infoplane-e{epoch}")])]
 
 
-st.caption(f"Run **{ui.widgets.esc(record.id)}** · {ui.widgets.esc(run.label)} · {run.status}")
+caption = f"Run **{ui.widgets.esc(record.id)}** · {ui.widgets.esc(run.label)} · {run.status}"
+st.caption(caption)
 ui.player.epoch_player(ui.cache.epochs(record), draw, key="info")
-ui.widgets.figure(mi_curves(per_layer, note=caveat), key="info.curves", name=f"{record.id}-mi-curves")
+curves = mi_curves(per_layer, note=caveat)
+ui.widgets.figure(curves, key="info.curves", name=f"{record.id}-mi-curves")
+ui.takehome.page_button("Information", [caption, f"Estimator: {estimator} · " + " · ".join(
+    f"{k}: {v}" for k, v in options.items()), caveat], ui.cache.epochs(record), draw,
+    {"Both informations over training": curves}, [record])

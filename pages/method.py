@@ -4,6 +4,7 @@ run of the same setting) beside them at the same epoch."""
 import streamlit as st
 
 import ui
+import ui.takehome
 from ui.player import Panel, Row
 import ui.method_views
 from lab.declare import REFERENCE
@@ -49,5 +50,10 @@ def draw(epoch: int) -> list[Row]:
     return rows
 
 
-st.caption(f"Run **{ui.widgets.esc(record.id)}** · {ui.widgets.esc(run.label)} · {run.status}")
+caption = f"Run **{ui.widgets.esc(record.id)}** · {ui.widgets.esc(run.label)} · {run.status}"
+st.caption(caption)
 ui.player.epoch_player(ui.cache.epochs(record), draw, key="method")
+beside = (f"Reference run: {ui.widgets.esc(ui.runs.run_label(reference.config))} · {ui.widgets.esc(reference.id)}"
+          if reference is not None else "No reference run")
+ui.takehome.page_button("Method views", [caption, beside], ui.cache.epochs(record), draw, {},
+                        [record] + ([reference] if reference is not None else []))

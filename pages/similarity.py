@@ -3,6 +3,7 @@ pair histograms at any epoch, and intra, inter and their gap over training."""
 import streamlit as st
 
 import ui
+import ui.takehome
 from ui.player import Panel, Row
 from lab.figures import gap_curves
 from lab.measure.snapshot import feature_layer, hidden_layers
@@ -37,9 +38,14 @@ def draw(epoch: int) -> list[Row]:
                  Panel(ui.cache.pairs_view(record, epoch, layer), "similarity.hist", f"{record.id}-{layer}-pairs-e{epoch}")])]
 
 
-st.caption(f"Run **{ui.widgets.esc(record.id)}** · {ui.widgets.esc(run.label)} · {run.status}")
+caption = f"Run **{ui.widgets.esc(record.id)}** · {ui.widgets.esc(run.label)} · {run.status}"
+st.caption(caption)
 ui.player.epoch_player(ui.cache.epochs(record), draw, key="similarity")
 stats = ui.cache.series("similarity_series", record, layer=layer)
-st.markdown(f"**In this run.** {in_this_run(f'inter-class cosine of {layer}', stats['epoch'], stats['inter'])} "
-            f"{in_this_run(f'intra-class cosine of {layer}', stats['epoch'], stats['intra'])}")
-ui.widgets.figure(gap_curves(stats), key="similarity.gap", name=f"{record.id}-{layer}-gap")
+summary = (f"**In this run.** {in_this_run(f'inter-class cosine of {layer}', stats['epoch'], stats['inter'])} "
+           f"{in_this_run(f'intra-class cosine of {layer}', stats['epoch'], stats['intra'])}")
+st.markdown(summary)
+gap = gap_curves(stats)
+ui.widgets.figure(gap, key="similarity.gap", name=f"{record.id}-{layer}-gap")
+ui.takehome.page_button("Similarity", [caption, f"Layer: {layer}", summary], ui.cache.epochs(record), draw,
+                        {"Intra, inter and their gap over training": gap}, [record])

@@ -44,6 +44,12 @@ def _figures(text: str) -> dict[str, dict]:
     return {div: json.loads(body) for div, body in FIGURE.findall(text)}
 
 
+def assert_offline(text: str) -> None:
+    """`text` (a page) loads no script, style sheet or link target from the network."""
+    assert not re.search(r"<script[^>]*\bsrc=|<link\b|@import|url\(", text, re.I)
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text, re.I)
+
+
 def test_the_page_quotes_every_printed_line_and_names_its_runs(exported):
     page, printed, runs = exported
     text = page.read_text()
@@ -69,9 +75,7 @@ def test_the_views_of_both_runs_are_animated_over_their_epochs(exported):
 
 
 def test_the_page_loads_nothing_from_the_network(exported):
-    text = exported[0].read_text()
-    assert not re.search(r"<script[^>]*\bsrc=|<link\b|@import|url\(", text, re.I)
-    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text, re.I)
+    assert_offline(exported[0].read_text())
 
 
 def test_a_smaller_size_limit_thins_the_frames_and_an_impossible_one_is_refused(exported):
