@@ -1,4 +1,6 @@
 """Embeddings: Procrustes alignment, maps, the on-disk cache, k-NN separability, the figures."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -122,6 +124,14 @@ def test_umap_is_imported_with_numbas_disk_cache_on_for_its_compiled_functions()
 
     assert umap.UMAP and not isinstance(smooth_knn_dist._cache, NullCache)
     assert not isinstance(layout_epoch._cache, NullCache)
+
+
+def test_umaps_code_is_compiled_in_a_process_of_the_lowest_priority():
+    """What the app starts at once (`ui.runs.umap_compiled`): a separate process at nice 19 that
+    draws a tiny map (filling numba's disk cache), then ends cleanly."""
+    proc = E.compile_umap_elsewhere()
+    nice = int(Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+    assert proc.wait(timeout=600) == 0 and nice == 19
 
 
 def test_class_centroids_by_hand():

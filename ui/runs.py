@@ -76,12 +76,17 @@ def quiet(first: list[Future]) -> None:
 def umap_compiled(_after: Future | None = None) -> Future:
     """UMAP's import and numba code (compiled on a machine's first run, then read from numba's disk
     cache: `lab.measure.embed._import_umap`), in a background thread once per process, started by
-    the first call (after `_after`, when the first call gives one); done when the future is."""
+    the first call (after `_after`, when the first call gives one, and after the low-priority
+    process that compiles the code first, `compile_umap_elsewhere`); done when the future is."""
+    from lab.measure.embed import compile_umap_elsewhere
+
     _import_pandas()
     future: Future = Future()
     _UMAP.append(future)
+    elsewhere = compile_umap_elsewhere()  # at once, at low priority: it only fills numba's disk cache
 
     def work() -> None:
+        elsewhere.wait()  # then the import here reads the compiled code instead of compiling it
         if _after is not None:
             _after.exception()  # waits; its error is its own
         try:

@@ -27,6 +27,9 @@ epochs and caches the maps through the run store.
 from __future__ import annotations
 
 import functools
+import os
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -140,8 +143,6 @@ def _import_umap():
     ($NUMBA_CACHE_DIR, else `__pycache__` beside the package or the user's cache folder); every later
     process loads it (measured here: a first fit of 26 s became 0.6 s in the next process). umap
     declares few of them `cache=True`; a function numba cannot cache is compiled as before."""
-    import sys
-
     import umap
     from numba.core.caching import NullCache
     from numba.core.dispatcher import Dispatcher
@@ -169,6 +170,19 @@ def _umap(x: np.ndarray, init: np.ndarray | None, seed: int, n_neighbors: int, m
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # n_jobs overridden by random_state; no search index (no transform)
         return model.fit_transform(x)
+
+
+def compile_umap_elsewhere() -> subprocess.Popen:
+    """`warm_umap` in a separate process at the lowest CPU priority (nice 19): on a machine whose
+    numba cache lacks UMAP's code, it compiles it there (tens of seconds of CPU) and writes the cache,
+    instead of taking the CPU and the GIL from the app's first training run and pages; the app's own
+    import then reads the code from the cache. Its output is discarded; a failure only means the app
+    compiles in-process, as before."""
+    from lab.paths import ROOT
+
+    code = "from lab.measure.embed import warm_umap; warm_umap()"
+    return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, preexec_fn=lambda: os.nice(19))
 
 
 def warm_umap() -> None:
