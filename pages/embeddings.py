@@ -4,6 +4,7 @@ import streamlit as st
 
 import ui
 import ui.takehome
+import ui.umap_wait
 from ui.player import Panel, Row
 from lab.figures.embedding import LABELS, embedding_scatter, knn_curves
 from lab.measure.snapshot import feature_layer, hidden_layers
@@ -39,8 +40,7 @@ algorithm = c_algorithm.radio("Map", list(LABELS), format_func=LABELS.get, horiz
                                    "(then they are read from the run's cache)")
 
 if algorithm == "umap" and not ui.runs.umap_compiled().done():
-    with st.spinner("Preparing UMAP: importing it (the first time on this machine, numba also compiles it)…"):
-        ui.runs.umap_compiled().exception()  # waits; a failure shows again when the map is drawn
+    ui.umap_wait.wait()  # a failure shows again when the map is drawn
 bar = st.progress(0.0, text=f"{LABELS[algorithm]} of {layer}…")
 maps = ui.cache.embedding(record, layer, algorithm, progress=lambda f, msg: bar.progress(f, text=msg))
 bar.empty()

@@ -134,6 +134,16 @@ def test_umaps_code_is_compiled_in_a_process_of_the_lowest_priority():
     assert proc.wait(timeout=600) == 0 and nice == 19
 
 
+def test_the_wait_for_umap_says_how_long_is_left_from_the_benchmarks_first_ever_umap():
+    from ui.umap_wait import progress
+
+    assert progress(5.2, 20.0) == (0.26, "Preparing UMAP, once per machine (numba compiles it): 5 s so far, about 15 s "
+                                         "left (it took 20 s on the benchmark's 2-core machine)")
+    fraction, text = progress(25.0, 20.0)
+    assert fraction == 0.99 and text.endswith("longer than the 20 s it took on the benchmark's 2-core machine")
+    assert progress(3.0, None) == (0.0, "Preparing UMAP, once per machine (numba compiles it): 3 s so far")
+
+
 def test_class_centroids_by_hand():
     xy = np.array([[0.0, 0.0], [2.0, 0.0], [5.0, 5.0]])
     c = E.class_centroids(xy, np.array([0, 0, 1]), 3)

@@ -82,6 +82,7 @@ def umap_compiled(_after: Future | None = None) -> Future:
 
     _import_pandas()
     future: Future = Future()
+    future.started = time.monotonic()  # for the wait's "so far" (`ui.umap_wait`)
     _UMAP.append(future)
     elsewhere = compile_umap_elsewhere()  # at once, at low priority: it only fills numba's disk cache
 
