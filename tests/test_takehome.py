@@ -90,6 +90,33 @@ def test_a_smaller_size_limit_thins_the_frames_and_an_impossible_one_is_refused(
         lesson_page(LESSONS["mhe"], [tuple(runs)], lines, max_bytes=100_000)
 
 
+def played_offline(b, path: Path, group: str, n_epochs: int, then=None) -> tuple:
+    """Open `path` from file:// with every other request refused, press Play on the first figure of
+    the `group` element (a lesson's `.pair`, a page's `.player`) and wait until it has animated
+    `n_epochs` frames: ([figure id, drawn SVGs] of every figure, the group's figure ids, the frames
+    each showed, each one's slider position, console and page errors); `then(page)` runs before it closes."""
+    page = b.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
+    page.goto(path.as_uri())
+    page.wait_for_selector("body[data-ready=true]", timeout=60_000)
+    divs = page.evaluate("[...document.querySelectorAll('.figure')].map(d => [d.id, d.querySelectorAll('.main-svg').length])")
+    ids = page.evaluate(f"[...document.querySelector('{group}').querySelectorAll('.figure')].map(d => d.id)")
+    page.evaluate("ids => { window.seen = {}; for (const id of ids) { window.seen[id] = []; "
+                  "document.getElementById(id).on('plotly_animatingframe', e => window.seen[id].push(e.name)); } }", ids)
+    page.locator(f"#{ids[0]} .updatemenu-button").first.click()  # Play
+    page.wait_for_function(f"window.seen['{ids[0]}'].length >= {n_epochs}", timeout=15_000)
+    page.wait_for_timeout(500)
+    seen = page.evaluate("window.seen")
+    active = page.evaluate("ids => ids.map(id => document.getElementById(id)._fullLayout.sliders[0].active)", ids)
+    if then is not None:
+        then(page)
+    page.close()
+    return divs, ids, seen, active, errors
+
+
 @pytest.mark.skipif(shutil.which("chromium") is None,
                     reason="Debian's chromium is not installed (bash scripts/install-browser.sh)")
 def test_the_page_draws_and_plays_offline_in_a_real_browser(exported):
@@ -103,28 +130,13 @@ def test_the_page_draws_and_plays_offline_in_a_real_browser(exported):
     page_path, printed, runs = exported
     verdict = next(line for line in printed.splitlines() if line.startswith("seed 0: "))
     epochs = [str(e) for e in runs[0].snapshot_epochs]
-    with browser() as b:
-        page = b.new_page(viewport={"width": 1400, "height": 1000})
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
-        page.goto(page_path.as_uri())
-        page.wait_for_selector("body[data-ready=true]", timeout=60_000)
-        divs = page.evaluate("[...document.querySelectorAll('.figure')].map(d => [d.id, "
-                             "d.querySelectorAll('.main-svg').length])")
-        assert len(divs) == 1 + 2 * len(LESSONS["mhe"].views) and all(n > 0 for _, n in divs), divs
-        pair = page.evaluate("[...document.querySelector('.pair').querySelectorAll('.figure')].map(d => d.id)")
-        page.evaluate("ids => { window.seen = {}; for (const id of ids) { window.seen[id] = []; "
-                      "document.getElementById(id).on('plotly_animatingframe', e => window.seen[id].push(e.name)); } }",
-                      pair)
-        page.locator(f"#{pair[0]} .updatemenu-button").first.click()  # Play
-        page.wait_for_function(f"window.seen['{pair[0]}'].length >= {len(epochs)}", timeout=15_000)
-        page.wait_for_timeout(500)
-        seen = page.evaluate("window.seen")
-        active = page.evaluate("ids => ids.map(id => document.getElementById(id)._fullLayout.sliders[0].active)", pair)
+    def verdict_shown(page) -> None:
         expect(page.locator("pre.lines")).to_contain_text(verdict)
         assert page.locator("pre.lines").is_visible()
+
+    with browser() as b:
+        divs, pair, seen, active, errors = played_offline(b, page_path, ".pair", len(epochs), then=verdict_shown)
+    assert len(divs) == 1 + 2 * len(LESSONS["mhe"].views) and all(n > 0 for _, n in divs), divs
     assert seen[pair[0]] == epochs and seen[pair[1]] == epochs  # played through, the other run's view followed
     assert active == [len(epochs) - 1] * 2 and errors == []
 

@@ -14,7 +14,7 @@ from lab.config import RunConfig
 from lab.store import RunRecord, load_run
 from lab.takehome import MAX_BYTES
 from lab.train import train
-from test_takehome import _figures, assert_offline
+from test_takehome import _figures, assert_offline, played_offline
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = dict(data="digits", train_size=200, epochs=3, model_params={"widths": (16,)})
@@ -101,25 +101,7 @@ def test_the_similarity_export_draws_and_plays_offline_in_a_real_browser(runs, p
     path.write_text(pressed("similarity", run=ce.id)[1])
     epochs = [str(e) for e in ce.snapshot_epochs]
     with browser() as b:
-        page = b.new_page(viewport={"width": 1400, "height": 1000})
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
-        page.goto(path.as_uri())
-        page.wait_for_selector("body[data-ready=true]", timeout=60_000)
-        divs = page.evaluate("[...document.querySelectorAll('.figure')].map(d => [d.id, "
-                             "d.querySelectorAll('.main-svg').length])")
-        assert len(divs) == 3 and all(n > 0 for _, n in divs), divs
-        panels = page.evaluate("[...document.querySelector('.player').querySelectorAll('.figure')].map(d => d.id)")
-        page.evaluate("ids => { window.seen = {}; for (const id of ids) { window.seen[id] = []; "
-                      "document.getElementById(id).on('plotly_animatingframe', e => window.seen[id].push(e.name)); } }",
-                      panels)
-        page.locator(f"#{panels[0]} .updatemenu-button").first.click()  # Play
-        page.wait_for_function(f"window.seen['{panels[0]}'].length >= {len(epochs)}", timeout=15_000)
-        page.wait_for_timeout(500)
-        seen = page.evaluate("window.seen")
-        active = page.evaluate("ids => ids.map(id => document.getElementById(id)._fullLayout.sliders[0].active)",
-                               panels)
+        divs, panels, seen, active, errors = played_offline(b, path, ".player", len(epochs))
+    assert len(divs) == 3 and all(n > 0 for _, n in divs), divs
     assert len(panels) == 2 and all(seen[p] == epochs for p in panels)  # played through; the other panel followed
     assert active == [len(epochs) - 1] * 2 and errors == []
