@@ -7,6 +7,7 @@ import ui.takehome
 from ui.player import Panel, Row
 from lab.store import load_probe
 from lab.declare import REFERENCE
+from lab.figures.grid import side_by_side
 
 ui.page("Decision boundary")
 run = ui.runs.page_run()
@@ -56,8 +57,8 @@ epochs = sorted(set.intersection(*(set(ui.cache.epochs(r)) for r in shown)))
 
 
 def draw(epoch: int) -> list[Row]:
-    return [Row([Panel(ui.cache.boundary_view(r, epoch, ui.runs.run_label(r.config)), f"boundary.{len(shown)}.{r.id}",
-                       f"{r.id}-boundary-e{epoch}") for r in shown])]
+    figs = side_by_side([ui.cache.boundary_view(r, epoch, ui.runs.run_label(r.config)) for r in shown], shared=False)
+    return [Row([Panel(fig, f"boundary.{len(shown)}.{r.id}", f"{r.id}-boundary-e{epoch}") for fig, r in zip(figs, shown)])]
 
 
 caption = f"Run **{ui.widgets.esc(record.id)}** · {ui.widgets.esc(run.label)} · {run.status}"

@@ -118,7 +118,7 @@ ui.widgets.figure(quantity_curves(lines, q.key, q.label, title=f"{q.title[:1].up
 
 
 def draw(epoch: int) -> list[Row]:
-    first, second = ("above", "below") if ui.widgets.stacked() else ("left", "right")
+    first, second = "left", "right"  # two runs' same view stays side by side, projector mode too (figure_columns)
     rows = []
     for key, view in ((v, views.view(v, lesson.method)) for v in lesson.views):
         figs = side_by_side([ui.method_views.draw(view, r.record, epoch, lesson.method) for r in runs],

@@ -209,4 +209,4 @@ def test_figures_are_titled_with_expected_traces(tiny_run) -> None:
     assert len(fig.data) == 4 and fig.layout.title.text and fig.layout.yaxis.type == "log"
     images, values = first_layer_singular_images(_last(tiny_run)["weight_0"], (1, 8, 8), n=5)
     fig = singular_images(images, values)
-    assert len(fig.data) == 5 and fig.layout.title.text and fig.layout.xaxis.title.text
+    assert len(fig.data) == 5 and fig.layout.title.text and fig.layout.title.subtitle.text  # rows of 4 images

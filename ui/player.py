@@ -28,6 +28,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
+from lab.figures.theme import side_by_side_marked
 from ui.widgets import PREFETCH, figure, figure_columns, stacked
 
 PACE = "_pace"  # seconds per epoch chosen on the Train page (0: full speed); a plain key, kept across pages
@@ -68,7 +69,8 @@ def show(rows: Sequence[Row]) -> None:
     for row in rows:
         if row.title:
             st.markdown(row.title)
-        places = figure_columns(row.widths or len(row.panels)) if len(row.panels) > 1 else [st.container()]
+        runs = all(side_by_side_marked(p.fig) for p in row.panels if p.fig is not None)  # several runs' same view
+        places = figure_columns(row.widths or len(row.panels), runs) if len(row.panels) > 1 else [st.container()]
         for place, p in zip(places, row.panels):
             with place:
                 if p.caption:

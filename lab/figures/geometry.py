@@ -53,7 +53,7 @@ def cka_heatmap(names: Sequence[str], matrix: Sequence[Sequence[float | None]], 
     fig = go.Figure(go.Heatmap(z=z, x=list(names), y=list(names), zmin=0, zmax=1, colorscale="Viridis",
                                text=np.round(z, 3), texttemplate="%{text}", colorbar={"title": "CKA"},
                                hovertemplate="%{y} vs %{x}: %{z:.4f}<extra></extra>"))
-    fig.update_yaxes(autorange="reversed")
+    fig.update_yaxes(autorange="reversed", type="category").update_xaxes(type="category")
     return styled(fig, title, "layer", "layer")
 
 

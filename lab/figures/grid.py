@@ -14,6 +14,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from lab.figures.theme import SIDE_BY_SIDE
+
 _3D = {"scatter3d", "surface", "mesh3d"}
 SUBTITLE_CHARS = 70  # characters per subtitle line: what a half-width figure shows at 1400 px (120 were clipped)
 BELOW = {"orientation": "h", "yanchor": "top", "y": -0.15, "xanchor": "left", "x": 0}  # legend under the plot
@@ -90,8 +92,12 @@ LEGEND_BELOW_MAX = 6  # entries a legend under a half-width plot holds in a row 
 def side_by_side(figs: Sequence[go.Figure], shared: bool = True) -> list[go.Figure]:
     """Copies of `figs` made ready to be drawn next to each other in narrow columns: short legends under
     the plots (a class legend keeps its column), and with `shared`, when every figure is one 2-D plot, the same axis ranges for all
-    (`_fit_ranges`), so a difference between the pictures is a difference between the runs."""
+    (`_fit_ranges`), so a difference between the pictures is a difference between the runs. Several are
+    marked `SIDE_BY_SIDE`: the same view of several runs stays side by side in projector mode too
+    (`ui.widgets.figure_columns`), styled for half width there (`lab.figures.theme.styled_spec`)."""
     figs = [go.Figure(f) for f in figs]
+    for fig in figs if len(figs) > 1 else ():
+        fig.update_layout(meta={**(fig.layout.meta if isinstance(fig.layout.meta, dict) else {}), SIDE_BY_SIDE: len(figs)})
     single = all(not any(t.type in _3D for t in f.data) and not any(k in f.layout for k in ("xaxis2", "yaxis2"))
                  for f in figs)
     common = go.Figure()

@@ -68,24 +68,32 @@ def tile(image: np.ndarray) -> np.ndarray:
     return np.hstack([x for ch in image for x in (ch, gap)][:-1])
 
 
+SINGULAR_PER_ROW = 4  # images in a row: eight σ labels in one half-width row ran into each other at 1400 px
+
+
 def singular_images(images: np.ndarray, values: np.ndarray,
                     title: str = "First layer: right singular vectors in input space") -> go.Figure:
-    """A row of small images from `first_layer_singular_images` ((n, C, H, W); channels side by
-    side), one shared diverging colour scale centred at 0, the singular value above each."""
+    """Rows of at most `SINGULAR_PER_ROW` small images from `first_layer_singular_images` ((n, C, H, W);
+    channels side by side), one shared diverging colour scale centred at 0 (its bar under the images: beside
+    them it took a third of a half-width figure), the singular value above each."""
     images = np.asarray(images)
     n, c = len(images), images.shape[1]
+    cols = min(n, SINGULAR_PER_ROW)
+    rows = -(-n // cols)
     top = float(np.nanmax(np.abs(images))) or 1.0
-    fig = make_subplots(1, n, subplot_titles=[f"σ{i + 1} = {v:.3g}" for i, v in enumerate(values)],
-                        horizontal_spacing=0.02)
+    fig = make_subplots(rows, cols, subplot_titles=[f"σ{i + 1}={v:.3g}" for i, v in enumerate(values)],
+                        horizontal_spacing=0.03, vertical_spacing=0.3 / rows)
     for i, image in enumerate(images):
         fig.add_trace(go.Heatmap(z=tile(image), zmin=-top, zmax=top, zmid=0, colorscale="RdBu_r", showscale=i == 0,
-                                 colorbar={"title": {"text": "component"}}, name=f"vector {i + 1}",
-                                 hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>"), 1, i + 1)
-        fig.update_yaxes(scaleanchor=f"x{i + 1 if i else ''}", row=1, col=i + 1)
-    fig.update_yaxes(autorange="reversed", showticklabels=False)
-    fig.update_xaxes(showticklabels=False)
+                                 colorbar={"title": {"text": "component"}, "orientation": "h", "y": 0,
+                                                                   "yanchor": "top", "len": 0.6, "thickness": 12},
+                                 name=f"vector {i + 1}",
+                                 hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>"), i // cols + 1, i % cols + 1)
+        fig.update_yaxes(scaleanchor=f"x{i + 1 if i else ''}", row=i // cols + 1, col=i % cols + 1)
+    fig.update_yaxes(autorange="reversed", showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
     fig.update_annotations(font_size=10)
     note = f"{c} channels side by side; " if c > 1 else ""
-    styled(fig, title, "pixel column", "pixel row",
+    styled(fig, title, "", "",
            note + "unit vectors, largest entry positive: the input patterns the first layer amplifies most")
-    return fig.update_layout(height=300, margin={"t": 120})
+    return fig.update_layout(height=120 + 150 * rows)

@@ -29,37 +29,42 @@ def _error_bars(errors: dict[str, float]) -> go.Bar:
                   hovertemplate="%{x}: %{y:.4g}<extra></extra>")
 
 
+IMAGES_PER_ROW = 5  # thumbnails in a row: ten in one row were ~40 px tall in a half-width figure at 1400 px
+
+
 def reconstruction_view(errors: dict[str, float], epoch: int, inputs: np.ndarray | None = None,
                         recon: np.ndarray | None = None, labels: Sequence[int] = ()) -> go.Figure:
     """Racecar's reverse pass at one epoch (Xie & Thuerey 2020): bars of each state's error
     0.5 ||d'_m - d_m||^2 (mean over the probe set; their sum is the penalty). With image-shaped
-    `inputs` (m, C, H, W) of classes `labels`, a row of inputs above a row of their
-    reconstructions d'_1 (one grey scale, dark = high)."""
+    `inputs` (m, C, H, W) of classes `labels`, rows of at most `IMAGES_PER_ROW` inputs (their class
+    above), each above a row of their reconstructions d'_1 (one grey scale, dark = high)."""
     title = f"Reverse-pass reconstruction, epoch {epoch}"
     total = f"total {sum(errors.values()):.4g} (the racecar penalty)"
     if inputs is None:
         return styled(go.Figure(_error_bars(errors)), title, "reconstructed state", ERROR_AXIS, total)
     m = len(inputs)
-    fig = make_subplots(3, m, specs=[[{}] * m, [{}] * m, [{"colspan": m}] + [None] * (m - 1)],
-                        row_heights=[0.25, 0.25, 0.5], vertical_spacing=0.08, horizontal_spacing=0.01,
-                        subplot_titles=[str(c) for c in labels] + [""] * m + ["error per state"])
+    cols, chunks = min(m, IMAGES_PER_ROW), -(-m // IMAGES_PER_ROW)
+    rows = 2 * chunks + 1
+    heads = [str(labels[k * cols + i]) if k * cols + i < m else "" for k in range(chunks) for i in range(cols)]
+    fig = make_subplots(rows, cols, specs=[[{}] * cols] * (rows - 1) + [[{"colspan": cols}] + [None] * (cols - 1)],
+                        row_heights=[1] * (rows - 1) + [2], vertical_spacing=0.3 / rows, horizontal_spacing=0.02,
+                        subplot_titles=[t for k in range(chunks) for t in heads[k * cols:(k + 1) * cols] + [""] * cols])
     top = float(max(np.abs(inputs).max(), np.nanmax(np.abs(recon)))) or 1.0
-    for row, images, name in ((1, inputs, "input d_1"), (2, recon, "reconstruction d'_1")):
-        for i, image in enumerate(images):
-            fig.add_trace(go.Heatmap(z=tile(image), zmin=-top, zmax=top, colorscale="Greys", name=name,
-                                     showscale=row == 1 and i == 0, colorbar={"title": {"text": "input units"},
-                                                                              "len": 0.5, "y": 0.75},
-                                     hovertemplate=f"{name}, class {labels[i]}: %{{z:.2f}}<extra></extra>"),
-                          row, i + 1)
-            cell = fig.get_subplot(row, i + 1)
-            cell.yaxis.update(scaleanchor=cell.xaxis.plotly_name.replace("axis", ""), autorange="reversed",
-                              showticklabels=False, title=name if i == 0 else None)
-            cell.xaxis.update(showticklabels=False)
-    fig.add_trace(_error_bars(errors), 3, 1)
-    styled(fig, title, "", "", f"{total}; inputs above their reverse pass from the logits")
+    for k in range(chunks):
+        for row, images, name, short in ((2 * k + 1, inputs, "input d_1", "d₁"), (2 * k + 2, recon, "reconstruction d'_1", "d′₁")):
+            for i, image in enumerate(images[k * cols:(k + 1) * cols]):
+                fig.add_trace(go.Heatmap(z=tile(image), zmin=-top, zmax=top, colorscale="Greys", name=name, showscale=False,
+                                         hovertemplate=f"{name}, class {labels[k * cols + i]}: %{{z:.2f}} input units"
+                                                       "<extra></extra>"), row, i + 1)
+                cell = fig.get_subplot(row, i + 1)
+                cell.yaxis.update(scaleanchor=cell.xaxis.plotly_name.replace("axis", ""), autorange="reversed",
+                                  showticklabels=False, showgrid=False, zeroline=False, title=short if i == 0 else None)
+                cell.xaxis.update(showticklabels=False, showgrid=False, zeroline=False)
+    fig.add_trace(_error_bars(errors), rows, 1)
+    styled(fig, title, "", "", f"{total}; each input d₁ above its reverse pass d′₁ from the logits (dark = high)")
     fig.update_annotations(font_size=11)
-    fig.update_yaxes(title=ERROR_AXIS, row=3, col=1).update_xaxes(title="reconstructed state", row=3, col=1)
-    return fig.update_layout(height=620, showlegend=False)
+    fig.update_yaxes(title="error (state units²)", row=rows, col=1).update_xaxes(title="reconstructed state", row=rows, col=1)
+    return fig.update_layout(height=300 + 220 * chunks, showlegend=False)
 
 
 def phantom_view(xy: np.ndarray, labels: np.ndarray, weights: np.ndarray, present: np.ndarray, epoch: int, k: int,

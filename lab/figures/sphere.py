@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from lab.figures.grid import styled
+from lab.figures.grid import BELOW, styled
 from lab.figures.palette import color
 from lab.measure.angles import uniform_angle_density
 
@@ -68,10 +68,11 @@ def sphere_figure(points: np.ndarray, note: str = "", half_space: bool = False,
     traces = [sphere, _points(points, "neurons w", color(0))]
     if half_space:
         traces.append(_points(-points, "negated copies -w", color(0), NEGATED_OPACITY))
-    fig = go.Figure(traces)
-    axes = {f"{a}axis": {"title": f"{a} (unit length)", "range": [-1.1, 1.1]} for a in "xyz"}
-    fig.update_layout(scene={**axes, "aspectmode": "cube"})
-    return styled(fig, title, "", "", note)
+    fig = go.Figure(traces)  # three ticks an axis and short titles: in large letters more ran into each other
+    axes = {f"{a}axis": {"title": {"text": f"{a} (unit)"}, "range": [-1.1, 1.1], "tickvals": [-1, 0, 1]} for a in "xyz"}
+    fig.update_layout(scene={**axes, "aspectmode": "cube", "domain": {"x": [0, 1], "y": [0, 1]}})
+    styled(fig, title, "", "", note)
+    return fig.update_layout(legend=BELOW, margin={"l": 0, "r": 0, "b": 0}, height=560)
 
 
 def _points(p: np.ndarray, name: str, colour: str, opacity: float = 1.0) -> go.Scatter3d:

@@ -1,9 +1,16 @@
 """How the app presents a figure: a light or dark plotly template, and projector mode (text
 `PROJECTOR` times larger; titles, already large and not wrapped by plotly, half as much more, so a
 half-width figure's title still fits), applied to a copy so a builder's figure is never changed;
-the same copy is drawn, saved as PNG from the modebar and exported as HTML."""
+the same copy is drawn, saved as PNG from the modebar and exported as HTML.
+
+In projector mode the top margin is computed from what it holds (title lines, subtitle lines at
+`SUBTITLE_FONT`, subplot titles above the top row), so no title runs into another; tick labels
+stand off their axes (the corner labels of x and y met); and a figure marked `SIDE_BY_SIDE` (by
+`lab.figures.grid.side_by_side`: one of several runs' same view, drawn in half-width columns even
+in projector mode) gets fewer ticks and thin side margins, so its plot area stays usable."""
 from __future__ import annotations
 
+import textwrap
 from functools import lru_cache
 
 import plotly.graph_objects as go
@@ -14,9 +21,15 @@ FONT, TITLE_FONT = 13, 17  # px
 PROJECTOR = 1.6  # font and title-margin scale in projector mode
 TITLE_MARGIN, BARE_MARGIN = 80, 40  # px above the plot area, with and without a title
 PLOTLY_HEIGHT, TALLER = 450, 1.3  # plotly's default figure height (px); its scale in projector mode
-AXIS_TITLE_CHARS = 32  # an axis title longer than this is broken in two in projector mode (plotly never wraps)
+AXIS_TITLE_CHARS = 26  # an axis title longer than this is broken in two in projector mode (plotly never wraps;
+# a 27-character y title of Geometry's small multiples ran past its axis into the panel title above)
 TITLE_CHARS = 34  # a title longer than this is broken in two in projector mode: the most a half-width figure
 # showed at 1400 px (it clipped "hidden_1, epoch 20: intra 0.90, inter 0." at its 38th character)
+SUBTITLE_FONT = 11  # px; x PROJECTOR in projector mode (plotly's own subtitle size, ~11 px, was too small there)
+SUBTITLE_CHARS = 44  # characters per subtitle line in projector mode: what a half-width figure holds at that size
+TICK_STANDOFF = 8  # px between tick labels and their axis in projector mode (x "-1" ran into y "0" at the corner)
+SIDE_BY_SIDE = "reglab_side_by_side"  # layout.meta key: the figure is drawn in one of several narrow columns
+NARROW_TICKS, NARROW_SIDE = 5, 12  # a side-by-side figure's most ticks per axis and its left/right margin (px)
 
 
 def wrapped(text: str | None, width: int = AXIS_TITLE_CHARS) -> str | None:
@@ -51,25 +64,70 @@ def styled_spec(fig: go.Figure | dict, dark: bool = False, projector: bool = Fal
     title = dict(title) if isinstance(title, dict) else ({"text": title} if title else {})
     top = max((layout.get("margin") or {}).get("t") or 0, TITLE_MARGIN if title.get("text") else BARE_MARGIN)
     if projector:  # large letters: long titles on two lines, or a half-width figure clips them
-        if (text := wrapped(title.get("text"), TITLE_CHARS)) != title.get("text"):
-            title, top = {**title, "text": text}, top + round(TITLE_FONT * 1.2)  # room for the second line
+        title = {**title, "text": wrapped(title.get("text"), TITLE_CHARS)}
+        narrow = side_by_side_marked(d)
         for name, axis in list(layout.items()):
-            if name.startswith(("xaxis", "yaxis")) and isinstance((axis or {}).get("title"), dict):
-                layout[name] = {**axis, "title": {**axis["title"], "text": wrapped(axis["title"].get("text"))}}
+            if name.startswith(("xaxis", "yaxis")) and isinstance(axis, dict):
+                layout[name] = _projector_axis(axis, narrow)
         layout["height"] = round((layout.get("height") or PLOTLY_HEIGHT) * TALLER)  # the larger text needs room
-        if layout.get("annotations"):  # subplot titles and labels: sized by their builder, scaled like the rest
-            layout["annotations"] = [{**a, "font": {**a["font"], "size": round(a["font"]["size"] * scale)}}
+        if layout.get("annotations"):  # subplot titles and labels: sized by their builder, scaled like the rest but
+            # never above the text size (make_subplots' 16 px titles became 26 px and ran into each other)
+            layout["annotations"] = [{**a, "font": {**a["font"], "size": round(min(a["font"]["size"], FONT) * scale)}}
                                      if (a.get("font") or {}).get("size") else a for a in layout["annotations"]]
         legend = layout.get("legend") or {}
         if legend.get("orientation") == "h" and (legend.get("y") or 0) < 0:  # under the plot: below the axis title
             layout["legend"] = {**legend, "y": legend["y"] * 2}
+        title, top = _title_block(title, layout)
+        if narrow:  # half width: every pixel to the plot (colour bars and legends push the margin as they need)
+            layout["margin"] = {**(layout.get("margin") or {}), "l": NARROW_SIDE, "r": NARROW_SIDE}
     if dark:  # a builder's black or dark-grey marks (reference lines, outlines) would vanish on the dark paper
         layout = {k: _lightened(v) if k in ("shapes", "annotations") else v for k, v in layout.items()}
         d = {**d, "data": [_lightened(t) for t in d.get("data", [])]}
     layout.update(template=_template(dark), font={**(layout.get("font") or {}), "size": round(FONT * scale)},
                   title={**title, "font": {**(title.get("font") or {}), "size": round(TITLE_FONT * title_scale)}},
-                  margin={**(layout.get("margin") or {}), "t": round(top * title_scale)})
+                  margin={**(layout.get("margin") or {}), "t": top if projector else round(top * title_scale)})
     return {"data": d.get("data", []), "layout": layout}
+
+
+def side_by_side_marked(fig: go.Figure | dict | None) -> bool:
+    """Whether `fig` is one of several runs' same view (`lab.figures.grid.side_by_side`)."""
+    meta = fig.layout.meta if isinstance(fig, go.Figure) else (fig or {}).get("layout", {}).get("meta")
+    return isinstance(meta, dict) and bool(meta.get(SIDE_BY_SIDE))
+
+
+def _projector_axis(axis: dict, narrow: bool) -> dict:
+    """A 2-D axis in projector mode: a long title on two lines, tick labels standing off the axis,
+    and, `narrow`, at most `NARROW_TICKS` ticks (where plotly picks them)."""
+    axis = dict(axis)
+    if isinstance(axis.get("title"), dict):
+        axis["title"] = {**axis["title"], "text": wrapped(axis["title"].get("text"))}
+    axis.setdefault("ticklabelstandoff", TICK_STANDOFF)
+    if narrow and axis.get("tickvals") is None and axis.get("dtick") is None:
+        axis["nticks"] = min(axis.get("nticks") or NARROW_TICKS, NARROW_TICKS)
+    if narrow and axis.get("type") == "category":  # names (layers, classes) upright ran into each other
+        axis.setdefault("tickangle", -90)
+    return axis
+
+
+def _title_block(title: dict, layout: dict) -> tuple[dict, int]:
+    """The title pinned near the top of the figure and the top margin (px) that holds it, its
+    subtitle (re-wrapped to `SUBTITLE_CHARS` at `SUBTITLE_FONT` x PROJECTOR) and the subplot titles
+    above the top row; builders' margins were sized for small letters."""
+    size, sub_size = round(TITLE_FONT * (1 + PROJECTOR) / 2), round(SUBTITLE_FONT * PROJECTOR)
+    sub = dict(title.get("subtitle") or {})
+    lines = textwrap.wrap((sub.get("text") or "").replace("<br>", " "), SUBTITLE_CHARS)
+    top = 10 + (title.get("text") or "").count("<br>") * size * 1.25 + (size * 1.25 + 16 if title.get("text") else 0)
+    if lines:
+        sub = {**sub, "text": "<br>".join(lines), "font": {**(sub.get("font") or {}), "size": sub_size}}
+        top += len(lines) * sub_size * 1.3 + 6
+    heads = [a for a in layout.get("annotations") or [] if a.get("yref") == "paper" and (a.get("y") or 0) >= 0.98
+             and a.get("yanchor") == "bottom"]  # make_subplots' titles of the top row, just above the plots
+    top += max([(a.get("font") or {}).get("size") or FONT * PROJECTOR for a in heads], default=0) * 1.4
+    height = layout["height"]
+    extra = (title.get("text") or "").count("<br>") * size * 1.25  # plotly sets a title's later lines above its anchor
+    pinned = {"y": 1 - (8 + extra) / height, "yref": "container", "yanchor": "top"} if title.get("text") else {}
+    least = round(TITLE_MARGIN * (1 + PROJECTOR) / 2 + extra) if title.get("text") else BARE_MARGIN  # as small letters had it
+    return {**title, **pinned, **({"subtitle": sub} if lines else {})}, max(round(top), least)
 
 
 DARK_MARKS = {"black", "#000", "#000000", "rgb(0,0,0)", "#111", "#222", "#333", "#444", "#555", "#666"}
