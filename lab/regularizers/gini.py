@@ -76,7 +76,8 @@ class Gini(Regularizer):
     quantity = Quantity("gini", "gini", "Gini impurity of the features over classes (unitless, 0 to 1 - 1/C)")
     step_goal = 1.5
     views = ("gini_heatmap",)
-    summary = "features that each fire for one class (Gini impurity) and together cover all classes (KL)"
+    summary = ("features that each fire for one class (Gini impurity) and together cover all classes (KL); "
+               "p(c|j) from the batch's activation mass, dead units left out: the lab's interpretation")
     params = (
         Param("alpha", 1.0, Interval(float, 0, None), "weight of the Gini impurity of the features"),
         Param("beta", 1.0, Interval(float, 0, None), "weight of the class-coverage KL term"),

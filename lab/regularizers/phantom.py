@@ -155,7 +155,8 @@ class Phantom(Regularizer):
                         also={"intra": "intra-class cosine similarity of the features"})
     step_goal = 1.3
     views = ("phantoms", "similarity")
-    summary = "push features away from other classes' phantoms (means of a few same-class samples)"
+    summary = ("push features away from other classes' phantoms (means of a few same-class samples); the "
+               "contrast form is the lab's interpretation: the paper has no public code")
     params = (
         Param("mode", "contrast", Choice(("contrast", "mix")),
               "contrast: cosine penalty against phantoms; mix: train the head on features mixed with "
