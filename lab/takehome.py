@@ -14,7 +14,6 @@ from typing import Any, Callable, Mapping, Sequence
 
 import plotly.graph_objects as go
 
-from lab import views
 from lab.declare import View
 from lab.errors import LabError
 from lab.figures.animate import animated
@@ -23,7 +22,6 @@ from lab.figures.method import quantity_curves
 from lab.figures.overlay import Line
 from lab.html import Page, table
 from lab.lessons import Lesson, provenance
-from lab.readout.quantities import quantity_series, run_probe
 from lab.readout.series import readable_epochs, spaced
 from lab.store import RunRecord, atomic_write, load_snapshot
 
@@ -52,6 +50,8 @@ def quantity_title(lesson: Lesson) -> str:
 
 def quantity_figure(lesson: Lesson, pairs: Sequence[Pair]) -> go.Figure:
     """The lesson's quantity at every epoch both runs of a seed can draw, one line per run."""
+    from lab.readout.quantities import quantity_series  # torch: only when a lesson page is built
+
     q = lesson.quantity
     lines = [Line(label(r), r.config.method, r.config.seed, quantity_series(r, r.config.method, epochs, q))
              for pair in pairs for epochs in [common_epochs(pair)] for r in pair]
@@ -62,6 +62,9 @@ def view_figures(lesson: Lesson, pair: Pair, epochs: Sequence[int]) -> list[tupl
     """Each of the lesson's views that both runs can draw: its figures of CE's run and of the
     method's run at `epochs` (a view's panels share axis ranges over both runs and every epoch
     when `View.shared`, so a difference between two pictures is one between runs or epochs)."""
+    from lab import views  # torch: only when a lesson page is built
+    from lab.readout.quantities import run_probe
+
     probes = [run_probe(r) for r in pair]
     snapshots = [[load_snapshot(r, e) for e in epochs] for r in pair]
     out = []

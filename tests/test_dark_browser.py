@@ -60,7 +60,7 @@ def test_every_text_and_line_reads_in_dark_theme(tmp_path):
     from playwright.sync_api import expect
 
     runs = tmp_path / "runs"
-    tiny = dict(train_size=100, probe_size=100, epochs=2, model_params={"widths": (16, 16)})
+    tiny = dict(train_size=100, batch_size=50, probe_size=100, epochs=2, model_params={"widths": (16, 16)})
     for method in ("ce", "itra"):
         train(RunConfig(method=method, name=method, **tiny), runs=runs)
     with served(runs) as url, browser() as b:
