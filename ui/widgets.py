@@ -137,6 +137,11 @@ _DARK_CSS = f"""<style>
 background-color: rgba({tint},0.2) !important; }}
 [data-testid="stAlertContent{kind}"], [data-testid="stAlertContent{kind}"] * {{ color: rgb({text}) !important; }}
 """ for kind, (tint, text) in _ALERTS.items()) + "</style>"
+# The epoch player's elements (`ui.player`) never dim while a tick runs (Streamlit dims the elements of a
+# running fragment: at 5 frames a second the view would flicker). Sent with the page's other CSS, once
+# per full run: an st.html of its own inside the player's page was gone from the page once it had loaded.
+PLAYER_CSS = ("<style>[class*='st-key-player-'] [data-stale='true'] "
+              "{ opacity: 1 !important; transition: none !important; }</style>")
 _PROJECTOR_CSS = "<style>html { font-size: %dpx; }</style>" % round(16 * PROJECTOR)
 
 
@@ -157,9 +162,7 @@ def presentation() -> None:
     projector = _kept_toggle("Projector mode", PROJECTOR_KEY,
                              "large fonts on the page and in every figure, for a room to read; a run's "
                              "figures otherwise side by side are drawn one above the other (two runs stay side by side)")
-    css = (_DARK_CSS if dark else "") + (_PROJECTOR_CSS if projector else "")
-    if css:
-        st.html(css)
+    st.html(PLAYER_CSS + (_DARK_CSS if dark else "") + (_PROJECTOR_CSS if projector else ""))
     st.session_state[_FIGURES] = {}
 
 
