@@ -18,6 +18,7 @@ from lab.declare import View
 from lab.errors import LabError
 from lab.figures.animate import animated
 from lab.figures.grid import side_by_side
+from lab.figures.theme import copied
 from lab.figures.method import quantity_curves
 from lab.figures.overlay import Line
 from lab.html import Page, table
@@ -194,7 +195,7 @@ def slots(frames: Mapping[int, Frame]) -> list[tuple[str | None, list[Slot]]]:
 def _same_traces(figs: list[go.Figure]) -> list[go.Figure]:
     """`figs`, those with fewer traces than the most given empty ones (`animated` needs as many in each)."""
     most = max(len(f.data) for f in figs)
-    return [f if len(f.data) == most else go.Figure(f).add_traces(
+    return [f if len(f.data) == most else copied(f).add_traces(
         [go.Scatter(x=[], y=[], showlegend=False, hoverinfo="skip")] * (most - len(f.data))) for f in figs]
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from lab.figures.theme import SIDE_BY_SIDE
+from lab.figures.theme import SIDE_BY_SIDE, copied
 
 _3D = {"scatter3d", "surface", "mesh3d"}
 SUBTITLE_CHARS = 70  # characters per subtitle line: what a half-width figure shows at 1400 px (120 were clipped)
@@ -58,7 +58,7 @@ def grid(figs: Sequence[go.Figure], titles: Sequence[str] | None = None, cols: i
     for k, fig in enumerate(figs):
         r, c = k // cols + 1, k % cols + 1
         for trace in fig.data:
-            trace = go.Figure(trace).data[0]  # a copy
+            trace = copied(trace).data[0]
             name = trace.name or ""
             trace.legendgroup = trace.legendgroup or name
             if name in seen:
@@ -95,7 +95,7 @@ def side_by_side(figs: Sequence[go.Figure], shared: bool = True) -> list[go.Figu
     (`_fit_ranges`), so a difference between the pictures is a difference between the runs. Several are
     marked `SIDE_BY_SIDE`: the same view of several runs stays side by side in projector mode too
     (`ui.widgets.figure_columns`), styled for half width there (`lab.figures.theme.styled_spec`)."""
-    figs = [go.Figure(f) for f in figs]
+    figs = [copied(f) for f in figs]
     for fig in figs if len(figs) > 1 else ():
         fig.update_layout(meta={**(fig.layout.meta if isinstance(fig.layout.meta, dict) else {}), SIDE_BY_SIDE: len(figs)})
     single = all(not any(t.type in _3D for t in f.data) and not any(k in f.layout for k in ("xaxis2", "yaxis2"))

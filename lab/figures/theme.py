@@ -11,6 +11,7 @@ in projector mode) gets fewer ticks and thin side margins, so its plot area stay
 from __future__ import annotations
 
 import textwrap
+import threading
 from functools import lru_cache
 
 import plotly.graph_objects as go
@@ -49,6 +50,18 @@ def _template(dark: bool) -> dict:
     return pio.templates[TEMPLATES[dark]].to_plotly_json()
 
 
+# The app's caches hand one figure to every session that asks; plotly figures are not safe to read
+# from two threads at once (measured: 8 tabs pressing one lesson, 3 failed with "Invalid property
+# 'colorscale' for Scatter" while copying the same cached heatmap), so copies are made one at a time.
+_READING = threading.Lock()
+
+
+def copied(fig: go.Figure | dict) -> go.Figure:
+    """A new figure equal to `fig` (which other threads may be reading)."""
+    with _READING:
+        return go.Figure(fig)
+
+
 def styled_spec(fig: go.Figure | dict, dark: bool = False, projector: bool = False) -> dict:
     """`fig` as a new plain figure dict {"data", "layout"} with the light or dark template, fonts of
     FONT px (x PROJECTOR in projector mode), titles of TITLE_FONT px (x (1 + PROJECTOR) / 2), a top
@@ -57,7 +70,8 @@ def styled_spec(fig: go.Figure | dict, dark: bool = False, projector: bool = Fal
     `TALLER`. Plain dicts, not a validated copy of the figure: the app styles every figure of every
     player frame, and a `go.Figure` copy with its template took ~60 ms a figure.
     The template dict is shared between figures: read it, never change it."""
-    d = fig.to_dict() if isinstance(fig, go.Figure) else fig
+    with _READING:
+        d = fig.to_dict() if isinstance(fig, go.Figure) else fig
     layout = dict(d.get("layout", {}))
     scale, title_scale = (PROJECTOR, (1 + PROJECTOR) / 2) if projector else (1.0, 1.0)
     title = layout.get("title")
