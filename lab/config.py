@@ -7,6 +7,7 @@ method each declare their own options (`data_params`, `model_params`, `method_pa
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -74,7 +75,6 @@ class RunConfig:
         known = {f.name for f in fields(cls)}
         extra = sorted(set(d) - known)
         if extra:
-
             raise ConfigError(f"Unknown run setting {extra[0]!r}; settings are: {', '.join(sorted(known))}.")
         return cls(**d)
 
@@ -116,6 +116,12 @@ def validate(cfg: RunConfig) -> RunConfig:
         plugin=reg.source.to_dict(reg.name) if reg.source else None,
         **train,
     )
+
+
+def settings_key(cfg: RunConfig) -> str:
+    """A config's training settings as canonical JSON, its name and device left out: two runs whose
+    keys are equal are the same run (one trained on CUDA is as good as one trained on the CPU)."""
+    return json.dumps({k: v for k, v in cfg.to_dict().items() if k not in ("name", "device")}, sort_keys=True)
 
 
 def batch_note(cfg: RunConfig) -> str | None:

@@ -18,7 +18,6 @@ run to a `backend` that trains it elsewhere and relays its events (`lab.live_ray
 """
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
@@ -27,16 +26,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from lab.config import RunConfig, validate
+from lab.config import RunConfig, settings_key, validate
 from lab.errors import LabError, StoreError
 from lab.store import check_run_name, new_run_id
 
 LIVE = ("queued", "running")
-
-
-def _settings(cfg: RunConfig) -> str:
-    """A config's settings but its name, as canonical JSON (two runs of them are the same run)."""
-    return json.dumps({**cfg.to_dict(), "name": None}, sort_keys=True)
 
 
 @dataclass(frozen=True)
@@ -199,8 +193,8 @@ class LiveRuns:
         return [c.name for c in named]
 
     def start_shared(self, configs: list[RunConfig], owner: str) -> list[str]:
-        """`start_all` for the configs no live run already trains: a config whose exact settings
-        (all but the name) a queued or running run has, of any owner, gets that run's id instead
+        """`start_all` for the configs no live run already trains: a config whose settings
+        (`settings_key`: all but the name and device) a queued or running run has, of any owner, gets that run's id instead
         of a second, identical run (a class pressing the same lesson shares one pair of runs: the
         same settings and seed give the same run). Only the starting owner may stop a shared run."""
         ids: list[str | None] = [self._live_like(validate(cfg)) for cfg in configs]
@@ -208,10 +202,10 @@ class LiveRuns:
         return [i if i is not None else new.pop(0) for i in ids]
 
     def _live_like(self, cfg: RunConfig) -> str | None:
-        want = _settings(cfg)
+        want = settings_key(cfg)
         with self._lock:
             return next((r.id for r in sorted(self._runs.values(), key=lambda r: r.order)
-                         if r.status in LIVE and _settings(r.config) == want), None)
+                         if r.status in LIVE and settings_key(r.config) == want), None)
 
     def _trainer(self):
         """`lab.train.train`, imported (with torch) in a training thread, torch's threads set."""

@@ -10,14 +10,13 @@ at most 15 s on 2 CPU cores.
 from __future__ import annotations
 
 import itertools
-import json
 import math
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from lab.config import RunConfig, validate
+from lab.config import RunConfig, settings_key, validate
 from lab.errors import ConfigError
 from lab.params import check_name
 from lab.paths import ASSETS
@@ -221,16 +220,11 @@ def defaults_of(lesson: Lesson) -> Lesson:
 
 
 
-def _settings(cfg: RunConfig) -> str:
-    """A config's training settings as canonical JSON (no name, no device)."""
-    return json.dumps({k: v for k, v in cfg.to_dict().items() if k not in ("name", "device")}, sort_keys=True)
-
-
 def role(lesson: Lesson, cfg: RunConfig) -> str | None:
     """"ce" or the lesson's method when `cfg` is that run of the lesson (its settings exactly, any
     of its seeds), else None."""
     return next((m for m in (REFERENCE, lesson.method)
-                 if cfg.method == m and _settings(cfg) == _settings(lesson.config(m, cfg.seed))), None)
+                 if cfg.method == m and settings_key(cfg) == settings_key(lesson.config(m, cfg.seed))), None)
 
 
 def saved_pair(lesson: Lesson, seed: int, runs: Sequence[RunRecord]) -> tuple[RunRecord, RunRecord] | None:
@@ -238,8 +232,8 @@ def saved_pair(lesson: Lesson, seed: int, runs: Sequence[RunRecord]) -> tuple[Ru
     the lesson's settings and `seed`, or None when either is missing."""
     pair = []
     for method in (REFERENCE, lesson.method):
-        want = _settings(lesson.config(method, seed))
-        pair.append(next((r for r in runs if r.state == "done" and _settings(r.config) == want), None))
+        want = settings_key(lesson.config(method, seed))
+        pair.append(next((r for r in runs if r.state == "done" and settings_key(r.config) == want), None))
     return None if None in pair else (pair[0], pair[1])
 
 

@@ -6,7 +6,6 @@ is reused (a `done` run judged again by today's rule, `lab.train.rejudge`); any 
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Callable
 
 import numpy as np
 
-from lab.config import RunConfig
+from lab.config import RunConfig, settings_key
 from lab.errors import StoreError
 from lab.study.spec import Chosen, Study, expand, label
 from lab.study.summary import Column, columns, last
@@ -35,12 +34,6 @@ def measure_run(run, cols: dict[str, Column]) -> dict[str, list[float]]:
     return {k: out[k] for k in cols}
 
 
-def _comparable(cfg: RunConfig) -> dict:
-    """The config as saved in config.json (tuples as lists), the device left out: a run trained on
-    CUDA is as good as one trained on the CPU."""
-    return json.loads(json.dumps({**cfg.to_dict(), "device": None}))
-
-
 def reusable(root: Path, cfg: RunConfig):
     """The finished run of this grid point, or None after setting any other folder of that name aside."""
     from lab.store import load_run, set_aside
@@ -54,7 +47,7 @@ def reusable(root: Path, cfg: RunConfig):
     if rec is not None and rec.state == "running":
         raise StoreError(f"Run {cfg.name} is being trained by process {rec.status.get('pid')}; "
                          f"wait for it or stop it, then run the study again.")
-    if rec is not None and rec.state in FINAL and _comparable(rec.config) == _comparable(cfg):
+    if rec is not None and rec.state in FINAL and settings_key(rec.config) == settings_key(cfg):
         from lab.train import rejudge
 
         return rejudge(rec)  # a run from before today's rules is judged by them
