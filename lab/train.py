@@ -227,6 +227,7 @@ def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | N
     io = Background() if writer else None
     result = Result("running", path=writer.path if writer else None, model=model)
     train_eval = data.train.x[: cfg.probe_size], data.train.y[: cfg.probe_size]
+    chance = chance_level(train_eval[1])  # what `ending` judges the last train accuracy against
     per_epoch = max(1, len(data.train) // cfg.batch_size)  # every method's steps per epoch (see `batches`)
     every = max(1, per_epoch // POINTS_PER_EPOCH)
 
@@ -285,7 +286,7 @@ def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | N
             if result.status != "running":
                 break
         if result.status == "running":
-            result.status, result.error = ending(result.history, chance_level(train_eval[1]), data.n_classes)
+            result.status, result.error = ending(result.history, chance, data.n_classes)
         if io:
             io.close()
     except BaseException as e:
@@ -298,5 +299,5 @@ def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | N
             writer.status("failed", result.error)
         raise
     if writer:
-        writer.status(result.status, result.error, epochs_done=len(result.history), chance=chance_level(train_eval[1]))
+        writer.status(result.status, result.error, epochs_done=len(result.history), chance=chance)
     return result
