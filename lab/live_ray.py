@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 
 from lab.live import _Run
+from lab.paths import ray_runtime_env
 
-ROOT = Path(__file__).resolve().parents[1]
 RELAY_S = 0.1  # seconds between two sends of a worker's buffered events
 POLL_S = 0.1  # seconds between two looks of the app for a run's events
 CONNECT_S = 3.0  # seconds to wait for the cluster's port to answer before giving up
@@ -139,8 +139,7 @@ class RayBackend:
     def __init__(self, address: str, num_cpus: int = 1):
         import ray
 
-        path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-        env = {"env_vars": {"PYTHONPATH": path}}  # the workers import `lab` from this checkout
+        env = ray_runtime_env()
         self.address, self.num_cpus = address, num_cpus
         self._task = ray.remote(num_cpus=num_cpus)(_train_remote).options(runtime_env=env)
         self._hub_class = ray.remote(num_cpus=0)(_Hub).options(runtime_env=env)

@@ -17,6 +17,15 @@ def _root() -> Path:
 
 
 ROOT = _root()
+
+
+def ray_runtime_env() -> dict:
+    """The runtime environment of the lab's Ray tasks (studies, live runs): the workers import `lab`
+    from the folder this process imports it from, ahead of $PYTHONPATH."""
+    import os
+
+    here = str(Path(__file__).resolve().parents[1])
+    return {"env_vars": {"PYTHONPATH": os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))}}
 ASSETS = ROOT / "assets"
 EXAMPLES = ROOT / "examples"
 STUDIES = ROOT / "studies"

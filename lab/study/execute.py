@@ -6,7 +6,6 @@ is reused (a `done` run judged again by today's rule, `lab.train.rejudge`); any 
 """
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Callable
@@ -14,11 +13,11 @@ from typing import Callable
 import numpy as np
 
 from lab.config import RunConfig, settings_key
+from lab.paths import ray_runtime_env
 from lab.errors import StoreError
 from lab.study.spec import Chosen, Study, expand, label
 from lab.study.summary import Column, columns, last
 
-ROOT = Path(__file__).resolve().parents[2]
 FINAL = ("done", "diverged", "collapsed")  # a run in one of these states is a result and is reused
 
 
@@ -99,8 +98,7 @@ def _ray(jobs: list[RunConfig], root: Path, cols: dict[str, Column], bar, addres
         ray.init(address=address, num_cpus=None if address else num_cpus, include_dashboard=False,
                  log_to_driver=False)
     try:
-        path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-        task = ray.remote(num_cpus=1, num_gpus=gpus)(execute).options(runtime_env={"env_vars": {"PYTHONPATH": path}})
+        task = ray.remote(num_cpus=1, num_gpus=gpus)(execute).options(runtime_env=ray_runtime_env())
         refs = {task.remote(cfg, str(root.resolve()), cols): i for i, cfg in enumerate(jobs)}
         results: list[dict | None] = [None] * len(jobs)
         pending = list(refs)
