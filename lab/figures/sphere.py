@@ -69,7 +69,9 @@ def sphere_figure(points: np.ndarray, note: str = "", half_space: bool = False,
     if half_space:
         traces.append(_points(-points, "negated copies -w", color(0), NEGATED_OPACITY))
     fig = go.Figure(traces)  # three ticks an axis and short titles: in large letters more ran into each other
-    axes = {f"{a}axis": {"title": {"text": f"{a} (unit)"}, "range": [-1.1, 1.1], "tickvals": [-1, 0, 1]} for a in "xyz"}
+    # y's and z's -1 meet at one corner of the box, where their labels ran into each other: x keeps it
+    axes = {f"{a}axis": {"title": {"text": f"{a} (unit)"}, "range": [-1.1, 1.1],
+                         "tickvals": [-1, 0, 1] if a == "x" else [0, 1]} for a in "xyz"}
     fig.update_layout(scene={**axes, "aspectmode": "cube", "domain": {"x": [0, 1], "y": [0, 1]}})
     styled(fig, title, "", "", note)
     return fig.update_layout(legend=BELOW, margin={"l": 0, "r": 0, "b": 0}, height=560)
