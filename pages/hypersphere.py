@@ -33,7 +33,10 @@ record = ui.runs.snapshot_record(run)
 first = ui.cache.first_snapshot(record)
 labels = weight_labels(first)
 keys = list(labels)
-c_layer, c_s, c_half, c_shape = st.columns([3, 1, 1, 1])
+if ui.widgets.stacked():  # projector: the four controls' large labels need two rows
+    (c_layer, c_s), (c_half, c_shape) = st.columns([3, 2]), st.columns([2, 3])
+else:
+    c_layer, c_s, c_half, c_shape = st.columns([3, 1, 1, 1])
 layer = c_layer.selectbox("Weight layer", keys, index=keys.index(feature_weight(first)), format_func=labels.get,
                           key="sphere.layer")
 s = c_s.selectbox("energy power s", (0, 1, 2), index=2, key="sphere.s",
