@@ -21,6 +21,11 @@ from ui.player import Row
 Stamp = tuple[tuple[str, str, int], ...]  # each run's folder, status and snapshot count: a changed run builds anew
 
 
+def stamp(runs: Sequence[RunRecord]) -> Stamp:
+    """The runs' `Stamp`, part of a cached page's name."""
+    return tuple((str(r.path), r.state, len(r.snapshot_epochs)) for r in runs)
+
+
 @st.cache_data(max_entries=4, show_spinner=False)
 def page(name: str, runs: Stamp) -> bytes:
     """The take-home page of lesson `name`'s CE and method runs (folders in `runs`), as bytes."""
@@ -33,8 +38,7 @@ def page(name: str, runs: Stamp) -> bytes:
 def button(lesson: Lesson, ce: RunRecord, method: RunRecord) -> None:
     """A button that downloads the lesson's page of `ce` and `method`: its text, settings, verdict,
     quantity over epochs and views animated over epochs."""
-    stamp = tuple((str(r.path), r.state, len(r.snapshot_epochs)) for r in (ce, method))
-    st.download_button("Take this lesson home (one HTML page)", data=partial(page, lesson.name, stamp),
+    st.download_button("Take this lesson home (one HTML page)", data=partial(page, lesson.name, stamp((ce, method))),
                        file_name=f"lesson-{lesson.name}-s{ce.config.seed}.html", mime="text/html", on_click="ignore",
                        icon=":material/download:", key="lesson.home",
                        help="one offline page: the claim, how the settings were chosen, the verdict with its numbers, "
@@ -49,8 +53,8 @@ def _plain(markdown: str | None) -> str | None:
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def _built(stamp: tuple, _build: Callable[[], str]) -> bytes:
-    """`_build()`'s page as bytes, once per `stamp` (the page, its lines, epochs and runs' states)."""
+def _built(key: tuple, _build: Callable[[], str]) -> bytes:
+    """`_build()`'s page as bytes, once per `key` (the page, its lines, epochs and runs' `stamp`)."""
     return _build().encode()
 
 
@@ -68,9 +72,9 @@ def page_button(title: str, lines: Sequence[str], epochs: Sequence[int], draw: C
         shown_figures = {k: f for k, f in figures.items() if f is not None}
         return player_page(title, [_plain(line) for line in lines], runs, shown_figures, frames)
 
-    stamp = (title, tuple(lines), tuple(epochs), tuple(str((r.path, r.state, len(r.snapshot_epochs))) for r in runs))
+    key = (title, tuple(lines), tuple(epochs), stamp(runs))
     name = re.sub(r"[^\w.-]+", "-", f"{title}-{runs[0].id}" + (f"-and-{len(runs) - 1}-more" if len(runs) > 1 else ""))
-    st.download_button("Take this page home (one HTML page)", data=partial(_built, stamp, build),
+    st.download_button("Take this page home (one HTML page)", data=partial(_built, key, build),
                        file_name=f"{name.lower()}.html", mime="text/html", on_click="ignore",
                        icon=":material/download:", key="takehome." + re.sub(r"\W+", "-", title.lower()),
                        help="one offline page: what this page shows, the runs' settings, its figures over training "
