@@ -133,7 +133,7 @@ def _title_block(title: dict, layout: dict) -> tuple[dict, int]:
     top = 10 + (title.get("text") or "").count("<br>") * size * 1.25 + (size * 1.25 + 16 if title.get("text") else 0)
     if lines:
         sub = {**sub, "text": "<br>".join(lines), "font": {**(sub.get("font") or {}), "size": sub_size}}
-        top += len(lines) * sub_size * 1.3 + 6
+        top += len(lines) * sub_size * 1.3 + 14  # + room below it: its last line touched the panel titles by 4 px in one run
     heads = [a for a in layout.get("annotations") or [] if a.get("yref") == "paper" and (a.get("y") or 0) >= 0.98
              and a.get("yanchor") == "bottom"]  # make_subplots' titles of the top row, just above the plots
     top += max([(a.get("font") or {}).get("size") or FONT * PROJECTOR for a in heads], default=0) * 1.4
