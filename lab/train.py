@@ -9,6 +9,7 @@ it as `stopped` between two steps; any exception marks it `failed` and is re-rai
 """
 from __future__ import annotations
 
+import copy
 import functools
 import operator
 import threading
@@ -133,9 +134,12 @@ def batch_losses(model: Net, reg: Regularizer, lam: float, data: Prepared, batch
 
 
 def check_plugin(model: Net, reg: Regularizer, cfg: RunConfig, data: Prepared, device: torch.device) -> None:
-    """A plug-in's penalty on one batch (drawn by a generator of its own: the run's draws stay as they
-    are) must run and return {name: scalar tensor}: PluginError in one line, before any run folder exists."""
+    """A plug-in's penalty on one batch must run and return {name: scalar tensor}: PluginError in one
+    line, before any run folder exists. It runs on copies of the model and the regularizer, with a
+    generator of its own, so the run trains as a built-in twin would (state a penalty sets on its
+    first call, such as center's centres, and the model's dropout draws stay untouched)."""
     gen = make_generator(cfg.seed, device)
+    model, reg = copy.deepcopy((model, reg))
     try:
         terms = batch_losses(model, reg, cfg.lam, data, next(iter(batches(reg, data, cfg.batch_size, gen))), gen)[2]
     except Exception as e:

@@ -4,6 +4,7 @@ opened in every page; an installed entry point; and every bad plug-in refused in
 names the file, with no run folder written."""
 from __future__ import annotations
 
+import csv
 import json
 import re
 from pathlib import Path
@@ -150,6 +151,10 @@ BAD = {
     "non-scalar": (GOOD.format(name="vec", term="ctx.out.logits.mean(0)"), "Tiny", r"term 'size' has shape \(10,\)"),
     "non-tensor": (GOOD.format(name="num", term="1.5"), "Tiny", r"term 'size' is a float"),
     "raises": (GOOD.format(name="boom", term="1 / 0"), "Tiny", r"penalty raised ZeroDivisionError"),
+    "unknown view": (GOOD.format(name="nov", term="ctx.y.sum()").replace("plug-in\"", "plug-in\"\n    views = ('nope',)"),
+                     "Tiny", r"views must be a tuple of lab\.declare\.View or keys of lab\.views\.VIEWS"),
+    "unknown measurement": ("from lab.declare import Quantity\n" + GOOD.format(name="noq", term="ctx.y.sum()").replace(
+        "plug-in\"", "plug-in\"\n    quantity = Quantity('nope', 'x', 'x (unitless)')"), "Tiny", r"a key of lab\.measure"),
 }
 
 
@@ -189,6 +194,40 @@ def test_an_exception_or_nan_later_in_training_ends_the_run_and_says_why(tmp_pat
     # the first-batch check passes a NaN (a value, not a type error): the run ends `diverged`, saying why
     result = train(RunConfig(method=f"{nan}:Tiny", epochs=2, train_size=200), runs=tmp_path / "nan-runs")
     assert result.status == "diverged" and "lower the learning rate" in result.error
+
+
+@pytest.mark.parametrize("module", ["center", "decov"])
+def test_a_plugin_copy_of_a_builtin_is_accepted_and_trains_exactly_as_the_builtin(module, tmp_path):
+    """A built-in written through the contract loads as a user's file (its views by key too), and
+    the plug-in's first-batch check leaves the run untouched (center's centres start on the run's batch)."""
+    source = (ROOT / "lab" / "regularizers" / f"{module}.py").read_text()
+    (tmp_path / "twin.py").write_text(source.replace(f'name = "{module}"', f'name = "{module}_twin"'))
+    cls = REGISTRY[module]
+    twin = resolve(f"{tmp_path / 'twin.py'}:{cls.__name__}")
+    assert twin.views and all(isinstance(a, str) == isinstance(b, str) for a, b in zip(twin.views, cls.views))
+    mine, theirs = (train(RunConfig(method=m, model_params={"widths": [32]}, epochs=2, train_size=200, probe_size=50))
+                    for m in (twin.name, module))
+    assert [h["test_loss"] for h in mine.history] == [h["test_loss"] for h in theirs.history]
+
+
+def test_a_study_names_a_plugin_by_its_file(tmp_path):
+    (tmp_path / "s.toml").write_text(f"""description = "a plug-in in a study"
+seeds = [0]
+epochs = 2
+train_size = 120
+probe_size = 60
+[data.digits]
+[models.mlp]
+widths = [16]
+[methods.ce]
+[methods."{SPEC}"]
+lam = [0.01]
+""")
+    assert main(["study", str(tmp_path / "s.toml"), "--runs", str(tmp_path / "runs"), "--out", str(tmp_path / "out")]) == 0
+    rows = {r["method"]: r for r in csv.DictReader((tmp_path / "out" / "results.csv").open())}
+    assert set(rows) == {"ce", "activity_l1"} and rows["activity_l1"]["quantity"] == "active"
+    assert float(rows["ce"]["final_active"]) > 0 and float(rows["activity_l1"]["final_active"]) > 0
+    assert load_run(tmp_path / "runs" / rows["activity_l1"]["run"]).config.plugin["class"] == "ActivityL1"
 
 
 def test_discover_loads_a_folder_and_reports_each_refusal(tmp_path):

@@ -116,15 +116,28 @@ def _checked(cls: Any, where: str, source: Source) -> type[Regularizer]:
     return cls
 
 
+def _lab_keys(module: str, name: str, keys: Iterable[Any]) -> set[str]:
+    """The keys among `keys` that the lab's `module.name` dict lacks (imported only when asked)."""
+    wanted = {k for k in keys if isinstance(k, str)}
+    return wanted - set(getattr(importlib.import_module(module), name)) if wanted else set()
+
+
 def _check_declarations(cls: type[Regularizer], where: str) -> None:
-    """The optional declarations have the types the lab reads (one line each when not)."""
+    """The optional declarations have the types the lab reads, as a built-in's may (one line each
+    when not): a view or a quantity's measurement may also name one of the lab's."""
+    q = cls.quantity
     bad = [what for what, ok in (
         ("params must be a tuple of lab.params.Param", isinstance(cls.params, tuple)
          and all(isinstance(p, Param) for p in cls.params)),
         ("default_lam must be a number >= 0", isinstance(cls.default_lam, (int, float)) and cls.default_lam >= 0),
-        ("quantity must be a lab.declare.Quantity or None", cls.quantity is None or isinstance(cls.quantity, Quantity)),
-        ("views must be a tuple of lab.declare.View", isinstance(cls.views, tuple)
-         and all(isinstance(v, View) for v in cls.views)),
+        ("quantity must be a lab.declare.Quantity or None", q is None or isinstance(q, Quantity)),
+        ("quantity's measurement must be a function of a snapshot or a key of lab.measure.quantities.MEASUREMENTS,"
+         " and its working 'lower' or 'higher'", not isinstance(q, Quantity) or (
+             q.working in ("lower", "higher") and (callable(q.measurement) or isinstance(q.measurement, str)
+                                                  and not _lab_keys("lab.measure.quantities", "MEASUREMENTS",
+                                                                    [q.measurement])))),
+        ("views must be a tuple of lab.declare.View or keys of lab.views.VIEWS", isinstance(cls.views, tuple)
+         and all(isinstance(v, (View, str)) for v in cls.views) and not _lab_keys("lab.views", "VIEWS", cls.views)),
         ("notes must be a dict {page or view key: text}", isinstance(cls.notes, dict)),
         ("needs must name known capabilities", set(cls.needs) <= {"second_batch", "balanced_batches"}),
     ) if not ok]
