@@ -45,7 +45,7 @@ def test_a_table_with_a_header_and_string_labels_trains_and_keeps_its_class_name
     x, labels = _labelled()
     path = _table(tmp_path / "pets.csv", [[*r, c] for r, c in zip(x.tolist(), labels)], ["a", "b", "c", "kind"])
     run, err = _train(tmp_path, capsys, "--data", str(path))
-    assert "pets.csv: 60 rows, 3 feature columns, label column 'kind' (3 classes)." in err
+    assert "pets.csv: 60 rows, 3 feature columns, label column 'kind' (3 classes). Features: a, b, c." in err
     cfg = run.config
     assert (cfg.data, cfg.data_params["path"], cfg.data_label) == ("table", str(path.resolve()), "pets.csv")
     assert cfg.data_source == {"path": str(path.resolve()), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
@@ -62,7 +62,7 @@ def test_a_tsv_without_header_takes_its_label_by_index_and_numeric_labels_keep_t
     raw, note = read_file("table", str(path), label_column="0")
     assert raw.classes == ["0", "10"] and raw.x.shape == (40, 3) and np.array_equal(raw.y, (y > 0).astype(int))
     np.testing.assert_allclose(raw.x, x, rtol=1e-6)
-    assert "label column '0'" in note
+    assert "label column '0'" in note and note.endswith("Features: columns 1, 2, 3.")
 
 
 def test_a_split_column_carries_the_split(tmp_path):
@@ -137,13 +137,18 @@ def _broken_image(path: Path) -> None:
 BAD = {
     "empty": ("e.csv", lambda p: p.write_text(""), "e.csv is empty"),
     "non-numeric": ("n.csv", lambda p: p.write_text("a,b,y\n1,2,x\n3,oops,y\n"), "n.csv, row 3, column 'b': 'oops' is not a number"),
-    "nan": ("m.csv", lambda p: p.write_text("a,y\n1,x\nnan,y\n2,x\n3,y\n"), "m.csv, row 3, column 'a': 'nan'; fix the row, or drop such rows (drop missing, --drop-missing)"),
+    "nan": ("m.csv", lambda p: p.write_text("a,y\n1,x\nnan,y\n2,x\n3,y\n"),
+            "m.csv, row 3, column 'a': 'nan' is not a finite number; fix the row, or drop such rows (drop missing, --drop-missing)"),
+    "infinite": ("i.csv", lambda p: p.write_text("a,b,y\n1,2,x\n3,4,y\n5,-inf,x\n6,7,y\n"),
+                 "i.csv, row 4, column 'b': '-inf' is not a finite number"),
     "missing": ("m2.csv", lambda p: p.write_text("a,b,y\n1,2,x\n1,,y\n2,3,x\n3,4,y\n"), "m2.csv, row 3, column 'b': missing value"),
     "ragged": ("r.csv", lambda p: p.write_text("1,2,x\n3,y\n"), "r.csv, row 2: 2 fields where the first row has 3"),
     "one class": ("o.csv", lambda p: p.write_text("1,x\n2,x\n3,x\n"), "o.csv has one class only (x)"),
     "tiny class": ("t.csv", lambda p: p.write_text("1,x\n2,x\n3,y\n"), "t.csv: class 'y' has 1 sample; each class needs at least 2"),
     "1001 classes": ("k.csv", lambda p: p.write_text("".join(f"{i},{i}\n" for i in range(1001))), "k.csv has 1001 distinct labels"),
     "npz lengths": ("l.npz", _bad_npz, "l.npz: x has 10 samples but y has shape (9,)"),
+    "npz nan": ("f.npz", lambda p: np.savez(p, x=np.array([[0.0], [1.0], [np.inf], [2.0]]), y=np.arange(4) % 2),
+                "f.npz: x[2] holds a missing or non-finite value; fix it, or drop such samples"),
     "npz pickle": ("p.npz", lambda p: np.savez(p, x=np.zeros((4, 2)), y=np.array([{}, {}, {}, {}], dtype=object)),
                    "p.npz holds Python objects (pickled), which the lab never loads"),
     "npz keys": ("q.npz", lambda p: np.savez(p, a=np.zeros(3)), "q.npz has arrays a; it needs x"),

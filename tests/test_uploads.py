@@ -97,3 +97,13 @@ def test_an_npz_upload_is_read_without_pickle(tmp_path):
     np.savez(buf, x=np.random.default_rng(0).random((20, 4)), y=np.arange(20) % 2)
     path = store("a.npz", buf.getvalue(), tmp_path, check, 200)
     assert path.suffix == ".npz" and read_file("arrays", str(path))[0].x.shape == (20, 4)
+
+
+def test_a_zip_of_too_many_files_is_refused_before_any_is_written(tmp_path, monkeypatch):
+    import lab.data.uploads
+
+    monkeypatch.setattr(lab.data.uploads, "MAX_FILES", 3)
+    members = {f"pets/{c}/{i}.png": _png() for c in ("cat", "dog") for i in range(2)}
+    with pytest.raises(DataError, match=r"The zip holds 4 entries \(at most 3\); zip fewer files."):
+        store("pets.zip", _zip(members), tmp_path / "up", check, 200)
+    assert _leftovers(tmp_path / "up") == []

@@ -66,6 +66,13 @@ def _number(text: str) -> float | None:
         return None
 
 
+def _listed(names: list[str], most: int = 16) -> str:
+    """Column names joined; past `most`, the first eight, how many more, and the last."""
+    if len(names) <= most:
+        return ", ".join(names)
+    return f"{', '.join(names[:8])}, ... ({len(names) - 9} more), {names[-1]}"
+
+
 def check_counts(y: np.ndarray, classes: list[str], where: str, least: int) -> None:
     """Refuse a class with fewer than `least` samples (a stratified split needs 2: one to train, one to test)."""
     counts = np.bincount(y, minlength=len(classes))
@@ -129,8 +136,8 @@ def read_table(path: str | Path, label_column: str = "-1", drop_missing: bool = 
             if not math.isfinite(v):
                 if not drop_missing:
                     raise DataError(f"{path.name}, row {body[i][0]}, column {names[j]!r}: "
-                                    f"{'missing value' if not c else repr(c)}; fix the row, or drop such rows (drop missing, "
-                                    f"--drop-missing).")
+                                    f"{'missing value' if not c else f'{c!r} is not a finite number'}; fix the row, or "
+                                    f"drop such rows (drop missing, --drop-missing).")
                 keep[i] = False
             x[i, k] = v
     labels = cells[:, label].astype(str)
@@ -141,7 +148,8 @@ def read_table(path: str | Path, label_column: str = "-1", drop_missing: bool = 
     note = (f"{path.name}: {len(y)} rows, {len(features)} feature columns, label column {names[label]!r} "
             f"({len(classes)} classes)" + (f"; dropped empty columns {', '.join(names[j] for j in empty)}" if empty else "")
             + (f"; dropped {dropped} rows with missing values" if dropped else "")
-            + ("; split by its 'split' column" if split is not None else "") + ".")
+            + ("; split by its 'split' column" if split is not None else "")
+            + f". Features: {'' if header else 'columns '}{_listed([names[j] for j in features])}.")
     if split is None:
         check_counts(y, classes, path.name, 2)
         return RawData(x.astype(np.float32), y, classes), note
