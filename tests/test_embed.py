@@ -115,17 +115,6 @@ def test_knn_accuracy_takes_the_first_of_equally_near_neighbours():
     assert E.knn_accuracy(x, y) == pytest.approx(np.mean([right[fold == f].mean() for f in range(5)]))
 
 
-def test_umap_is_imported_with_numbas_disk_cache_on_for_its_compiled_functions():
-    from numba.core.caching import NullCache
-
-    umap = E._import_umap()
-    from umap.layouts import _nb_optimize_layout_euclidean_single_epoch as layout_epoch
-    from umap.umap_ import smooth_knn_dist  # declared without cache=True by umap-learn
-
-    assert umap.UMAP and not isinstance(smooth_knn_dist._cache, NullCache)
-    assert not isinstance(layout_epoch._cache, NullCache)
-
-
 def test_umaps_code_is_compiled_in_a_process_of_the_lowest_priority():
     """What the app starts at once (`ui.runs.umap_compiled`): a separate process at nice 19 that
     draws a tiny map (filling numba's disk cache), then ends cleanly."""

@@ -75,7 +75,7 @@ def quiet(first: list[Future]) -> None:
 @st.cache_resource
 def umap_compiled(_after: Future | None = None) -> Future:
     """UMAP's import and numba code (compiled on a machine's first run, then read from numba's disk
-    cache: `lab.measure.embed._import_umap`), in a background thread once per process, started by
+    cache: `lab.measure.umap_layout.umap_modules`), in a background thread once per process, started by
     the first call (after `_after`, when the first call gives one, and after the low-priority
     process that compiles the code first, `compile_umap_elsewhere`); done when the future is."""
     from lab.measure.embed import compile_umap_elsewhere

@@ -11,9 +11,10 @@ and cached next to the run, and k-NN accuracy as a separability number (METHODS.
   Warm: the previous epoch's map as the start, 15 iterations at exaggeration 4 (lets
   neighbourhoods that changed regroup) then 45 plain, so a map per epoch keeps pace with
   training. bench/embed.py checks 2-D k-NN accuracy and trustworthiness against scikit-learn.
-- UMAP (McInnes et al. 2018), `umap-learn` imported on first use (the import alone takes
-  seconds, the first fit compiles with numba); the same exact neighbour graph; spectral
-  start with 200 epochs cold, the previous map with 30 epochs warm.
+- UMAP (McInnes et al. 2018) on the same exact neighbour graph (`lab.measure.umap_layout`:
+  umap-learn's graph formulas in numpy and its own layout code, without the import of
+  pynndescent that a precomputed graph never uses); spectral start with 200 epochs cold, the
+  previous map with 30 epochs warm.
 
 Successive epochs are aligned by orthogonal Procrustes (rotation/reflection + translation,
 optional uniform scale) onto the previous epoch's aligned map, so the picture neither flips
@@ -30,7 +31,6 @@ import functools
 import os
 import subprocess
 import sys
-import warnings
 
 import numpy as np
 from scipy.linalg import eigh
@@ -135,46 +135,19 @@ def _tsne(x: np.ndarray, init: np.ndarray | None, seed: int, perplexity: float, 
     return np.asarray(emb)
 
 
-@functools.lru_cache(maxsize=1)
-def _import_umap():
-    """umap-learn, once per process (seconds to import: only when a UMAP map is asked for), with numba's on-disk cache
-    switched on for every compiled function of umap and pynndescent: the first fit on a machine
-    compiles them (tens of seconds on 2 cores) and writes the machine code to numba's cache folder
-    ($NUMBA_CACHE_DIR, else `__pycache__` beside the package or the user's cache folder); every later
-    process loads it (measured here: a first fit of 26 s became 0.6 s in the next process). umap
-    declares few of them `cache=True`; a function numba cannot cache is compiled as before."""
-    import umap
-    from numba.core.caching import NullCache
-    from numba.core.dispatcher import Dispatcher
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "cannot cache ... dynamic globals": that one compiles per process
-        for name, module in list(sys.modules.items()):
-            if name.split(".")[0] in ("umap", "pynndescent"):
-                for f in list(vars(module).values()):
-                    if isinstance(f, Dispatcher) and isinstance(f._cache, NullCache):
-                        f.enable_caching()
-    return umap
-
-
 def _umap(x: np.ndarray, init: np.ndarray | None, seed: int, n_neighbors: int, min_dist: float, n_epochs: int,
           warm_epochs: int) -> np.ndarray:
-    umap = _import_umap()
+    from lab.measure.umap_layout import layout
 
     dist, idx = neighbours(x, n_neighbors - 1)  # UMAP counts each point as its own first neighbour
     n = len(x)
-    model = umap.UMAP(n_neighbors=idx.shape[1] + 1, min_dist=min_dist, random_state=seed,
-                      init="spectral" if init is None else np.asarray(init, np.float32),
-                      n_epochs=n_epochs if init is None else warm_epochs, force_approximation_algorithm=True,
-                      precomputed_knn=(np.c_[np.arange(n), idx], np.c_[np.zeros(n), dist].astype(np.float32)))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # n_jobs overridden by random_state; no search index (no transform)
-        return model.fit_transform(x)
+    return layout(x, np.c_[np.arange(n), idx], np.c_[np.zeros(n), dist].astype(np.float32), init, seed, min_dist,
+                  n_epochs if init is None else warm_epochs)
 
 
 def compile_umap_elsewhere() -> subprocess.Popen:
     """`warm_umap` in a separate process at the lowest CPU priority (nice 19): on a machine whose
-    numba cache lacks UMAP's code, it compiles it there (tens of seconds of CPU) and writes the cache,
+    numba cache lacks UMAP's code, it compiles it there (seconds of CPU) and writes the cache,
     instead of taking the CPU and the GIL from the app's first training run and pages; the app's own
     import then reads the code from the cache. Its output is discarded; a failure only means the app
     compiles in-process, as before."""
@@ -186,8 +159,8 @@ def compile_umap_elsewhere() -> subprocess.Popen:
 
 
 def warm_umap() -> None:
-    """Import umap-learn and draw a tiny map cold and warm-started, so that numba compiles UMAP's
-    code paths now (seconds to tens of seconds on 2 busy cores) and not on the first real map."""
+    """Load umap-learn's layout code and draw a tiny map cold and warm-started, so that numba compiles UMAP's
+    code paths now (about 5 s with an empty numba cache on 2 busy cores) and not on the first real map."""
     x = np.random.default_rng(0).normal(size=(64, 8)).astype(np.float32)
     embed(x, "umap", init=embed(x, "umap", n_epochs=10), warm_epochs=2)
 
