@@ -34,6 +34,7 @@ from lab.measure.quantities import own_quantity
 from lab.measure.snapshot import feature_weight, features, hidden_layers, weight_labels
 from lab.readout.embeddings import embed_run, knn_series
 from lab.readout.quantities import quantity_series, run_probe
+from lab.regularizers.plugins import for_run
 from lab.readout.series import energy_series, mi_series, readable_epochs, similarity_series, spaced
 from lab.store import RunRecord, atomic_write, load_run, load_snapshot, runs_root
 from lab.store import class_names as store_class_names
@@ -73,9 +74,12 @@ def _embedding(rec: RunRecord, algorithm: str, epochs: list[int], names: list[st
 
 def method_section(rec: RunRecord, epochs: list[int], last: dict[str, np.ndarray]) -> Section:
     """The run's method's own quantity over training (lab.measure.quantities) and, at the last
-    epoch, the views its declaration names (`lab.views.method_views`), built-in or plug-in alike."""
+    epoch, the views its declaration names (`lab.views.method_views`), built-in or plug-in alike; a
+    plug-in run whose file is missing or changed says so in one line (the shared reference is drawn)."""
     method = rec.config.method
     title = f"Method: {method}"
+    problem = for_run(rec.config.plugin, method)[1]
+    note = f"<p>{html.escape(problem)}</p>" if problem else ""
     try:
         series = quantity_series(rec, epochs=epochs)
         probe = run_probe(rec)
@@ -87,7 +91,7 @@ def method_section(rec: RunRecord, epochs: list[int], last: dict[str, np.ndarray
     if any(k.startswith(f"{q.key}/") for k in series):
         figs.append(part_curves(series, q.key, q.label))
     figs += [views.build(v, last, probe, epochs[-1]) for v in views.method_views(method) if views.available(v, probe)]
-    return Section(title, figs)
+    return Section(title, figs, note)
 
 
 def run_sections(rec: RunRecord, tsne: bool = False) -> list[Section]:

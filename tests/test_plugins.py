@@ -108,6 +108,9 @@ def test_a_run_whose_plugin_file_is_gone_or_changed_stays_viewable_and_says_so(t
         validate(config)  # re-running it needs the same file
     copy.unlink()
     assert "which is missing; restore the file" in for_run(config.plugin, config.method)[1]
+    from lab.report import report  # the report says so too, and draws the rest
+
+    assert "which is missing; restore the file" in report(str(runs / "gone"), out=tmp_path / "gone.html").read_text()
     monkeypatch.setenv("REGLAB_RUNS", str(runs))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params["run"] = "gone"
