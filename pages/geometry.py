@@ -35,9 +35,13 @@ with c_ref:
     other = ui.method_views.reference_picker(record, "geometry.other", "Second run, on the same probe points")
 probe = c_probe.toggle("Linear probe per layer", key="geometry.probe",
                        help=f"a 5-fold logistic regression per layer, on at most {ui.cache.PROBE_EPOCHS} epochs")
-shown = [(run.label, run.config.method, ui.cache.geometry(record, probe))]
+bar = st.progress(0.0, text=f"Linear probes, at most {ui.cache.PROBE_EPOCHS} epochs a run…") if probe else None
+step = (lambda f, msg: bar.progress(f, text=f"Linear probes: {msg}")) if bar else None
+shown = [(run.label, run.config.method, ui.cache.geometry(record, probe, step))]
 if other is not None:
-    shown.append((ui.runs.run_label(other.config), other.config.method, ui.cache.geometry(other, probe)))
+    shown.append((ui.runs.run_label(other.config), other.config.method, ui.cache.geometry(other, probe, step)))
+if bar:
+    bar.empty()
 spectral = ("effective_rank", "participation_ratio") + (("probe_accuracy",) if probe else ())
 curves = {"Neural collapse": geometry_grid(shown, COLLAPSE, "Neural collapse over training (0: collapsed)"),
           "Rank": geometry_grid(shown, spectral, "Rank" + (" and linear probe" if probe else "") + " over training"),

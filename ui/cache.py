@@ -118,9 +118,10 @@ def quantity(record: RunRecord, method: str, epochs: Sequence[int] | None = None
 PROBE_EPOCHS = 8  # the linear probe (a 5-fold logistic regression per layer) runs on at most this many epochs
 
 
-def geometry(record: RunRecord, probe: bool = False) -> dict:
+def geometry(record: RunRecord, probe: bool = False, progress: Callable[[float, str], None] | None = None) -> dict:
     """`lab.readout.geometry.geometry_series` of every drawable epoch; with `probe`, of at most
-    `PROBE_EPOCHS` of them, evenly spaced (the linear probe's budget)."""
+    `PROBE_EPOCHS` of them, evenly spaced (the linear probe's budget). `progress(fraction, message)`
+    is called per epoch when the series is not in this cache yet (instead of a spinner)."""
     from lab.readout.series import spaced
 
     chosen = tuple(spaced(list(_epochs(record, None)), PROBE_EPOCHS)) if probe else _epochs(record, None)
@@ -128,10 +129,10 @@ def geometry(record: RunRecord, probe: bool = False) -> dict:
     def measure() -> dict:
         from lab.readout.geometry import geometry_series  # torch's import: only where geometry is measured
 
-        return geometry_series(load_run(record.path), list(chosen), probe=probe)
+        return geometry_series(load_run(record.path), list(chosen), probe=probe, progress=progress)
 
     what = f"Fitting linear probes on {len(chosen)} epochs…" if probe else "Measuring the geometry of every epoch…"
-    return _cached(("geometry", str(record.path), chosen, probe), measure, what)
+    return _cached(("geometry", str(record.path), chosen, probe), measure, None if progress else what)
 
 
 def cka(record: RunRecord, other: RunRecord | None = None, epoch: int | None = None) -> dict:

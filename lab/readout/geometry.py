@@ -2,6 +2,8 @@
 snapshot, read through the store), and the CKA between two runs on the same probe points."""
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from lab.measure.geometry import cka_versus, snapshot_geometry
@@ -13,12 +15,17 @@ def _column(values: list) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in values], np.float64)
 
 
-def geometry_series(run: RunRecord, epochs: list[int] | None = None, probe: bool = False) -> dict[str, dict]:
+def geometry_series(run: RunRecord, epochs: list[int] | None = None, probe: bool = False,
+                    progress: Callable[[float, str], None] | None = None) -> dict[str, dict]:
     """{layer: {"epoch", measure: (E,)}} for every hidden layer, and {"features": {"epoch", "nc3",
-    "nc4"}}; NaN where a measure is undefined at an epoch. `probe`: the linear probe's accuracy too."""
+    "nc4"}}; NaN where a measure is undefined at an epoch. `probe`: the linear probe's accuracy too.
+    `progress(fraction, message)` is called after each epoch."""
+    chosen = run.snapshot_epochs if epochs is None else epochs
     rows: dict[str, dict[str, list]] = {}
-    for epoch, snap in snapshots(run, epochs):
+    for i, (epoch, snap) in enumerate(snapshots(run, chosen)):
         g = snapshot_geometry(snap, probe=probe, cka=False)
+        if progress:
+            progress((i + 1) / len(chosen), f"{run.id}: epoch {epoch} measured ({i + 1} of {len(chosen)})")
         for layer, values in {**g["layers"], "features": {"nc3": g["nc3"], "nc4": g["nc4"]}}.items():
             row = rows.setdefault(layer, {"epoch": []})
             row["epoch"].append(epoch)
