@@ -139,7 +139,7 @@ def test_fuzzing_the_train_form_and_opening_every_view_of_a_diverged_run_shows_n
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "train-refuses.png"))
         assert sorted(p.name for p in runs.iterdir()) == ["diverged", "diverged-b"]  # nothing trained
-        for view in ("embeddings", "hypersphere", "similarity", "information", "compare"):
+        for view in ("embeddings", "hypersphere", "similarity", "information", "geometry", "compare"):
             page.goto(f"{url}/{view}?run=diverged&runs=diverged,diverged-b")
             idle(page, timeout=60_000)
             page.wait_for_selector(PLOT, timeout=30_000)

@@ -86,8 +86,12 @@ def test_linear_cka_is_one_with_itself_invariant_to_rotation_and_scale_and_match
     x = RNG.normal(size=(50, 6))
     y = x @ RNG.normal(size=(6, 4)) + RNG.normal(size=(50, 4))
     assert linear_cka(x, x) == pytest.approx(1.0)
-    q = ortho_group.rvs(6, random_state=2)
-    assert linear_cka(x @ q * 7.5, y) == pytest.approx(linear_cka(x, y)) == pytest.approx(linear_cka(y, x))
+    q, r = ortho_group.rvs(6, random_state=2), ortho_group.rvs(4, random_state=3)
+    base = linear_cka(x, y)
+    for x2, y2 in ((x @ q, y), (x, y @ r), (x * 7.5, y), (x, y * 1e-3), (x @ q * 7.5, y @ r * 0.2)):
+        assert linear_cka(x2, y2) == pytest.approx(base, rel=1e-9)  # rotation, isotropic scale, either side
+    assert base == pytest.approx(linear_cka(y, x)) and linear_cka(x, x @ q * 3.0) == pytest.approx(1.0)
+    assert linear_cka(x, x * np.array([1, 1, 1, 1, 1, 10.0])) < 0.99  # an anisotropic scale does change it
     xc, yc = x - x.mean(0), y - y.mean(0)
     by_hand = np.linalg.norm(yc.T @ xc) ** 2 / (np.linalg.norm(xc.T @ xc) * np.linalg.norm(yc.T @ yc))
     assert linear_cka(x, y) == pytest.approx(by_hand)
@@ -119,20 +123,44 @@ def test_degenerate_inputs_are_refused_in_one_line_never_a_nan(f):
         linear_cka(constant, RNG.normal(size=(20, 3)))
 
 
-def test_the_measure_command_gives_the_formulas_values_on_the_snapshots_own_arrays(tmp_path, capsys):
+def test_the_feature_layer_measures_and_the_probe_refuse_one_class_and_a_constant_layer_in_one_line():
+    h, y = RNG.normal(size=(20, 4)), np.arange(20) % 2
+    calls = [lambda h, y: nc3(h, y, RNG.normal(size=(2, 4))), lambda h, y: nc4(h, y, RNG.normal(size=(20, 2))),
+             probe_accuracy]
+    for f in calls:
+        with pytest.raises(ConfigError, match="two classes or more"):
+            f(h, np.zeros(20, int))
+    with pytest.raises(ConfigError, match="NC3") as e:
+        nc3(np.ones((20, 4)), y, RNG.normal(size=(2, 4)))  # constant: class means that coincide
+    assert "\n" not in str(e.value)
+    with pytest.raises(ConfigError, match="two probe points of every class"):
+        probe_accuracy(h, np.r_[np.zeros(19, int), 1])
+
+
+TINY = dict(train_size=200, probe_size=100, epochs=2, model_params={"widths": (16, 12)})
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory) -> Path:
+    """A runs folder with two finished tiny runs on the same probe points, "ce" and "mhe"."""
+    from lab.config import RunConfig
+    from lab.train import train
+
+    folder = tmp_path_factory.mktemp("runs")
+    for method in ("ce", "mhe"):
+        train(RunConfig(method=method, name=method, **TINY), runs=folder)
+    return folder
+
+
+def test_the_measure_command_gives_the_formulas_values_on_the_snapshots_own_arrays(pair, capsys):
     import json
 
     from lab.cli import main
-    from lab.config import RunConfig
     from lab.store import load_run, load_snapshot
-    from lab.train import train
 
-    tiny = dict(train_size=200, probe_size=100, epochs=2, model_params={"widths": (16, 12)})
-    for method in ("ce", "mhe"):
-        train(RunConfig(method=method, name=method, **tiny), runs=tmp_path)
-    assert main(["measure", "ce", "--versus", "mhe", "--json", "--runs", str(tmp_path)]) == 0
+    assert main(["measure", "ce", "--versus", "mhe", "--json", "--runs", str(pair)]) == 0
     out = json.loads(capsys.readouterr().out)
-    snap, other = (load_snapshot(load_run(tmp_path / r), 2) for r in ("ce", "mhe"))
+    snap, other = (load_snapshot(load_run(pair / r), 2) for r in ("ce", "mhe"))
     y = snap["probe_y"]
     assert (out["run"], out["epoch"], out["versus"]) == ("ce", 2, "mhe")
     assert list(out["layers"]) == out["cka_layers"]["names"] == ["hidden_0", "hidden_1"]
@@ -146,24 +174,19 @@ def test_the_measure_command_gives_the_formulas_values_on_the_snapshots_own_arra
     assert out["nc3"] == pytest.approx(nc3(feats, y, snap["weight_2"]), rel=1e-6)
     assert out["nc4"] == pytest.approx(nc4(feats, y, snap["logits"]), rel=1e-6)
     assert out["cka_layers"]["matrix"][0][0] == pytest.approx(1.0)
-    assert main(["measure", "ce", "--epoch", "1", "--no-probe", "--runs", str(tmp_path)]) == 0
+    assert main(["measure", "ce", "--epoch", "1", "--no-probe", "--runs", str(pair)]) == 0
     table = capsys.readouterr().out
     assert "ce at epoch 1" in table and "probe_accuracy" not in table and "NC3" in table
 
 
-def test_the_geometry_page_draws_a_run_beside_its_ce_run_and_the_probe_on_demand(tmp_path, monkeypatch):
+def test_the_geometry_page_draws_a_run_beside_its_ce_run_and_the_probe_on_demand(pair, monkeypatch):
     import json
 
     from streamlit.testing.v1 import AppTest
 
     import ui
-    from lab.config import RunConfig
-    from lab.train import train
 
-    tiny = dict(train_size=200, probe_size=100, epochs=2, model_params={"widths": (16, 12)})
-    for method in ("ce", "mhe"):
-        train(RunConfig(method=method, name=method, **tiny), runs=tmp_path)
-    monkeypatch.setenv("REGLAB_RUNS", str(tmp_path))
+    monkeypatch.setenv("REGLAB_RUNS", str(pair))
     at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
     at.query_params["run"] = "mhe"
     at.run().switch_page(ui.nav.path("geometry")).run()
@@ -175,3 +198,69 @@ def test_the_geometry_page_draws_a_run_beside_its_ce_run_and_the_probe_on_demand
     at.toggle(key="geometry.probe").set_value(True).run()
     rank = json.loads(at.get("plotly_chart")[1].proto.spec)
     assert not at.exception and "Linear probe accuracy" in json.dumps(rank["layout"])
+    assert not at.get("progress")  # the probes' progress bar is gone once they are measured
+
+
+def test_the_geometry_series_reports_its_progress_epoch_by_epoch(pair):
+    from lab.readout.geometry import geometry_series
+    from lab.store import load_run
+
+    run, seen = load_run(pair / "mhe"), []
+    series = geometry_series(run, probe=True, progress=lambda f, msg: seen.append((f, msg)))
+    n = len(run.snapshot_epochs)
+    assert [f for f, _ in seen] == pytest.approx([(i + 1) / n for i in range(n)])
+    assert seen[-1][1] == f"mhe: epoch {run.snapshot_epochs[-1]} measured ({n} of {n})"
+    assert np.isfinite(series["hidden_1"]["probe_accuracy"]).all()
+
+
+def _xs(trace: dict) -> list:
+    """A trace's x values (plotly may send a numpy array as base64 typed-array bytes)."""
+    import base64
+
+    x = trace["x"]
+    return list(np.frombuffer(base64.b64decode(x["bdata"]), x["dtype"])) if isinstance(x, dict) else list(x)
+
+
+def test_the_geometry_page_follows_a_live_run_beside_a_saved_ce_run(tmp_path, monkeypatch):
+    import json
+    import time
+
+    from streamlit.testing.v1 import AppTest
+
+    import ui
+    from lab.config import RunConfig
+    from lab.train import train
+
+    settings = {**TINY, "epochs": 40}
+    train(RunConfig(name="ce", **settings), runs=tmp_path)
+    live = ui.runs._manager(str(tmp_path.resolve()))
+    rid = live.start(RunConfig(method="mhe", **settings), "someone", pace=0.6)  # 24 s: live while looked at
+    try:
+        end = time.monotonic() + 60
+        while not (tmp_path / rid / "snapshots" / "epoch_001.npz").exists():
+            assert time.monotonic() < end
+            time.sleep(0.05)
+        monkeypatch.setenv("REGLAB_RUNS", str(tmp_path))
+        at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
+        at.query_params["run"] = rid
+        at.run().switch_page(ui.nav.path("geometry")).run()
+
+        def drawn() -> int:  # the live run's last epoch in the neural-collapse figure
+            assert not at.exception, at.exception
+            charts = [c for c in at.get("plotly_chart") if c.key.startswith("geometry.")]
+            assert [c.key for c in charts] == [
+                "geometry.nc", "geometry.rank", "geometry.cka_runs", f"geometry.cka.{rid}", "geometry.cka.ce"]
+            assert all(json.loads(c.proto.spec)["data"] for c in charts)  # every figure has traces
+            nc = json.loads(charts[0].proto.spec)["data"]
+            return int(max(max(_xs(t)) for t in nc if not t["name"].startswith("ce ")))
+
+        assert at.selectbox(key="geometry.other").value == "ce" and live.get(rid).status == "running"
+        first = drawn()
+        while drawn() == first:
+            assert time.monotonic() < end
+            time.sleep(0.2)
+            at.run()
+        assert drawn() > first
+    finally:
+        live.stop(rid, "someone")
+        live.wait(timeout=30)
