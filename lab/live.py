@@ -169,7 +169,8 @@ class LiveRuns:
 
         named = []
         for cfg in configs:
-            cfg = validate(replace(cfg, name=check_run_name(cfg.name) if cfg.name else new_run_id(cfg)))
+            cfg = validate(cfg)  # first: a plug-in spec FILE.py:CLASS becomes its name, which the run id carries
+            cfg = replace(cfg, name=check_run_name(cfg.name) if cfg.name else new_run_id(cfg))
             check_files(cfg.data, cfg.data_params)  # refused now, not as a failed run later
             named.append(cfg)
         with self._lock:

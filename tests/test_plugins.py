@@ -176,9 +176,7 @@ def test_a_bad_plugin_is_refused_in_one_line_naming_its_file_and_writes_nothing(
     assert {k: v for k, v in REGISTRY.items() if k in before} == before  # no built-in replaced
 
 
-def test_an_exception_or_nan_later_in_training_ends_the_run_and_says_why(tmp_path):
-    later = tmp_path / "later.py"
-    later.write_text(GOOD.format(name="later", term="ctx.model.head.weight.sum() * 0 + self.bump()") + """
+LATER = GOOD.format(name="later", term="ctx.model.head.weight.sum() * 0 + self.bump()") + """
     calls = 0
 
     def bump(self):
@@ -186,7 +184,12 @@ def test_an_exception_or_nan_later_in_training_ends_the_run_and_says_why(tmp_pat
         if self.calls > 3:
             raise RuntimeError("my bug at step 3")
         return 0.0
-""")
+"""
+
+
+def test_an_exception_or_nan_later_in_training_ends_the_run_and_says_why(tmp_path):
+    later = tmp_path / "later.py"
+    later.write_text(LATER)
     with pytest.raises(RuntimeError, match="my bug"):
         train(RunConfig(method=f"{later}:Tiny", epochs=2, train_size=200, batch_size=32), runs=tmp_path / "runs")
     (run,) = (tmp_path / "runs").iterdir()
@@ -197,6 +200,20 @@ def test_an_exception_or_nan_later_in_training_ends_the_run_and_says_why(tmp_pat
     # the first-batch check passes a NaN (a value, not a type error): the run ends `diverged`, saying why
     result = train(RunConfig(method=f"{nan}:Tiny", epochs=2, train_size=200), runs=tmp_path / "nan-runs")
     assert result.status == "diverged" and "lower the learning rate" in result.error
+
+
+def test_a_plugin_failing_in_the_apps_pool_ends_its_own_run_and_the_others_go_on(tmp_path):
+    from lab.live import LiveRuns
+
+    (tmp_path / "later.py").write_text(LATER)
+    live, runs = LiveRuns(tmp_path / "runs"), tmp_path / "runs"
+    small = dict(epochs=3, train_size=200, batch_size=32, probe_size=50)
+    bad = live.start(RunConfig(method=f"{tmp_path / 'later.py'}:Tiny", **small), "me")
+    good = live.start(RunConfig(**small), "someone else")
+    live.wait(timeout=120)
+    failed = load_run(bad, runs)
+    assert failed.state == "failed" and "my bug at step 3" in failed.status["error"]
+    assert load_run(good, runs).state == "done" and len(load_run(good, runs).metrics) == 3
 
 
 @pytest.mark.parametrize("module", ["center", "decov"])
