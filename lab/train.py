@@ -305,3 +305,11 @@ def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | N
     if writer:
         writer.status(result.status, result.error, epochs_done=len(result.history), chance=chance)
     return result
+
+
+def check_start(cfg: RunConfig) -> None:
+    """Raise what `train(cfg)` refuses before its first step (a plug-in's first-batch check too),
+    training and writing nothing: for a command that would train other runs before this one."""
+    stopped = threading.Event()
+    stopped.set()
+    train(cfg, stop=stopped)

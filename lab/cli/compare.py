@@ -37,6 +37,11 @@ def main(argv: Sequence[str]) -> int:
     seeds = [TRAIN_CHECK["seed"].check("training", s) for s in ns.seeds.split(",") if s]
     base = config(ns, {**picked, "method": "ce"}, {**specific, "method_params": ()}, preset)
     root = runs_root(ns.runs)
+    from lab.train import check_start
+
+    for method in methods:  # a plug-in's first-batch check, before any method trains
+        if regularizers.REGISTRY[method].source is not None:
+            check_start(replace(base, method=method, seed=seeds[0], lam=None))
     rows = []
     for method in methods:
         for seed in seeds:

@@ -72,6 +72,11 @@ def main(argv: Sequence[str]) -> int:
     if ns.data is not None:
         chosen = with_data(chosen or with_method(REFERENCE), ns.data)
     seeds = chosen.seeds if ns.seeds is None else tuple(SEED.check("training", s) for s in ns.seeds.split(",") if s)
+    from lab.regularizers import REGISTRY
+    from lab.train import check_start
+
+    if REGISTRY[chosen.method].source is not None and seeds:  # a plug-in's first-batch check, before CE trains
+        check_start(chosen.config(chosen.method, seeds[0]))
     walls: dict[str, float] = {}
     pairs = train_lesson(chosen, seeds, runs_root(ns.runs), _timed_trainer(walls))
     tuned = not (ns.method or ns.data)
