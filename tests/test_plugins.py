@@ -176,14 +176,16 @@ def test_a_bad_plugin_is_refused_in_one_line_naming_its_file_and_writes_nothing(
     assert {k: v for k, v in REGISTRY.items() if k in before} == before  # no built-in replaced
 
 
-@pytest.mark.parametrize("command", ["compare", "lesson"])
-def test_a_bad_penalty_is_refused_before_compare_or_a_lesson_trains_ce(command, tmp_path, capsys):
+@pytest.mark.parametrize("command", ["compare", "lesson", "study"])
+def test_a_bad_penalty_is_refused_before_compare_a_lesson_or_a_study_trains_ce(command, tmp_path, capsys):
     bad = tmp_path / "bad.py"
     bad.write_text(BAD["non-scalar"][0])
     runs = tmp_path / "runs"
-    argv = {"compare": ["--methods", f"ce,{bad}:Tiny", "--epochs", "1", "--train-size", "100"],
-            "lesson": ["mhe", "--method", f"{bad}:Tiny"]}[command]
-    assert main([command, *argv, "--seeds", "0", "--runs", str(runs)]) == 2
+    (tmp_path / "s.toml").write_text(f'seeds = [0]\nepochs = 1\ntrain_size = 100\n[data.digits]\n[models.mlp]\n'
+                                     f'[methods.ce]\n[methods."{bad}:Tiny"]\n')
+    argv = {"compare": ["--methods", f"ce,{bad}:Tiny", "--epochs", "1", "--train-size", "100", "--seeds", "0"],
+            "lesson": ["mhe", "--method", f"{bad}:Tiny", "--seeds", "0"], "study": [str(tmp_path / "s.toml")]}[command]
+    assert main([command, *argv, "--runs", str(runs)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and str(bad) in err and "has shape (10,)" in err, err
     assert not runs.exists() or not any(runs.iterdir())  # CE was not trained first

@@ -33,6 +33,17 @@ def _arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return parser
 
 
+def _check_plugins(study, device: str) -> None:
+    """Each plug-in's first-batch check on the study's first seed, before any run of the grid trains."""
+    from lab.regularizers import REGISTRY
+    from lab.study.spec import expand
+    from lab.train import check_start
+
+    for cfg, _ in expand(study, device):
+        if REGISTRY[cfg.method].source is not None and cfg.seed == study.seeds[0]:
+            check_start(cfg)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the study named in `argv`; errors print one line (status 2), Ctrl-C leaves a resumable state (130)."""
     args = _arguments(argparse.ArgumentParser(prog="python -m lab study", description=HELP)).parse_args(argv)
@@ -47,6 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     torch.set_num_threads(max(1, args.threads))
     try:
         study = load_study(args.name)
+        _check_plugins(study, args.device)
         t0 = time.perf_counter()
         results = run_study(study, runs_root(args.runs), args.backend, args.device, args.address, args.num_cpus,
                             args.gpus_per_run)
