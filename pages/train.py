@@ -71,15 +71,21 @@ it stops, keeps its curves, and says why.
 
 
 def declared(prefix: str, params) -> dict:
-    """The values of the widgets of declared `params` (keys `prefix.name`) from the session state."""
-    return {p.name: st.session_state[f"{prefix}.{p.name}"] for p in params}
+    """The values of the widgets of declared `params` (keys `prefix.name`) from the session state;
+    a widget not drawn yet is left out, so the run takes its default (the value it will show)."""
+    s = st.session_state
+    return {p.name: s[key] for p in params if (key := f"{prefix}.{p.name}") in s}
 
 
 def form_config() -> RunConfig:
-    """The run the widgets describe (not yet validated)."""
+    """The run the widgets describe (not yet validated). Train is drawn above the settings: a press
+    as soon as it shows, on a fresh page, comes before they are drawn, and gets their defaults
+    (it failed with "st.session_state has no key 'data'")."""
     s = st.session_state
-    ds, model, method = s["data"], s["model"], s["method"]
-    return RunConfig(data=ds, model=model, method=method, lam=s[f"lam.{method}"] if REGISTRY[method].has_penalty() else None,
+    ds, model, method = s.get("data", next(iter(data.DATASETS))), s.get("model", next(iter(models.MODELS))), \
+        s.get("method", REFERENCE)
+    return RunConfig(data=ds, model=model, method=method,
+                     lam=s.get(f"lam.{method}") if REGISTRY[method].has_penalty() else None,
                      data_params=declared(f"data.{ds}", data.DATASETS[ds].params),
                      model_params=declared(f"model.{model}", models.MODELS[model].params),
                      method_params=declared(f"method.{method}", REGISTRY[method].params),

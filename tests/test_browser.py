@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from serve import PLOT, POINT, browser, idle, press_train, served
+from serve import IN_VIEW, PLOT, POINT, browser, idle, press_train, served
 from ui.nav import PAGES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,6 +67,11 @@ def test_after_pressing_train_a_curve_point_is_drawn_in_view_without_scrolling(t
     1 s; the same `press_train`): a timed assert here failed at 1.08 s on a quiet machine."""
     with served(tmp_path / "runs") as url, browser() as b:
         page = b.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/train")  # pressed as soon as it is drawn, before the settings below it are:
+        page.locator(".st-key-train button").click()  # that press failed ("st.session_state has no key 'data'")
+        page.wait_for_function(IN_VIEW, timeout=60_000, polling="raf")
+        assert page.locator(EXCEPTION).count() == 0
+        page.locator(".st-key-stop button").first.click()
         seconds = [press_train(page, url) for _ in range(2)]  # the first press pays the server's imports
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "train-first-point.png"))  # viewport only: what is in view
