@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Iterator
 
 from tests.serve import PLOT, browser, idle, press_train, served, settled
+from ui.nav import EVERY_RUN, PAGES
 
 
 def open_home(b, url: str) -> float:
@@ -51,7 +52,7 @@ def open_home(b, url: str) -> float:
     return seconds
 
 
-VIEWS = {"embeddings": 2, "hypersphere": 4, "similarity": 3, "information": 2}  # page: charts on it
+VIEWS = {k: PAGES[k].charts for k in EVERY_RUN if PAGES[k].charts}  # page: the charts it draws for a finished run
 
 
 def titled(page, text: str, timeout: float = 60_000) -> None:
@@ -73,7 +74,7 @@ def first_draws(b, url, run: str, errors: dict[str, str]) -> dict[str, float | N
 
     def draw(view: str) -> float:
         t0 = time.perf_counter()
-        page.locator('[data-testid="stSidebarNav"] a', has_text=view.capitalize()).click()
+        page.locator('[data-testid="stSidebarNav"] a', has_text=PAGES[view].title).click()
         page.wait_for_url(f"**/{view}?**")
         page.wait_for_function(f"() => document.querySelectorAll('{PLOT}').length >= {VIEWS[view]}", timeout=300_000)
         idle(page, 300_000)

@@ -11,18 +11,6 @@ from typing import Sequence
 
 from lab.paths import ASSETS
 
-PAGES = ("train", "embeddings", "hypersphere", "similarity", "information", "geometry")
-
-
-def views() -> tuple[str, ...]:
-    """The pages, then the methods' own views as they declare them (`Regularizer.views`; phantom's
-    "similarity" view shares the Similarity page's note). Imports the registry (torch): on use only."""
-    from lab.regularizers import REGISTRY
-
-    keys = (v if isinstance(v, str) else v.key for reg in REGISTRY.values() for v in reg.views)
-    return PAGES + tuple(dict.fromkeys(k for k in keys if k not in PAGES))
-
-
 @functools.cache
 def notes() -> dict[str, dict[str, str]]:
     """{method or "default": {view: markdown}} from assets/notes.toml (read once)."""

@@ -163,18 +163,20 @@ if not differ:  # the same probe points: how alike the runs' representations are
         ui.widgets.figure(figures["CKA between the runs"], key="compare.cka", name=f"compare-cka-{layer}")
     except LabError as e:
         ui.widgets.error(e)
-view = st.radio("View", list(ui.cache.VIEWS), horizontal=True, key="compare.view")
+view = st.radio("View", [k for k in ui.nav.VIEWS if k in ui.cache.VIEWS], horizontal=True, key="compare.view",
+                format_func=lambda k: ui.cache.VIEWS[k].label)
+chosen_view = ui.cache.VIEWS[view]
 
 
 def draw(epoch: int) -> list[Row]:
-    chosen_view = ui.cache.VIEWS[view]
     figs = [chosen_view.draw(r.record, epoch) for r in saved]
     return [Row([Panel(grid(figs, titles=[r.label for r in saved], cols=min(len(saved), 3), shared=chosen_view.shared,
-                            title=f"{view} at epoch {epoch}"), "compare.grid", f"compare-{view}-epoch{epoch}")])]
+                            title=f"{chosen_view.label} at epoch {epoch}"), "compare.grid",
+                       f"compare-{view}-epoch{epoch}")])]
 
 
 ui.player.epoch_player(epochs, draw, key="compare.epochs")
-shown = ["Runs: " + "; ".join(ui.widgets.esc(f"{r.label} · {r.id}") for r in saved), f"View: {view}"]
+shown = ["Runs: " + "; ".join(ui.widgets.esc(f"{r.label} · {r.id}") for r in saved), f"View: {chosen_view.label}"]
 if not differ:
     shown.append(f"CKA between the runs: layer {layer}")
 ui.takehome.page_button("Compare", shown, epochs, draw, figures, [r.record for r in saved])

@@ -28,13 +28,14 @@ for col, (key, label) in zip(st.columns(4), (("lessons", "All lessons"), ("train
     with col:
         ui.nav.link(key, label)
 
-ui.widgets.explain("""
+VIEW_TITLES = [f"*{ui.nav.PAGES[k].title}*" for k in ui.nav.VIEWS]
+ui.widgets.explain(f"""
 **The loss.** A network is trained by lowering *total loss = task loss + λ × penalty*. The task loss is the
 cross-entropy between the predicted class probabilities and the true labels; the penalty is what a
 regularizer adds (for example the squared size of the weights for *weight decay*), and λ says how much it counts.
 
 **The pages.** *Lessons* shows each paper's claim on two runs. *Train* starts a run and shows its curves live.
-*Embeddings*, *Hypersphere*, *Similarity*, *Information* and *Geometry* look inside one run at any epoch.
+{", ".join(VIEW_TITLES[:-1])} and {VIEW_TITLES[-1]} look inside one run at any epoch.
 *Compare* puts several runs side by side and judges each method against CE, and *Runs* lists everything saved,
 with downloads and whole runs to carry to another machine.
 

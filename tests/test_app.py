@@ -59,7 +59,7 @@ def test_every_page_renders_with_and_without_a_run(app, run):
             assert at.get("plotly_chart"), key
 
 
-@pytest.mark.parametrize("view", ["embeddings", "hypersphere", "similarity", "information"])
+@pytest.mark.parametrize("view", ui.nav.EVERY_RUN)
 def test_a_view_page_says_what_to_expect_of_the_runs_method_from_the_notes(app, view):
     at = app("tiny-wd").switch_page(ui.nav.path(view)).run()
     assert not at.exception
@@ -89,7 +89,7 @@ def broken(runs, diverged_run) -> Path:
 
 
 @pytest.mark.parametrize("run, slider", [("diverged", None), ("late", ["0", "1", "2"])])
-@pytest.mark.parametrize("view", ["embeddings", "hypersphere", "similarity", "information", "geometry", "compare"])
+@pytest.mark.parametrize("view", [*ui.nav.EVERY_RUN, "compare"])
 def test_every_view_of_a_diverged_run_draws_its_finite_epochs_and_says_why_later_ones_are_hidden(
         app, broken, view, run, slider):
     at = app(run, runs=f"tiny-ce,{run}").switch_page(ui.nav.path(view)).run()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from serve import IN_VIEW, PLOT, POINT, browser, idle, press_train, served
-from ui.nav import PAGES
+from ui.nav import EVERY_RUN, PAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -144,7 +144,7 @@ def test_fuzzing_the_train_form_and_opening_every_view_of_a_diverged_run_shows_n
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "train-refuses.png"))
         assert sorted(p.name for p in runs.iterdir()) == ["diverged", "diverged-b"]  # nothing trained
-        for view in ("embeddings", "hypersphere", "similarity", "information", "geometry", "compare"):
+        for view in (*EVERY_RUN, "compare"):
             page.goto(f"{url}/{view}?run=diverged&runs=diverged,diverged-b")
             idle(page, timeout=60_000)
             page.wait_for_selector(PLOT, timeout=30_000)

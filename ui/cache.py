@@ -269,16 +269,17 @@ def embedding_view(record: RunRecord, epoch: int) -> go.Figure:
 
 
 class View(NamedTuple):
-    """A one-epoch view for small multiples: its builder, and whether the panels share axes (a
-    PCA map's scale is each run's own, so each map fits its own points)."""
+    """A view page's one-epoch figure for small multiples: its `label`, its builder, and whether
+    the panels share axes (a PCA map's scale is each run's own, so each map fits its own points)."""
 
+    label: str
     draw: Callable[[RunRecord, int], go.Figure]
     shared: bool = True
 
 
-VIEWS: dict[str, View] = {
-    "Embedding (PCA)": View(embedding_view, shared=False),
-    "Similarity between classes": View(similarity_view),
-    "Angles between neurons": View(angles_view),
-    "Information plane": View(infoplane_view),
+VIEWS: dict[str, View] = {  # keyed by the view page (`ui.nav.PAGES`) each one stands for
+    "embeddings": View("Embedding (PCA)", embedding_view, shared=False),
+    "similarity": View("Similarity between classes", similarity_view),
+    "hypersphere": View("Angles between neurons", angles_view),
+    "information": View("Information plane", infoplane_view),
 }

@@ -1,6 +1,8 @@
-"""The app's pages, listed once: `PAGES` (key, file, title, icon, section) is what `app.py`'s
-navigation, the Home page's links, the run picker's note and the view links all read. Icons are
-Streamlit's bundled Material Symbols (no emoji: a browser without an emoji font shows boxes)."""
+"""The app's pages, listed once: `PAGES` (key, file, title, icon, section, and for the views what
+they draw) is what `app.py`'s navigation, the Home page's text and links, the run picker's note,
+the view links, Compare's small multiples, the benchmark and the tests all read. Teaching notes
+are keyed by these keys in assets/notes.toml. Icons are Streamlit's bundled Material Symbols (no
+emoji: a browser without an emoji font shows boxes)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,13 +17,18 @@ APP_ICON = ":material/science:"
 
 @dataclass(frozen=True)
 class Page:
-    """One page of the app: `key` names it in code, `path` is its file, `section` its sidebar group."""
+    """One page of the app: `key` names it in code, `path` is its file, `section` its sidebar group.
+    A view page also says whether it draws for every run (`every_run`: not the method's own views,
+    which CE has none of, nor the decision boundary, which needs 2-D inputs) and how many figures it
+    draws at least for a finished run of the default settings (`charts`: the benchmark waits for them)."""
 
     key: str
     path: str
     title: str
     icon: str
     section: str
+    every_run: bool = True
+    charts: int = 0
 
 
 PAGES: dict[str, Page] = {p.key: p for p in (
@@ -30,15 +37,16 @@ PAGES: dict[str, Page] = {p.key: p for p in (
     Page("train", "pages/train.py", "Train", ":material/fitness_center:", "Lab"),
     Page("runs", "pages/runs.py", "Runs", ":material/folder_open:", "Lab"),
     Page("compare", "pages/compare.py", "Compare", ":material/compare:", "Lab"),
-    Page("embeddings", "pages/embeddings.py", "Embeddings", ":material/scatter_plot:", "Views"),
-    Page("hypersphere", "pages/hypersphere.py", "Hypersphere", ":material/public:", "Views"),
-    Page("similarity", "pages/similarity.py", "Similarity", ":material/grid_on:", "Views"),
-    Page("information", "pages/information.py", "Information", ":material/info:", "Views"),
-    Page("geometry", "pages/geometry.py", "Geometry", ":material/hub:", "Views"),
-    Page("method", "pages/method.py", "Method views", ":material/biotech:", "Views"),
-    Page("boundary", "pages/boundary.py", "Decision boundary", ":material/border_style:", "Views"),
+    Page("embeddings", "pages/embeddings.py", "Embeddings", ":material/scatter_plot:", "Views", charts=2),
+    Page("hypersphere", "pages/hypersphere.py", "Hypersphere", ":material/public:", "Views", charts=4),
+    Page("similarity", "pages/similarity.py", "Similarity", ":material/grid_on:", "Views", charts=3),
+    Page("information", "pages/information.py", "Information", ":material/info:", "Views", charts=2),
+    Page("geometry", "pages/geometry.py", "Geometry", ":material/hub:", "Views", charts=3),
+    Page("method", "pages/method.py", "Method views", ":material/biotech:", "Views", every_run=False),
+    Page("boundary", "pages/boundary.py", "Decision boundary", ":material/border_style:", "Views", every_run=False),
 )}
 VIEWS = [p.key for p in PAGES.values() if p.section == "Views"]
+EVERY_RUN = [k for k in VIEWS if PAGES[k].every_run]  # the views any saved run opens in
 ONE_RUN = ("train", "runs", *VIEWS)  # the pages that show the sidebar's run (its link names what is on screen)
 
 
