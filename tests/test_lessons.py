@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_there_is_one_lesson_per_seed_method_and_each_is_well_formed():
     from lab.views import method_views
 
-    assert list(LESSONS) == ["phantom", "racecar", "mhe", "comhe", "itra", "gini", "decov", "center"]
+    seed_papers = {"phantom", "racecar", "mhe", "comhe", "itra", "gini"}  # the five papers the lab exists to show
+    assert seed_papers <= set(LESSONS) <= set(REGISTRY)  # a lesson per seed method; more for any registered one
     for name, l in LESSONS.items():
         own = REGISTRY[name].quantity
         assert l.method == name and l.quantity.working in ("lower", "higher")
