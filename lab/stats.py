@@ -43,10 +43,11 @@ def change(values) -> str:
     return f"{a.mean():+.3g}" + (f" ± {a.std(ddof=1):.2g}" if len(a) > 1 else "")
 
 
-def paired(rows: list[dict], ref: list[dict], key: str = "final_test_acc") -> dict:
+def paired(rows: list[dict], ref: list[dict], key: str = "final_test_acc", working: str = "higher") -> dict:
     """`key` (final test accuracy) minus CE's on the same seeds: `diff` (mean ± std text), `mean`,
-    `per_seed` {seed: difference}, wins/ties/losses, paired t-test and two-sided sign-test p-values
-    (NaN where undefined, e.g. < 2 pairs or no spread)."""
+    `per_seed` {seed: difference}, wins/ties/losses (a win: a seed whose difference goes the
+    `working` way, "higher" or "lower"), paired t-test and two-sided sign-test p-values (NaN where
+    undefined, e.g. < 2 pairs or no spread)."""
     from scipy import stats
 
     base = {r["seed"]: r[key] for r in ref}
@@ -54,6 +55,8 @@ def paired(rows: list[dict], ref: list[dict], key: str = "final_test_acc") -> di
     per_seed = {s: float(v) for s, v in per_seed.items() if v is not None and np.isfinite(v)}
     d = np.array(list(per_seed.values()))
     wins, losses = int((d > 0).sum()), int((d < 0).sum())
+    if working == "lower":
+        wins, losses = losses, wins
     t_p = float(stats.ttest_1samp(d, 0.0).pvalue) if len(d) > 1 and d.std() > 0 else float("nan")
     sign_p = float(stats.binomtest(wins, wins + losses).pvalue) if wins + losses else float("nan")
     return {"n": len(d), "diff": pm(d), "mean": float(d.mean()) if len(d) else float("nan"), "wins": wins,
@@ -73,10 +76,12 @@ def verdict(mean: float, holm_p: float, n: int, words: tuple[str, str] = ("a sig
 
 
 def judge(rows: dict[str, list[dict]], ref: list[dict], key: str = "final_test_acc",
-          words: tuple[str, str] = ("a significant gain", "a significant loss")) -> dict[str, dict]:
+          words: tuple[str, str] = ("a significant gain", "a significant loss"), working: str = "higher"
+          ) -> dict[str, dict]:
     """Each group of `rows` ({label: [{"seed", key}]}) against `ref` (CE's rows) on the same seeds:
-    `paired`'s numbers, `holm_p` (Holm over the groups judged together) and a `verdict`."""
-    out = {label: paired(rs, ref, key) for label, rs in rows.items()}
+    `paired`'s numbers (wins counted the `working` way), `holm_p` (Holm over the groups judged
+    together) and a `verdict` (`words` for a positive / negative mean)."""
+    out = {label: paired(rs, ref, key, working) for label, rs in rows.items()}
     for label, p in holm({label: p["t_p"] for label, p in out.items()}).items():
         out[label]["holm_p"] = p
         out[label]["verdict"] = verdict(out[label]["mean"], p, out[label]["n"], words)

@@ -27,7 +27,7 @@ seeds*.
 
 **Against CE.** When CE is among the finished runs, each method is judged against it on the same seeds:
 its value minus CE's per seed (a dot each), the paired t-test Holm-corrected over the methods shown,
-wins/ties/losses, and a verdict, for test accuracy and for the method's own quantity. Fewer than 3 paired
+wins/ties/losses (a win: a seed that moved the way the measure should), and a verdict, for test accuracy and for the method's own quantity. Fewer than 3 paired
 seeds read "too few seeds to tell", whatever the numbers: two seeds cannot tell a method from luck.
 
 **Fair by construction.** A comparison means something only when the runs differ in the method (its λ and

@@ -43,3 +43,12 @@ def test_verdict_words_and_undefined_tests():
     assert verdict(-0.1, 0.001, 5, ("moves as intended", "moves the other way")) == "moves the other way"
     assert verdict(0.1, math.nan, 5) == "no significant difference"
     assert verdict(np.float64(0.2), 0.049, 3) == "a significant gain"
+
+
+def test_a_win_is_a_seed_that_moved_the_way_the_measure_should():
+    """For a quantity meant to fall, a seed below CE's is a win (Compare showed 0/0/3 beside 'moves as intended')."""
+    ce = [{"seed": s, "v": 1.0} for s in range(3)]
+    fell = [{"seed": 0, "v": 0.5}, {"seed": 1, "v": 0.6}, {"seed": 2, "v": 1.0}]
+    assert [paired(fell, ce, "v")[k] for k in ("wins", "ties", "losses")] == [0, 1, 2]
+    assert [paired(fell, ce, "v", "lower")[k] for k in ("wins", "ties", "losses")] == [2, 1, 0]
+    assert judge({"m": fell}, ce, "v", working="lower")["m"]["wins"] == 2

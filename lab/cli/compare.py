@@ -88,7 +88,7 @@ def _judgements(methods: list[str], rows: list[dict], root: Path) -> None:
         print(f"\nAdd {REFERENCE} to --methods to judge each method against it." if not done.get(REFERENCE) else "")
         return
     print(f"\nAgainst {REFERENCE} on the same seeds: method minus {REFERENCE} per seed, paired t-test "
-          f"(Holm-corrected over the methods shown), wins/ties/losses.")
+          f"(Holm-corrected over the methods shown), wins/ties/losses (a win: a seed moved the way the measure should).")
     print(f"{'method':<16} {'measure':<44} {'Δ (mean ± std)':>18} {'W/T/L':>7} {'p':>7} {'Holm p':>7}  verdict")
     for j in judge_runs(others, done[REFERENCE]):
         wtl = f"{j['wins']}/{j['ties']}/{j['losses']}"

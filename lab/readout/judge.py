@@ -33,6 +33,6 @@ def judge_runs(groups: dict[str, list[RunRecord]], reference: list[RunRecord]) -
             continue
         words = ("moves as intended", "moves the other way")
         j = judge({g: _rows(rs, lambda r: final_quantity(r, q))}, _rows(reference, lambda r: final_quantity(r, q)),
-                  "value", words if q.working == "higher" else words[::-1])[g]
+                  "value", words if q.working == "higher" else words[::-1], q.working)[g]
         out.append({"measure": q.title, "group": g, "working": q.working, **j})
     return out
