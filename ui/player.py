@@ -10,7 +10,8 @@ and no figure waits for the next one to be built (measured on the phantom lesson
 was busy: moments where slider, captions and figure titles disagree, 61 of 149 samples before, 25 of
 160 after). Elements of the player never dim while a tick runs (`ui.widgets.PLAYER_CSS`). While
 playing, the next epoch's frame is built in a background thread as soon as the current one is sent,
-so a first Play runs at the pace of the sends, not of the builds. Not solved here: Streamlit 1.67
+and once a view is drawn, its other epochs' frames are built in order in one background thread
+(Play starts from the first), so a first Play runs at the pace of the sends, not of the builds. Not solved here: Streamlit 1.67
 derives a chart's element id from its whole spec, so each new frame's chart is a new element, blank
 for the 0.1-0.2 s plotly takes to draw it (sending the previous frame under it did not help: the
 browser re-created that one too).
@@ -80,10 +81,17 @@ def show(rows: Sequence[Row]) -> None:
                     figure(p.fig, key=p.key, name=p.name)
 
 
-def _prefetch(build: Callable[[int], Sequence[Row]], epoch: int) -> None:
-    """Build `epoch`'s frame in a background thread (its figures land in the pages' caches);
-    the thread carries the session's script context, so the caches are the session's own."""
-    thread = threading.Thread(target=build, args=(epoch,), daemon=True, name=PREFETCH)
+def _prefetch(build: Callable[[int], Sequence[Row]], epochs: Sequence[int]) -> None:
+    """Build the frames of `epochs`, in order, in a background thread (their figures land in the
+    pages' caches); the thread carries the session's script context, so the caches are the session's own."""
+    def work() -> None:
+        for epoch in epochs:
+            try:
+                build(epoch)
+            except Exception:  # noqa: BLE001  the frame's own drawing shows the error when it is asked for
+                return
+
+    thread = threading.Thread(target=work, daemon=True, name=PREFETCH)
     add_script_run_ctx(thread, get_script_run_ctx())
     thread.start()
 
@@ -93,7 +101,8 @@ def epoch_player(epochs: Sequence[int], build: Callable[[int], Sequence[Row]], k
     """A slider over `epochs` and a Play button; `build(epoch)` returns the view's frame (`Row`s).
     When the epoch shown was the last one and more epochs arrive (a live run), it moves on to the new last."""
     epochs = list(epochs)
-    at, playing, slider, last, drawn_at = (f"{key}.{part}" for part in ("epoch", "playing", "slider", "last", "drawn_at"))
+    at, playing, slider, last, drawn_at, warmed = (f"{key}.{part}" for part in
+                                                   ("epoch", "playing", "slider", "last", "drawn_at", "warmed"))
     state = st.session_state
     if state.get(at) not in epochs or (state.get(at) == state.get(last) and not state.get(playing)):
         state[at] = epochs[-1]
@@ -137,7 +146,13 @@ def epoch_player(epochs: Sequence[int], build: Callable[[int], Sequence[Row]], k
         if not shown or shown[0] != epoch:
             state[drawn_at] = epoch, started
         if now and epoch != epochs[-1]:
-            _prefetch(build, epochs[epochs.index(epoch) + 1])
+            _prefetch(build, [epochs[epochs.index(epoch) + 1]])
+        elif not now:  # Play starts from the first epoch: its frames, in order, once per what is on screen
+            shown_now = tuple(sorted(st.query_params.to_dict().items()))  # the run(s) and lesson on screen
+            done = state.get(warmed, {}).get(shown_now, set())
+            if todo := [e for e in epochs[:-1] if e not in done]:
+                state[warmed] = {**state.get(warmed, {}), shown_now: done | set(todo)}
+                _prefetch(build, todo)
         if bool(state.get(playing)) != on:  # the timer is set when the fragment is declared: start or stop it
             st.rerun()
 
