@@ -184,3 +184,21 @@ def test_the_pair_histograms_mean_labels_sit_one_under_the_other_in_their_lines_
     labels = [a for a in fig.layout.annotations if a.text.startswith("mean")]
     assert [a.text for a in labels] == ["mean 0.90", "mean 0.57"] and labels[0].y > labels[1].y
     assert labels[0].font.color != labels[1].font.color and fig.layout.legend.orientation == "h"
+
+
+def test_in_projector_mode_a_side_by_side_class_legend_goes_under_the_plot_in_columns_and_the_figure_grows():
+    """Beside a half-width plot a class legend left it no width (the phantom lesson); under it, the
+    plot keeps its height: the figure grows by what the legend and the x labels take."""
+    from lab.figures.grid import side_by_side
+    from lab.figures.theme import styled_spec
+
+    traces = [go.Scatter(x=[0, 1], y=[c, c], name=str(c)) for c in range(10)]
+    fig = go.Figure([*traces, go.Scatter(x=[0], y=[0], name="samples averaged into a phantom")])
+    one, _ = side_by_side([fig, fig])
+    plain, big = styled_spec(fig, projector=True), styled_spec(one, projector=True)
+    legend = big["layout"]["legend"]
+    assert plain["layout"].get("legend", {}).get("orientation") != "h"  # a full-width figure keeps it aside
+    assert legend["orientation"] == "h" and legend["y"] < 0 and legend["entrywidthmode"] == "fraction"
+    assert 1 / legend["entrywidth"] in (2, 3) and "<br>" in big["data"][-1]["name"]
+    plot = lambda spec: spec["layout"]["height"] - spec["layout"]["margin"]["t"] - spec["layout"]["margin"].get("b", 80)
+    assert plot(big) >= plot(plain) - 5 and big["layout"]["height"] > plain["layout"]["height"]

@@ -53,7 +53,7 @@ def grid(figs: Sequence[go.Figure], titles: Sequence[str] | None = None, cols: i
     titles = list(titles) if titles is not None else [f.layout.title.text or "" for f in figs]
     out = make_subplots(rows, cols, specs=specs, subplot_titles=titles, shared_xaxes="all" if shared else False,
                         shared_yaxes="all" if shared else False, horizontal_spacing=0.08,
-                        vertical_spacing=min(0.12, 0.3 / rows))
+                        vertical_spacing=min(0.15, 0.3 / rows))
     seen: set[str] = set()
     for k, fig in enumerate(figs):
         r, c = k // cols + 1, k % cols + 1

@@ -31,6 +31,11 @@ SUBTITLE_CHARS = 44  # characters per subtitle line in projector mode: what a ha
 TICK_STANDOFF = 8  # px between tick labels and their axis in projector mode (x "-1" ran into y "0" at the corner)
 SIDE_BY_SIDE = "reglab_side_by_side"  # layout.meta key: the figure is drawn in one of several narrow columns
 NARROW_TICKS, NARROW_SIDE = 5, 12  # a side-by-side figure's most ticks per axis and its left/right margin (px)
+NARROW_PROJECTOR = 1.35  # the font scale of a side-by-side figure in projector mode (its column is ~420 px at 1400 px:
+# at 1.6 the phantom lesson's tick labels ran into each other and a class legend beside the plot left it no width)
+LEGEND_COLUMNS = 3  # columns of a legend moved under a half-width plot, at most
+HEAD_SHIFT = 6  # px a subplot title is raised in projector mode (the top tick label of its cell ran into it)
+NARROW_WIDTH = 380  # px a side-by-side figure's legend has for its rows (its column is ~420 px at 1400 px)
 
 
 def wrapped(text: str | None, width: int = AXIS_TITLE_CHARS) -> str | None:
@@ -73,13 +78,14 @@ def styled_spec(fig: go.Figure | dict, dark: bool = False, projector: bool = Fal
     with _READING:
         d = fig.to_dict() if isinstance(fig, go.Figure) else fig
     layout = dict(d.get("layout", {}))
-    scale, title_scale = (PROJECTOR, (1 + PROJECTOR) / 2) if projector else (1.0, 1.0)
+    narrow = projector and side_by_side_marked(d)
+    big = NARROW_PROJECTOR if narrow else PROJECTOR
+    scale, title_scale = (big, (1 + big) / 2) if projector else (1.0, 1.0)
     title = layout.get("title")
     title = dict(title) if isinstance(title, dict) else ({"text": title} if title else {})
     top = max((layout.get("margin") or {}).get("t") or 0, TITLE_MARGIN if title.get("text") else BARE_MARGIN)
     if projector:  # large letters: long titles on two lines, or a half-width figure clips them
         title = {**title, "text": wrapped(title.get("text"), TITLE_CHARS)}
-        narrow = side_by_side_marked(d)
         for name, axis in list(layout.items()):
             if name.startswith(("xaxis", "yaxis")) and isinstance(axis, dict):
                 layout[name] = _projector_axis(axis, narrow)
@@ -88,12 +94,17 @@ def styled_spec(fig: go.Figure | dict, dark: bool = False, projector: bool = Fal
             # never above the text size (make_subplots' 16 px titles became 26 px and ran into each other)
             layout["annotations"] = [{**a, "font": {**a["font"], "size": round(min(a["font"]["size"], FONT) * scale)}}
                                      if (a.get("font") or {}).get("size") else a for a in layout["annotations"]]
+            layout["annotations"] = [{**a, "yshift": HEAD_SHIFT} if _head(a) and "yshift" not in a else a
+                                     for a in layout["annotations"]]  # off the top tick label of the cell below
         legend = layout.get("legend") or {}
+        aside = narrow and legend.get("orientation") != "h" and layout.get("showlegend") is not False
         if legend.get("orientation") == "h" and (legend.get("y") or 0) < 0:  # under the plot: below the axis title
-            layout["legend"] = {**legend, "y": legend["y"] * 2}
-        title, top = _title_block(title, layout)
+            layout["legend"] = {**legend, "y": legend["y"] * (2.5 if narrow else 2)}  # a narrow one's title wraps
+        title, top = _title_block(title, layout, big)
         if narrow:  # half width: every pixel to the plot (colour bars and legends push the margin as they need)
             layout["margin"] = {**(layout.get("margin") or {}), "l": NARROW_SIDE, "r": NARROW_SIDE}
+        if aside:  # a legend beside a half-width plot took all its width: under it, in rows, the figure taller
+            d = {**d, "data": _legend_under(layout, d.get("data", []), top, round(FONT * scale))}
     if dark:  # a builder's black or dark-grey marks (reference lines, outlines) would vanish on the dark paper
         layout = {k: _lightened(v) if k in ("shapes", "annotations") else v for k, v in layout.items()}
         d = {**d, "data": [_lightened(t) for t in d.get("data", [])]}
@@ -123,24 +134,61 @@ def _projector_axis(axis: dict, narrow: bool) -> dict:
     return axis
 
 
-def _title_block(title: dict, layout: dict) -> tuple[dict, int]:
+def _legend_under(layout: dict, data: list[dict], top: int, font: int) -> list[dict]:
+    """Put `layout`'s legend under the plot of a side-by-side figure, in `LEGEND_COLUMNS` columns of
+    `NARROW_WIDTH` (fewer when a word of a name would not fit one; plotly aligns a wrapping legend's entries in columns as wide as its widest one:
+    one long name made it one entry a row), names wrapped to fit, below the x tick labels and title;
+    the bottom margin and the figure's height grow by what it takes, so the plot keeps its height
+    (positions are fractions of it). The traces, with their names wrapped."""
+    def fits(columns: int) -> int:  # characters a name may have per line in one of `columns` columns
+        return int((NARROW_WIDTH / columns - 45) / (0.65 * font))
+
+    longest = max((len(w) for t in data for w in str(t.get("name") or "").split()), default=0)
+    columns = next(c for c in range(LEGEND_COLUMNS, 0, -1) if c == 1 or longest <= fits(c))
+    data = [{**t, "name": "<br>".join(textwrap.wrap(str(t["name"]), fits(columns), break_long_words=False))}
+            if t.get("name") else t for t in data]
+    seen, lines = set(), []
+    for t in data:
+        if t.get("showlegend") is not False and t.get("name") and (t.get("legendgroup") or t["name"]) not in seen:
+            seen.add(t.get("legendgroup") or t["name"])
+            lines.append(t["name"].count("<br>") + 1)
+    rows = [max(lines[i:i + columns]) for i in range(0, len(lines), columns)]
+    legend_px = sum(rows) * font * 1.35 + 12
+    axis = layout.get("xaxis") or {}
+    title_lines = 1 + str((axis.get("title") or {}).get("text") or "").count("<br>")
+    below_px = TICK_STANDOFF + font * 1.4 * (1 + title_lines) + 10  # tick labels and the x title
+    bottom = (layout.get("margin") or {}).get("b") or 80
+    plot_px = layout["height"] - top - bottom
+    layout["height"] = round(layout["height"] + below_px + legend_px - bottom + 10)
+    layout["margin"] = {**layout["margin"], "b": round(below_px + legend_px + 10)}
+    layout["legend"] = {**(layout.get("legend") or {}), "orientation": "h", "traceorder": "normal", "x": 0,
+                        "xanchor": "left", "y": -below_px / plot_px, "yanchor": "top",
+                        "entrywidthmode": "fraction", "entrywidth": 1 / columns}
+    return data
+
+
+def _head(annotation: dict) -> bool:
+    """Whether `annotation` is a subplot title (make_subplots': just above its cell)."""
+    return annotation.get("yref") == "paper" and annotation.get("yanchor") == "bottom"
+
+
+def _title_block(title: dict, layout: dict, scale: float = PROJECTOR) -> tuple[dict, int]:
     """The title pinned near the top of the figure and the top margin (px) that holds it, its
-    subtitle (re-wrapped to `SUBTITLE_CHARS` at `SUBTITLE_FONT` x PROJECTOR) and the subplot titles
+    subtitle (re-wrapped to `SUBTITLE_CHARS` at `SUBTITLE_FONT` x `scale`) and the subplot titles
     above the top row; builders' margins were sized for small letters."""
-    size, sub_size = round(TITLE_FONT * (1 + PROJECTOR) / 2), round(SUBTITLE_FONT * PROJECTOR)
+    size, sub_size = round(TITLE_FONT * (1 + scale) / 2), round(SUBTITLE_FONT * scale)
     sub = dict(title.get("subtitle") or {})
     lines = textwrap.wrap((sub.get("text") or "").replace("<br>", " "), SUBTITLE_CHARS)
     top = 10 + (title.get("text") or "").count("<br>") * size * 1.25 + (size * 1.25 + 16 if title.get("text") else 0)
     if lines:
         sub = {**sub, "text": "<br>".join(lines), "font": {**(sub.get("font") or {}), "size": sub_size}}
         top += len(lines) * sub_size * 1.3 + 14  # + room below it: its last line touched the panel titles by 4 px in one run
-    heads = [a for a in layout.get("annotations") or [] if a.get("yref") == "paper" and (a.get("y") or 0) >= 0.98
-             and a.get("yanchor") == "bottom"]  # make_subplots' titles of the top row, just above the plots
-    top += max([(a.get("font") or {}).get("size") or FONT * PROJECTOR for a in heads], default=0) * 1.4
+    heads = [a for a in layout.get("annotations") or [] if _head(a) and (a.get("y") or 0) >= 0.98]  # the top row's
+    top += max([(a.get("font") or {}).get("size") or FONT * scale for a in heads], default=0) * 1.4
     height = layout["height"]
     extra = (title.get("text") or "").count("<br>") * size * 1.25  # plotly sets a title's later lines above its anchor
     pinned = {"y": 1 - (8 + extra) / height, "yref": "container", "yanchor": "top"} if title.get("text") else {}
-    least = round(TITLE_MARGIN * (1 + PROJECTOR) / 2 + extra) if title.get("text") else BARE_MARGIN  # as small letters had it
+    least = round(TITLE_MARGIN * (1 + scale) / 2 + extra) if title.get("text") else BARE_MARGIN  # as small letters had it
     return {**title, **pinned, **({"subtitle": sub} if lines else {})}, max(round(top), least)
 
 
