@@ -1,7 +1,9 @@
 """Shared fixtures: a runs folder, a tiny run configuration, and one tiny finished run."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Callable
 
 import pytest
@@ -54,3 +56,12 @@ def _shared_run(factory: pytest.TempPathFactory, name: str, status: str, **setti
     result = train(RunConfig(**settings, name=name), runs=factory.mktemp(f"{name}-runs"))
     assert result.status == status, (result.status, result.error)
     return load_run(result.path)
+
+
+def plots(node) -> list[SimpleNamespace]:
+    """The figures an AppTest node (the app, its main area, a column) shows: `ui.plot`'s elements,
+    each with its `key`, `proto.spec` (the figure's JSON) and `proto.config` (plotly.js's, JSON), as
+    st.plotly_chart's elements had."""
+    shown = [(e.key, json.loads(e.proto.json)) for e in node.get("bidi_component") if e.proto.component_name == "reglab_plot"]
+    return [SimpleNamespace(key=key, proto=SimpleNamespace(spec=d["figure"], config=json.dumps(d["config"])))
+            for key, d in shown]

@@ -15,6 +15,7 @@ from lab.config import RunConfig
 from lab.notes import note
 from lab.store import RunWriter, load_run
 from lab.train import train
+from conftest import plots
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = dict(data="digits", train_size=100, probe_size=100, epochs=2, model_params={"widths": (16, 16)})
@@ -56,7 +57,7 @@ def test_every_page_renders_with_and_without_a_run(app, run):
             assert re.search(r"No run selected|Pick at least two", _texts(at)), key
         # a lesson trains its own runs; ce has no method views; digits has no 2-D inputs for a boundary
         if run and key not in ("home", "lessons", "compare", "method", "boundary"):
-            assert at.get("plotly_chart"), key
+            assert plots(at), key
 
 
 @pytest.mark.parametrize("view", ui.nav.EVERY_RUN)
@@ -95,7 +96,7 @@ def test_every_view_of_a_diverged_run_draws_its_finite_epochs_and_says_why_later
     at = app(run, runs=f"tiny-ce,{run}").switch_page(ui.nav.path(view)).run()
     assert not at.exception, at.exception
     assert any("Showing epochs up to" in w.value for w in at.warning)
-    charts = at.get("plotly_chart")
+    charts = plots(at)
     assert charts and all(json.loads(c.proto.spec)["data"] for c in charts)  # every figure has traces
     assert not re.search(r"\bnan\b", " ".join(_strings(json.loads(c.proto.spec)) for c in charts), re.I)
     sliders = [s.options for s in at.select_slider if s.label == "epoch"]
@@ -115,7 +116,7 @@ def test_train_page_trains_digits_live_and_draws_its_curves(app):
         assert time.monotonic() < end and not at.exception
         time.sleep(0.2)
         at.run()
-    assert at.get("plotly_chart") and "epoch 2: test accuracy" in _texts(at)
+    assert plots(at) and "epoch 2: test accuracy" in _texts(at)
     assert not at.exception
 
 
@@ -205,7 +206,7 @@ def test_compare_shows_two_runs_side_by_side(app):
     assert not at.warning  # same settings: a fair comparison, no warning
     # accuracy overlay, the paired differences against CE, the method's own quantity for both runs, the CKA
     # between the runs, small multiples
-    assert [c.key for c in at.get("plotly_chart")] == ["compare.acc", "compare.judge", "compare.quantity.weight_decay",
+    assert [c.key for c in plots(at)] == ["compare.acc", "compare.judge", "compare.quantity.weight_decay",
                                                        "compare.cka", "compare.grid"]
 
 
@@ -217,7 +218,7 @@ def test_compare_warns_when_runs_differ_in_more_than_method_and_seed(app, runs):
     assert len(at.warning) == 1 and "train_size" in at.warning[0].value and "Not a fair comparison" in at.warning[0].value
     table = at.dataframe[0].value
     assert sorted(table["train_size"]) == ["100", "100", "150"]
-    keys = [c.key for c in at.get("plotly_chart")]  # an own-quantity chart for every method picked
+    keys = [c.key for c in plots(at)]  # an own-quantity chart for every method picked
     assert {"compare.quantity.mhe", "compare.quantity.weight_decay"} <= set(keys)
 
 
@@ -262,7 +263,7 @@ def test_a_diverged_run_shows_why_and_keeps_its_curves(app, runs):
                   "test_loss": 2.3, "test_acc": 0.1, "seconds": 0.1})
     writer.status("diverged", "loss became nan at epoch 2, step 1; lower the learning rate", epochs_done=1)
     at = app("blown").switch_page(ui.nav.path("train")).run()
-    assert not at.exception and at.get("plotly_chart")
+    assert not at.exception and plots(at)
     assert "diverged: loss became nan at epoch 2" in at.error[0].value.replace("\\", "")
 
 

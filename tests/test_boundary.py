@@ -10,6 +10,7 @@ import ui
 from lab.config import RunConfig
 from lab.figures.boundary import boundary_figure, region_values
 from lab.train import train
+from conftest import plots
 
 MOONS = dict(data="moons", train_size=200, probe_size=100, epochs=2, model_params={"widths": (16, 16)})
 
@@ -43,15 +44,15 @@ def test_the_figure_draws_regions_under_one_point_trace_per_class():
 def test_the_boundary_view_renders_a_moons_run_beside_a_second_run(app):
     at = app("moons-phantom").switch_page(ui.nav.path("boundary")).run()
     assert not at.exception
-    assert len(at.get("plotly_chart")) == 2  # ce picked by default beside the method
-    assert "epoch 2" in str(at.get("plotly_chart")[1].proto.spec)
+    assert len(plots(at)) == 2  # ce picked by default beside the method
+    assert "epoch 2" in str(plots(at)[1].proto.spec)
     at = app("moons-ce").switch_page(ui.nav.path("boundary")).run()  # ce: no second run unless picked
-    assert not at.exception and len(at.get("plotly_chart")) == 1
+    assert not at.exception and len(plots(at)) == 1
     at.button(key="boundary.play").click().run()
-    assert not at.exception and at.get("plotly_chart")
+    assert not at.exception and plots(at)
 
 
 def test_a_run_without_2d_inputs_says_why_there_is_no_boundary(app):
     at = app("digits-ce").switch_page(ui.nav.path("boundary")).run()
-    assert not at.exception and not at.get("plotly_chart")
+    assert not at.exception and not plots(at)
     assert "There is no boundary to draw" in _texts(at)

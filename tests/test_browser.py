@@ -151,3 +151,50 @@ def test_fuzzing_the_train_form_and_opening_every_view_of_a_diverged_run_shows_n
             page.screenshot(path=str(ARTIFACTS / f"diverged-{view}.png"))
             assert page.locator(EXCEPTION).count() == 0, view
             assert page.get_by_text(re.compile("Showing epochs up to 0")).count() >= 1, view
+
+
+PLAYED = """async (last) => {
+  const seen = [], t0 = performance.now(), drawn = () =>
+    [...document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot')].filter(p => p.querySelector('.main-svg')).length;
+  const figures = drawn();
+  let blank = 0, samples = 0;
+  while (performance.now() - t0 < 60000) {
+    samples++;
+    if (drawn() < figures) blank++;  // a figure without its picture, or gone for a moment
+    const title = [...document.querySelectorAll('.gtitle')].map(e => e.textContent).find(s => /epoch \\d+:/.test(s));
+    const slider = document.querySelector('.st-key-similarity-slider input[type="range"]');  // value: the index
+    if (title) {
+      const e = +title.match(/epoch (\\d+):/)[1];
+      if (!seen.length || seen[seen.length - 1][0] !== e) seen.push([e, slider && +slider.value]);
+      if (e === last && seen.length > 2) break;
+    }
+    await new Promise(r => requestAnimationFrame(r));
+  }
+  return {seen, blank, samples, figures};
+}"""
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None,
+                    reason="Debian's chromium is not installed (bash scripts/install-browser.sh)")
+def test_playing_draws_every_epoch_in_place_and_ends_on_the_last_with_the_slider_on_it(tmp_path, tiny_config):
+    """Each frame is drawn over the previous one (`ui.plot`): no figure is ever without its picture
+    while playing (st.plotly_chart's were blank for 0.1-0.2 s each frame), every epoch is painted in
+    order, and Play ends on the last epoch with the slider on it, and stays there. (The slider and a
+    figure are separate elements: while playing, one may be drawn a frame before the other.)"""
+    from lab.train import train
+
+    train(tiny_config(name="played", epochs=6), runs=tmp_path / "runs")
+    with served(tmp_path / "runs") as url, browser() as b:
+        page = b.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/similarity?run=played")
+        idle(page)
+        page.wait_for_selector(PLOT, timeout=60_000)
+        page.locator(".st-key-similarity-play button").click()  # on the last epoch: Play starts over
+        played = page.evaluate(PLAYED, 6)
+        page.locator(".st-key-similarity-play button", has_text="Play").wait_for(timeout=30_000)
+        page.wait_for_timeout(1_000)
+        still = page.evaluate(PLAYED.replace("seen.length > 2", "true"), 6)["seen"]
+    epochs = [e for e, _ in played["seen"]]
+    assert epochs[1:] == list(range(7)), played  # the first is the last epoch, shown before Play
+    assert played["figures"] >= 2 and played["blank"] == 0 and played["samples"] > 30, played
+    assert still == [[6, 6]]

@@ -10,6 +10,7 @@ from lab.config import RunConfig
 from lab.stats import change, holm, paired, verdict
 from lab.store import load_run
 from lab.train import train
+from conftest import plots
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = dict(data="digits", train_size=100, probe_size=100, epochs=2, model_params={"widths": (16, 16)})
@@ -50,12 +51,12 @@ def test_compare_judges_each_method_against_ce_on_the_same_seeds(runs, monkeypat
     assert (set(judged["verdict"]) == {"too few seeds to tell (2 paired; 3 at least)"}) == (len(seeds) == 2)
     assert set(judged["measure"]) == {"test accuracy", "hyperspherical energy of the hidden layers"} | (
         {"0.5 x sum of squared weights"} if "weight_decay" in methods else set())
-    assert "compare.judge" in [c.key for c in at.get("plotly_chart")]
+    assert "compare.judge" in [c.key for c in plots(at)]
 
 
 def test_compare_says_how_to_judge_when_ce_is_not_picked(runs, monkeypatch):
     at = _compare(runs, monkeypatch, ["mhe-0", "weight_decay-0"])
-    assert "compare.judge" not in [c.key for c in at.get("plotly_chart")]
+    assert "compare.judge" not in [c.key for c in plots(at)]
     assert any("to judge each method against it" in c.value for c in at.caption)
 
 
@@ -97,7 +98,7 @@ def test_compare_draws_the_cka_between_the_picked_runs_at_a_layer(runs, monkeypa
 
     at = _compare(runs, monkeypatch, ["ce-0", "mhe-0", "weight_decay-0"])
     assert at.selectbox(key="compare.cka.layer").value == "hidden_1"  # the features by default
-    heat = json.loads(next(c for c in at.get("plotly_chart") if c.key == "compare.cka").proto.spec)["data"][0]
+    heat = json.loads(next(c for c in plots(at) if c.key == "compare.cka").proto.spec)["data"][0]
     if isinstance(heat["z"], dict):  # plotly's typed-array encoding of a numpy array
         import base64
 

@@ -11,6 +11,7 @@ from scipy.stats import ortho_group
 from lab.errors import ConfigError
 from lab.measure.geometry import (effective_rank, equiangularity, equinorm, linear_cka, nc1, nc3, nc4,
                                   participation_ratio, probe_accuracy, simplex_gap)
+from conftest import plots
 
 RNG = np.random.default_rng(0)
 
@@ -191,12 +192,12 @@ def test_the_geometry_page_draws_a_run_beside_its_ce_run_and_the_probe_on_demand
     at.query_params["run"] = "mhe"
     at.run().switch_page(ui.nav.path("geometry")).run()
     assert not at.exception and at.selectbox(key="geometry.other").value == "ce"
-    keys = [c.key for c in at.get("plotly_chart")]
+    keys = [c.key for c in plots(at)]
     assert keys == ["geometry.nc", "geometry.rank", "geometry.cka_runs", "geometry.cka.mhe", "geometry.cka.ce"]
-    nc = json.loads(at.get("plotly_chart")[0].proto.spec)
+    nc = json.loads(plots(at)[0].proto.spec)
     assert {t["name"] for t in nc["data"]} >= {"mhe λ=1 s0 · hidden_0", "ce s0 · hidden_1", "mhe λ=1 s0", "ce s0"}
     at.toggle(key="geometry.probe").set_value(True).run()
-    rank = json.loads(at.get("plotly_chart")[1].proto.spec)
+    rank = json.loads(plots(at)[1].proto.spec)
     assert not at.exception and "Linear probe accuracy" in json.dumps(rank["layout"])
     assert not at.get("progress")  # the probes' progress bar is gone once they are measured
 
@@ -247,7 +248,7 @@ def test_the_geometry_page_follows_a_live_run_beside_a_saved_ce_run(tmp_path, mo
 
         def drawn() -> int:  # the live run's last epoch in the neural-collapse figure
             assert not at.exception, at.exception
-            charts = [c for c in at.get("plotly_chart") if c.key.startswith("geometry.")]
+            charts = [c for c in plots(at) if c.key.startswith("geometry.")]
             assert [c.key for c in charts] == [
                 "geometry.nc", "geometry.rank", "geometry.cka_runs", f"geometry.cka.{rid}", "geometry.cka.ce"]
             assert all(json.loads(c.proto.spec)["data"] for c in charts)  # every figure has traces

@@ -18,6 +18,7 @@ from lab.measure.quantities import MEASUREMENTS
 from lab.regularizers import REGISTRY
 from lab.store import list_runs, load_run, load_snapshot
 from lab.train import train
+from conftest import plots
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -174,7 +175,7 @@ def test_the_lessons_page_trains_ce_and_the_method_and_draws_both_runs_views(tmp
     assert not at.exception and at.selectbox(key="lesson.pick").value == "mhe"
     at.button(key="lesson.train").click().run()
     end = time.monotonic() + 90
-    while len(at.get("plotly_chart")) < 2 + 2 * len(LESSONS["mhe"].views):
+    while len(plots(at)) < 2 + 2 * len(LESSONS["mhe"].views):
         assert time.monotonic() < end and not at.exception, [p.text for p in at.get("progress")]
         time.sleep(0.3)
         at.run()

@@ -17,6 +17,7 @@ from lab.store import RunRecord, load_probe, load_run, load_snapshot
 from lab.train import train
 from lab.readout.quantities import run_probe
 from lab.views import VIEWS, available, build
+from conftest import plots
 
 ROOT = Path(__file__).resolve().parents[1]
 DIGITS = dict(data="digits", epochs=2, train_size=100, batch_size=50, probe_size=100, model_params={"widths": (16,)})
@@ -222,13 +223,13 @@ def _texts(at: AppTest) -> str:
 def test_the_method_views_page_draws_the_runs_own_views_beside_the_ce_reference(page, name, charts, reference):
     at = page(name)
     assert at.selectbox(key="method.reference").value == reference
-    assert len(at.get("plotly_chart")) == charts
+    assert len(plots(at)) == charts
     assert ("No saved **ce** run with the same data" in _texts(at)) == (reference is None)
 
 
 def test_the_method_views_page_says_a_ce_run_has_no_views_of_its_own(page):
     at = page("ce")
-    assert not at.get("plotly_chart")
+    assert not plots(at)
     assert "has no views of its own" in _texts(at)
 
 
@@ -239,7 +240,7 @@ def test_the_method_views_page_of_a_diverged_run_draws_its_finite_epochs(diverge
     at.query_params["run"] = "diverged"
     at.run().switch_page("pages/method.py").run()
     assert not at.exception, at.exception
-    assert len(at.get("plotly_chart")) == 2  # mhe: neurons and nearest-neighbour angles at the last finite epoch
+    assert len(plots(at)) == 2  # mhe: neurons and nearest-neighbour angles at the last finite epoch
     assert any("Showing epochs up to 0" in str(w.value) for w in at.warning)
 
 
@@ -247,7 +248,7 @@ def test_the_method_views_page_draws_the_run_and_its_reference_on_the_same_axes(
     """A shared view (itra's spread bars) gets one axis range for both runs, so bars compare by eye."""
     import json
 
-    charts = [json.loads(c.proto.spec) for c in page("itra").get("plotly_chart")]
+    charts = [json.loads(c.proto.spec) for c in plots(page("itra"))]
     mine, ref = charts[0]["layout"], charts[1]["layout"]
     assert mine["yaxis"]["range"] == ref["yaxis"]["range"] and mine["yaxis"]["autorange"] is False
     assert mine["xaxis"]["range"] == ref["xaxis"]["range"]

@@ -14,6 +14,7 @@ import ui
 from lab.config import RunConfig
 from lab.store import list_runs
 from lab.train import train
+from conftest import plots
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,9 +62,9 @@ def test_a_run_on_your_own_data_opens_in_every_view_page(files, monkeypatch, run
         at.switch_page(ui.nav.path(key)).run()
         assert not at.exception, (key, at.exception)
         if key == "boundary":  # a 2-D table has one; 8x8 images have none, and the page says so
-            assert bool(at.get("plotly_chart")) == (run == "points") != ("There is no boundary" in _texts(at))
+            assert bool(plots(at)) == (run == "points") != ("There is no boundary" in _texts(at))
         elif key != "method":  # ce has no method views of its own
-            assert at.get("plotly_chart"), key
+            assert plots(at), key
 
 
 @pytest.mark.parametrize("kind, says", [
@@ -111,6 +112,6 @@ def test_a_run_whose_file_changed_says_so_in_one_line_and_its_views_still_draw(f
     for key in ("embeddings", "boundary"):
         at.switch_page(ui.nav.path(key)).run()
         warnings = [w.value for w in at.warning]
-        assert not at.exception and at.get("plotly_chart"), key
+        assert not at.exception and plots(at), key
         assert warnings == [f"{table} changed since this run was trained; restore that version to re-run it, or train "
                             "a new run on the file as it is. Its snapshots stay viewable."], key

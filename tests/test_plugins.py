@@ -21,6 +21,7 @@ from lab.regularizers import REGISTRY, PluginError, resolve
 from lab.regularizers.plugins import BUILT_IN, discover, for_run
 from lab.store import load_run
 from lab.train import train
+from conftest import plots
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "plugins" / "activity_l1.py"
@@ -92,7 +93,7 @@ def test_every_view_page_opens_a_plugin_run_and_its_own_view(trained, monkeypatc
     assert not at.exception, (key, at.exception)
     if key == "method":  # its own view, beside the CE run of the same setting
         assert at.selectbox(key="method.reference").value == _run(trained, "ce").id
-        assert len(at.get("plotly_chart")) == 2 and "### Active features per sample" in [m.value for m in at.markdown]
+        assert len(plots(at)) == 2 and "### Active features per sample" in [m.value for m in at.markdown]
 
 
 def test_a_run_whose_plugin_file_is_gone_or_changed_stays_viewable_and_says_so(trained, tmp_path, monkeypatch):
@@ -115,7 +116,7 @@ def test_a_run_whose_plugin_file_is_gone_or_changed_stays_viewable_and_says_so(t
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params["run"] = "gone"
     at.run().switch_page(ui.nav.path("similarity")).run()
-    assert not at.exception and at.get("plotly_chart")
+    assert not at.exception and plots(at)
     assert any("which is missing" in str(w.value) and "stay viewable" in str(w.value) for w in at.warning)
 
 

@@ -9,6 +9,7 @@ from test_app import app, runs  # noqa: F401 (the AppTest fixture over test_app'
 import ui
 from lab.figures.theme import DARK_BACKGROUND, FONT, PROJECTOR, TITLE_FONT, TITLE_MARGIN, styled
 from lab.html import figures_page
+from conftest import plots
 
 
 def _fig(title: str = "loss") -> go.Figure:
@@ -43,7 +44,7 @@ def test_every_page_renders_in_the_dark_theme_with_3x_png_export_and_a_link_to_t
         at.switch_page(ui.nav.path(key)).run()
         assert not at.exception, (key, at.exception)
         drawn = at.session_state[ui.widgets._FIGURES]  # what the sidebar's page export holds: each chart once
-        charts = [c for c in at.get("plotly_chart") if c.key != ui.widgets.PRELOAD_KEY]  # the hidden preload
+        charts = [c for c in plots(at) if c.key != ui.widgets.PRELOAD_KEY]  # the hidden preload
         assert sorted(drawn) == sorted(c.key for c in charts), key
         for chart in charts:
             spec, config = json.loads(chart.proto.spec), json.loads(chart.proto.config)
@@ -69,13 +70,13 @@ def test_a_tick_after_the_first_page_preloads_the_chart_library_out_of_sight_and
     started = []
     monkeypatch.setattr(ui.runs, "warm_ups", lambda: started.append(1))  # the first page is drawn without them
     at = app()  # Home, the session's first run: no chart of its own, and the preload waits for its tick
-    assert not at.get("plotly_chart") and not at.exception and not started
+    assert not plots(at) and not at.exception and not started
     time.sleep(ui.widgets.PRELOAD_AFTER_S)
     at.run()  # AppTest fires no timers: a run a second later stands for the tick
-    assert [c.key for c in at.sidebar.get("plotly_chart")] == ["chart-preload-figure"] and not at.exception
+    assert [c.key for c in plots(at.sidebar)] == ["chart-preload-figure"] and not at.exception
     assert started == [1]
     at.switch_page(ui.nav.path("similarity")).run()
-    assert "chart-preload-figure" not in [c.key for c in at.get("plotly_chart")] and started == [1]
+    assert "chart-preload-figure" not in [c.key for c in plots(at)] and started == [1]
 
 
 def test_projector_mode_breaks_a_long_title_with_room_for_its_second_line_and_drops_a_legend_under_the_axis_title():
@@ -98,13 +99,13 @@ def test_projector_mode_draws_figures_otherwise_side_by_side_one_above_the_other
     pages = ("similarity", "hypersphere", "embeddings", "runs")
     for page in pages:
         at.switch_page(ui.nav.path(page)).run()
-        side = [c for c in at.main.columns if c.get("plotly_chart")]  # columns that hold figures
+        side = [c for c in at.main.columns if plots(c)]  # columns that hold figures
         assert len(side) >= 2 and not at.exception, page
     at.toggle(key=f"{ui.widgets.PROJECTOR_KEY}.toggle").set_value(True).run()
     for page in pages:
         at.switch_page(ui.nav.path(page)).run()
-        assert not [c for c in at.main.columns if c.get("plotly_chart")] and not at.exception, page
-        assert len([c for c in at.main.get("plotly_chart")]) >= 2, page
+        assert not [c for c in at.main.columns if plots(c)] and not at.exception, page
+        assert len([c for c in plots(at.main)]) >= 2, page
 
 
 def test_projector_mode_scales_subplot_titles_and_a_row_names_its_y_axis_once():

@@ -15,6 +15,7 @@ from lab.store import RunRecord, load_run
 from lab.takehome import MAX_BYTES
 from lab.train import train
 from test_takehome import _figures, assert_offline, played_offline
+from conftest import plots
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = dict(data="digits", train_size=200, epochs=3, model_params={"widths": (16,)})
@@ -82,7 +83,7 @@ def test_compare_takes_home_its_curves_judgement_and_small_multiples(runs, press
     assert len(animated) == 1  # the small multiples of both runs, one figure
     assert [fr["name"] for fr in animated[0]["frames"]] == [str(e) for e in runs[0].snapshot_epochs]
     # the accuracy curves, the judgement against CE, what mhe acts on and the CKA between the runs
-    assert len(_figures(text)) == 1 + len([c for c in at.get("plotly_chart") if c.key != "compare.grid"]) == 5
+    assert len(_figures(text)) == 1 + len([c for c in plots(at) if c.key != "compare.grid"]) == 5
     for heading in ("Test accuracy", "Against CE", "What mhe acts on", "CKA between the runs"):
         assert f"<h2>{heading}</h2>" in text
     assert all(i in text for i in ids) and len(text.encode()) < MAX_BYTES

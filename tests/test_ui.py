@@ -130,7 +130,8 @@ at.query_params["run"] = "tiny-ce"
 at.run()
 for page, charts in (("embeddings", 2), ("similarity", 3), ("information", 2)):
     at.switch_page(f"pages/{{page}}.py").run()
-    assert not at.exception and len(at.main.get("plotly_chart")) == charts, (page, at.exception)
+    shown = [e for e in at.main.get("bidi_component") if e.proto.component_name == "reglab_plot"]
+    assert not at.exception and len(shown) == charts, (page, at.exception)
 assert "torch" not in sys.modules, [m for m in sys.modules if m.startswith(("lab", "ui"))]
 """
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,

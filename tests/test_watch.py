@@ -13,6 +13,7 @@ import ui
 from lab.figures.theme import DARK_BACKGROUND, FONT, PROJECTOR
 from lab.config import RunConfig
 from lab.train import train
+from conftest import plots
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = dict(data="digits", train_size=100, probe_size=100, epochs=4, model_params={"widths": (16, 16)})
@@ -39,7 +40,7 @@ def app(runs, monkeypatch):
 
 def _drawn(at: AppTest) -> int:
     """The epoch in the title of the page's first figure (the player's view)."""
-    title = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["title"]["text"]
+    title = json.loads(plots(at)[0].proto.spec)["layout"]["title"]["text"]
     return int(title.split("epoch ")[1].split(":")[0].split(",")[0])
 
 
@@ -84,7 +85,7 @@ def test_the_hypersphere_page_draws_the_flat_map_of_the_sphere_and_the_3d_sphere
     at = app("four").switch_page(ui.nav.path("hypersphere")).run()
 
     def kinds() -> set[str]:
-        return {t["type"] for t in json.loads(at.get("plotly_chart")[1].proto.spec)["data"]}
+        return {t["type"] for t in json.loads(plots(at)[1].proto.spec)["data"]}
 
     assert kinds() == {"scatter"} and not at.exception  # the map: plain 2-D, quick to draw
     at.radio(key="sphere.shape").set_value("3-D").run()
@@ -152,7 +153,7 @@ def test_the_live_curves_of_a_training_run_take_the_dark_theme_and_projector_fon
         for toggle in (ui.widgets.DARK_KEY, ui.widgets.PROJECTOR_KEY):
             at.toggle(key=f"{toggle}.toggle").set_value(True).run()
         at.switch_page(ui.nav.path("train")).run()
-        charts = {c.key: json.loads(c.proto.spec)["layout"] for c in at.main.get("plotly_chart")}
+        charts = {c.key: json.loads(c.proto.spec)["layout"] for c in plots(at.main)}
         assert {"loss-live", "accuracy-live"} <= set(charts) and not at.exception
         for layout in (charts["loss-live"], charts["accuracy-live"]):
             assert layout["template"]["layout"]["paper_bgcolor"] == DARK_BACKGROUND

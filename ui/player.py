@@ -11,10 +11,8 @@ was busy: moments where slider, captions and figure titles disagree, 61 of 149 s
 160 after). Elements of the player never dim while a tick runs (`ui.widgets.PLAYER_CSS`). While
 playing, the next epoch's frame is built in a background thread as soon as the current one is sent,
 and once a view is drawn, its other epochs' frames are built in order in one background thread
-(Play starts from the first), so a first Play runs at the pace of the sends, not of the builds. Not solved here: Streamlit 1.67
-derives a chart's element id from its whole spec, so each new frame's chart is a new element, blank
-for the 0.1-0.2 s plotly takes to draw it (sending the previous frame under it did not help: the
-browser re-created that one too).
+(Play starts from the first), so a first Play runs at the pace of the sends, not of the builds.
+Each figure is redrawn in place (`ui.plot`): no frame goes blank while the next one is drawn.
 
 Playing advances at most one epoch per tick, and only when the run that sent the epoch on screen
 started at least `SPACING` ticks before this one (kept in the session): the browser asks for ticks on

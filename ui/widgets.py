@@ -18,6 +18,7 @@ import streamlit as st
 from lab.figures.theme import DARK_BACKGROUND, PROJECTOR, styled_spec
 from lab.html import figures_page
 from lab.params import Choice, Flag, Interval, IntList, Param
+from ui.plot import plot
 
 _MD = "\\`*_{}[]<>()#+-.!|~$"
 
@@ -196,9 +197,8 @@ def figure(fig: go.Figure, key: str, name: str | None = None, export: bool = Tru
     downloads it as a standalone HTML page."""
     name = name or key
     shown = styled_spec(fig, st.session_state.get(DARK_KEY, False), st.session_state.get(PROJECTOR_KEY, False))
-    st.plotly_chart(shown if shown["data"] else go.Figure(shown),  # plotly refuses a dict with no traces
-                    key=key, width="stretch", theme=None, config={
-        "displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 3, "filename": name}})
+    plot(shown, key=key, config={"displaylogo": False, "responsive": True,
+                                 "toImageButtonOptions": {"format": "png", "scale": 3, "filename": name}})
     st.session_state.setdefault(_FIGURES, {})[key] = name, shown
     if export:
         st.download_button("HTML", data=partial(figures_page, name, {name: shown}), file_name=f"{name}.html",
@@ -231,8 +231,8 @@ def preload_charts(then: Callable[[], Any] = lambda: None) -> None:
         then()
         st.html("<style>.st-key-chart-preload { position: fixed; left: -2000px; width: 200px; }</style>")
         with st.container(key="chart-preload"):
-            st.plotly_chart({"data": [{"type": "scatter", "x": [0], "y": [0]}], "layout": {"height": 60}},
-                            key=PRELOAD_KEY, config={"staticPlot": True})  # an empty one is refused
+            plot({"data": [{"type": "scatter", "x": [0], "y": [0]}], "layout": {"height": 60}}, key=PRELOAD_KEY,
+                 config={"staticPlot": True})
 
     with st.sidebar:
         later()
