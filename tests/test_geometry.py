@@ -160,7 +160,10 @@ def test_the_measure_command_gives_the_formulas_values_on_the_snapshots_own_arra
     from lab.store import load_run, load_snapshot
 
     assert main(["measure", "ce", "--versus", "mhe", "--json", "--runs", str(pair)]) == 0
-    out = json.loads(capsys.readouterr().out)
+    said = capsys.readouterr()
+    out = json.loads(said.out)  # stdout: the JSON alone; stderr: what the slow probe is doing, layer by layer
+    assert said.err.splitlines() == [f"measuring ce, epoch 2: hidden_{i} ({i + 1} of 2), with its linear probe"
+                                     for i in range(2)]
     snap, other = (load_snapshot(load_run(pair / r), 2) for r in ("ce", "mhe"))
     y = snap["probe_y"]
     assert (out["run"], out["epoch"], out["versus"]) == ("ce", 2, "mhe")
@@ -176,8 +179,8 @@ def test_the_measure_command_gives_the_formulas_values_on_the_snapshots_own_arra
     assert out["nc4"] == pytest.approx(nc4(feats, y, snap["logits"]), rel=1e-6)
     assert out["cka_layers"]["matrix"][0][0] == pytest.approx(1.0)
     assert main(["measure", "ce", "--epoch", "1", "--no-probe", "--runs", str(pair)]) == 0
-    table = capsys.readouterr().out
-    assert "ce at epoch 1" in table and "probe_accuracy" not in table and "NC3" in table
+    table, err = capsys.readouterr()
+    assert "ce at epoch 1" in table and not err and "probe_accuracy" not in table and "NC3" in table
 
 
 def test_the_geometry_page_draws_a_run_beside_its_ce_run_and_the_probe_on_demand(pair, monkeypatch):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Sequence
 
 HELP = "measure the geometry of a run's representation at one epoch (neural collapse, rank, CKA, probe)"
@@ -33,7 +34,9 @@ def main(argv: Sequence[str]) -> int:
         raise ConfigError(f"No snapshot of epoch {epoch} in {' and '.join(r.id for r in runs)}; epochs: "
                           f"{', '.join(map(str, common)) or 'none'}.")
     snaps = [load_snapshot(r, epoch) for r in runs]
-    out = {"run": runs[0].id, "epoch": epoch, **snapshot_geometry(snaps[0], ns.probe)}
+    said = (lambda m: print(f"measuring {runs[0].id}, epoch {epoch}: {m}", file=sys.stderr, flush=True)) \
+        if ns.probe else None  # the probe takes seconds per layer: say what it is doing
+    out = {"run": runs[0].id, "epoch": epoch, **snapshot_geometry(snaps[0], ns.probe, progress=said)}
     if ns.versus:
         if not (load_probe(runs[0])["x"] == load_probe(runs[1])["x"]).all():
             raise ConfigError(f"{runs[0].id} and {runs[1].id} do not share their probe points; CKA needs the same.")

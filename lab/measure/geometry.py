@@ -15,6 +15,8 @@ A degenerate input (fewer than two classes, class means that coincide, constant 
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from lab.errors import ConfigError
@@ -185,17 +187,21 @@ def _or_none(f, *args) -> float | None:
         return None
 
 
-def snapshot_geometry(snapshot: dict[str, np.ndarray], probe: bool = True, cka: bool = True) -> dict:
+def snapshot_geometry(snapshot: dict[str, np.ndarray], probe: bool = True, cka: bool = True,
+                      progress: Callable[[str], None] | None = None) -> dict:
     """Every measure of every hidden layer of one snapshot ({"layers": {layer: {measure: value}}}),
     NC3 and NC4 of the features, and (`cka`) the layer x layer CKA ({"names", "matrix"}); None where
-    a measure is undefined. `probe`: include the linear probe's accuracy (the slow one)."""
+    a measure is undefined. `probe`: include the linear probe's accuracy (the slow one).
+    `progress(message)` is called before each layer."""
     from lab.measure.snapshot import feature_layer, features, hidden_layers
 
     y = snapshot["probe_y"]
     names = hidden_layers(snapshot)
     states = {name: features(snapshot, name).astype(np.float64) for name in names}
     layers, varies = {}, {}
-    for name, h in states.items():
+    for i, (name, h) in enumerate(states.items()):
+        if progress:
+            progress(f"{name} ({i + 1} of {len(states)}){', with its linear probe' if probe else ''}")
         s = varies[name] = _or_none(_spectrum, h)
         layers[name] = {k: (None if k in SPECTRAL and s is None else _or_none(f, h, y, *([s] if k in SPECTRAL else [])))
                         for k, f in LAYER_MEASURES.items() if probe or k != "probe_accuracy"}
