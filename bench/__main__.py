@@ -3,7 +3,7 @@
 Writes bench/results.md (the table, pasted into the README's performance section) and
 bench/results.json (keys engine_overhead, engine_overhead_app, epoch_with_measurement_ratio,
 step_ratio{method: ratio}, first_point_s, app_start_s, view_first_draw_s{page: s}, epoch_step_s,
-player_fps, umap_cold_s, umap_first_ever_s, umap_compiled_s, tsne_cold_ratio, tsne_warm_ratio, tsne_threads,
+player_fps, lesson_fps, lesson_painted, umap_cold_s, umap_first_ever_s, umap_compiled_s, tsne_cold_ratio, tsne_warm_ratio, tsne_threads,
 tsne_quality, cached_view_s, geometry_s, geometry_probe_s, machine). With a GPU present
 the training figures (engine, step ratios) are measured on it as well, under "cuda".
 """
@@ -97,7 +97,10 @@ def table(r: dict) -> str:
               _row("first UMAP on a freshly started app, in the browser (s, umap_cold_s)", r.get("umap_cold_s"), 3.0),
               _row("the same with an empty numba cache: first UMAP after installing (s)", r.get("umap_first_ever_s")),
               _row("one epoch-player step (s, epoch_step_s)", r.get("epoch_step_s"), 0.3),
-              _row("epoch player, frames per second (player_fps)", r.get("player_fps"), 4, least=True)]
+              _row("epoch player, frames per second (player_fps)", r.get("player_fps"), 4, least=True),
+              _row("a lesson's first Play, epochs per second (lesson_fps)", r.get("lesson_fps"), 4, least=True),
+              _row("share of the lesson's epochs that Play painted (lesson_painted)", r.get("lesson_painted"), 1,
+                   least=True)]
     lines += [_row(f"first draw of {view} on a finished digits run, from its sidebar link (s)", seconds, 1.0)
               for view, seconds in r.get("view_first_draw_s", {}).items()]
     lines += ["", "The cold path, as a new user meets it (bench/cold.py: a fresh server each, the first press counted):",

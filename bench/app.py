@@ -14,6 +14,9 @@
   for a reader: the chart library preloaded (the sidebar's hidden chart drawn) and the server's
   start-up warm-ups done (its CPU idle). Those are the app's start, timed by `app_start_s` (a new
   tab also pays Streamlit's own start in the browser: `app_start_warm_s`), not a view's draw.
+- `lesson_fps`, `lesson_painted`: a lesson's page (`LESSON`, its two saved runs) opened as a
+  student would, Play pressed once: epochs per second of its first view, and the share of the
+  epochs painted. Goal >= 4 epochs/s, every epoch painted.
 - `player_fps`: epochs drawn per second while the Similarity page's player plays (cached);
   goal >= 4. `epoch_step_s`: one step of its slider until the figure shows it; goal <= 0.3 s.
 - `umap_cold_s`: on a freshly started app, Home then Embeddings (PCA), press UMAP: seconds
@@ -52,6 +55,7 @@ def open_home(b, url: str) -> float:
     return seconds
 
 
+LESSON = "mhe"  # the lesson whose first Play is timed (two runs' figures side by side per view)
 VIEWS = {k: PAGES[k].charts for k in EVERY_RUN if PAGES[k].charts}  # page: the charts it draws for a finished run
 
 
@@ -114,6 +118,39 @@ def player(b, url: str, run: str, epochs: int, steps: int) -> tuple[float, list[
     return fps, times
 
 
+PLAYED = """async ([key, last]) => {
+  const seen = [], t0 = performance.now();
+  while (performance.now() - t0 < 120000) {
+    const t = [...document.querySelectorAll(`.st-key-${key} .gtitle`)].map(e => e.textContent).find(s => /epoch \\d+/.test(s));
+    if (t) {
+      const e = +t.match(/epoch (\\d+)/)[1];
+      if (!seen.length || seen[seen.length - 1][1] !== e) seen.push([performance.now(), e]);
+      if (e === last && seen.length > 1) break;
+    }
+    await new Promise(r => requestAnimationFrame(r));
+  }
+  return seen;
+}"""
+
+
+def lesson_play(b, url: str, name: str, epochs: int) -> tuple[float, float]:
+    """On lesson `name`'s page with its two saved runs (opened as a student would, its figures
+    drawn, the page idle): press Play once; (epochs per second of its first view's CE figure, from
+    the first epoch drawn to the last, share of the epochs painted)."""
+    from lab.lessons import LESSONS
+
+    view = LESSONS[name].views[0]
+    page = b.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{url}/lessons?lesson={name}")
+    page.wait_for_selector(f".st-key-lesson-{view}-ce .js-plotly-plot", timeout=120_000)
+    idle(page, 120_000)
+    page.locator(f".st-key-lesson-{name}-play button").click()  # from the last epoch, Play starts over
+    seen = page.evaluate(PLAYED, [f"lesson-{view}-ce", epochs])[1:]  # the first entry: the last epoch, before
+    page.close()
+    fps = (len(seen) - 1) / ((seen[-1][0] - seen[0][0]) / 1000) if len(seen) > 1 else 0.0
+    return fps, len({e for _, e in seen}) / (epochs + 1)
+
+
 def umap_cold(b, url: str, run: str) -> float:
     """On a freshly started app: open Home, then the Embeddings page of `run` (PCA), press UMAP:
     seconds until the UMAP map is drawn (import and numba compilation included)."""
@@ -158,6 +195,7 @@ def app_bench(quick: bool = False) -> dict:
     {page: s}, "epoch_step_s", "player_fps"} (medians) on a runs folder holding one finished
     default digits run; "app_errors" {key: reason} for any that could not be measured."""
     from lab.config import RunConfig
+    from lab.lessons import LESSONS
     from lab.train import train
 
     starts, clicks = (1, 2) if quick else (3, 5)
@@ -167,6 +205,9 @@ def app_bench(quick: bool = False) -> dict:
         cfg = RunConfig(data="digits", name="digits")
         for name in ["digits", *(f"umap-{i}" for i in range(starts + 1))]:  # a UMAP is cached in its run: one each
             train(replace(cfg, name=name), runs=runs)
+        lesson = LESSONS[LESSON]
+        for method in ("ce", lesson.method):
+            train(lesson.config(method, lesson.seeds[0], name=f"lesson-{method}"), runs=runs)
         for i in range(starts):
             with served(runs) as url:
                 cold.append(open_home(b, url))
@@ -179,6 +220,7 @@ def app_bench(quick: bool = False) -> dict:
             open_home(b, url)  # the server's imports are not a view's first draw
             views = first_draws(b, url, "digits", errors)
             fps, steps = measured(errors, "player_fps", player, b, url, "digits", cfg.epochs, 3) or (None, [None])
+            played = measured(errors, "lesson_fps", lesson_play, b, url, LESSON, lesson.config("ce", 0).epochs)
             page = b.new_page(viewport={"width": 1400, "height": 1000})
             press_train(page, url)  # not counted: the first run pays torch's first use
             first = [press_train(page, url) for _ in range(clicks)]
@@ -189,7 +231,8 @@ def app_bench(quick: bool = False) -> dict:
 
     return {"app_start_s": median(cold), "app_start_warm_s": median(warm), "first_point_s": median(first),
             "first_point_all_s": first, "umap_cold_s": median(umap), "umap_first_ever_s": first_ever, "view_first_draw_s": views,
-            "epoch_step_s": median(steps), "player_fps": fps, **({"app_errors": errors} if errors else {})}
+            "epoch_step_s": median(steps), "player_fps": fps, "lesson_fps": played and played[0],
+            "lesson_painted": played and played[1], **({"app_errors": errors} if errors else {})}
 
 
 def main() -> None:
