@@ -120,7 +120,7 @@ def player(b, url: str, run: str, epochs: int, steps: int) -> tuple[float, list[
 
 PLAYED = """async ([key, last]) => {
   const seen = [], t0 = performance.now();
-  while (performance.now() - t0 < 120000) {
+  while (performance.now() - t0 < 300000) {
     const t = [...document.querySelectorAll(`.st-key-${key} .gtitle`)].map(e => e.textContent).find(s => /epoch \\d+/.test(s));
     if (t) {
       const e = +t.match(/epoch (\\d+)/)[1];
@@ -131,6 +131,16 @@ PLAYED = """async ([key, last]) => {
   }
   return seen;
 }"""
+
+
+def play(page, button: str, figure: str, epochs: int) -> tuple[float, float]:
+    """Press Play (`button`, a player's key) on a page showing the last of `epochs`, and follow the
+    epoch in the title of the figure of key `figure` at every animation frame until it shows the
+    last again: (epochs per second from the first epoch drawn to the last, share of the epochs painted)."""
+    page.locator(f".st-key-{button} button").click()  # from the last epoch, Play starts over
+    seen = page.evaluate(PLAYED, [figure, epochs])[1:]  # the first entry: the last epoch, before the restart
+    fps = (len(seen) - 1) / ((seen[-1][0] - seen[0][0]) / 1000) if len(seen) > 1 else 0.0
+    return fps, len({e for _, e in seen}) / (epochs + 1)
 
 
 def lesson_play(b, url: str, name: str, epochs: int) -> tuple[float, float]:
@@ -144,11 +154,9 @@ def lesson_play(b, url: str, name: str, epochs: int) -> tuple[float, float]:
     page.goto(f"{url}/lessons?lesson={name}")
     page.wait_for_selector(f".st-key-lesson-{view}-ce .js-plotly-plot", timeout=120_000)
     idle(page, 120_000)
-    page.locator(f".st-key-lesson-{name}-play button").click()  # from the last epoch, Play starts over
-    seen = page.evaluate(PLAYED, [f"lesson-{view}-ce", epochs])[1:]  # the first entry: the last epoch, before
+    played = play(page, f"lesson-{name}-play", f"lesson-{view}-ce", epochs)
     page.close()
-    fps = (len(seen) - 1) / ((seen[-1][0] - seen[0][0]) / 1000) if len(seen) > 1 else 0.0
-    return fps, len({e for _, e in seen}) / (epochs + 1)
+    return played
 
 
 def umap_cold(b, url: str, run: str) -> float:

@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.app import numba_cache, titled, umap_cold
+from bench.app import numba_cache, play, titled, umap_cold
 from tests.serve import IN_VIEW, browser, idle, served
 
 VIEWPORT = {"width": 1400, "height": 1000}
@@ -67,21 +67,6 @@ def cold_first_umap(b, runs: Path, run: str) -> float:
             return time.perf_counter() - t0
 
 
-SEEN = """async (last) => {
-  const seen = [], t0 = performance.now();
-  while (performance.now() - t0 < 300000) {
-    const t = [...document.querySelectorAll('.gtitle')].map(e => e.textContent).find(s => /epoch \\d+:/.test(s));
-    if (t) {
-      const e = +t.match(/epoch (\\d+):/)[1];
-      if (!seen.length || seen[seen.length - 1][1] !== e) seen.push([performance.now(), e]);
-      if (e === last && seen.length > 1) break;
-    }
-    await new Promise(r => requestAnimationFrame(r));
-  }
-  return seen;
-}"""
-
-
 def first_play(b, runs: Path, run: str, epochs: int) -> tuple[float, float]:
     """(epochs painted per second, share of the run's epochs painted) of the first Play."""
     with served(runs) as url:
@@ -89,12 +74,9 @@ def first_play(b, runs: Path, run: str, epochs: int) -> tuple[float, float]:
         page.goto(f"{url}/similarity?run={run}")
         titled(page, f"epoch {epochs}:", timeout=120_000)
         idle(page, 120_000)
-        page.locator(".st-key-similarity-play button").click()  # from the last epoch, Play starts over
-        seen = page.evaluate(SEEN, epochs)[1:]  # the first entry is the last epoch, before the restart
+        played = play(page, "similarity-play", "similarity-matrix", epochs)
         page.close()
-    painted = {e for _, e in seen}
-    fps = (len(seen) - 1) / ((seen[-1][0] - seen[0][0]) / 1000) if len(seen) > 1 else 0.0
-    return fps, len(painted) / (epochs + 1)
+    return played
 
 
 def _peak_rss_mb(pid: int) -> float:

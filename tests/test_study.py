@@ -317,3 +317,15 @@ def test_the_study_records_nc1_and_the_cka_with_ce_and_tabulates_them_paired(tin
              for r in rows if r["method"] == "weight_decay"]
     assert t_wd["nc1_paired"]["mean"] == pytest.approx(np.mean(diffs)) and "NC1 of the features" in (
         folder / "out" / "results.md").read_text()
+
+
+def test_runs_that_ended_at_chance_are_named_in_the_table():
+    """A run `lab.train.ending` judged collapsed (at chance) is a result, and the table says how many."""
+    def row(variant, seed, acc, status="done"):
+        return {"data": "digits", "model": "mlp", "method": variant, "variant": variant, "seed": seed, "final_test_acc": acc,
+                "best_test_acc": acc, "status": status, "quantity": "", "phase": "final"}
+
+    rows = [row("ce", s, 0.9) for s in range(3)] + [row("itra", 0, 0.1, "collapsed"), row("itra", 1, 0.1, "diverged"),
+                                                     row("itra", 2, 0.8)]
+    _, itra = summary.tables(rows)[("digits", "mlp")]
+    assert itra["seeds"] == "3 (1 diverged, 1 collapsed)"

@@ -5,7 +5,7 @@ element's identity from the whole figure, so a player's next frame or a live cur
 was a new element, blank for the 0.1-0.2 s plotly.js took to draw it (10 blank moments in one
 play of a lesson); here the previous picture stays until the next one is drawn over it, and
 figures that arrive faster than the browser paints wait their turn (each is on screen for at
-least a frame; one more than that waiting pushes the oldest out).
+least a frame: a player's every epoch is painted).
 
 plotly.js (the plotly package's own copy, 4.6 MB) is served once by the app's static folder
 (`server.enableStaticServing`, `static/` beside app.py) and loaded by the first figure of a page."""
@@ -31,7 +31,6 @@ export default function (component) {
   const box = parentElement.querySelector('.reglab-plot');
   const queue = box.reglabQueue || (box.reglabQueue = []);
   queue.push([JSON.parse(data.figure), data.config]);
-  queue.splice(0, queue.length - 2);  // behind by more than one: the oldest waiting are skipped
   const next = () => {
     if (!queue.length) { box.reglabBusy = false; return; }
     box.reglabBusy = true;

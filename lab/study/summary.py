@@ -141,9 +141,11 @@ def selection_tables(rows: list[dict]) -> dict[tuple[str, str], list[list[str]]]
 
 
 def _seeds(rs: list[dict]) -> str:
-    """The number of seeds, and how many of them diverged (their last finite epoch is what counts)."""
-    diverged = sum(r["status"] == "diverged" for r in rs)
-    return f"{len(rs)} ({diverged} diverged)" if diverged else str(len(rs))
+    """The number of seeds, and how many of them diverged (their last finite epoch is what counts)
+    or ended collapsed, at chance (`lab.train.ending`): "3 (2 collapsed)"."""
+    ended = {s: sum(r["status"] == s for r in rs) for s in ("diverged", "collapsed")}
+    said = ", ".join(f"{n} {s}" for s, n in ended.items() if n)
+    return f"{len(rs)} ({said})" if said else str(len(rs))
 
 
 def tables(rows: list[dict]) -> dict[tuple[str, str], list[dict]]:
@@ -228,7 +230,9 @@ def method_note(rows: list[dict]) -> str:
     else:
         choice = ("Every variant is reported; choosing a method's best variant by test accuracy would be "
                   "optimistic (this study has no validation split).")
-    return (f"{choice} Cells are `mean ± std` over seeds (sample std); Δ is the final test accuracy minus CE's on "
+    return (f"{choice} Seeds \"(n collapsed)\" counts runs that ended no better than always answering the most "
+            f"frequent class (their numbers are in the cells), \"(n diverged)\" runs whose loss became infinite (their "
+            f"last finite epoch counts). Cells are `mean ± std` over seeds (sample std); Δ is the final test accuracy minus CE's on "
             f"the same seed; p (t-test) is the paired t-test, p (Holm) the same Holm-corrected over the variants "
             f"compared with CE in the table, p (sign) the two-sided sign test. NC1 of the features is tr(S_W S_B⁺)/C "
             f"at the last epoch (Papyan, Han & Donoho 2020; 0: every class collapsed to its mean), with its mean "
