@@ -65,13 +65,18 @@ def test_after_pressing_train_a_curve_point_is_drawn_in_view_without_scrolling(t
     """After Train, a point of a live curve is drawn inside the 1400x1000 viewport with the page
     not scrolled (the curves sit under the button). How soon is `bench`'s `first_point_s` (goal
     1 s; the same `press_train`): a timed assert here failed at 1.08 s on a quiet machine."""
+    from playwright.sync_api import Error
+
     with served(tmp_path / "runs") as url, browser() as b:
         page = b.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"{url}/train")  # pressed as soon as it is drawn, before the settings below it are:
         page.locator(".st-key-train button").click()  # that press failed ("st.session_state has no key 'data'")
         page.wait_for_function(IN_VIEW, timeout=60_000, polling="raf")
         assert page.locator(EXCEPTION).count() == 0
-        page.locator(".st-key-stop button").first.click()
+        try:
+            page.locator(".st-key-stop button").first.click(force=True, timeout=3_000)
+        except Error:
+            pass  # it had already finished
         seconds = [press_train(page, url) for _ in range(2)]  # the first press pays the server's imports
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "train-first-point.png"))  # viewport only: what is in view
@@ -158,7 +163,7 @@ PLAYED = """async (last) => {
     [...document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot')].filter(p => p.querySelector('.main-svg')).length;
   const figures = drawn();
   let blank = 0, samples = 0;
-  while (performance.now() - t0 < 60000) {
+  while (performance.now() - t0 < 15000) {
     samples++;
     if (drawn() < figures) blank++;  // a figure without its picture, or gone for a moment
     const title = [...document.querySelectorAll('.gtitle')].map(e => e.textContent).find(s => /epoch \\d+:/.test(s));
@@ -176,11 +181,12 @@ PLAYED = """async (last) => {
 
 @pytest.mark.skipif(shutil.which("chromium") is None,
                     reason="Debian's chromium is not installed (bash scripts/install-browser.sh)")
-def test_playing_draws_every_epoch_in_place_and_ends_on_the_last_with_the_slider_on_it(tmp_path, tiny_config):
-    """Each frame is drawn over the previous one (`ui.plot`): no figure is ever without its picture
-    while playing (st.plotly_chart's were blank for 0.1-0.2 s each frame), every epoch is painted in
-    order, and Play ends on the last epoch with the slider on it, and stays there. (The slider and a
-    figure are separate elements: while playing, one may be drawn a frame before the other.)"""
+def test_playing_redraws_each_figure_in_place_without_a_blank_moment(tmp_path, tiny_config):
+    """Each frame is drawn over the previous one (`ui.plot`): sampled at every animation frame
+    while playing, no figure is ever without its picture (st.plotly_chart's new element per frame
+    was blank for 0.1-0.2 s: 1-3 blank samples in each of 3 plays here), and each figure is still the
+    element it was before Play (st.plotly_chart's were new ones). Which epochs are painted,
+    and the player's end, are checked by bench (`first_play_painted`) and tests/test_watch.py."""
     from lab.train import train
 
     train(tiny_config(name="played", epochs=6), runs=tmp_path / "runs")
@@ -189,12 +195,11 @@ def test_playing_draws_every_epoch_in_place_and_ends_on_the_last_with_the_slider
         page.goto(f"{url}/similarity?run=played")
         idle(page)
         page.wait_for_selector(PLOT, timeout=60_000)
+        page.evaluate(f"() => document.querySelectorAll('{PLOT}').forEach(p => {{ p.reglabBefore = true; }})")
         page.locator(".st-key-similarity-play button").click()  # on the last epoch: Play starts over
         played = page.evaluate(PLAYED, 6)
-        page.locator(".st-key-similarity-play button", has_text="Play").wait_for(timeout=30_000)
-        page.wait_for_timeout(1_000)
-        still = page.evaluate(PLAYED.replace("seen.length > 2", "true"), 6)["seen"]
+        kept = page.evaluate(f"() => [...document.querySelectorAll('{PLOT}')].map(p => p.reglabBefore === true)")
     epochs = [e for e, _ in played["seen"]]
-    assert epochs[1:] == list(range(7)), played  # the first is the last epoch, shown before Play
-    assert played["figures"] >= 2 and played["blank"] == 0 and played["samples"] > 30, played
-    assert still == [[6, 6]]
+    assert played["figures"] >= 2 and len(set(epochs)) >= 2, played  # it started over
+    assert kept == [True] * played["figures"], kept  # the same elements, redrawn (not new ones)
+    assert played["blank"] == 0, played

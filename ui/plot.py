@@ -46,7 +46,12 @@ export default function (component) {
     script.onerror = failed;
     document.head.appendChild(script);
   }));
-  if (!box.reglabBusy) { box.reglabBusy = true; window.reglabPlotly.then(next); }
+  const missing = () => {  // the static folder is not served: say so where the figure would be
+    box.reglabBusy = false;
+    box.textContent = `The chart library (${data.src}) did not load: start the app from the lab's folder with ` +
+      'streamlit run app.py, so that its .streamlit/config.toml serves the static folder.';
+  };
+  if (!box.reglabBusy) { box.reglabBusy = true; window.reglabPlotly.then(next, missing); }
 }
 """
 _PLOT = st.components.v2.component("reglab_plot", html='<div class="reglab-plot" style="width: 100%"></div>',
