@@ -41,7 +41,7 @@ def _images_zip(path: Path) -> Path:
 @pytest.mark.skipif(shutil.which("chromium") is None,
                     reason="Debian's chromium is not installed (bash scripts/install-browser.sh)")
 def test_uploading_a_table_and_a_zipped_image_folder_on_train(tmp_path):
-    from playwright.sync_api import expect
+    from playwright.sync_api import Error as PlaywrightError, expect
 
     table = tmp_path / "pets.csv"
     table.write_text("a,b,kind\n" + "".join(f"{i % 7},{i % 5},{'xyz'[i % 3]}\n" for i in range(60)))
@@ -67,6 +67,11 @@ def test_uploading_a_table_and_a_zipped_image_folder_on_train(tmp_path):
         page.locator(".st-key-train button").click()
         page.wait_for_url(re.compile(r"run=pets-mlp-ce-s0-"), timeout=30_000)
         page.wait_for_selector(POINT, timeout=45_000)
+        try:  # picking another data set while the run's curves redraw was lost now and then (noted for work)
+            page.locator(".st-key-stop button").first.click(force=True, timeout=3_000)
+        except PlaywrightError:
+            pass  # it had already finished
+        idle(page)
         _pick(page, "data", "images")
         page.locator(".st-key-data-images-upload input[type=file]").set_input_files(str(_images_zip(tmp_path / "i.zip")))
         expect(page.get_by_text("insects: 12 images, 2 classes, 28x28 grey.")).to_be_visible(timeout=30_000)
