@@ -15,7 +15,7 @@ from lab.figures import grid
 from lab.figures.method import gini_heatmap, singular_images
 from lab.figures.method_views import (circle_view, mmd_view, nn_angle_view, phantom_view, reconstruction_view,
                                       spread_view)
-from lab.figures.sphere import sphere_figure
+from lab.figures.sphere import sphere_map_figure
 from lab.figures.views import pairs_view, similarity_view
 from lab.measure import class_spread, nearest_neighbour_angles, neuron_rows, sphere_points, within_class_ratio
 from lab.measure.embed import embed
@@ -76,8 +76,11 @@ def draw_similarity(snapshot: Snapshot, probe: Probe, epoch: int) -> go.Figure:
 
 
 def draw_neurons(snapshot: Snapshot, probe: Probe, epoch: int) -> go.Figure:
-    """The first layer's neurons with their negated copies: on the unit circle (fan-in 2), on the
-    sphere (fan-in 3), projected onto a sphere beyond (the subtitle says so)."""
+    """The first layer's neurons with their negated copies: on the unit circle (fan-in 2), on a flat
+    map of the whole sphere (fan-in 3; Hammer's equal-area projection), projected onto a sphere beyond
+    (the subtitle says so). The map, not a 3-D sphere: every neuron shows at once, two runs compare at a
+    glance, and a lesson plays it: two 3-D spheres took 0.3-0.8 s a frame each to paint in the bench's
+    browser (software WebGL), the lesson played 0.4 epochs/s. The Hypersphere page turns a 3-D one."""
     w = snapshot["weight_0"]
     # a hidden layer, drawn half-space as MHE treats it unless the run turned half-space off
     half = len(weight_labels(snapshot)) > 1 and probe.config.method_params.get("half_space", True)
@@ -85,7 +88,7 @@ def draw_neurons(snapshot: Snapshot, probe: Probe, epoch: int) -> go.Figure:
     points, note = sphere_points(w)
     if neuron_rows(w).shape[1] == 2:
         return circle_view(points[:, :2], half, title)
-    return sphere_figure(points, note, half, title)
+    return sphere_map_figure(points, note, half, title)
 
 
 def _nn_angles(snapshot: Snapshot) -> np.ndarray:

@@ -202,7 +202,7 @@ if opened is not None and opened.running and opened.in_memory.owner == ui.runs.o
                   help="Stops between two steps; the epochs done so far are kept.")
 elif opened is not None and opened.history and not opened.running:
     c_stop.button("Replay", key="replay", on_click=replay, icon=":material/replay:", width="stretch",
-                  help="Shows this run's epochs again one by one, at the pace on the left (0: 5 epochs a second).")
+                  help="Shows this run's epochs again one by one, at the pace on the left (0: as fast as the player goes, about 5 epochs a second).")
 with st.empty():  # always there, so a refusal does not move the settings below (a moved expander closes)
     if "_train_error" in st.session_state:
         ui.widgets.error(st.session_state.pop("_train_error"))

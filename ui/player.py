@@ -18,7 +18,8 @@ Playing advances at most one epoch per tick, and only when the run that sent the
 started at least `SPACING` ticks before this one (kept in the session): the browser asks for ticks on
 a timer, and ticks that queue up behind a slow frame run back to back, a run's length apart, so
 advancing on each of them would send frames faster than the browser paints them and it would show
-only some. The pace is the one chosen on the Train page, or 5 epochs a second."""
+only some. The pace is the one chosen on the Train page, or a tick every `TICK` seconds (at most ~6.7 epochs
+a second; with the time a frame takes to send and paint, a lesson of four figures played 5.0-5.5 here)."""
 from __future__ import annotations
 
 import threading
@@ -34,7 +35,7 @@ from lab.figures.theme import side_by_side_marked
 from ui.widgets import PREFETCH, figure, figure_columns, stacked
 
 PACE = "_pace"  # seconds per epoch chosen on the Train page (0: full speed); a plain key, kept across pages
-TICK = 0.2  # seconds per epoch while playing when no pace is chosen
+TICK = 0.15  # seconds per epoch while playing when no pace is chosen
 SPACING = 0.6  # ticks between the starts of two runs that each move one epoch on (timers jitter)
 
 

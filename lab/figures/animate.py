@@ -9,6 +9,8 @@ from typing import Any, Sequence
 import plotly.graph_objects as go
 from plotly.utils import PlotlyJSONEncoder
 
+from lab.figures.theme import plain
+
 FRAME_MS = 400  # how long Play shows each epoch
 _NOT_FRAMED = {"template", "sliders", "updatemenus"}  # layout entries a frame never changes
 LEGEND = {"orientation": "v", "x": 1.02, "y": 1}  # beside the plot: below it are the slider and the buttons
@@ -35,23 +37,24 @@ def _text(value: Any) -> str:
     return json.dumps(value, cls=PlotlyJSONEncoder, sort_keys=True)
 
 
-def animated(figs: Sequence[go.Figure], epochs: Sequence[int], frame_ms: int = FRAME_MS) -> dict[str, Any]:
+def animated(figs: Sequence[go.Figure | dict], epochs: Sequence[int], frame_ms: int = FRAME_MS) -> dict[str, Any]:
     """One figure (a plain dict, ready for JSON) of `figs[i]` drawn at `epochs[i]`: the last
     epoch's figure shown, with `controls` and the legend beside the plot, and one frame per epoch. A frame lists only the
     traces and layout entries that differ between epochs (a sphere drawn in every epoch is
     written once); every figure must have as many traces as the first."""
     if len(figs) != len(epochs) or not figs:
         raise ValueError(f"animated needs one figure per epoch; got {len(figs)} figures, {len(epochs)} epochs")
-    data = [[t.to_plotly_json() for t in f.data] for f in figs]
+    specs = [plain(f) for f in figs]
+    data = [s["data"] for s in specs]
     if len({len(d) for d in data}) > 1:
         raise ValueError(f"every epoch's figure must have the same traces; got {sorted({len(d) for d in data})}")
-    layouts = [{k: v for k, v in f.layout.to_plotly_json().items() if k not in _NOT_FRAMED} for f in figs]
+    layouts = [{k: v for k, v in s["layout"].items() if k not in _NOT_FRAMED} for s in specs]
     moving = [i for i in range(len(data[0])) if len({_text(d[i]) for d in data}) > 1]
     keys = sorted({k for lay in layouts for k in lay})
     changing = [k for k in keys if len({_text(lay.get(k)) for lay in layouts}) > 1]
     frames = [{"name": str(e), "traces": moving, "data": [d[i] for i in moving],
                "layout": {k: lay.get(k) for k in changing}} for e, d, lay in zip(epochs, data, layouts)]
-    layout = {**figs[-1].layout.to_plotly_json(), **controls(epochs, len(epochs) - 1, frame_ms)}
+    layout = {**specs[-1]["layout"], **controls(epochs, len(epochs) - 1, frame_ms)}
     margin = layout.get("margin") or {}
     layout["margin"] = {**margin, "b": BELOW_PX}
     layout["height"] = (layout.get("height") or 450) + BELOW_PX - 80  # plotly's default: 450 px, 80 below

@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from lab.figures.theme import SIDE_BY_SIDE, copied
+from lab.figures.theme import SIDE_BY_SIDE, copied, plain
 
 _3D = {"scatter3d", "surface", "mesh3d"}
 SUBTITLE_CHARS = 70  # characters per subtitle line: what a half-width figure shows at 1400 px (120 were clipped)
@@ -80,7 +80,8 @@ def grid(figs: Sequence[go.Figure], titles: Sequence[str] | None = None, cols: i
         cell.yaxis.update(y)
     if shared:
         _unify_colour_scales(out)
-        _fit_ranges(out, [f for f, d3 in zip(figs, is3d) if not d3])
+        for axis, span in _fit_ranges([plain(f) for f, d3 in zip(figs, is3d) if not d3]).items():
+            {"xaxis": out.update_xaxes, "yaxis": out.update_yaxes}[axis](range=span, autorange=False)
     out.update_layout(title=title or "", showlegend=True, uirevision="keep", template="plotly_white",
                       height=(row_height or (480 if any(is3d) else 360)) * rows + 80, legend={**BELOW, "y": -0.3 / rows})
     return out
@@ -89,27 +90,29 @@ def grid(figs: Sequence[go.Figure], titles: Sequence[str] | None = None, cols: i
 LEGEND_BELOW_MAX = 6  # entries a legend under a half-width plot holds in a row or two; a class legend stays aside
 
 
-def side_by_side(figs: Sequence[go.Figure], shared: bool = True) -> list[go.Figure]:
-    """Copies of `figs` made ready to be drawn next to each other in narrow columns: short legends under
-    the plots (a class legend keeps its column), and with `shared`, when every figure is one 2-D plot, the same axis ranges for all
-    (`_fit_ranges`), so a difference between the pictures is a difference between the runs. Several are
-    marked `SIDE_BY_SIDE`: the same view of several runs stays side by side in projector mode too
-    (`ui.widgets.figure_columns`), styled for half width there (`lab.figures.theme.styled_spec`)."""
-    figs = [copied(f) for f in figs]
-    for fig in figs if len(figs) > 1 else ():
-        fig.update_layout(meta={**(fig.layout.meta if isinstance(fig.layout.meta, dict) else {}), SIDE_BY_SIDE: len(figs)})
-    single = all(not any(t.type in _3D for t in f.data) and not any(k in f.layout for k in ("xaxis2", "yaxis2"))
-                 for f in figs)
-    common = go.Figure()
-    if shared and single:
-        _fit_ranges(common, figs)  # from the figures as they came, then applied to each
-    for fig in figs:
-        if sum(t.showlegend is not False for t in fig.data) <= LEGEND_BELOW_MAX:
-            fig.update_layout(legend=BELOW)
-        for axis in ("xaxis", "yaxis"):
-            if common.layout[axis].range is not None:
-                fig.layout[axis].update(range=common.layout[axis].range, autorange=False)
-    return list(figs)
+def side_by_side(figs: Sequence[go.Figure | dict], shared: bool = True) -> list[dict]:
+    """`figs` as plain figure dicts ({"data", "layout"}) made ready to be drawn next to each other in
+    narrow columns: short legends under the plots (a class legend keeps its column), and with
+    `shared`, when every figure is one 2-D plot, the same axis ranges for all (`_fit_ranges`), so a
+    difference between the pictures is a difference between the runs. Several are marked
+    `SIDE_BY_SIDE`: the same view of several runs stays side by side in projector mode too
+    (`ui.widgets.figure_columns`), styled for half width there (`lab.figures.theme.styled_spec`).
+    Each gets a new layout; the traces are the figures' own (read them, never change them): a
+    validated `go.Figure` copy took ~25 ms a figure, twice for every figure of a player frame."""
+    specs = [plain(f) for f in figs]
+    single = all(not any(t.get("type") in _3D for t in s["data"]) and not any(k in s["layout"] for k in ("xaxis2", "yaxis2"))
+                 for s in specs)
+    ranges = _fit_ranges(specs) if shared and single else {}
+    for spec in specs:
+        layout = spec["layout"]
+        if len(specs) > 1:
+            layout["meta"] = {**(layout.get("meta") if isinstance(layout.get("meta"), dict) else {}),
+                              SIDE_BY_SIDE: len(specs)}
+        if sum(t.get("showlegend") is not False for t in spec["data"]) <= LEGEND_BELOW_MAX:
+            layout["legend"] = {**(layout.get("legend") or {}), **BELOW}
+        for axis, span in ranges.items():
+            layout[axis] = {**(layout.get(axis) or {}), "range": span, "autorange": False}
+    return specs
 
 
 def _span(values) -> list[float] | None:
@@ -124,17 +127,20 @@ def _span(values) -> list[float] | None:
     return [float(a.min()), float(a.max())] if len(a) else None
 
 
-def _fit_ranges(out: go.Figure, figs: Sequence[go.Figure]) -> None:
-    """Shared axes that fit every panel: where each panel either fixes an axis's range or has
-    numeric data on it in every trace, all panels get the union of those ranges and extents (5%
-    padding; a bar's value axis includes 0, where its bars start), so no panel is clipped by
-    another's range; otherwise the axis autoranges over all."""
+def _fit_ranges(specs: Sequence[dict]) -> dict[str, list[float]]:
+    """Shared axes that fit every panel ({"xaxis"/"yaxis": [lo, hi]} of plain figure dicts): where each
+    panel either fixes an axis's range or has numeric data on it in every trace, all panels get the
+    union of those ranges and extents (5% padding; a bar's value axis includes 0, where its bars
+    start), so no panel is clipped by another's range; otherwise the axis is left out (it
+    autoranges over all)."""
+    out = {}
     for axis in ("x", "y"):
         spans: list[list[float]] = []
-        for fig in figs:
-            fixed = fig.layout[f"{axis}axis"].range
-            data = [_span(getattr(t, axis, None)) for t in fig.data]
-            data += [[0.0, 0.0] for t in fig.data if t.type == "bar" and axis == ("y" if t.orientation != "h" else "x")]
+        for spec in specs:
+            fixed = (spec["layout"].get(f"{axis}axis") or {}).get("range")
+            traces = spec["data"]
+            data = [_span(t.get(axis)) for t in traces]
+            data += [[0.0, 0.0] for t in traces if t.get("type") == "bar" and axis == ("y" if t.get("orientation") != "h" else "x")]
             if fixed is None and (not data or None in data):
                 break  # a histogram's counts or a category axis: leave it to plotly's shared autorange
             spans += ([list(fixed)] if fixed is not None else []) + [d for d in data if d is not None]
@@ -142,7 +148,8 @@ def _fit_ranges(out: go.Figure, figs: Sequence[go.Figure]) -> None:
             if spans:
                 lo, hi = min(s[0] for s in spans), max(s[1] for s in spans)
                 pad = 0.05 * (hi - lo or 1.0)
-                (out.update_xaxes if axis == "x" else out.update_yaxes)(range=[lo - pad, hi + pad], autorange=False)
+                out[f"{axis}axis"] = [lo - pad, hi + pad]
+    return out
 
 
 def _unify_colour_scales(fig: go.Figure) -> None:

@@ -67,6 +67,16 @@ def copied(fig: go.Figure | dict) -> go.Figure:
         return go.Figure(fig)
 
 
+def plain(fig: go.Figure | dict) -> dict:
+    """{"data": the figure's traces, "layout": a shallow copy of its layout}, the traces not copied
+    (a `go.Figure`'s own property dicts, shared with other readers: read them, never change them;
+    `to_dict` deep-copies)."""
+    with _READING:
+        if isinstance(fig, go.Figure):
+            return {"data": list(fig._data), "layout": dict(fig._layout)}  # noqa: SLF001
+        return {"data": list(fig.get("data", [])), "layout": dict(fig.get("layout", {}))}
+
+
 def styled_spec(fig: go.Figure | dict, dark: bool = False, projector: bool = False) -> dict:
     """`fig` as a new plain figure dict {"data", "layout"} with the light or dark template, fonts of
     FONT px (x PROJECTOR in projector mode), titles of TITLE_FONT px (x (1 + PROJECTOR) / 2), a top
