@@ -32,10 +32,12 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from lab.figures.theme import side_by_side_marked
+from ui import runs
 from ui.widgets import PREFETCH, figure, figure_columns, stacked
 
 PACE = "_pace"  # seconds per epoch chosen on the Train page (0: full speed); a plain key, kept across pages
 TICK = 0.15  # seconds per epoch while playing when no pace is chosen
+_WARMING = "_player_warming"  # the session's newest warm-up of a view's epochs (`_prefetch`)
 SPACING = 0.6  # ticks between the starts of two runs that each move one epoch on (timers jitter)
 
 
@@ -80,11 +82,22 @@ def show(rows: Sequence[Row]) -> None:
                     figure(p.fig, key=p.key, name=p.name)
 
 
-def _prefetch(build: Callable[[int], Sequence[Row]], epochs: Sequence[int]) -> None:
+def _prefetch(build: Callable[[int], Sequence[Row]], epochs: Sequence[int], newest: bool = False) -> None:
     """Build the frames of `epochs`, in order, in a background thread (their figures land in the
-    pages' caches); the thread carries the session's script context, so the caches are the session's own."""
+    pages' caches); the thread carries the session's script context, so the caches are the session's own.
+    Before each frame it waits while a page script runs in the process (a view's first draw is what a
+    user waits for: clicking through the views while the last one's epochs were built took 1.5-3.5 s a
+    view, 0.5-1.1 s before). `newest`: the session's newest such warm-up, which ends the older ones
+    (the page it warmed is gone)."""
+    state, token = st.session_state, object()
+    if newest:
+        state[_WARMING] = token
+
     def work() -> None:
         for epoch in epochs:
+            runs.quiet(after=0)
+            if newest and state.get(_WARMING) is not token:
+                return
             try:
                 build(epoch)
             except Exception:  # noqa: BLE001  the frame's own drawing shows the error when it is asked for
@@ -151,7 +164,7 @@ def epoch_player(epochs: Sequence[int], build: Callable[[int], Sequence[Row]], k
             done = state.get(warmed, {}).get(shown_now, set())
             if todo := [e for e in epochs[:-1] if e not in done]:
                 state[warmed] = {**state.get(warmed, {}), shown_now: done | set(todo)}
-                _prefetch(build, todo)
+                _prefetch(build, todo, newest=True)
         if bool(state.get(playing)) != on:  # the timer is set when the fragment is declared: start or stop it
             st.rerun()
 

@@ -11,7 +11,7 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 import streamlit as st
 
@@ -58,15 +58,15 @@ def page_running() -> Iterator[None]:
             _PAGES["ended"] = time.monotonic()
 
 
-def quiet(first: list[Future]) -> None:
-    """Wait until the warm-ups `first` are done, then until no page script has run for `QUIET_S`:
+def quiet(first: Sequence[Future] = (), after: float = QUIET_S) -> None:
+    """Wait until the warm-ups `first` are done, then until no page script has run for `after` seconds:
     the training warm-up ran beside the Embeddings page's first UMAP maps and made the user wait
     3.6 s for them instead of 2.1 s."""
     for future in first:
         future.exception()
     while True:
         with _PAGES_LOCK:
-            wait = 0.2 if _PAGES["running"] else _PAGES["ended"] + QUIET_S - time.monotonic()
+            wait = 0.05 if _PAGES["running"] else _PAGES["ended"] + after - time.monotonic()
         if wait <= 0:
             return
         time.sleep(wait)
