@@ -92,10 +92,15 @@ def class_at_once(b, runs: Path, tabs: int = 8, lesson: str = "mhe", timeout_s: 
         for page in pages:
             page.goto(f"{url}/lessons?lesson={lesson}")
             page.locator(".st-key-lesson-train button").wait_for(timeout=120_000)
-        t0 = time.perf_counter()
+        at_ms = time.time() * 1000 + 1500 + 150 * tabs  # every tab's click set for one moment, in its own page
         for page in pages:
-            page.locator(".st-key-lesson-train button").click()
-        pressed = time.perf_counter() - t0
+            page.evaluate("at => setTimeout(() => { window.pressedAt = Date.now(); "
+                          "document.querySelector('.st-key-lesson-train button').click(); }, at - Date.now())", at_ms)
+        t0 = time.perf_counter() + (at_ms / 1000 - time.time())
+        while time.perf_counter() < t0 + 0.5:
+            time.sleep(0.05)
+        at = [page.evaluate("window.pressedAt") for page in pages]
+        pressed = (max(at) - min(at)) / 1000
         done: dict[int, float] = {}
         while len(done) < tabs and time.perf_counter() - t0 < timeout_s:
             for i, page in enumerate(pages):
