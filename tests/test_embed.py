@@ -115,15 +115,19 @@ def test_knn_accuracy_takes_the_first_of_equally_near_neighbours():
     assert E.knn_accuracy(x, y) == pytest.approx(np.mean([right[fold == f].mean() for f in range(5)]))
 
 
-def test_umaps_code_is_compiled_in_a_process_of_the_lowest_priority():
-    """What the app starts at once (`ui.runs.umap_compiled`): a separate process at nice 19 that
-    draws a tiny map (filling numba's disk cache), then ends cleanly."""
+def test_umaps_code_is_compiled_in_a_process_of_the_lowest_priority_once_per_numba_cache(monkeypatch, tmp_path):
+    """What the app starts at once (`ui.runs.umap_compiled`) on a new install (an empty numba cache): a
+    separate process at nice 19 that draws a tiny map, filling the cache, then ends cleanly; with the
+    cache filled there is nothing to start."""
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    assert not E.compiled_on_disk()
     proc = E.compile_umap_elsewhere()
     nice = int(Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
     assert proc.wait(timeout=600) == 0 and nice == 19
+    assert E.compiled_on_disk() and E.compile_umap_elsewhere() is None
 
 
-def test_the_wait_for_umap_says_how_long_is_left_from_the_benchmarks_first_ever_umap():
+def test_the_wait_for_umap_says_how_long_is_left_from_the_benchmarks_umap_compiled_or_read_back():
     from ui.umap_wait import progress
 
     assert progress(5.2, 20.0) == (0.26, "Preparing UMAP, once per machine (numba compiles it): 5 s so far, about 15 s "
@@ -131,6 +135,9 @@ def test_the_wait_for_umap_says_how_long_is_left_from_the_benchmarks_first_ever_
     fraction, text = progress(25.0, 20.0)
     assert fraction == 0.99 and text.endswith("longer than the 20 s it took on the benchmark's 2-core machine")
     assert progress(3.0, None) == (0.0, "Preparing UMAP, once per machine (numba compiles it): 3 s so far")
+    assert progress(1.5, 3.0, compiling=False) == (0.5, "Loading UMAP (compiled on an earlier start, read back from "
+                                                        "numba's cache): 2 s so far, about 2 s left (it took 3 s on "
+                                                        "the benchmark's 2-core machine)")
 
 
 def test_class_centroids_by_hand():

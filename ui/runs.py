@@ -85,9 +85,11 @@ def umap_compiled(_after: Future | None = None) -> Future:
     future.started = time.monotonic()  # for the wait's "so far" (`ui.umap_wait`)
     _UMAP.append(future)
     elsewhere = compile_umap_elsewhere()  # at once, at low priority: it only fills numba's disk cache
+    future.compiling = elsewhere is not None  # else the code is only read back (`ui.umap_wait` says which)
 
     def work() -> None:
-        elsewhere.wait()  # then the import here reads the compiled code instead of compiling it
+        if elsewhere is not None:
+            elsewhere.wait()  # then the import here reads the compiled code instead of compiling it
         if _after is not None:
             _after.exception()  # waits; its error is its own
         try:

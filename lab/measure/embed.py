@@ -28,9 +28,11 @@ epochs and caches the maps through the run store.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 from scipy.linalg import eigh
@@ -145,17 +147,32 @@ def _umap(x: np.ndarray, init: np.ndarray | None, seed: int, n_neighbors: int, m
                   n_epochs if init is None else warm_epochs)
 
 
-def compile_umap_elsewhere() -> subprocess.Popen:
+def compile_umap_elsewhere() -> subprocess.Popen | None:
     """`warm_umap` in a separate process at the lowest CPU priority (nice 19): on a machine whose
     numba cache lacks UMAP's code, it compiles it there (seconds of CPU) and writes the cache,
     instead of taking the CPU and the GIL from the app's first training run and pages; the app's own
     import then reads the code from the cache. Its output is discarded; a failure only means the app
-    compiles in-process, as before."""
+    compiles in-process, as before. None when the cache has the code already (`compiled_on_disk`): the
+    process only read it, 2-3 s at nice 19 before the app's own import could start."""
     from lab.paths import ROOT
 
+    if compiled_on_disk():
+        return None
     code = "from lab.measure.embed import warm_umap; warm_umap()"
     return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, preexec_fn=lambda: os.nice(19))
+
+
+def compiled_on_disk() -> bool:
+    """Whether numba's disk cache holds the UMAP layout step (`lab.measure.umap_layout._cached_njit`):
+    in $NUMBA_CACHE_DIR when set, else in umap-learn's own __pycache__ (numba's two places), looked
+    up without importing either."""
+    spec = importlib.util.find_spec("umap")
+    pattern = "layouts._optimize_layout_euclidean_single_epoch-*.nbi"
+    if folder := os.environ.get("NUMBA_CACHE_DIR"):
+        return next(Path(folder).rglob(pattern), None) is not None
+    return spec is not None and any(next((Path(p) / "__pycache__").glob(pattern), None) is not None
+                                    for p in spec.submodule_search_locations or ())
 
 
 def warm_umap() -> None:
