@@ -27,6 +27,7 @@ from lab.config import RunConfig, validate
 from lab.data import Prepared, prepare
 from lab.data.tensors import second_batch_problem
 from lab.device import make_generator, pick_device
+from lab.optim import optimizer
 from lab.errors import ConfigError
 from lab.models import Net, build_model
 from lab.regularizers import REGISTRY, Regularizer, StepContext
@@ -225,8 +226,7 @@ def train(cfg: RunConfig, *, runs: Path | None = None, on_progress: Progress | N
     if reg.source is not None:
         check_plugin(model, reg, cfg, data, device)
     params = [*model.parameters(), *reg.state.values()]
-    opt = (torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum) if cfg.optimizer == "sgd"
-           else torch.optim.Adam(params, lr=cfg.lr))
+    opt = optimizer(cfg.optimizer, params, cfg.lr, cfg.momentum)
     writer = RunWriter(runs, cfg) if runs is not None else None
     io = Background() if writer else None
     result = Result("running", path=writer.path if writer else None, model=model)
