@@ -44,7 +44,7 @@ def test_every_page_renders_in_the_dark_theme_with_3x_png_export_and_a_link_to_t
         at.switch_page(ui.nav.path(key)).run()
         assert not at.exception, (key, at.exception)
         drawn = at.session_state[ui.widgets._FIGURES]  # what the sidebar's page export holds: each chart once
-        charts = [c for c in plots(at) if c.key != ui.widgets.PRELOAD_KEY]  # the hidden preload
+        charts = plots(at)  # not the hidden preload
         assert sorted(drawn) == sorted(c.key for c in charts), key
         for chart in charts:
             spec, config = json.loads(chart.proto.spec), json.loads(chart.proto.config)
@@ -73,10 +73,10 @@ def test_a_tick_after_the_first_page_preloads_the_chart_library_out_of_sight_and
     assert not plots(at) and not at.exception and not started
     time.sleep(ui.widgets.PRELOAD_AFTER_S)
     at.run()  # AppTest fires no timers: a run a second later stands for the tick
-    assert [c.key for c in plots(at.sidebar)] == ["chart-preload-figure"] and not at.exception
+    assert [c.key for c in plots(at.sidebar, preload=True)] == ["chart-preload-figure"] and not at.exception
     assert started == [1]
     at.switch_page(ui.nav.path("similarity")).run()
-    assert "chart-preload-figure" not in [c.key for c in plots(at)] and started == [1]
+    assert "chart-preload-figure" not in [c.key for c in plots(at, preload=True)] and started == [1]
 
 
 def test_projector_mode_breaks_a_long_title_with_room_for_its_second_line_and_drops_a_legend_under_the_axis_title():
