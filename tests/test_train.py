@@ -268,11 +268,12 @@ def test_a_validation_split_is_measured_every_epoch():
 
 def test_clipping_the_gradient_keeps_mhe_on_a_2d_toy_from_exploding():
     """MHE's 1/d^2 energy of near-collinear 2-D neurons blows the first steps up (moons, MLP 16-16,
-    lambda 1: task loss 298 and 2e13 on seeds 0 and 1, test accuracy 0.5); with the gradient's norm
-    clipped at 5 it trains to 1.0 on both (measured, 30 epochs); CE is unchanged by the clip."""
+    lambda 1: task loss 298 and 2e13 on seeds 0 and 1 on one machine, 5e5 and 5e14 on another, where
+    the chaotic run's test accuracy ended at 0.56 and 0.51 against the 0.5 of guessing); with the
+    gradient's norm clipped at 5 it trains to 1.0 on both (measured, 30 epochs); CE is unchanged by the clip."""
     cfg = RunConfig(data="moons", method="mhe", lam=1.0, epochs=30, probe_size=50, model_params={"widths": (16, 16)})
     wrecked, clipped = train(cfg), train(replace(cfg, max_grad_norm=5.0))
-    assert wrecked.history[-1]["test_acc"] <= 0.55 and max(r["task_loss"] for r in wrecked.history) > 10
+    assert wrecked.history[-1]["test_acc"] <= 0.6 and max(r["task_loss"] for r in wrecked.history) > 10
     assert wrecked.status == "collapsed" and "ended at chance" in wrecked.error and "max_grad_norm" in wrecked.error
     assert clipped.history[-1]["test_acc"] >= 0.9 and max(r["task_loss"] for r in clipped.history) < 1
     assert clipped.status == "done" and clipped.error is None
