@@ -11,6 +11,6 @@ import ui
 st.set_page_config(page_title="RegLab", page_icon=ui.nav.APP_ICON, layout="wide")
 page = ui.nav.navigation()
 ui.frame(ui.nav.key_of(getattr(page, "title", "")))  # no title outside a server (a spawned child re-running this file)
-with ui.runs.page_running():
+with ui.warm.page_running():
     page.run()
 ui.widgets.figures_download()

@@ -275,6 +275,11 @@ class LiveRuns:
             run.pace = max(0.0, float(pace))
             return run.status in LIVE
 
+    def live(self) -> int:
+        """Runs queued or training now (a background warm-up waits for none)."""
+        with self._lock:
+            return sum(r.status in LIVE for r in self._runs.values())
+
     def get(self, run_id: str) -> LiveView | None:
         """The run's state if it is in memory (queued, training, or ended without a folder)."""
         with self._lock:

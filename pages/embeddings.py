@@ -12,7 +12,7 @@ from lab.declare import REFERENCE
 from lab.notes import note
 
 ui.page("Embeddings")
-ui.runs.umap_compiled()  # UMAP's import and compilation start now if not yet: the first UMAP is one click away
+ui.warm.umap_wanted()  # UMAP's import and compilation start now if not yet: the first UMAP is one click away
 run = ui.runs.page_run()
 ui.widgets.explain(f"""
 **Quantity.** Each of the probe points (held-out test samples, the same ones every epoch) is a vector of a
@@ -39,7 +39,7 @@ algorithm = c_algorithm.radio("Map", list(LABELS), format_func=LABELS.get, horiz
                               help="PCA is instant; t-SNE and UMAP take a few seconds per epoch the first time "
                                    "(then they are read from the run's cache)")
 
-if algorithm == "umap" and not ui.runs.umap_compiled().done():
+if algorithm == "umap" and not ui.warm.umap_wanted().done():
     ui.umap_wait.wait()  # a failure shows again when the map is drawn
 bar = st.progress(0.0, text=f"{LABELS[algorithm]} of {layer}…")
 maps = ui.cache.embedding(record, layer, algorithm, progress=lambda f, msg: bar.progress(f, text=msg))

@@ -18,7 +18,7 @@ import ui.takehome
 from lab import views
 
 ui.page("Lessons")
-ui.runs.training_warmed()  # a run is one click away: torch and the data set load now, not on the click
+ui.warm.training_warmed()  # a run is one click away: torch and the data set load now, not on the click
 names = list(LESSONS)
 if st.session_state.get("lesson.pick") not in names:
     st.session_state["lesson.pick"] = st.query_params.get("lesson") if st.query_params.get("lesson") in names \

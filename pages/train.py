@@ -21,7 +21,7 @@ STATUS = {"queued": ":material/hourglass_empty:", "running": ":material/directio
           "collapsed": ":material/trending_down:", "failed": ":material/cancel:", "interrupted": ":material/warning:"}
 
 ui.page("Train")
-ui.runs.training_warmed()  # a run is one click away: torch and the data set load now, not on the click
+ui.warm.training_warmed()  # a run is one click away: torch and the data set load now, not on the click
 
 
 def prefill(cfg: RunConfig) -> None:

@@ -116,7 +116,7 @@ def test_knn_accuracy_takes_the_first_of_equally_near_neighbours():
 
 
 def test_umaps_code_is_compiled_in_a_process_of_the_lowest_priority_once_per_numba_cache(monkeypatch, tmp_path):
-    """What the app starts at once (`ui.runs.umap_compiled`) on a new install (an empty numba cache): a
+    """What the app starts at once (`ui.warm.umap_compiled`) on a new install (an empty numba cache): a
     separate process at nice 19 that draws a tiny map, filling the cache, then ends cleanly; with the
     cache filled there is nothing to start."""
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))

@@ -68,7 +68,7 @@ def test_projector_mode_breaks_a_long_axis_title_in_two_at_the_space_nearest_its
 
 def test_a_tick_after_the_first_page_preloads_the_chart_library_out_of_sight_and_starts_the_warm_ups(app, monkeypatch):
     started = []
-    monkeypatch.setattr(ui.runs, "warm_ups", lambda: started.append(1))  # the first page is drawn without them
+    monkeypatch.setattr(ui.warm, "warm_ups", lambda: started.append(1))  # the first page is drawn without them
     at = app()  # Home, the session's first run: no chart of its own, and the preload waits for its tick
     assert not plots(at) and not at.exception and not started
     time.sleep(ui.widgets.PRELOAD_AFTER_S)

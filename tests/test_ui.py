@@ -123,8 +123,8 @@ def test_the_views_that_need_no_torch_draw_a_run_without_importing_it(runs):
     code = f"""
 import sys
 from streamlit.testing.v1 import AppTest
-import ui.runs
-ui.runs.warm_ups = ui.runs.umap_compiled = lambda: None  # they import torch on purpose, in their threads
+import ui.warm
+ui.warm.warm_ups = ui.warm.umap_compiled = ui.warm.umap_wanted = lambda: None  # they import torch on purpose, in their threads
 at = AppTest.from_file({str(ROOT / "app.py")!r}, default_timeout=60)
 at.query_params["run"] = "tiny-ce"
 at.run()
@@ -139,14 +139,14 @@ assert "torch" not in sys.modules, [m for m in sys.modules if m.startswith(("lab
     assert out.returncode == 0, out.stderr[-2000:]
 
 
-@pytest.mark.parametrize("call", ["ui.runs.umap_compiled()",
+@pytest.mark.parametrize("call", ["ui.warm.umap_compiled()",
                                   'ui.runs.start([RunConfig(data="digits", train_size=60, probe_size=40, epochs=1)])'])
 def test_pandas_is_imported_before_a_warm_up_or_a_run_starts_its_thread(tmp_path, call):
     """A thread importing pandas (through scikit-learn) while a script draws a plotly figure leaves
     plotly a half-initialised pandas: a figure failed so on a fresh app. Each thread must find it imported."""
     code = f"""
 import sys, threading
-import ui.runs
+import ui.runs, ui.warm
 from lab.config import RunConfig
 assert "pandas" not in sys.modules
 seen, start = [], threading.Thread.start
@@ -162,14 +162,44 @@ assert seen and all(imported for _, imported in seen), seen
 def test_the_training_warm_up_waits_for_the_warm_ups_before_it_and_for_the_pages_to_be_quiet(monkeypatch):
     from concurrent.futures import Future
 
-    monkeypatch.setattr(ui.runs, "QUIET_S", 0.3)
+    monkeypatch.setattr(ui.warm, "QUIET_S", 0.3)
     umap, done = Future(), threading.Event()
-    with ui.runs.page_running():
-        threading.Thread(target=lambda: (ui.runs.quiet([umap]), done.set()), daemon=True).start()
+    with ui.warm.page_running():
+        threading.Thread(target=lambda: (ui.warm.quiet([umap]), done.set()), daemon=True).start()
         umap.set_result(None)
         assert not done.wait(0.6)  # a page script is running
     t0 = time.monotonic()
     assert done.wait(5) and time.monotonic() - t0 >= 0.25  # quiet for QUIET_S after it ended
+
+
+def test_the_background_umap_warm_up_waits_while_a_run_trains_unless_a_page_asks_for_umap(monkeypatch):
+    """Beside UMAP's import (scikit-learn's, seconds of CPU), a fresh app's first run took 2.6 s to its first point."""
+    from concurrent.futures import Future
+    from types import SimpleNamespace
+
+    import lab.measure.embed as E
+
+    live, after = [1], Future()
+    after.set_result(None)  # the training warm-up, done
+    monkeypatch.setattr(ui.warm, "manager", lambda: SimpleNamespace(live=lambda: live[0]))
+    monkeypatch.setattr(ui.warm, "_ASKED", threading.Event())
+    monkeypatch.setattr(E, "compile_umap_elsewhere", lambda: None)
+    monkeypatch.setattr(E, "warm_umap", lambda: "warm")
+    ui.warm.umap_compiled.clear()
+    try:
+        future = ui.warm.umap_compiled(after)
+        time.sleep(0.6)
+        assert not future.done()  # a run trains
+        live[0] = 0
+        assert future.result(timeout=5) == "warm"
+        ui.warm.umap_compiled.clear()
+        live[0] = 1
+        future = ui.warm.umap_compiled(after)
+        time.sleep(0.3)
+        assert not future.done() and ui.warm.umap_wanted() is future  # the Embeddings page: the same warm-up,
+        assert future.result(timeout=5) == "warm"  # which waits for the run no more
+    finally:
+        ui.warm.umap_compiled.clear()
 
 
 def test_a_page_waits_for_the_first_point_of_a_run_it_has_just_started_and_not_longer(monkeypatch):

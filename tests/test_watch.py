@@ -140,7 +140,7 @@ def test_the_pace_box_slows_a_live_run_and_replays_a_finished_one(app, runs):
 @pytest.mark.parametrize("key, warmed", [("train", 1), ("lessons", 1), ("similarity", 0)])
 def test_a_page_that_trains_starts_the_training_warm_up_when_it_opens(app, monkeypatch, key, warmed):
     calls = []
-    monkeypatch.setattr(ui.runs, "training_warmed", lambda *a: calls.append(a))
+    monkeypatch.setattr(ui.warm, "training_warmed", lambda *a: calls.append(a))
     app("four").switch_page(ui.nav.path(key)).run()
     assert len(calls) == warmed
 

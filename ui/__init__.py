@@ -11,7 +11,7 @@ from importlib import import_module
 import streamlit as st
 from threadpoolctl import threadpool_limits
 
-from ui import nav, picker, player, plugins, runs, widgets
+from ui import nav, picker, player, plugins, runs, warm, widgets
 
 # BLAS on one thread in the app's process (unless $OPENBLAS_NUM_THREADS says otherwise): its measurements
 # are small products (a probe of a few hundred points), for which OpenBLAS's second thread costs more
@@ -20,7 +20,7 @@ from ui import nav, picker, player, plugins, runs, widgets
 # it. The variable is for the libraries loaded later (scipy's own OpenBLAS); numpy's is already loaded.
 threadpool_limits(int(os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")), user_api="blas")
 
-__all__ = ["cache", "nav", "own_data", "page", "picker", "player", "plugins", "runs", "widgets"]
+__all__ = ["cache", "nav", "own_data", "page", "picker", "player", "plugins", "runs", "warm", "widgets"]
 _LAZY = ("cache", "own_data")  # they import torch (the measurements, the data sets), which Home does not need
 
 
@@ -39,7 +39,7 @@ def frame(key: str | None = None) -> None:
         plugins.load()
     picker.run_picker(link=key in nav.ONE_RUN)
     widgets.presentation()
-    widgets.preload_charts(then=runs.warm_ups)
+    widgets.preload_charts(then=warm.warm_ups)
 
 
 def page(title: str) -> None:

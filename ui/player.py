@@ -32,7 +32,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from lab.figures.theme import side_by_side_marked
-from ui import runs
+from ui import warm
 from ui.widgets import PREFETCH, figure, figure_columns, stacked
 
 PACE = "_pace"  # seconds per epoch chosen on the Train page (0: full speed); a plain key, kept across pages
@@ -95,7 +95,7 @@ def _prefetch(build: Callable[[int], Sequence[Row]], epochs: Sequence[int], newe
 
     def work() -> None:
         for epoch in epochs:
-            runs.quiet(after=0)
+            warm.quiet(after=0)
             if newest and state.get(_WARMING) is not token:
                 return
             try:

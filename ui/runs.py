@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
 import time
 import uuid
-from concurrent.futures import Future
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 import streamlit as st
 
@@ -31,106 +27,12 @@ def root() -> Path:
     return runs_root().resolve()
 
 
-def _import_pandas() -> None:
-    """pandas, imported by the caller before a warm-up thread starts: the thread imports it through
-    scikit-learn, and plotly, drawing a figure in a script meanwhile, finds it half initialised in
-    `sys.modules` ("partially initialized module 'pandas' has no attribute 'Series'": seen on a
-    fresh app whose Embeddings page started UMAP's warm-up). Also before a run's thread starts."""
+def import_pandas() -> None:
+    """pandas, imported by the caller before a thread that may import it starts (a warm-up, a run):
+    the thread imports it through scikit-learn, and plotly, drawing a figure in a script meanwhile,
+    finds it half initialised in `sys.modules` ("partially initialized module 'pandas' has no
+    attribute 'Series'": seen on a fresh app whose Embeddings page started UMAP's warm-up)."""
     import pandas  # noqa: F401
-
-
-_UMAP: list[Future] = []  # UMAP's warm-up, once a page asked for it: the training one waits for it
-_PAGES = {"running": 0, "ended": 0.0}  # page scripts running in this process, when the last one ended
-_PAGES_LOCK = threading.Lock()
-QUIET_S = 1.0  # seconds without a page script before the training warm-up starts
-
-
-@contextmanager
-def page_running() -> Iterator[None]:
-    """Around a page's script (app.py): the warm-ups wait while one runs (`quiet`)."""
-    with _PAGES_LOCK:
-        _PAGES["running"] += 1
-    try:
-        yield
-    finally:
-        with _PAGES_LOCK:
-            _PAGES["running"] -= 1
-            _PAGES["ended"] = time.monotonic()
-
-
-def quiet(first: Sequence[Future] = (), after: float = QUIET_S) -> None:
-    """Wait until the warm-ups `first` are done, then until no page script has run for `after` seconds:
-    the training warm-up ran beside the Embeddings page's first UMAP maps and made the user wait
-    3.6 s for them instead of 2.1 s."""
-    for future in first:
-        future.exception()
-    while True:
-        with _PAGES_LOCK:
-            wait = 0.05 if _PAGES["running"] else _PAGES["ended"] + after - time.monotonic()
-        if wait <= 0:
-            return
-        time.sleep(wait)
-
-
-@st.cache_resource
-def umap_compiled(_after: Future | None = None) -> Future:
-    """UMAP's import and numba code (compiled on a machine's first run, then read from numba's disk
-    cache: `lab.measure.umap_layout.umap_modules`), in a background thread once per process, started by
-    the first call (after `_after`, when the first call gives one, and after the low-priority
-    process that compiles the code first, `compile_umap_elsewhere`); done when the future is."""
-    from lab.measure.embed import compile_umap_elsewhere
-
-    _import_pandas()
-    future: Future = Future()
-    future.started = time.monotonic()  # for the wait's "so far" (`ui.umap_wait`)
-    _UMAP.append(future)
-    elsewhere = compile_umap_elsewhere()  # at once, at low priority: it only fills numba's disk cache
-    future.compiling = elsewhere is not None  # else the code is only read back (`ui.umap_wait` says which)
-
-    def work() -> None:
-        if elsewhere is not None:
-            elsewhere.wait()  # then the import here reads the compiled code instead of compiling it
-        if _after is not None:
-            _after.exception()  # waits; its error is its own
-        try:
-            import torch  # noqa: F401  first, whole: scipy.stats, imported with UMAP, looks into a torch that
-            # another thread (the training warm-up) is importing ("partially initialized module 'torch' has
-            # no attribute 'Tensor'", seen on a fresh app), and this import waits for that one to finish
-            from lab.measure.embed import warm_umap
-
-            future.set_result(warm_umap())
-        except BaseException as e:  # reported through the future (the map itself will say it again)
-            future.set_exception(e)
-
-    threading.Thread(target=work, daemon=True, name="reglab-umap-warm").start()
-    return future
-
-
-@st.cache_resource
-def warm_ups() -> tuple[Future, Future]:
-    """The process's warm-ups, once, called when a session's first page has been drawn (started with
-    the first page, the training one made it 0.8 s slower to appear here: 2.6 s against 1.8 s): the
-    views' modules and plotly's first figure (0.3 s, here, not on the first view), then in background
-    threads one unsaved training epoch (`LiveRuns.warm`), once the pages are `quiet`, and UMAP's
-    compilation after it (unless the Embeddings page asked for it first); their futures."""
-    import plotly.graph_objects as go
-
-    import ui.cache  # noqa: F401  the views' measurements and figures
-    from lab.figures.grid import styled
-
-    styled(go.Figure(go.Scatter(x=[0], y=[0])), "", "", "")  # plotly's validators and template load
-    asked = list(_UMAP)  # by a page, before this: the training warm-up waits for it
-    training = training_warmed(lambda: quiet(asked))
-    return training, umap_compiled(training)
-
-
-@st.cache_resource
-def training_warmed(_wait: Callable[[], object] | None = None) -> Future:
-    """One unsaved training epoch (`LiveRuns.warm`), once per process, started by the first call
-    (after `_wait()`, when that call gives one): the pages that train call it when they open, as a
-    run is then one click away (the first press on a fresh app took 1.9-2.7 s to its first point)."""
-    _import_pandas()
-    return manager().warm(wait=_wait)
 
 
 @st.cache_resource(show_spinner="Connecting to the Ray cluster of REGLAB_RAY_ADDRESS...")
@@ -158,10 +60,10 @@ def manager() -> LiveRuns:
 
 def start(configs: list[RunConfig], pace: float = 0.0, shared: bool = False) -> list[str]:
     """`LiveRuns.start_all` for this browser (`shared`: `start_shared`, joining identical live runs
-    of any browser): their run ids. pandas first (`_import_pandas`): the runs' threads load their
+    of any browser): their run ids. pandas first (`import_pandas`): the runs' threads load their
     data sets through scikit-learn. Warns when $REGLAB_RAY_ADDRESS names a Ray cluster that could
     not be used (the runs then train in this process)."""
-    _import_pandas()
+    import_pandas()
     if note := _ray()[1]:
         st.warning(esc(note), icon=":material/cloud_off:")
     return manager().start_shared(configs, owner()) if shared else manager().start_all(configs, owner(), pace)

@@ -1,0 +1,121 @@
+"""The server's warm-ups, so that what a user does first does not pay a first use: torch, the data
+set and an unsaved training epoch (`training_warmed`), UMAP's import and numba code (`umap_compiled`),
+started by the pages that need them or once a session's first page is drawn (`warm_ups`); each waits
+while page scripts run (`page_running`, `quiet`), and the background UMAP one also while runs train."""
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import Future
+from contextlib import contextmanager
+from typing import Callable, Iterator, Sequence
+
+import streamlit as st
+
+from ui.runs import import_pandas, manager
+
+
+_UMAP: list[Future] = []  # UMAP's warm-up, once a page asked for it: the training one waits for it
+_PAGES = {"running": 0, "ended": 0.0}  # page scripts running in this process, when the last one ended
+_PAGES_LOCK = threading.Lock()
+QUIET_S = 1.0  # seconds without a page script before the training warm-up starts
+_ASKED = threading.Event()  # a page will draw UMAP maps (`umap_wanted`): its warm-up waits for no run
+
+
+@contextmanager
+def page_running() -> Iterator[None]:
+    """Around a page's script (app.py): the warm-ups wait while one runs (`quiet`)."""
+    with _PAGES_LOCK:
+        _PAGES["running"] += 1
+    try:
+        yield
+    finally:
+        with _PAGES_LOCK:
+            _PAGES["running"] -= 1
+            _PAGES["ended"] = time.monotonic()
+
+
+def quiet(first: Sequence[Future] = (), after: float | None = None) -> None:
+    """Wait until the warm-ups `first` are done, then until no page script has run for `after` seconds:
+    the training warm-up ran beside the Embeddings page's first UMAP maps and made the user wait
+    3.6 s for them instead of 2.1 s."""
+    for future in first:
+        future.exception()
+    while True:
+        with _PAGES_LOCK:
+            wait = 0.05 if _PAGES["running"] else _PAGES["ended"] + (QUIET_S if after is None else after) - time.monotonic()
+        if wait <= 0:
+            return
+        time.sleep(wait)
+
+
+@st.cache_resource
+def umap_compiled(_after: Future | None = None) -> Future:
+    """UMAP's import and numba code (compiled on a machine's first run, then read from numba's disk
+    cache: `lab.measure.umap_layout.umap_modules`), in a background thread once per process, started by
+    the first call (after `_after`, when the first call gives one, and after the low-priority
+    process that compiles the code first, `compile_umap_elsewhere`); done when the future is."""
+    from lab.measure.embed import compile_umap_elsewhere
+
+    import_pandas()
+    future: Future = Future()
+    future.started = time.monotonic()  # for the wait's "so far" (`ui.umap_wait`)
+    _UMAP.append(future)
+    elsewhere = compile_umap_elsewhere()  # at once, at low priority: it only fills numba's disk cache
+    future.compiling = elsewhere is not None  # else the code is only read back (`ui.umap_wait` says which)
+
+    def work() -> None:
+        if elsewhere is not None:
+            elsewhere.wait()  # then the import here reads the compiled code instead of compiling it
+        if _after is not None:  # the background warm-up: after the training one, and while no run trains (a
+            _after.exception()  # fresh app's first run waited 2.6 s for its first point beside this import)
+            while manager().live() and not _ASKED.wait(0.25):
+                pass
+        try:
+            import torch  # noqa: F401  first, whole: scipy.stats, imported with UMAP, looks into a torch that
+            # another thread (the training warm-up) is importing ("partially initialized module 'torch' has
+            # no attribute 'Tensor'", seen on a fresh app), and this import waits for that one to finish
+            from lab.measure.embed import warm_umap
+
+            future.set_result(warm_umap())
+        except BaseException as e:  # reported through the future (the map itself will say it again)
+            future.set_exception(e)
+
+    threading.Thread(target=work, daemon=True, name="reglab-umap-warm").start()
+    return future
+
+
+def umap_wanted() -> Future:
+    """`umap_compiled` for a page that draws UMAP maps (Embeddings): started now if not yet, and
+    waiting for no run if the background warm-up started it."""
+    _ASKED.set()
+    return umap_compiled()
+
+
+@st.cache_resource
+def warm_ups() -> tuple[Future, Future]:
+    """The process's warm-ups, once, called when a session's first page has been drawn (started with
+    the first page, the training one made it 0.8 s slower to appear here: 2.6 s against 1.8 s): the
+    views' modules and plotly's first figure (0.3 s, here, not on the first view), then in background
+    threads one unsaved training epoch (`LiveRuns.warm`), once the pages are `quiet`, and UMAP's
+    compilation after it (unless the Embeddings page asked for it first); their futures."""
+    import plotly.graph_objects as go
+
+    import ui.cache  # noqa: F401  the views' measurements and figures
+    from lab.figures.grid import styled
+
+    styled(go.Figure(go.Scatter(x=[0], y=[0])), "", "", "")  # plotly's validators and template load
+    asked = list(_UMAP)  # by a page, before this: the training warm-up waits for it
+    training = training_warmed(lambda: quiet(asked))
+    return training, umap_compiled(training)
+
+
+@st.cache_resource
+def training_warmed(_wait: Callable[[], object] | None = None) -> Future:
+    """One unsaved training epoch (`LiveRuns.warm`), once per process, started by the first call
+    (after `_wait()`, when that call gives one): the pages that train call it when they open, as a
+    run is then one click away (the first press on a fresh app took 1.9-2.7 s to its first point)."""
+    import_pandas()
+    return manager().warm(wait=_wait)
+
+
