@@ -183,6 +183,7 @@ def test_the_background_umap_warm_up_waits_while_a_run_trains_unless_a_page_asks
     after.set_result(None)  # the training warm-up, done
     monkeypatch.setattr(ui.warm, "manager", lambda: SimpleNamespace(live=lambda: live[0]))
     monkeypatch.setattr(ui.warm, "_ASKED", threading.Event())
+    monkeypatch.setattr(ui.warm, "UMAP_QUIET_S", 0.0)  # the pages' part: `quiet`'s test
     monkeypatch.setattr(E, "compile_umap_elsewhere", lambda: None)
     monkeypatch.setattr(E, "warm_umap", lambda: "warm")
     ui.warm.umap_compiled.clear()

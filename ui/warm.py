@@ -20,6 +20,14 @@ _PAGES = {"running": 0, "ended": 0.0}  # page scripts running in this process, w
 _PAGES_LOCK = threading.Lock()
 QUIET_S = 1.0  # seconds without a page script before the training warm-up starts
 _ASKED = threading.Event()  # a page will draw UMAP maps (`umap_wanted`): its warm-up waits for no run
+UMAP_QUIET_S = 4.0  # seconds without a page script or a live run before UMAP's background warm-up starts
+
+
+def _idle() -> bool:
+    """No run queued or training, and no page script for `UMAP_QUIET_S` (a press reruns its page)."""
+    with _PAGES_LOCK:
+        quiet_s = 0.0 if _PAGES["running"] else time.monotonic() - _PAGES["ended"]
+    return quiet_s >= UMAP_QUIET_S and not manager().live()
 
 
 @contextmanager
@@ -67,10 +75,10 @@ def umap_compiled(_after: Future | None = None) -> Future:
     def work() -> None:
         if elsewhere is not None:
             elsewhere.wait()  # then the import here reads the compiled code instead of compiling it
-        if _after is not None:  # the background warm-up: after the training one, and while no run trains (a
-            _after.exception()  # fresh app's first run waited 2.6 s for its first point beside this import)
-            while manager().live() and not _ASKED.wait(0.25):
-                pass
+        if _after is not None:  # the background warm-up: after the training one, then once no run trains and
+            _after.exception()  # the pages were quiet for UMAP_QUIET_S (a fresh app's first press, made as soon as
+            while not _ASKED.is_set() and not _idle():  # Train was drawn, waited 2.6-4.9 s for its first point
+                _ASKED.wait(0.25)  # beside this import)
         try:
             import torch  # noqa: F401  first, whole: scipy.stats, imported with UMAP, looks into a torch that
             # another thread (the training warm-up) is importing ("partially initialized module 'torch' has
