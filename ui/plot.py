@@ -7,8 +7,13 @@ play of a lesson); here the previous picture stays until the next one is drawn o
 figures that arrive faster than the browser paints wait their turn (each is on screen for at
 least a frame: a player's every epoch is painted).
 
-plotly.js (the plotly package's own copy, 4.6 MB) is served once by the app's static folder
-(`server.enableStaticServing`, `static/` beside app.py) and loaded by the first figure of a page."""
+plotly.js is served by the app's static folder (`server.enableStaticServing`, `static/` beside
+app.py) and loaded by the first figure of a page that needs it: plotly.js's own cartesian bundle
+(1.5 MB, `assets/plotly-cartesian.min.js`: npm's plotly.js-cartesian-dist-min of the plotly package's
+plotly.js version, MIT licence beside it; scatter, bar, heatmap, histogram, contour, ...) for the
+2-D figures, which are nearly all, and the full one (4.8 MB, the plotly package's copy) only for a
+figure with 3-D or WebGL traces. The full one alone took the browser seconds to fetch and start on
+a fresh app, while the first Train press waited behind it for its first curve point."""
 from __future__ import annotations
 
 import functools
@@ -20,10 +25,14 @@ import plotly
 import streamlit as st
 from plotly.utils import PlotlyJSONEncoder
 
+from lab.paths import ASSETS
+
 STATIC = Path(__file__).resolve().parents[1] / "static"  # served at /app/static/ (.streamlit/config.toml)
-SCRIPT = "plotly.min.js"
-SOURCE = Path(plotly.__file__).parent / "package_data" / SCRIPT
-URL = f"app/static/{SCRIPT}"  # relative to the app's base URL
+SOURCES = {"plotly.min.js": Path(plotly.__file__).parent / "package_data" / "plotly.min.js",
+           "plotly-cartesian.min.js": ASSETS / "plotly-cartesian.min.js"}
+CARTESIAN = ("bar", "box", "contour", "heatmap", "histogram", "histogram2d", "histogram2dcontour", "image", "pie",
+             "scatter", "scatterternary", "violin")  # the trace types of the cartesian bundle (its README)
+URLS = {"cartesian": "app/static/plotly-cartesian.min.js", "full": "app/static/plotly.min.js"}  # relative to the app
 
 _JS = """
 export default function (component) {
@@ -31,27 +40,34 @@ export default function (component) {
   const box = parentElement.querySelector('.reglab-plot');
   const queue = box.reglabQueue || (box.reglabQueue = []);
   queue.push([JSON.parse(data.figure), data.config]);
+  const libs = window.reglabLibs || (window.reglabLibs = {});
+  const load = (name) => libs[name] || (libs[name] = window.reglabLoading =  // one bundle at a time: each sets window.Plotly
+    (window.reglabLoading || Promise.resolve()).catch(() => {}).then(() => new Promise((loaded, failed) => {
+      const script = document.createElement('script');
+      script.src = new URL(data.urls[name], document.baseURI).href;
+      script.onload = () => loaded(window.Plotly);
+      script.onerror = failed;
+      document.head.appendChild(script);
+    })));
+  const missing = (src) => {  // the static folder is not served: say so where the figure would be
+    box.reglabBusy = false;
+    box.textContent = `The chart library (${src}) did not load: start the app from the lab's folder with ` +
+      'streamlit run app.py, so that its .streamlit/config.toml serves the static folder.';
+  };
   const next = () => {
     if (!queue.length) { box.reglabBusy = false; return; }
     box.reglabBusy = true;
     const [figure, config] = queue.shift();
-    box.style.height = `${figure.layout.height || 450}px`;
-    const painted = () => requestAnimationFrame(() => requestAnimationFrame(next));  // shown before the next
-    window.Plotly.react(box, figure.data, figure.layout, config).then(painted, painted);
+    const name = figure.data.every(t => data.cartesian.includes(t.type || 'scatter')) ? 'cartesian' : 'full';
+    load(name).then(Plotly => {
+      if (box.reglabLib && box.reglabLib !== Plotly) box.reglabLib.purge(box);  // drawn by the other bundle
+      box.reglabLib = Plotly;
+      box.style.height = `${figure.layout.height || 450}px`;
+      const painted = () => requestAnimationFrame(() => requestAnimationFrame(next));  // shown before the next
+      Plotly.react(box, figure.data, figure.layout, config).then(painted, painted);
+    }, () => missing(data.urls[name]));
   };
-  window.reglabPlotly = window.reglabPlotly || (window.Plotly ? Promise.resolve() : new Promise((loaded, failed) => {
-    const script = document.createElement('script');
-    script.src = new URL(data.src, document.baseURI).href;
-    script.onload = loaded;
-    script.onerror = failed;
-    document.head.appendChild(script);
-  }));
-  const missing = () => {  // the static folder is not served: say so where the figure would be
-    box.reglabBusy = false;
-    box.textContent = `The chart library (${data.src}) did not load: start the app from the lab's folder with ` +
-      'streamlit run app.py, so that its .streamlit/config.toml serves the static folder.';
-  };
-  if (!box.reglabBusy) { box.reglabBusy = true; window.reglabPlotly.then(next, missing); }
+  if (!box.reglabBusy) next();
 }
 """
 _PLOT = st.components.v2.component("reglab_plot", html='<div class="reglab-plot" style="width: 100%"></div>',
@@ -59,16 +75,18 @@ _PLOT = st.components.v2.component("reglab_plot", html='<div class="reglab-plot"
 
 
 @functools.cache
-def install_script() -> None:
-    """plotly.js into the static folder, once (again when the plotly package changed its copy)."""
-    target = STATIC / SCRIPT
-    if not target.exists() or target.stat().st_size != SOURCE.stat().st_size:
-        STATIC.mkdir(exist_ok=True)
-        shutil.copyfile(SOURCE, target)
+def install_scripts() -> None:
+    """The two plotly.js bundles into the static folder, once (again when a source changed size)."""
+    for name, source in SOURCES.items():
+        target = STATIC / name
+        if not target.exists() or target.stat().st_size != source.stat().st_size:
+            STATIC.mkdir(exist_ok=True)
+            shutil.copyfile(source, target)
 
 
 def plot(spec: dict, key: str, config: dict | None = None) -> None:
     """Draw the figure `spec` ({"data", "layout"}) under `key`; a later call with the same key
     redraws the same element in place. `config`: plotly.js's (modebar, PNG export)."""
-    install_script()
-    _PLOT(key=key, data={"figure": json.dumps(spec, cls=PlotlyJSONEncoder), "config": config or {}, "src": URL})
+    install_scripts()
+    _PLOT(key=key, data={"figure": json.dumps(spec, cls=PlotlyJSONEncoder), "config": config or {}, "urls": URLS,
+                         "cartesian": CARTESIAN})
