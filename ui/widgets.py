@@ -214,7 +214,7 @@ PRELOAD_KEY = "chart-preload-figure"  # the hidden chart: not one of a page's fi
 def preload_charts(then: Callable[[], Any] = lambda: None) -> None:
     """Until the browser has the chart library: a fragment in the sidebar whose timer ticks every
     `PRELOAD_AFTER_S`; the ticks (not the page's own run) draw an empty chart out of sight, so the
-    browser fetches and starts plotly.js (4.6 MB; 0.6-2 s of the bench's browser) while the user
+    browser fetches and starts plotly.js (its cartesian bundle, `ui.plot`; the full one took 0.6-2 s) while the user
     reads the first page, not when they open their first view, and call `then()` (the server's
     warm-ups). The next full run leaves it out. Drawn with the page itself, it made Home 0.37 s
     slower to finish here (1.65 s against 1.28 s)."""
