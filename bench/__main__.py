@@ -119,7 +119,11 @@ def table(r: dict) -> str:
                      f"{r['class_pressed_within_s']:.1f} s; every tab reached its verdict: "
                      f"{'yes' if r['class_all_verdicts'] else 'no'}; median {r['class_median_s']:.1f} s, slowest "
                      f"{r['class_slowest_s']:.1f} s; tabs showing an error: {r['class_tabs_with_error']}; the server's "
-                     f"peak memory {r['class_peak_rss_mb']:.0f} MB.")
+                     f"peak memory {r['class_peak_rss_mb']:.0f} MB. "
+                     + (f"So one 2-core server serves a class of {r['class_tabs']} pressing at once, each waiting at most "
+                        f"{r['class_slowest_s']:.0f} s for the verdict (larger classes were not measured)."
+                        if r["class_all_verdicts"] and not r["class_tabs_with_error"] else
+                        f"So one 2-core server did not serve {r['class_tabs']} students pressing at once."))
     if "tsne_quality" in r:
         q = r["tsne_quality"]
         lines.append("\nt-SNE map quality (2-D k-NN accuracy / trustworthiness): scikit-learn "
