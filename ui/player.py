@@ -130,6 +130,9 @@ def epoch_player(epochs: Sequence[int], build: Callable[[int], Sequence[Row]], k
         if state[playing] and state[at] == epochs[-1]:
             state[at] = epochs[0]
         state[drawn_at] = None  # the epoch on screen now is shown for a whole tick before the first move
+        st.rerun()  # the click's run is the whole app's, which sets (or clears) the fragment's timer at once; before,
+        # a fragment run asked for the app's run from its body, the path on which first Plays were seen to stay at
+        # their first epoch (1 bench run of ~10 lesson plays, and 1-2 of ~8 plays in an earlier session)
 
     @st.fragment(run_every=tick(interval) if on else None)
     def view() -> None:
