@@ -23,11 +23,16 @@ _ASKED = threading.Event()  # a page will draw UMAP maps (`umap_wanted`): its wa
 UMAP_QUIET_S = 4.0  # seconds without a page script or a live run before UMAP's background warm-up starts
 
 
+def _quiet_s() -> float | None:
+    """Seconds since the last page script ended; None while one runs."""
+    with _PAGES_LOCK:
+        return None if _PAGES["running"] else time.monotonic() - _PAGES["ended"]
+
+
 def _idle() -> bool:
     """No run queued or training, and no page script for `UMAP_QUIET_S` (a press reruns its page)."""
-    with _PAGES_LOCK:
-        quiet_s = 0.0 if _PAGES["running"] else time.monotonic() - _PAGES["ended"]
-    return quiet_s >= UMAP_QUIET_S and not manager().live()
+    q = _quiet_s()
+    return q is not None and q >= UMAP_QUIET_S and not manager().live()
 
 
 @contextmanager
@@ -49,12 +54,9 @@ def quiet(first: Sequence[Future] = (), after: float | None = None) -> None:
     3.6 s for them instead of 2.1 s."""
     for future in first:
         future.exception()
-    while True:
-        with _PAGES_LOCK:
-            wait = 0.05 if _PAGES["running"] else _PAGES["ended"] + (QUIET_S if after is None else after) - time.monotonic()
-        if wait <= 0:
-            return
-        time.sleep(wait)
+    after = QUIET_S if after is None else after
+    while (q := _quiet_s()) is None or q < after:
+        time.sleep(0.05 if q is None else after - q)
 
 
 @st.cache_resource
@@ -75,10 +77,11 @@ def umap_compiled(_after: Future | None = None) -> Future:
     def work() -> None:
         if elsewhere is not None:
             elsewhere.wait()  # then the import here reads the compiled code instead of compiling it
-        if _after is not None:  # the background warm-up: after the training one, then once no run trains and
-            _after.exception()  # the pages were quiet for UMAP_QUIET_S (a fresh app's first press, made as soon as
-            while not _ASKED.is_set() and not _idle():  # Train was drawn, waited 2.6-4.9 s for its first point
-                _ASKED.wait(0.25)  # beside this import)
+        if _after is not None:  # the background warm-up: after the training one, then once `_idle` (a fresh app's
+            # first press, made as soon as Train was drawn, waited 2.6-4.9 s for its first point beside this import)
+            _after.exception()
+            while not _ASKED.is_set() and not _idle():
+                _ASKED.wait(0.25)
         try:
             import torch  # noqa: F401  first, whole: scipy.stats, imported with UMAP, looks into a torch that
             # another thread (the training warm-up) is importing ("partially initialized module 'torch' has

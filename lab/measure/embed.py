@@ -167,10 +167,10 @@ def compiled_on_disk() -> bool:
     """Whether numba's disk cache holds the UMAP layout step (`lab.measure.umap_layout._cached_njit`):
     in $NUMBA_CACHE_DIR when set, else in umap-learn's own __pycache__ (numba's two places), looked
     up without importing either."""
-    spec = importlib.util.find_spec("umap")
     pattern = "layouts._optimize_layout_euclidean_single_epoch-*.nbi"
     if folder := os.environ.get("NUMBA_CACHE_DIR"):
         return next(Path(folder).rglob(pattern), None) is not None
+    spec = importlib.util.find_spec("umap")
     return spec is not None and any(next((Path(p) / "__pycache__").glob(pattern), None) is not None
                                     for p in spec.submodule_search_locations or ())
 
