@@ -11,7 +11,7 @@
   charts are drawn and the script idle}, the run not viewed before on that server; the pages in
   the order of `VIEWS`. Goal <= 1 s each. The tab opened the app's Home with a finished default
   digits run on a server just started, and the click waits until that Home is settled as it is
-  for a reader: the chart library preloaded (the sidebar's hidden chart drawn) and the server's
+  for a reader: the chart library preloaded (`ui.plot.preload`'s hidden figure drawn) and the server's
   start-up warm-ups done (its CPU idle). Those are the app's start, timed by `app_start_s` (a new
   tab also pays Streamlit's own start in the browser: `app_start_warm_s`), not a view's draw.
 - `lesson_fps`, `lesson_painted`: a lesson's page (`LESSON`, its two saved runs) opened as a
@@ -68,11 +68,11 @@ def titled(page, text: str, timeout: float = 60_000) -> None:
 def first_draws(b, url, run: str, errors: dict[str, str]) -> dict[str, float | None]:
     """{view: seconds from clicking its sidebar link until all its charts are drawn and the script
     idle}, each view in turn in one tab opened on Home with `run`, once that Home has settled (the
-    hidden preload chart drawn, the server `url.pid` idle)."""
+    chart library preloaded, the server `url.pid` idle)."""
     page = b.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(f"{url}/?run={run}")
     page.get_by_role("heading", name="RegLab").wait_for(timeout=60_000)
-    page.wait_for_selector('[data-testid="stSidebar"] .js-plotly-plot', state="attached", timeout=60_000)
+    page.wait_for_function("() => window.reglabPreloaded", timeout=60_000)
     idle(page, 60_000)
     settled(url.pid)
 

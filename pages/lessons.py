@@ -132,4 +132,4 @@ def draw(epoch: int) -> list[Row]:
 
 ui.player.epoch_player(epochs, draw, key=f"lesson.{name}")
 with st.sidebar:  # in place of the run link of one-run pages: this page shows two runs
-    ui.widgets.share_link({"lesson": name, "runs": f"{runs[0].id},{runs[1].id}"}, "Link to this lesson and its two runs")
+    ui.link.share_link({"lesson": name, "runs": f"{runs[0].id},{runs[1].id}"}, "Link to this lesson and its two runs")

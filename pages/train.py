@@ -156,7 +156,7 @@ def settings() -> None:
                     if p.name not in MAIN:
                         ui.widgets.param_widget(p, f"train.{p.name}")
     try:  # a link that opens this form with these settings (one press then trains the same run)
-        ui.widgets.share_link(to_query(validate(form_config())), "Link to these settings")
+        ui.link.share_link(to_query(validate(form_config())), "Link to these settings")
     except LabError:
         pass  # an invalid box: Train says why when pressed
 

@@ -58,14 +58,16 @@ def _shared_run(factory: pytest.TempPathFactory, name: str, status: str, **setti
     return load_run(result.path)
 
 
-def plots(node, preload: bool = False) -> list[SimpleNamespace]:
+def links(node) -> list[str]:
+    """The addresses an AppTest node shows in `ui.link.share_link`'s copy boxes."""
+    return [json.loads(e.proto.json)["url"] for e in node.get("bidi_component") if e.proto.component_name == "reglab_link"]
+
+
+def plots(node) -> list[SimpleNamespace]:
     """The figures an AppTest node (the app, its main area, a column) shows: `ui.plot`'s elements,
     each with its `key`, `proto.spec` (the figure's JSON) and `proto.config` (plotly.js's, JSON), as
-    st.plotly_chart's elements had; the sidebar's hidden chart-library preload only with `preload` (it
-    comes with any run a second after the session's first page)."""
-    from ui.widgets import PRELOAD_KEY
-
+    st.plotly_chart's elements had."""
     shown = [(e.key, json.loads(e.proto.json)) for e in node.get("bidi_component")
-             if e.proto.component_name == "reglab_plot" and (preload or e.key != PRELOAD_KEY)]
+             if e.proto.component_name == "reglab_plot"]
     return [SimpleNamespace(key=key, proto=SimpleNamespace(spec=d["figure"], config=json.dumps(d["config"])))
             for key, d in shown]

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
                   "--disable-extensions", "--disable-sync", "--disable-default-apps", "--disable-component-update",
                   "--no-first-run", "--mute-audio"]
-PLOT = '[data-testid="stMain"] .js-plotly-plot'  # a page's chart (not the sidebar's hidden preload)
+PLOT = '[data-testid="stMain"] .js-plotly-plot'  # a page's chart
 POINT = f"{PLOT} .scatterlayer path.point"  # a drawn marker of a curve
 
 

@@ -8,6 +8,7 @@ import ui
 from lab.config import RunConfig
 from lab.train import train
 from ui.picker import picker_labels
+from conftest import links
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,9 +35,9 @@ def test_the_sidebar_link_names_the_run_on_screen_and_on_lessons_the_pair(tmp_pa
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.query_params["run"] = "one"
     at.run().switch_page(ui.nav.path("embeddings")).run()
-    links = [c.value for c in at.sidebar.code]
-    assert len(links) == 1 and links[0].endswith("?run=one")
+    shown = links(at.sidebar)
+    assert len(shown) == 1 and shown[0].endswith("?run=one")
     at.switch_page(ui.nav.path("compare")).run()
-    assert not at.sidebar.code  # several runs on screen: no single run's link
+    assert not links(at.sidebar)  # several runs on screen: no single run's link
     at.switch_page(ui.nav.path("lessons")).run()
-    assert not any(c.value.endswith("?run=one") for c in at.sidebar.code)
+    assert not any(link.endswith("?run=one") for link in links(at.sidebar))

@@ -9,7 +9,7 @@ from test_app import app, runs  # noqa: F401 (the AppTest fixture over test_app'
 import ui
 from lab.figures.theme import DARK_BACKGROUND, FONT, PROJECTOR, TITLE_FONT, TITLE_MARGIN, styled
 from lab.html import figures_page
-from conftest import plots
+from conftest import links, plots
 
 
 def _fig(title: str = "loss") -> go.Figure:
@@ -44,13 +44,13 @@ def test_every_page_renders_in_the_dark_theme_with_3x_png_export_and_a_link_to_t
         at.switch_page(ui.nav.path(key)).run()
         assert not at.exception, (key, at.exception)
         drawn = at.session_state[ui.widgets._FIGURES]  # what the sidebar's page export holds: each chart once
-        charts = plots(at)  # not the hidden preload
+        charts = plots(at)
         assert sorted(drawn) == sorted(c.key for c in charts), key
         for chart in charts:
             spec, config = json.loads(chart.proto.spec), json.loads(chart.proto.config)
             assert spec["layout"]["template"]["layout"]["paper_bgcolor"] == DARK_BACKGROUND, key
             assert config["toImageButtonOptions"]["scale"] >= 3, key
-    assert any(c.value.endswith("?run=tiny-ce") for c in at.sidebar.code)
+    assert any(link.endswith("?run=tiny-ce") for link in links(at.sidebar))
 
 
 def test_projector_mode_breaks_a_long_axis_title_in_two_at_the_space_nearest_its_middle():
@@ -66,17 +66,18 @@ def test_projector_mode_breaks_a_long_axis_title_in_two_at_the_space_nearest_its
     assert styled(fig).layout.yaxis.title.text == "a" * 20 + " " + "b" * 20 and fig.layout.yaxis.title.text.count(" ") == 1
 
 
-def test_a_tick_after_the_first_page_preloads_the_chart_library_out_of_sight_and_starts_the_warm_ups(app, monkeypatch):
+def test_the_first_page_preloads_the_chart_library_out_of_sight_and_no_page_run_starts_the_warm_ups(app, monkeypatch):
+    def preloads(node) -> list[str]:
+        return [e.key for e in node.get("bidi_component") if e.proto.component_name == "reglab_plot_preload"]
+
     started = []
     monkeypatch.setattr(ui.warm, "warm_ups", lambda: started.append(1))  # the first page is drawn without them
-    at = app()  # Home, the session's first run: no chart of its own, and the preload waits for its tick
-    assert not plots(at) and not at.exception and not started
-    time.sleep(ui.widgets.PRELOAD_AFTER_S)
-    at.run()  # AppTest fires no timers: a run a second later stands for the tick
-    assert [c.key for c in plots(at.sidebar, preload=True)] == ["chart-preload-figure"] and not at.exception
-    assert started == [1]
-    at.switch_page(ui.nav.path("similarity")).run()
-    assert "chart-preload-figure" not in [c.key for c in plots(at, preload=True)] and started == [1]
+    at = app()  # Home, the session's first run: no chart of its own; the browser starts the library when idle
+    assert preloads(at.sidebar) == ["reglab-plot-preload"] and not plots(at) and not at.exception and not started
+    time.sleep(ui.widgets.AFTER_FIRST_PAGE_S)
+    at.switch_page(ui.nav.path("similarity")).run()  # AppTest fires no timers, and a page's own run (a Train
+    assert preloads(at.sidebar) == ["reglab-plot-preload"] and not started  # press) never pays the warm-ups
+    # (the tick's, started in a real browser: tests/test_browser.py)
 
 
 def test_projector_mode_breaks_a_long_title_with_room_for_its_second_line_and_drops_a_legend_under_the_axis_title():

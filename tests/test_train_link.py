@@ -10,6 +10,7 @@ import ui
 from lab.config import RunConfig, from_query, to_query, validate
 from lab.store import list_runs, load_run
 from lab.train import train
+from conftest import links
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,7 +34,7 @@ def test_a_train_link_fills_the_form_and_one_press_reproduces_the_run(tmp_path, 
     assert not at.exception and at.selectbox(key="method").value == "mhe"
     assert (at.number_input(key="lam.mhe").value, at.number_input(key="train.seed").value) == (3.0, 5)
     assert at.text_input(key="model.mlp.widths").value == "16"
-    link = next(c.value for c in at.code if "method=mhe" in c.value)
+    link = next(link for link in links(at) if "method=mhe" in link)
     assert all(f"{k}={v}" in link for k, v in {"lam": "3", "epochs": "2", "seed": "5", "model.widths": "16"}.items())
     at.button(key="train").click().run()
     end = time.monotonic() + 60

@@ -1,5 +1,5 @@
 """The app's shared pieces, one job per module: `nav` (the table of pages, links), `runs` (run
-ownership and lookup, the run picker), `widgets` (declared parameters, text, figures), `cache`
+ownership and lookup, the run picker), `widgets` (declared parameters, text, figures), `link` (a link with a copy button), `cache`
 (measurements and the one-epoch views), `player` (the epoch player), `own_data` (uploads and
 files of your own).
 
@@ -11,7 +11,7 @@ from importlib import import_module
 import streamlit as st
 from threadpoolctl import threadpool_limits
 
-from ui import nav, picker, player, plugins, runs, warm, widgets
+from ui import link, nav, picker, player, plugins, runs, warm, widgets
 
 # BLAS on one thread in the app's process (unless $OPENBLAS_NUM_THREADS says otherwise): its measurements
 # are small products (a probe of a few hundred points), for which OpenBLAS's second thread costs more
@@ -20,7 +20,7 @@ from ui import nav, picker, player, plugins, runs, warm, widgets
 # it. The variable is for the libraries loaded later (scipy's own OpenBLAS); numpy's is already loaded.
 threadpool_limits(int(os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")), user_api="blas")
 
-__all__ = ["cache", "nav", "own_data", "page", "picker", "player", "plugins", "runs", "warm", "widgets"]
+__all__ = ["cache", "link", "nav", "own_data", "page", "picker", "player", "plugins", "runs", "warm", "widgets"]
 _LAZY = ("cache", "own_data")  # they import torch (the measurements, the data sets), which Home does not need
 
 

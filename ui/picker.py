@@ -9,7 +9,7 @@ import streamlit as st
 
 from lab.config import RunConfig
 from ui.runs import current_run, manager, open_run, owner, run_label, saved_runs
-from ui.widgets import share_link
+from ui.link import share_link
 
 
 def picker_labels(shown: dict[str, RunConfig]) -> dict[str, str]:

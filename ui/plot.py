@@ -34,21 +34,25 @@ CARTESIAN = ("bar", "box", "contour", "heatmap", "histogram", "histogram2d", "hi
              "scatter", "scatterternary", "violin")  # the trace types of the cartesian bundle (its README)
 URLS = {"cartesian": "app/static/plotly-cartesian.min.js", "full": "app/static/plotly.min.js"}  # relative to the app
 
-_JS = """
+_LOADER = """
+const reglabLoad = (name, urls) => {  // plotly.js bundle `name`, once per page, one bundle at a time (each sets window.Plotly)
+  const libs = window.reglabLibs || (window.reglabLibs = {});
+  return libs[name] || (libs[name] = window.reglabLoading =
+    (window.reglabLoading || Promise.resolve()).catch(() => {}).then(() => new Promise((loaded, failed) => {
+      const script = document.createElement('script');
+      script.src = new URL(urls[name], document.baseURI).href;
+      script.onload = () => loaded(window.Plotly);
+      script.onerror = failed;
+      document.head.appendChild(script);
+    })));
+};
+"""
+_JS = _LOADER + """
 export default function (component) {
   const { data, parentElement } = component;
   const box = parentElement.querySelector('.reglab-plot');
   const queue = box.reglabQueue || (box.reglabQueue = []);
   queue.push([JSON.parse(data.figure), data.config]);
-  const libs = window.reglabLibs || (window.reglabLibs = {});
-  const load = (name) => libs[name] || (libs[name] = window.reglabLoading =  // one bundle at a time: each sets window.Plotly
-    (window.reglabLoading || Promise.resolve()).catch(() => {}).then(() => new Promise((loaded, failed) => {
-      const script = document.createElement('script');
-      script.src = new URL(data.urls[name], document.baseURI).href;
-      script.onload = () => loaded(window.Plotly);
-      script.onerror = failed;
-      document.head.appendChild(script);
-    })));
   const missing = (src) => {  // the static folder is not served: say so where the figure would be
     box.reglabBusy = false;
     box.textContent = `The chart library (${src}) did not load: start the app from the lab's folder with ` +
@@ -59,7 +63,7 @@ export default function (component) {
     box.reglabBusy = true;
     const [figure, config] = queue.shift();
     const name = figure.data.every(t => data.cartesian.includes(t.type || 'scatter')) ? 'cartesian' : 'full';
-    load(name).then(Plotly => {
+    reglabLoad(name, data.urls).then(Plotly => {
       if (box.reglabLib && box.reglabLib !== Plotly) box.reglabLib.purge(box);  // drawn by the other bundle
       box.reglabLib = Plotly;
       box.style.height = `${figure.layout.height || 450}px`;
@@ -70,8 +74,24 @@ export default function (component) {
   if (!box.reglabBusy) next();
 }
 """
+_PRELOAD_JS = _LOADER + """
+export default function (component) {
+  const { data } = component;
+  if (window.reglabLibs && window.reglabLibs.cartesian) return;  // this page has it, or is fetching it
+  const start = () => reglabLoad('cartesian', data.urls).then(Plotly => {  // and a first figure, out of sight
+    const box = document.createElement('div');
+    box.style.cssText = 'position: fixed; left: -2000px; top: 0; width: 200px; height: 60px';
+    document.body.appendChild(box);
+    const done = () => { Plotly.purge(box); box.remove(); window.reglabPreloaded = true; };
+    Plotly.newPlot(box, [{type: 'scatter', x: [0], y: [0]}], {height: 60}, {staticPlot: true}).then(done, done);
+  }, () => {});  // a figure that needs it says why it did not load
+  (window.requestIdleCallback || ((f) => setTimeout(f, 200)))(start, {timeout: data.within_ms});
+}
+"""
 _PLOT = st.components.v2.component("reglab_plot", html='<div class="reglab-plot" style="width: 100%"></div>',
                                    js=_JS, isolate_styles=False)
+_PRELOADER = st.components.v2.component("reglab_plot_preload", html="<div></div>", js=_PRELOAD_JS, isolate_styles=False)
+PRELOAD_WITHIN_MS = 1000  # the browser starts the chart library when it is next idle, or after this at the latest
 
 
 @functools.cache
@@ -90,3 +110,13 @@ def plot(spec: dict, key: str, config: dict | None = None) -> None:
     install_scripts()
     _PLOT(key=key, data={"figure": json.dumps(spec, cls=PlotlyJSONEncoder), "config": config or {}, "urls": URLS,
                          "cartesian": CARTESIAN})
+
+
+def preload() -> None:
+    """Have the browser fetch and start plotly.js's cartesian bundle (and draw a first figure out of
+    sight) as soon as it is idle after this page's first paint (at most `PRELOAD_WITHIN_MS` later), once
+    per browser tab: a fresh app's first Train press, made as soon as the button was drawn, waited
+    1.8-2.4 s for its first curve point while the browser fetched and started the bundle that the
+    page's first figure had only just asked for (the point itself had been sent after 0.55 s)."""
+    install_scripts()
+    _PRELOADER(key="reglab-plot-preload", data={"urls": URLS, "within_ms": PRELOAD_WITHIN_MS})

@@ -10,7 +10,6 @@ import time
 from contextlib import contextmanager
 from functools import partial
 from typing import Any, Callable, Iterator, Sequence
-from urllib.parse import urlencode
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -18,7 +17,7 @@ import streamlit as st
 from lab.figures.theme import DARK_BACKGROUND, PROJECTOR, styled_spec
 from lab.html import figures_page
 from lab.params import Choice, Flag, Interval, IntList, Param
-from ui.plot import plot
+from ui.plot import plot, preload as plot_preload
 
 _MD = "\\`*_{}[]<>()#+-.!|~$"
 
@@ -206,36 +205,40 @@ def figure(fig: go.Figure, key: str, name: str | None = None, export: bool = Tru
                            help="Download this figure as a standalone HTML page (works offline)")
 
 
-_PRELOADED = "_charts_preloaded"  # the session's browser has drawn the hidden chart: no more preload
-PRELOAD_AFTER_S = 1.0  # seconds after a session's first page before the chart library loads
-PRELOAD_KEY = "chart-preload-figure"  # the hidden chart: not one of a page's figures
+_PRELOADED = "_charts_preloaded"  # the session's browser has been asked to preload the chart library
+AFTER_FIRST_PAGE_S = 1.0  # seconds after a session's first page before the server's warm-ups start
+_FULL_RUN = "_charts_preload.full_run"  # set while a full run (not a tick) runs the preload's fragment
 
 
 def preload_charts(then: Callable[[], Any] = lambda: None) -> None:
-    """Until the browser has the chart library: a fragment in the sidebar whose timer ticks every
-    `PRELOAD_AFTER_S`; the ticks (not the page's own run) draw an empty chart out of sight, so the
-    browser fetches and starts plotly.js (its cartesian bundle, `ui.plot`; the full one took 0.6-2 s) while the user
-    reads the first page, not when they open their first view, and call `then()` (the server's
-    warm-ups). The next full run leaves it out. Drawn with the page itself, it made Home 0.37 s
-    slower to finish here (1.65 s against 1.28 s)."""
+    """The chart library's preload in the sidebar, out of sight (`ui.plot.preload`: the browser
+    starts it once idle after the first paint), and a fragment whose first tick, `AFTER_FIRST_PAGE_S`
+    after the session's first page, calls `then()`: the server's warm-ups, never in a page's own run
+    (started with the first page, they made Home 0.8 s slower to appear: 2.6 s against 1.8 s; in the
+    run of a fresh app's first Train press, their 0.3 s in the page's thread delayed its first curve
+    point). The next full run after that tick leaves both out."""
     state = st.session_state
     if state.get(_PRELOADED):
         return
     since = state.setdefault(f"{_PRELOADED}.since", time.monotonic())  # the session's first page
-
-    @st.fragment(run_every=PRELOAD_AFTER_S)
-    def later() -> None:
-        if time.monotonic() - since < 0.9 * PRELOAD_AFTER_S:
-            return  # the first page's own run
-        state[_PRELOADED] = True
-        then()
+    with st.sidebar:
         st.html("<style>.st-key-chart-preload { position: fixed; left: -2000px; width: 200px; }</style>")
         with st.container(key="chart-preload"):
-            plot({"data": [{"type": "scatter", "x": [0], "y": [0]}], "layout": {"height": 60}}, key=PRELOAD_KEY,
-                 config={"staticPlot": True})
+            plot_preload()
 
-    with st.sidebar:
-        later()
+    @st.fragment(run_every=AFTER_FIRST_PAGE_S)
+    def later() -> None:
+        if state.get(_FULL_RUN) or time.monotonic() - since < 0.9 * AFTER_FIRST_PAGE_S:
+            return  # a page's own run: its tick comes once the page is drawn
+        state[_PRELOADED] = True
+        then()
+
+    state[_FULL_RUN] = True
+    try:
+        with st.sidebar:
+            later()
+    finally:
+        del state[_FULL_RUN]
 
 
 def figures_download() -> None:
@@ -250,12 +253,6 @@ def figures_download() -> None:
 def _page_html(drawn: dict[str, tuple[str, go.Figure]]) -> str:
     return figures_page("RegLab", dict(drawn.values()))
 
-
-def share_link(params: dict[str, str], label: str) -> None:
-    """`label` and the address of this page with `params` as its query, in a box with a copy button
-    (the address as the browser shows it, `st.context.url`; the query alone when it is unknown)."""
-    st.caption(label)
-    st.code(f"{st.context.url or ''}?{urlencode(params)}", language=None, wrap_lines=True)
 
 
 def upload_cap_mb() -> int:
