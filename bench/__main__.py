@@ -106,6 +106,8 @@ def table(r: dict) -> str:
     lines += ["", "The cold path, as a new user meets it (bench/cold.py: a fresh server each, the first press counted):",
               "", "| measurement | value | goal | met |", "| --- | --- | --- | --- |",
               _row("`streamlit run` to the first page drawn (s, cold_first_page_s)", r.get("cold_first_page_s"), 2.5),
+              _row("the same for a Streamlit app that only draws the title: the floor (s, cold_first_page_bare_s)",
+                   r.get("cold_first_page_bare_s")),
               _row("first Train press, as soon as Train is drawn, to a curve point (s, cold_first_point_s)",
                    r.get("cold_first_point_s"), 1.0),
               _row("`streamlit run` to the first UMAP map, empty numba cache (s, cold_first_umap_s)",

@@ -69,5 +69,5 @@ def plots(node) -> list[SimpleNamespace]:
     st.plotly_chart's elements had."""
     shown = [(e.key, json.loads(e.proto.json)) for e in node.get("bidi_component")
              if e.proto.component_name == "reglab_plot"]
-    return [SimpleNamespace(key=key, proto=SimpleNamespace(spec=d["figure"], config=json.dumps(d["config"])))
+    return [SimpleNamespace(key=key, proto=SimpleNamespace(spec=d["figure"], config=d["config"]))
             for key, d in shown]

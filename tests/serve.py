@@ -55,17 +55,17 @@ def settled(pid: int, busy: float = 0.05, timeout: float = 120.0) -> None:
 
 
 @contextmanager
-def served(runs: Path, timeout: float = 60.0) -> Iterator[Server]:
-    """`streamlit run app.py` on a free localhost port with `runs` as the runs folder; yields its
-    URL (a `Server`)."""
+def served(runs: Path, timeout: float = 60.0, app: Path = ROOT / "app.py") -> Iterator[Server]:
+    """`streamlit run app.py` (or another `app`, run in its folder) on a free localhost port with
+    `runs` as the runs folder; yields its URL (a `Server`)."""
     port = free_port()
     env = {**os.environ, "REGLAB_RUNS": str(runs)}
     log = Path(tempfile.mkdtemp(prefix="reglab-serve-")) / "server.log"  # a file: a pipe nobody reads fills up
     with open(log, "wb") as sink:
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true",
+        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", app.name, "--server.headless=true",
                                  "--server.address=127.0.0.1", f"--server.port={port}",
                                  "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"],
-                                cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
+                                cwd=app.parent, env=env, stdout=sink, stderr=subprocess.STDOUT)
     url = Server(f"http://127.0.0.1:{port}")
     url.pid, url.log = proc.pid, log
     try:

@@ -34,13 +34,13 @@ CARTESIAN = ("bar", "box", "contour", "heatmap", "histogram", "histogram2d", "hi
              "scatter", "scatterternary", "violin")  # the trace types of the cartesian bundle (its README)
 URLS = {"cartesian": "app/static/plotly-cartesian.min.js", "full": "app/static/plotly.min.js"}  # relative to the app
 
-_LOADER = """
-const reglabLoad = (name, urls) => {  // plotly.js bundle `name`, once per page, one bundle at a time (each sets window.Plotly)
+_LOADER = f"const URLS = {json.dumps(URLS)}, CARTESIAN = {json.dumps(CARTESIAN)};" + """
+const reglabLoad = (name) => {  // plotly.js bundle `name`, once per page, one bundle at a time (each sets window.Plotly)
   const libs = window.reglabLibs || (window.reglabLibs = {});
   return libs[name] || (libs[name] = window.reglabLoading =
     (window.reglabLoading || Promise.resolve()).catch(() => {}).then(() => new Promise((loaded, failed) => {
       const script = document.createElement('script');
-      script.src = new URL(urls[name], document.baseURI).href;
+      script.src = new URL(URLS[name], document.baseURI).href;
       script.onload = () => loaded(window.Plotly);
       script.onerror = failed;
       document.head.appendChild(script);
@@ -52,7 +52,7 @@ export default function (component) {
   const { data, parentElement } = component;
   const box = parentElement.querySelector('.reglab-plot');
   const queue = box.reglabQueue || (box.reglabQueue = []);
-  queue.push([JSON.parse(data.figure), data.config]);
+  queue.push([JSON.parse(data.figure), JSON.parse(data.config)]);
   const missing = (src) => {  // the static folder is not served: say so where the figure would be
     box.reglabBusy = false;
     box.textContent = `The chart library (${src}) did not load: start the app from the lab's folder with ` +
@@ -62,14 +62,14 @@ export default function (component) {
     if (!queue.length) { box.reglabBusy = false; return; }
     box.reglabBusy = true;
     const [figure, config] = queue.shift();
-    const name = figure.data.every(t => data.cartesian.includes(t.type || 'scatter')) ? 'cartesian' : 'full';
-    reglabLoad(name, data.urls).then(Plotly => {
+    const name = figure.data.every(t => CARTESIAN.includes(t.type || 'scatter')) ? 'cartesian' : 'full';
+    reglabLoad(name).then(Plotly => {
       if (box.reglabLib && box.reglabLib !== Plotly) box.reglabLib.purge(box);  // drawn by the other bundle
       box.reglabLib = Plotly;
       box.style.height = `${figure.layout.height || 450}px`;
       const painted = () => requestAnimationFrame(() => requestAnimationFrame(next));  // shown before the next
       Plotly.react(box, figure.data, figure.layout, config).then(painted, painted);
-    }, () => missing(data.urls[name]));
+    }, () => missing(URLS[name]));
   };
   if (!box.reglabBusy) next();
 }
@@ -78,20 +78,24 @@ _PRELOAD_JS = _LOADER + """
 export default function (component) {
   const { data } = component;
   if (window.reglabLibs && window.reglabLibs.cartesian) return;  // this page has it, or is fetching it
-  const start = () => reglabLoad('cartesian', data.urls).then(Plotly => {  // and a first figure, out of sight
+  const start = () => reglabLoad('cartesian').then(Plotly => {  // and a first figure, out of sight
     const box = document.createElement('div');
     box.style.cssText = 'position: fixed; left: -2000px; top: 0; width: 200px; height: 60px';
     document.body.appendChild(box);
     const done = () => { Plotly.purge(box); box.remove(); window.reglabPreloaded = true; };
     Plotly.newPlot(box, [{type: 'scatter', x: [0], y: [0]}], {height: 60}, {staticPlot: true}).then(done, done);
   }, () => {});  // a figure that needs it says why it did not load
-  (window.requestIdleCallback || ((f) => setTimeout(f, 200)))(start, {timeout: data.within_ms});
+  const idle = () => (window.requestIdleCallback || ((f) => setTimeout(f, 200)))(start, {timeout: data.within_ms});
+  const app = document.querySelector('[data-testid="stApp"]');
+  const drawn = () => !app || app.getAttribute('data-test-script-state') === 'notRunning';
+  const wait = () => (drawn() ? idle() : setTimeout(wait, 50));  // after the page: its evaluation (0.5-0.7 s
+  wait();  // here) started between two of the first page's messages held its title back by up to 0.9 s
 }
 """
 _PLOT = st.components.v2.component("reglab_plot", html='<div class="reglab-plot" style="width: 100%"></div>',
                                    js=_JS, isolate_styles=False)
 _PRELOADER = st.components.v2.component("reglab_plot_preload", html="<div></div>", js=_PRELOAD_JS, isolate_styles=False)
-PRELOAD_WITHIN_MS = 1000  # the browser starts the chart library when it is next idle, or after this at the latest
+PRELOAD_WITHIN_MS = 1000  # ms after the page is drawn: the browser starts the chart library when idle, or then
 
 
 @functools.cache
@@ -106,17 +110,18 @@ def install_scripts() -> None:
 
 def plot(spec: dict, key: str, config: dict | None = None) -> None:
     """Draw the figure `spec` ({"data", "layout"}) under `key`; a later call with the same key
-    redraws the same element in place. `config`: plotly.js's (modebar, PNG export)."""
+    redraws the same element in place. `config`: plotly.js's (modebar, PNG export). The data are
+    strings only: a dict or list among them makes Streamlit look for data frames in it, which
+    imports pandas (0.7 s in a session's first run, when it was the first figure or preload)."""
     install_scripts()
-    _PLOT(key=key, data={"figure": json.dumps(spec, cls=PlotlyJSONEncoder), "config": config or {}, "urls": URLS,
-                         "cartesian": CARTESIAN})
+    _PLOT(key=key, data={"figure": json.dumps(spec, cls=PlotlyJSONEncoder), "config": json.dumps(config or {})})
 
 
 def preload() -> None:
     """Have the browser fetch and start plotly.js's cartesian bundle (and draw a first figure out of
-    sight) as soon as it is idle after this page's first paint (at most `PRELOAD_WITHIN_MS` later), once
-    per browser tab: a fresh app's first Train press, made as soon as the button was drawn, waited
+    sight) once this page's script has finished and the browser is idle (at most `PRELOAD_WITHIN_MS`
+    after that), once per browser tab: a fresh app's first Train press, made as soon as the button was drawn, waited
     1.8-2.4 s for its first curve point while the browser fetched and started the bundle that the
     page's first figure had only just asked for (the point itself had been sent after 0.55 s)."""
     install_scripts()
-    _PRELOADER(key="reglab-plot-preload", data={"urls": URLS, "within_ms": PRELOAD_WITHIN_MS})
+    _PRELOADER(key="reglab-plot-preload", data={"within_ms": PRELOAD_WITHIN_MS})
