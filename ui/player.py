@@ -135,7 +135,8 @@ def epoch_player(epochs: Sequence[int], build: Callable[[int], Sequence[Row]], k
         # their first epoch (1 bench run of ~10 lesson plays, and 1-2 of ~8 plays in an earlier session)
 
     @st.fragment(run_every=tick(interval) if on else None)
-    def view() -> None:
+    @warm.page_running()  # a Play's ticks are page scripts too: the server's background warm-ups (UMAP's
+    def view() -> None:  # import and compilation, the training epoch) wait until it has ended, not land in it
         started, shown = time.monotonic(), state.get(drawn_at)
         due = shown and shown[0] == state[at] and started - shown[1] >= SPACING * tick(interval)
         if on and state.get(playing) and due:
