@@ -88,8 +88,8 @@ export default function (component) {
   const idle = () => (window.requestIdleCallback || ((f) => setTimeout(f, 200)))(start, {timeout: data.within_ms});
   const app = document.querySelector('[data-testid="stApp"]');
   const drawn = () => !app || app.getAttribute('data-test-script-state') === 'notRunning';
-  const wait = () => (drawn() ? idle() : setTimeout(wait, 50));  // after the page: its evaluation (0.5-0.7 s
-  wait();  // here) started between two of the first page's messages held its title back by up to 0.9 s
+  const wait = () => (drawn() ? idle() : setTimeout(wait, 50));  // after the page's script: the bundle's
+  wait();  // evaluation (0.5-0.7 s here) holds up the browser's drawing of anything else while it runs
 }
 """
 _PLOT = st.components.v2.component("reglab_plot", html='<div class="reglab-plot" style="width: 100%"></div>',

@@ -205,31 +205,32 @@ def figure(fig: go.Figure, key: str, name: str | None = None, export: bool = Tru
                            help="Download this figure as a standalone HTML page (works offline)")
 
 
-_PRELOADED = "_charts_preloaded"  # the session's browser has been asked to preload the chart library
+_PRELOADED = "_charts_preloaded"  # the session's warm-ups have been started (the preload's tick came)
 AFTER_FIRST_PAGE_S = 1.0  # seconds after a session's first page before the server's warm-ups start
 _FULL_RUN = "_charts_preload.full_run"  # set while a full run (not a tick) runs the preload's fragment
 
 
 def preload_charts(then: Callable[[], Any] = lambda: None) -> None:
     """The chart library's preload in the sidebar, out of sight (`ui.plot.preload`: the browser
-    starts it once idle after the first paint), and a fragment whose first tick, `AFTER_FIRST_PAGE_S`
-    after the session's first page, calls `then()`: the server's warm-ups, never in a page's own run
-    (started with the first page, they made Home 0.8 s slower to appear: 2.6 s against 1.8 s; in the
-    run of a fresh app's first Train press, their 0.3 s in the page's thread delayed its first curve
-    point). The next full run after that tick leaves both out."""
+    starts it once the page is drawn and the browser idle), and a fragment whose first tick,
+    `AFTER_FIRST_PAGE_S` after the session's first page, calls `then()`: the server's warm-ups, never
+    in a page's own run (started with the first page, they made Home 0.8 s slower to appear: 2.6 s
+    against 1.8 s; in the run of a fresh app's first Train press, their 0.3 s in the page's thread
+    delayed its first curve point). Both stay in every full run, the fragment without its timer
+    once it has ticked: left out, a tick already on its way when a full run dropped them reached
+    the browser addressed to a sidebar place that was gone ("Bad delta path index 4"), which blanked
+    the tab (1 and 2 of 8 tabs of a class pressing at once, in two runs here)."""
     state = st.session_state
-    if state.get(_PRELOADED):
-        return
     since = state.setdefault(f"{_PRELOADED}.since", time.monotonic())  # the session's first page
     with st.sidebar:
         st.html("<style>.st-key-chart-preload { position: fixed; left: -2000px; width: 200px; }</style>")
         with st.container(key="chart-preload"):
             plot_preload()
 
-    @st.fragment(run_every=AFTER_FIRST_PAGE_S)
+    @st.fragment(run_every=None if state.get(_PRELOADED) else AFTER_FIRST_PAGE_S)
     def later() -> None:
-        if state.get(_FULL_RUN) or time.monotonic() - since < 0.9 * AFTER_FIRST_PAGE_S:
-            return  # a page's own run: its tick comes once the page is drawn
+        if state.get(_PRELOADED) or state.get(_FULL_RUN) or time.monotonic() - since < 0.9 * AFTER_FIRST_PAGE_S:
+            return  # done, or a page's own run: its tick comes once the page is drawn
         state[_PRELOADED] = True
         then()
 
