@@ -1,7 +1,7 @@
 """The app's shared pieces, one job per module: `nav` (the table of pages, links), `runs` (run
-ownership and lookup, the run picker), `widgets` (declared parameters, text, figures), `link` (a link with a copy button), `cache`
-(measurements and the one-epoch views), `player` (the epoch player), `own_data` (uploads and
-files of your own).
+ownership and lookup, the run picker), `widgets` (declared parameters, text, figures), `link` (a
+link with a copy button), `cache` (measurements and the one-epoch views), `player` (the epoch
+player), `own_data` (uploads and files of your own).
 
 Layout and widgets only: every number shown comes from `lab`. Pages import this package; it
 imports `lab`, never the other way round."""

@@ -37,9 +37,8 @@ export default function (component) {
     .then(() => said('Copied'), () => said(select() ? 'Copied' : 'Press Ctrl+C'));
 }
 """
-_LINK = st.components.v2.component(
-    "reglab_link", html='<div class="reglab-link"><code></code><button type="button" title="Copy the link">Copy</button></div>',
-    css=_CSS, js=_JS, isolate_styles=False)
+_HTML = '<div class="reglab-link"><code></code><button type="button" title="Copy the link">Copy</button></div>'
+_LINK = st.components.v2.component("reglab_link", html=_HTML, css=_CSS, js=_JS, isolate_styles=False)
 
 
 def share_link(params: dict[str, str], label: str) -> None:

@@ -120,8 +120,8 @@ def plot(spec: dict, key: str, config: dict | None = None) -> None:
 def preload() -> None:
     """Have the browser fetch and start plotly.js's cartesian bundle (and draw a first figure out of
     sight) once this page's script has finished and the browser is idle (at most `PRELOAD_WITHIN_MS`
-    after that), once per browser tab: a fresh app's first Train press, made as soon as the button was drawn, waited
-    1.8-2.4 s for its first curve point while the browser fetched and started the bundle that the
-    page's first figure had only just asked for (the point itself had been sent after 0.55 s)."""
+    after that), once per browser tab: a fresh app's first Train press, made as soon as the button
+    was drawn, waited 1.8-2.4 s for its first curve point while the browser fetched and started the
+    bundle that the page's first figure had only just asked for (the point had been sent after 0.55 s)."""
     install_scripts()
     _PRELOADER(key="reglab-plot-preload", data={"within_ms": PRELOAD_WITHIN_MS})
