@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 from bench.app import numba_cache, play, titled, umap_cold
-from tests.serve import IN_VIEW, browser, idle, served
+from tests.serve import IN_VIEW, ROOT, browser, idle, served
 
 VIEWPORT = {"width": 1400, "height": 1000}
 EXCEPTION = '[data-testid="stException"]'
@@ -38,9 +38,9 @@ EXCEPTION = '[data-testid="stException"]'
 BARE = 'import streamlit as st\n\nst.title("RegLab")\n'  # the floor: Streamlit's own start and page, nothing else
 
 
-def cold_first_page(b, runs: Path, app: Path | None = None) -> float:
+def cold_first_page(b, runs: Path, app: Path = ROOT / "app.py") -> float:
     t0 = time.perf_counter()
-    with served(runs, **({"app": app} if app else {})) as url:
+    with served(runs, app=app) as url:
         page = b.new_page(viewport=VIEWPORT)
         page.goto(url)
         page.get_by_role("heading", name="RegLab").wait_for(timeout=120_000)

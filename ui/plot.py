@@ -87,7 +87,8 @@ export default function (component) {
   }, () => {});  // a figure that needs it says why it did not load
   const idle = () => (window.requestIdleCallback || ((f) => setTimeout(f, 200)))(start, {timeout: data.within_ms});
   const app = document.querySelector('[data-testid="stApp"]');
-  const drawn = () => !app || app.getAttribute('data-test-script-state') === 'notRunning';
+  const state = () => app && app.getAttribute('data-test-script-state');  // absent: do not wait for it
+  const drawn = () => !state() || state() === 'notRunning';
   const wait = () => (drawn() ? idle() : setTimeout(wait, 50));  // after the page's script: the bundle's
   wait();  // evaluation (0.5-0.7 s here) holds up the browser's drawing of anything else while it runs
 }

@@ -205,9 +205,9 @@ def figure(fig: go.Figure, key: str, name: str | None = None, export: bool = Tru
                            help="Download this figure as a standalone HTML page (works offline)")
 
 
-_PRELOADED = "_charts_preloaded"  # the session's warm-ups have been started (the preload's tick came)
+_WARMED = "_warm_ups_started"  # the session's tick has come and started the server's warm-ups
 AFTER_FIRST_PAGE_S = 1.0  # seconds after a session's first page before the server's warm-ups start
-_FULL_RUN = "_charts_preload.full_run"  # set while a full run (not a tick) runs the preload's fragment
+_FULL_RUN = "_warm_ups_started.full_run"  # set while a full run (not a tick) runs the fragment
 
 
 def preload_charts(then: Callable[[], Any] = lambda: None) -> None:
@@ -221,17 +221,17 @@ def preload_charts(then: Callable[[], Any] = lambda: None) -> None:
     the browser addressed to a sidebar place that was gone ("Bad delta path index 4"), which blanked
     the tab (1 and 2 of 8 tabs of a class pressing at once, in two runs here)."""
     state = st.session_state
-    since = state.setdefault(f"{_PRELOADED}.since", time.monotonic())  # the session's first page
+    since = state.setdefault(f"{_WARMED}.since", time.monotonic())  # the session's first page
     with st.sidebar:
         st.html("<style>.st-key-chart-preload { position: fixed; left: -2000px; width: 200px; }</style>")
         with st.container(key="chart-preload"):
             plot_preload()
 
-    @st.fragment(run_every=None if state.get(_PRELOADED) else AFTER_FIRST_PAGE_S)
+    @st.fragment(run_every=None if state.get(_WARMED) else AFTER_FIRST_PAGE_S)
     def later() -> None:
-        if state.get(_PRELOADED) or state.get(_FULL_RUN) or time.monotonic() - since < 0.9 * AFTER_FIRST_PAGE_S:
+        if state.get(_WARMED) or state.get(_FULL_RUN) or time.monotonic() - since < 0.9 * AFTER_FIRST_PAGE_S:
             return  # done, or a page's own run: its tick comes once the page is drawn
-        state[_PRELOADED] = True
+        state[_WARMED] = True
         then()
 
     state[_FULL_RUN] = True
@@ -253,7 +253,6 @@ def figures_download() -> None:
 
 def _page_html(drawn: dict[str, tuple[str, go.Figure]]) -> str:
     return figures_page("RegLab", dict(drawn.values()))
-
 
 
 def upload_cap_mb() -> int:
