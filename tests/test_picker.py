@@ -1,5 +1,7 @@
 """The sidebar's run picker: labels tell runs apart in the width of the sidebar, and the link in
 the sidebar always names what is on screen (one run on its pages, the pair on Lessons)."""
+import subprocess
+import sys
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -25,6 +27,24 @@ def test_labels_are_unique_and_short_with_the_time_the_day_or_a_chosen_name():
     table = RunConfig(data="table", data_params={"path": "/x/wine.csv"})
     labels = picker_labels({"wine-mlp-ce-s0-261206-143135-415d": table, "digits-mlp-ce-s0-261206-143136-aaaa": ce})
     assert set(labels.values()) == {"ce s0 · wine.csv · 14:31:35", "ce s0 · digits · 14:31:36"}
+
+
+def test_labels_show_the_options_that_tell_a_method_s_runs_apart_without_importing_torch():
+    """The picker labels Home's sidebar: it must not wait for torch (the registry's option defaults)."""
+    code = """
+import sys
+from lab.config import RunConfig
+from ui.picker import picker_labels
+mhe = dict(method="mhe", lam=10.0)
+shown = {"a": RunConfig(**mhe, method_params={"s": 2, "half_space": True}),
+         "b": RunConfig(**mhe, method_params={"s": 0, "half_space": True}),
+         "c": RunConfig(method="gini", lam=1.0, method_params={"temperature": 1.0}), "d": RunConfig()}
+print(sorted(picker_labels(shown).values()))
+assert "torch" not in sys.modules
+"""
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == str(["ce s0 · d", "gini λ=1 s0 · c", "mhe λ=10 s=0 s0 · b", "mhe λ=10 s=2 s0 · a"])
 
 
 def test_the_sidebar_link_names_the_run_on_screen_and_on_lessons_the_pair(tmp_path, monkeypatch):

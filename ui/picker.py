@@ -13,15 +13,24 @@ from ui.link import share_link
 
 
 def picker_labels(shown: dict[str, RunConfig]) -> dict[str, str]:
-    """Short labels that tell the runs apart: `run_label`, the data set when the runs have several,
-    then the time a generated id carries ("ce s0 · 14:31:05"; with the day when the runs span
-    several) or a chosen name; the id's last 4 characters where two still agree."""
+    """Short labels that tell the runs apart: `run_label` with the options that differ between the
+    shown runs of its method (no registry, so no torch, for the first page), the data set when the
+    runs have several, then the time a generated id carries ("ce s0 · 14:31:05"; with the day when
+    the runs span several) or a chosen name; the id's last 4 characters where two still agree."""
     stamps = {rid: m.groups() for rid in shown if (m := _ID_TIME.search(rid))}
     several_data = len({c.data_label for c in shown.values()}) > 1
     several_days = len({day for day, _ in stamps.values()}) > 1
+    keys: dict[str, set[str]] = {}  # method: the options its shown runs record
+    for cfg in shown.values():
+        keys.setdefault(cfg.method, set()).update(cfg.method_params)
+    values: dict[tuple[str, str], set[str]] = {}  # (method, option): the values its shown runs give it
+    for cfg in shown.values():
+        for k in keys[cfg.method]:
+            values.setdefault((cfg.method, k), set()).add(repr(cfg.method_params.get(k, "unset")))
     out = {}
     for rid, cfg in shown.items():
-        parts = [run_label(cfg)] + ([cfg.data_label] if several_data else [])
+        varying = [k for k in cfg.method_params if len(values[cfg.method, k]) > 1]
+        parts = [run_label(cfg, options=varying)] + ([cfg.data_label] if several_data else [])
         if rid in stamps:
             day, clock = stamps[rid]
             parts.append(f"{day[4:]}/{day[2:4]} {clock[:2]}:{clock[2:4]}:{clock[4:]}" if several_days

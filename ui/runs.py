@@ -6,6 +6,7 @@ import hashlib
 import os
 import time
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,15 +122,17 @@ class RunInfo:
         return run_label(self.config)
 
 
-def run_label(cfg: RunConfig, seed: bool = True) -> str:
-    """"phantom λ=1 s0": method, its weight (not for ce), non-default options, and the seed."""
+def run_label(cfg: RunConfig, seed: bool = True, options: Collection[str] | None = None) -> str:
+    """"phantom λ=1 s0": method, its weight (not for ce), options, and the seed. `options`: the
+    names of the options to show; None: those away from the method's default (which imports the
+    registry, so torch, for a run that has options)."""
     lam = f" λ={cfg.lam:g}" if cfg.lam else ""  # none for a method without a penalty
-    opts = ""
-    if cfg.method_params:
-        from lab.regularizers import REGISTRY  # imports torch: only for a run with options to show
+    if options is None and cfg.method_params:
+        from lab.regularizers import REGISTRY
 
         defaults = {p.name: p.default for p in REGISTRY[cfg.method].params} if cfg.method in REGISTRY else {}
-        opts = "".join(f" {k}={v}" for k, v in cfg.method_params.items() if defaults.get(k) != v)
+        options = [k for k, v in cfg.method_params.items() if defaults.get(k) != v]
+    opts = "".join(f" {k}={v}" for k, v in cfg.method_params.items() if k in (options or ()))
     return f"{cfg.method}{lam}{opts}" + (f" s{cfg.seed}" if seed else "")
 
 
