@@ -98,7 +98,7 @@ json_col.download_button("config.json", json.dumps(run.config.to_dict(), indent=
 with st.expander("Export runs as one zip (whole folders: snapshots, model, a manifest)"):
     chosen = st.multiselect("runs", ids, default=[rid], key="runs.export")
     ended = [r for r in saved if r.id in chosen]
-    if st.button("Prepare the zip", key="runs.export.go", disabled=not ended):
+    if ui.widgets.pressed("Prepare the zip", "runs.export.go", disabled=not ended):
         try:
             st.session_state["_runs_zip"] = (tuple(chosen), export(ended))
         except LabError as e:
@@ -117,7 +117,7 @@ with st.expander("Rename or delete"):
         st.info(ui.widgets.esc(busy))
     new = st.text_input("New name", value=rid, key="runs.rename",
                         help="1-100 letters, digits, '.', '_' or '-', starting with a letter or digit")
-    if st.button("Rename", key="runs.rename.go", disabled=bool(busy) or new == rid):
+    if ui.widgets.pressed("Rename", "runs.rename.go", disabled=bool(busy) or new == rid):
         try:
             rename_run(ui.runs.root(), rid, new)
             ui.runs.open_run(new)
@@ -126,7 +126,7 @@ with st.expander("Rename or delete"):
         except LabError as e:
             ui.widgets.error(e)
     sure = st.checkbox(f"Yes, delete {ui.widgets.esc(rid)} and all its files", key=f"runs.sure.{rid}", disabled=bool(busy))
-    if st.button("Delete", key="runs.delete", type="primary", disabled=bool(busy) or not sure):
+    if ui.widgets.pressed("Delete", "runs.delete", type="primary", disabled=bool(busy) or not sure):
         try:
             delete_run(ui.runs.root(), rid)
             ui.runs.open_run(None)

@@ -96,6 +96,8 @@ def start() -> None:
     """Train's callback: start the run the widgets describe. A callback runs before the page, so
     the sidebar and the monitor below already show the new run in this same rerun."""
     s = st.session_state
+    if not ui.widgets.first_press("train"):
+        return
     try:
         rid, = ui.runs.start([form_config()], pace=s.get("pace", 0.0))
     except LabError as e:
@@ -113,7 +115,7 @@ def data_files(ds: str) -> None:
         data.check_files(ds, {"root": root})
     except LabError as e:
         ui.widgets.error(e)
-        if st.button(f"Download {ds}", key="data.fetch", icon=":material/download:"):
+        if ui.widgets.pressed(f"Download {ds}", "data.fetch", icon=":material/download:"):
             bar = st.progress(0.0, text=f"downloading {ds}…")
             try:
                 fetch(ds, root, lambda fraction, message: bar.progress(fraction, text=message))

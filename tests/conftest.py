@@ -71,3 +71,11 @@ def plots(node) -> list[SimpleNamespace]:
              if e.proto.component_name == "reglab_plot"]
     return [SimpleNamespace(key=key, proto=SimpleNamespace(spec=d["figure"], config=d["config"]))
             for key, d in shown]
+
+
+def press_again(at, button):
+    """Run AppTest `at` once more with `button`'s press (an `at.button(...)` clicked and run)
+    delivered again, as Streamlit does when a fragment timer's message leaves with the click."""
+    states = at._tree.get_widget_states()
+    states.widgets.append(button._widget_state)
+    return at._run(states)

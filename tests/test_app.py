@@ -15,7 +15,7 @@ from lab.config import RunConfig
 from lab.notes import note
 from lab.store import RunWriter, load_run
 from lab.train import train
-from conftest import plots
+from conftest import plots, press_again
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = dict(data="digits", train_size=100, probe_size=100, epochs=2, model_params={"widths": (16, 16)})
@@ -45,6 +45,17 @@ def app(runs, monkeypatch):
 
 def _texts(at: AppTest) -> str:
     return " ".join(str(e.value) for kind in ("markdown", "info", "caption", "error", "warning") for e in at.get(kind))
+
+
+def test_a_train_press_delivered_twice_starts_one_run(app, runs):
+    before = set(runs.iterdir())
+    at = app().switch_page(ui.nav.path("train")).run()
+    at.number_input(key="train.epochs").set_value(1)
+    at.number_input(key="train.train_size").set_value(100)
+    button = at.button(key="train").click()
+    press_again(at.run(), button)
+    ui.runs.manager().wait(60)
+    assert not at.exception and len(set(runs.iterdir()) - before) == 1
 
 
 @pytest.mark.parametrize("run", [None, "tiny-ce"])

@@ -13,7 +13,7 @@ import ui
 from lab.figures.theme import DARK_BACKGROUND, FONT, PROJECTOR
 from lab.config import RunConfig
 from lab.train import train
-from conftest import plots
+from conftest import plots, press_again
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = dict(data="digits", train_size=100, probe_size=100, epochs=4, model_params={"widths": (16, 16)})
@@ -67,6 +67,16 @@ def test_the_player_plays_every_epoch_in_order_and_its_slider_shows_the_epoch_dr
     assert all(d == s for d, s in seen), seen
     assert sorted(set(drawn)) == [0, 1, 2, 3, 4] and drawn == sorted(drawn) and drawn[-1] == 4, drawn
     assert at.button(key=f"{key}.play").label == "Play"
+
+
+def test_a_click_delivered_twice_plays_and_pauses_once(app):
+    """Streamlit can deliver one click twice (a fragment timer's message sent at the same moment
+    carries it too). A first Play so delivered paused at once on its first epoch, 1 in ~40 here."""
+    at = app("four").switch_page(ui.nav.path("similarity")).run()
+    for label, playing in (("play", True), ("pause", False)):
+        button = at.button(key=f"similarity.{label}").click()
+        press_again(at.run(), button)
+        assert at.session_state["similarity.playing"] is playing and not at.exception, label
 
 
 def test_ticks_queued_faster_than_the_pace_redraw_the_epoch_on_screen_without_advancing(app):

@@ -70,7 +70,7 @@ def launcher() -> list[str]:
                       help="data, model, training settings and λ as the lesson trains them (assets/lessons.toml)")
     with c_train:
         train = {k: widgets.param_widget(TRAIN[k], f"grid.{k}") for k in SHOWN}
-    if not st.button("Launch the grid", key="grid.go", disabled=not methods):
+    if not widgets.pressed("Launch the grid", "grid.go", disabled=not methods):
         return []
     try:  # the whole grid is queued, or none of it
         base = RunConfig(data=ds, model=model, data_params=data_params, model_params=model_params, **train)

@@ -125,14 +125,17 @@ def epoch_player(epochs: Sequence[int], build: Callable[[int], Sequence[Row]], k
         state[at] = state[slider]
         state[playing] = False
 
-    def toggle() -> None:
-        state[playing] = not state.get(playing, False)
-        if state[playing] and state[at] == epochs[-1]:
+    def play(go: bool) -> None:
+        """Play (`go`) or pause. Streamlit can deliver one click twice (a fragment timer's message
+        sent at the same moment carries the click too: a first Play stopped at once, 1 in ~40 here),
+        so each state has a button of its own and a click for the state already on changes nothing."""
+        if bool(state.get(playing)) == go:
+            return
+        state[playing] = go
+        if go and state[at] == epochs[-1]:
             state[at] = epochs[0]
         state[drawn_at] = None  # the epoch on screen now is shown for a whole tick before the first move
-        st.rerun()  # the click's run is the whole app's, which sets (or clears) the fragment's timer at once; before,
-        # a fragment run asked for the app's run from its body, the path on which first Plays were seen to stay at
-        # their first epoch (1 bench run of ~10 lesson plays, and 1-2 of ~8 plays in an earlier session)
+        st.rerun()  # the click's run is the whole app's, which sets (or clears) the fragment's timer at once
 
     @st.fragment(run_every=tick(interval) if on else None)
     @warm.page_running()  # a Play's ticks are page scripts too: the server's background warm-ups (UMAP's
@@ -156,7 +159,8 @@ def epoch_player(epochs: Sequence[int], build: Callable[[int], Sequence[Row]], k
                     st.select_slider("epoch", epochs, key=slider, on_change=moved, disabled=now)
                 else:
                     st.caption(f"epoch {epochs[0]} (the only epoch to show)")
-            right.button("Pause" if now else "Play", key=f"{key}.play", on_click=toggle, disabled=len(epochs) < 2,
+            label = "Pause" if now else "Play"
+            right.button(label, key=f"{key}.{label.lower()}", on_click=play, args=(not now,), disabled=len(epochs) < 2,
                          icon=":material/pause:" if now else ":material/play_arrow:", width="stretch")
             show(rows)
         if not shown or shown[0] != epoch:

@@ -205,6 +205,26 @@ def figure(fig: go.Figure, key: str, name: str | None = None, export: bool = Tru
                            help="Download this figure as a standalone HTML page (works offline)")
 
 
+DOUBLE_PRESS_S = 1.5  # a press of a button this soon after its last accepted one is the same press
+
+
+def first_press(key: str) -> bool:
+    """False for a press of button `key` within `DOUBLE_PRESS_S` of its last accepted one: a double
+    click, or one click Streamlit delivered twice (a fragment timer's message sent at the same
+    moment carries the click too: a lesson's first Play so delivered paused at once, 1 in ~40
+    first Plays here, and Train would start two runs)."""
+    state, now = st.session_state, time.monotonic()
+    if now - state.get(f"_pressed.{key}", -DOUBLE_PRESS_S) < DOUBLE_PRESS_S:
+        return False
+    state[f"_pressed.{key}"] = now
+    return True
+
+
+def pressed(label: str, key: str, **button: Any) -> bool:
+    """`st.button` that is True once per press (`first_press`)."""
+    return st.button(label, key=key, **button) and first_press(key)
+
+
 _WARMED = "_warm_ups_started"  # the session's tick has come and started the server's warm-ups
 AFTER_FIRST_PAGE_S = 1.0  # seconds after a session's first page before the server's warm-ups start
 _FULL_RUN = "_warm_ups_started.full_run"  # set while a full run (not a tick) runs the fragment
