@@ -23,6 +23,7 @@ SIM = {"epoch": EPOCHS, "intra": 0.5 + EPOCHS / 10, "inter": 0.4 - EPOCHS / 10, 
 def check(fig: go.Figure, n_traces: int, x: str, y: str) -> None:
     assert isinstance(fig, go.Figure) and len(fig.data) == n_traces
     assert fig.layout.title.text and fig.layout.uirevision == "keep"
+    assert fig.layout.template.layout.plot_bgcolor == "white"  # plotly_white (plotly's own default: "#E5ECF6")
     assert x in fig.layout.xaxis.title.text and y in fig.layout.yaxis.title.text
 
 

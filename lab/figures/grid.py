@@ -21,8 +21,9 @@ _3D = {"scatter3d", "surface", "mesh3d"}
 SUBTITLE_CHARS = 70  # characters per subtitle line: what a half-width figure shows at 1400 px (120 were clipped)
 BELOW = {"orientation": "h", "yanchor": "top", "y": -0.15, "xanchor": "left", "x": 0}  # legend under the plot
 _OWN = {"domain", "anchor", "matches", "overlaying", "position"}  # set by make_subplots, never copied
-pio.templates.default = "plotly_white"  # every figure's, applied as it is built (~1 ms); set by name in each
-# figure's layout it cost ~12 ms a figure here, a quarter of a player frame's build
+pio.templates._default = "plotly_white"  # noqa: SLF001  every figure's template, applied as it is built (~1 ms):
+# set by name in each layout it cost ~12 ms a figure, a quarter of a player frame's build; the public setter
+# builds the template to check the name (0.1 s on the first page, which draws no figure)
 
 
 def styled(fig: go.Figure, title: str, x_title: str, y_title: str, subtitle: str | None = None) -> go.Figure:
