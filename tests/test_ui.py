@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from streamlit.string_util import validate_material_icon
 
 import ui
@@ -34,11 +35,12 @@ def test_the_table_of_pages_lists_every_page_file_exactly_once():
     assert list(ui.nav.PAGES)[0] == "home"  # the default page, first in the sidebar
 
 
-def test_every_icon_is_a_bundled_material_icon():
-    icons = [p.icon for p in ui.nav.PAGES.values()] + [ui.nav.APP_ICON]
+def test_every_icon_is_a_bundled_material_icon_and_the_tab_s_a_bundled_image():
+    icons = [p.icon for p in ui.nav.PAGES.values()]
     assert all(re.fullmatch(r":material/[a-z0-9_]+:", i) for i in icons), icons
     for icon in icons:
         validate_material_icon(icon)  # raises on a name Streamlit does not bundle
+    assert Image.open(ui.nav.APP_ICON).size == (64, 64)  # a material favicon is fetched from fonts.gstatic.com
 
 
 def test_no_emoji_anywhere_in_the_app():

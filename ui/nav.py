@@ -2,7 +2,7 @@
 they draw) is what `app.py`'s navigation, the Home page's text and links, the run picker's note,
 the view links, Compare's small multiples, the benchmark and the tests all read. Teaching notes
 are keyed by these keys in assets/notes.toml. Icons are Streamlit's bundled Material Symbols (no
-emoji: a browser without an emoji font shows boxes)."""
+emoji: a browser without an emoji font shows boxes); the tab's is assets/favicon.png."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,9 +10,10 @@ from dataclasses import dataclass
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
+from lab.paths import ASSETS
 from ui.widgets import stacked
 
-APP_ICON = ":material/science:"
+APP_ICON = str(ASSETS / "favicon.png")  # the tab's icon, served by the app (a material one is fetched from Google)
 
 
 @dataclass(frozen=True)
