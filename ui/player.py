@@ -125,14 +125,14 @@ def epoch_player(epochs: Sequence[int], build: Callable[[int], Sequence[Row]], k
         state[at] = state[slider]
         state[playing] = False
 
-    def play(go: bool) -> None:
-        """Play (`go`) or pause. Streamlit can deliver one click twice (a fragment timer's message
+    def play(start: bool) -> None:
+        """Play (`start`) or pause. Streamlit can deliver one click twice (a fragment timer's message
         sent at the same moment carries the click too: a first Play stopped at once, 1 in ~40 here),
         so each state has a button of its own and a click for the state already on changes nothing."""
-        if bool(state.get(playing)) == go:
+        if bool(state.get(playing)) == start:
             return
-        state[playing] = go
-        if go and state[at] == epochs[-1]:
+        state[playing] = start
+        if start and state[at] == epochs[-1]:
             state[at] = epochs[0]
         state[drawn_at] = None  # the epoch on screen now is shown for a whole tick before the first move
         st.rerun()  # the click's run is the whole app's, which sets (or clears) the fragment's timer at once
