@@ -87,8 +87,11 @@ def _prefetch(build: Callable[[int], Sequence[Row]], epochs: Sequence[int], newe
     pages' caches); the thread carries the session's script context, so the caches are the session's own.
     Before each frame it waits while a page script runs in the process (a view's first draw is what a
     user waits for: clicking through the views while the last one's epochs were built took 1.5-3.5 s a
-    view, 0.5-1.1 s before). `newest`: the session's newest such warm-up, which ends the older ones
-    (the page it warmed is gone)."""
+    view, 0.5-1.1 s before), and each build counts as one (`warm.page_running`): the server's warm-ups
+    wait for it, where torch's import beside it had left a first Play's first epochs unbuilt (first
+    Plays of an unviewed run, 6 each here: 4.1-5.3 epochs/s, every epoch painted, against 3.5-4.6 with
+    3 of 5 missing 1-2 epochs; a lesson's: 4.6-5.8 against 4.2-5.1 with 2 of 5 missing one).
+    `newest`: the session's newest such warm-up, which ends the older ones (the page it warmed is gone)."""
     state, token = st.session_state, object()
     if newest:
         state[_WARMING] = token
@@ -99,7 +102,8 @@ def _prefetch(build: Callable[[int], Sequence[Row]], epochs: Sequence[int], newe
             if newest and state.get(_WARMING) is not token:
                 return
             try:
-                build(epoch)
+                with warm.page_running():
+                    build(epoch)
             except Exception:  # noqa: BLE001  the frame's own drawing shows the error when it is asked for
                 return
 

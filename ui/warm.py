@@ -37,8 +37,8 @@ def _idle() -> bool:
 
 @contextmanager
 def page_running() -> Iterator[None]:
-    """Around a page's script (app.py) or a fragment's (as a decorator: the epoch player's): the
-    warm-ups wait while one runs (`quiet`)."""
+    """Around a page's script (app.py), a fragment's (as a decorator: the epoch player's) or a
+    player frame built ahead in the background: the warm-ups wait while one runs (`quiet`)."""
     with _PAGES_LOCK:
         _PAGES["running"] += 1
     try:
