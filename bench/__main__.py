@@ -140,7 +140,7 @@ def table(r: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repetitions (under a minute on 2 cores)")
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (about 12 minutes on 2 cores)")
     r = collect(parser.parse_args().quick)
     md = table(r)
     (HERE / "results.md").write_text(md)
