@@ -1,7 +1,7 @@
 """The one epoch player of every view page, Compare and the lessons: a slider over a run's saved
 epochs, Play and Pause buttons (one for each state; Streamlit widgets, so nothing covers a
-figure's axis titles) and the view, all in one fragment: a step or a tick redraws only these, and the slider always shows
-the epoch drawn.
+figure's axis titles) and the view, all in one fragment: a step or a tick redraws only these,
+and the slider always shows the epoch drawn.
 
 A page's `build(epoch)` returns the frame as `Row`s of `Panel`s (figures built, nothing shown);
 the player builds the whole frame first and only then sends the slider, the button and every
@@ -115,8 +115,8 @@ def _prefetch(build: Callable[[int], Sequence[Row]], epochs: Sequence[int], newe
 def epoch_player(epochs: Sequence[int], build: Callable[[int], Sequence[Row]], key: str,
                  interval: float | None = None) -> None:
     """A slider over `epochs` and a Play (while playing: Pause) button; `build(epoch)` returns the
-    view's frame (`Row`s).
-    When the epoch shown was the last one and more epochs arrive (a live run), it moves on to the new last."""
+    view's frame (`Row`s). When the epoch shown was the last one and more epochs arrive (a live
+    run), it moves on to the new last."""
     epochs = list(epochs)
     at, playing, slider, last, drawn_at, warmed = (f"{key}.{part}" for part in
                                                    ("epoch", "playing", "slider", "last", "drawn_at", "warmed"))
