@@ -20,7 +20,8 @@ def test_decov_is_half_the_squared_off_diagonal_covariance_by_hand():
     c01, c02, c12 = (-1 - 1 + 0) / 3, (1 + 0 + 0) / 3, (-1 + 0 + 0) / 3
     assert decov_loss(h).item() == pytest.approx(0.5 * 2 * (c01 ** 2 + c02 ** 2 + c12 ** 2))
     assert decov_loss(torch.ones(4, 3) * torch.arange(3.0)).item() == 0  # constant units: no covariance
-    assert torch.autograd.gradcheck(decov_loss, (torch.randn(6, 4, dtype=torch.float64, requires_grad=True),))
+    for shape in ((6, 4), (4, 6), (3, 2, 5)):  # the gradient written out, through C (n >= d) and the Gram (n < d)
+        assert torch.autograd.gradcheck(decov_loss, (torch.randn(*shape, dtype=torch.float64, requires_grad=True),))
 
 
 def test_center_loss_is_the_mean_half_squared_distance_to_the_class_centre():

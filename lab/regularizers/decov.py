@@ -19,12 +19,31 @@ from lab.params import Choice, Param
 from lab.regularizers.base import Regularizer, StepContext, register
 
 
+class _DeCov(torch.autograd.Function):
+    """`decov_loss` with its gradient written out, dL/dh = (2/n^2)(x x^T x - x * s) for the centred
+    rows x and s_i = sum_k x_ki^2 (its row mean is 0, so centring passes it unchanged). Through the
+    Gram x x^T when n < d: ||C||_F = ||x x^T||_F / n. One matrix product each way instead of autograd's
+    three: the step is 1.34-1.37x CE's here against 1.50-1.67x (bench/steps.py's setting)."""
+
+    @staticmethod
+    def forward(ctx, h: Tensor) -> Tensor:
+        n, d = h.shape
+        x = h - h.mean(0)
+        gram = x @ x.T if n < d else x.T @ x
+        s = x.square().sum(0)
+        ctx.save_for_backward(x, gram, s)
+        return 0.5 * (gram.square().sum() - s.square().sum()) / n**2
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> Tensor:
+        x, gram, s = ctx.saved_tensors
+        n, d = x.shape
+        return ((gram @ x if n < d else x @ gram) - x * s).mul_(grad * 2 / n**2)
+
+
 def decov_loss(h: Tensor) -> Tensor:
     """0.5 (||C||_F^2 - ||diag C||^2) of the batch covariance C of the rows of h (n, d) (Cogswell et al. 2016)."""
-    h = h.flatten(1)
-    centred = h - h.mean(0)
-    c = centred.T @ centred / len(h)
-    return 0.5 * (c.square().sum() - c.diagonal().square().sum())
+    return _DeCov.apply(h.flatten(1))
 
 
 def correlations(z: np.ndarray) -> np.ndarray:
