@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from lab.figures.theme import SIDE_BY_SIDE, copied, plain
+from lab.figures.theme import SIDE_BY_SIDE, copied, plain, white
 
 _3D = {"scatter3d", "surface", "mesh3d"}
 SUBTITLE_CHARS = 70  # characters per subtitle line: what a half-width figure shows at 1400 px (120 were clipped)
@@ -28,9 +28,8 @@ def styled(fig: go.Figure, title: str, x_title: str, y_title: str, subtitle: str
     subtitle is wrapped (plotly does not wrap titles)."""
     lines = textwrap.wrap(subtitle or "", SUBTITLE_CHARS)
     fig.update_layout(title={"text": title, "subtitle": {"text": "<br>".join(lines)}}, xaxis_title=x_title,
-                      yaxis_title=y_title, showlegend=True, uirevision="keep", template="plotly_white",
-                      margin={"t": 70 + 16 * len(lines)})
-    return fig
+                      yaxis_title=y_title, showlegend=True, uirevision="keep", margin={"t": 70 + 16 * len(lines)})
+    return white(fig)
 
 
 def _axis(ax) -> dict:
@@ -82,8 +81,8 @@ def grid(figs: Sequence[go.Figure], titles: Sequence[str] | None = None, cols: i
         _unify_colour_scales(out)
         for axis, span in _fit_ranges([plain(f) for f, d3 in zip(figs, is3d) if not d3]).items():
             {"xaxis": out.update_xaxes, "yaxis": out.update_yaxes}[axis](range=span, autorange=False)
-    out.update_layout(title=title or "", showlegend=True, uirevision="keep", template="plotly_white",
-                      height=(row_height or (480 if any(is3d) else 360)) * rows + 80, legend={**BELOW, "y": -0.3 / rows})
+    white(out).update_layout(title=title or "", showlegend=True, uirevision="keep",
+                             height=(row_height or (480 if any(is3d) else 360)) * rows + 80, legend={**BELOW, "y": -0.3 / rows})
     return out
 
 

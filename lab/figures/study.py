@@ -90,6 +90,8 @@ def plotly_json(fig: Figure) -> str:
     band and the mean line, one legend entry for both."""
     import plotly.graph_objects as go
 
+    from lab.figures.theme import white
+
     g = go.Figure()
     for s in fig.series:
         ok = np.isfinite(s.mean)
@@ -99,7 +101,7 @@ def plotly_json(fig: Figure) -> str:
                       mode="lines", line=dict(width=0), hoverinfo="skip", showlegend=False, **common)
         g.add_scatter(x=x, y=s.mean[ok], customdata=s.std[ok], name=f"{s.label} (n={s.n})", mode="lines",
                       line=dict(color=s.color, dash=s.dash), hovertemplate="%{y:.4g} ± %{customdata:.2g}", **common)
-    g.update_layout(xaxis_title="epoch", yaxis_title=fig.ytitle, template="plotly_white", height=420,
+    white(g).update_layout(xaxis_title="epoch", yaxis_title=fig.ytitle, height=420,
                     margin=dict(t=20, r=20), legend=dict(font=dict(size=11)))
     return g.to_json()
 

@@ -55,6 +55,21 @@ def _template(dark: bool) -> dict:
     return pio.templates[TEMPLATES[dark]].to_plotly_json()
 
 
+def white(fig: go.Figure) -> go.Figure:
+    """`fig` with the plotly_white template, set the way plotly sets its default template (its
+    `BaseFigure._initialize_layout_template`): without validating the template again. By name it cost
+    10 ms a figure here, this way 1.3 ms; the figure's JSON is the same."""
+    import plotly.io as pio
+
+    layout = fig.layout
+    layout._validate = False  # noqa: SLF001
+    try:
+        layout.template = pio.templates[TEMPLATES[False]]
+    finally:
+        layout._validate = fig._validate  # noqa: SLF001
+    return fig
+
+
 # The app's caches hand one figure to every session that asks; plotly figures are not safe to read
 # from two threads at once (measured: 8 tabs pressing one lesson, 3 failed with "Invalid property
 # 'colorscale' for Scatter" while copying the same cached heatmap), so copies are made one at a time.
