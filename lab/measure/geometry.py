@@ -207,7 +207,8 @@ def snapshot_geometry(snapshot: dict[str, np.ndarray], probe: bool = True, cka: 
                         for k, f in LAYER_MEASURES.items() if probe or k != "probe_accuracy"}
     head = sorted((k for k in snapshot if k.startswith("weight_")), key=lambda k: int(k.split("_")[1]))[-1]
     feats = states.get(feature_layer(snapshot))
-    pairs = {(a, b): _or_none(linear_cka, states[a], states[b]) for i, a in enumerate(names) for b in names[i + 1:]}
+    pairs = {(a, b): _or_none(linear_cka, states[a], states[b])
+             for i, a in enumerate(names) for b in names[i + 1:]} if cka else {}
     matrix = [[(1.0 if varies[a] is not None else None) if a == b else pairs.get((a, b), pairs.get((b, a)))
                for b in names] for a in names] if cka else []
     return {"layers": layers, "nc3": _or_none(nc3, feats, y, snapshot[head]) if feats is not None else None,
