@@ -126,7 +126,7 @@ def test_the_views_that_need_no_torch_draw_a_run_without_importing_it(runs):
 import sys
 from streamlit.testing.v1 import AppTest
 import ui.warm
-ui.warm.warm_ups = ui.warm.umap_compiled = ui.warm.umap_wanted = lambda: None  # they import torch on purpose, in their threads
+ui.warm.warm_ups = ui.warm.umap_compiled = ui.warm.umap_wanted = lambda: None  # threads that import torch (training) or UMAP
 at = AppTest.from_file({str(ROOT / "app.py")!r}, default_timeout=60)
 at.query_params["run"] = "tiny-ce"
 at.run()
@@ -203,6 +203,36 @@ def test_the_background_umap_warm_up_waits_while_a_run_trains_unless_a_page_asks
         assert future.result(timeout=5) == "warm"  # which waits for the run no more
     finally:
         ui.warm.umap_compiled.clear()
+
+
+def test_umaps_warm_up_imports_no_torch():
+    """UMAP needs no torch: importing it first made a fresh app's first UMAP 1.9 s slower."""
+    code = """
+import sys
+import ui.warm
+assert ui.warm.umap_wanted().result(timeout=600) is None
+assert "torch" not in sys.modules, [m for m in sys.modules if m.startswith(("lab", "ui"))]
+"""
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr[-2000:]
+
+
+def test_the_training_warm_up_imports_torch_only_when_no_umap_import_runs(monkeypatch):
+    """scipy.stats, imported with UMAP, reads a torch another thread is importing (a warm-up failed so once)."""
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(ui.warm, "manager", lambda: SimpleNamespace(warm=lambda wait: threading.Thread(target=wait)))
+    ui.warm.training_warmed.clear()
+    try:
+        with ui.warm._IMPORTING:  # UMAP's warm-up, importing
+            thread = ui.warm.training_warmed()
+            thread.start()
+            thread.join(0.5)
+            assert thread.is_alive()
+        thread.join(5)
+        assert not thread.is_alive()
+    finally:
+        ui.warm.training_warmed.clear()
 
 
 def test_a_page_waits_for_the_first_point_of_a_run_it_has_just_started_and_not_longer(monkeypatch):

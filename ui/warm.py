@@ -4,6 +4,7 @@ started by the pages that need them or once a session's first page is drawn (`wa
 while page scripts run (`page_running`, `quiet`), and the background UMAP one also while runs train."""
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from concurrent.futures import Future
@@ -21,6 +22,10 @@ _PAGES_LOCK = threading.Lock()
 QUIET_S = 1.0  # seconds without a page script before the training warm-up starts
 _ASKED = threading.Event()  # a page will draw UMAP maps (`umap_wanted`): its warm-up waits for no run
 UMAP_QUIET_S = 4.0  # seconds without a page script or a live run before UMAP's background warm-up starts
+# Held by a warm-up while it imports torch or UMAP: scipy.stats, imported with UMAP, looks into a torch that
+# another thread is importing ("partially initialized module 'torch' has no attribute 'Tensor'", seen once
+# on a fresh app, the training warm-up importing torch).
+_IMPORTING = threading.Lock()
 
 
 def _quiet_s() -> float | None:
@@ -84,12 +89,12 @@ def umap_compiled(_after: Future | None = None) -> Future:
             while not _ASKED.is_set() and not _idle():
                 _ASKED.wait(0.25)
         try:
-            import torch  # noqa: F401  first, whole: scipy.stats, imported with UMAP, looks into a torch that
-            # another thread (the training warm-up) is importing ("partially initialized module 'torch' has
-            # no attribute 'Tensor'", seen on a fresh app), and this import waits for that one to finish
-            from lab.measure.embed import warm_umap
+            with _IMPORTING:
+                if "torch" in sys.modules:  # perhaps half-imported by a thread that holds no lock: wait for it
+                    import torch  # noqa: F401  (UMAP needs none: importing it here cost a first UMAP 1.9 s)
+                from lab.measure.embed import warm_umap
 
-            future.set_result(warm_umap())
+                future.set_result(warm_umap())
         except BaseException as e:  # reported through the future (the map itself will say it again)
             future.set_exception(e)
 
@@ -122,12 +127,24 @@ def warm_ups() -> tuple[Future, Future]:
     return training, umap_compiled(training)
 
 
+def torch_imported() -> None:
+    """Import torch, never beside UMAP's import in another warm-up (`_IMPORTING`)."""
+    with _IMPORTING:
+        import torch  # noqa: F401
+
+
 @st.cache_resource
 def training_warmed(_wait: Callable[[], object] | None = None) -> Future:
     """One unsaved training epoch (`LiveRuns.warm`), once per process, started by the first call
     (after `_wait()`, when that call gives one): the pages that train call it when they open, as a
     run is then one click away (the first press on a fresh app took 1.9-2.7 s to its first point)."""
     import_pandas()
-    return manager().warm(wait=_wait)
+
+    def wait() -> None:
+        if _wait is not None:
+            _wait()
+        torch_imported()
+
+    return manager().warm(wait=wait)
 
 
