@@ -22,8 +22,9 @@ import plotly.graph_objects as go
 from lab import views
 
 from lab.errors import LabError, StoreError
-from lab.figures import (accuracy_curves, embedding_animation, energy_curves, gap_curves, grid, information_plane,
+from lab.figures import (accuracy_curves, embedding_animation, energy_curves, gap_curves, information_plane,
                          knn_curves, mi_curves, nn_angle_curves, similarity_histograms, training_curves)
+from lab.figures.grid import grid
 from lab.figures.embedding import LABELS
 from lab.figures.method import part_curves, quantity_curves
 from lab.figures.overlay import Line

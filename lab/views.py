@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lab.declare import View
-from lab.figures import grid
+from lab.figures.grid import grid
 from lab.figures.method import gini_heatmap, singular_images
 from lab.figures.method_views import (circle_view, mmd_view, nn_angle_view, phantom_view, reconstruction_view,
                                       spread_view)

@@ -11,7 +11,8 @@ import ui.grid_launch
 from lab.config import batch_note, differences
 from lab.declare import REFERENCE
 from lab.errors import LabError
-from lab.figures import Line, grid, overlay_curves
+from lab.figures import Line, overlay_curves
+from lab.figures.grid import grid
 from lab.figures.geometry import cka_heatmap
 from lab.figures.judge import paired_differences
 from lab.figures.method import quantity_curves

@@ -3,10 +3,11 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from lab.figures import (accuracy_curves, angle_histogram, embedding_scatter, energy_curves, gap_curves, grid, information_plane,
+from lab.figures import (accuracy_curves, angle_histogram, embedding_scatter, energy_curves, gap_curves, information_plane,
                          loss_curves, mi_curves, nn_angle_curves, similarity_heatmap, similarity_histograms,
                          sphere_figure, training_curves)
 from lab.figures.curves import STREAM
+from lab.figures.grid import grid
 from lab.measure import pairwise_angles, sample_pair_similarities, similarity_stats, sphere_points
 
 HISTORY = [{"epoch": 1, "task_loss": 1.2, "reg_loss": 0.1, "penalty/hidden_energy": 0.5, "penalty/output_energy": 0.2,

@@ -353,3 +353,11 @@ def test_a_new_run_folder_appears_complete_and_a_taken_name_leaves_nothing_behin
     with pytest.raises(StoreError, match="A run named 'starting' already exists"):
         RunWriter(tmp_path, cfg)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["starting"]  # no hidden half-built folder left
+
+
+def test_json_bytes_writes_numpy_scalars_as_numbers_and_refuses_arrays():
+    from lab.store.fsio import json_bytes
+
+    assert json.loads(json_bytes({"a": np.float32(1.5), "b": np.int64(3), "c": (1, 2)})) == {"a": 1.5, "b": 3, "c": [1, 2]}
+    with pytest.raises(TypeError, match="ndarray"):
+        json_bytes({"x": np.zeros(3)})

@@ -6,10 +6,10 @@ player), `own_data` (uploads and files of your own).
 Layout and widgets only: every number shown comes from `lab`. Pages import this package; it
 imports `lab`, never the other way round."""
 import os
+import sys
 from importlib import import_module
 
 import streamlit as st
-from threadpoolctl import threadpool_limits
 
 from ui import link, nav, picker, player, plugins, runs, warm, widgets
 
@@ -17,8 +17,13 @@ from ui import link, nav, picker, player, plugins, runs, warm, widgets
 # are small products (a probe of a few hundred points), for which OpenBLAS's second thread costs more
 # than it gives. On 2 cores the PCA of 449 x 256 features took 23 ms on 2 threads against 9 ms on one,
 # and 81 ms against 13 ms with another process busy, as the server's training and warm-up threads make
-# it. The variable is for the libraries loaded later (scipy's own OpenBLAS); numpy's is already loaded.
-threadpool_limits(int(os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")), user_api="blas")
+# it. numpy's and scipy's OpenBLAS read the variable when they load (in the app, after the first page,
+# which needs neither); one loaded already (a test's process) is told through threadpoolctl.
+_BLAS_THREADS = int(os.environ.setdefault("OPENBLAS_NUM_THREADS", "1"))
+if "numpy" in sys.modules:
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(_BLAS_THREADS, user_api="blas")
 
 __all__ = ["cache", "link", "nav", "own_data", "page", "picker", "player", "plugins", "runs", "warm", "widgets"]
 _LAZY = ("cache", "own_data")  # they import torch (the measurements, the data sets), which Home does not need

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import plotly
 import streamlit as st
-from plotly.utils import PlotlyJSONEncoder
 
 from lab.paths import ASSETS
 
@@ -114,6 +113,8 @@ def plot(spec: dict, key: str, config: dict | None = None) -> None:
     redraws the same element in place. `config`: plotly.js's (modebar, PNG export). The data are
     strings only: a dict or list among them makes Streamlit look for data frames in it, which
     imports pandas (0.7 s in a session's first run, when it was the first figure or preload)."""
+    from plotly.utils import PlotlyJSONEncoder  # here: it imports PIL and numpy, which the first page needs not
+
     install_scripts()
     _PLOT(key=key, data={"figure": json.dumps(spec, cls=PlotlyJSONEncoder), "config": json.dumps(config or {})})
 

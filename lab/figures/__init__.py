@@ -1,11 +1,10 @@
 """Plotly figure builders: plain arrays and dicts in (from `lab.measure`), a go.Figure out.
 
 The names below load on first use: `lab.figures.theme` (every page's figure styling) must not
-import the measurements (and torch) that some builders need."""
+import the measurements (and torch) that some builders need, nor numpy (the app's first page).
+`grid` is not among them (its module has its name): `from lab.figures.grid import grid`."""
 from importlib import import_module
 from typing import Any
-
-from lab.figures.grid import grid  # light; and bound here so that `grid` is the function, not its module
 
 _PUBLIC = {
     "lab.figures.curves": ("accuracy_curves", "loss_curves", "run_curves", "training_curves"),
@@ -17,11 +16,11 @@ _PUBLIC = {
                            "sphere_map_figure"),
 }
 _MODULE = {name: module for module, names in _PUBLIC.items() for name in names}
-__all__ = ["grid", *_MODULE]
+__all__ = list(_MODULE)
 
 
 def __getattr__(name: str) -> Any:
-    """`from lab.figures import grid` and the like, importing only the module that holds it."""
+    """`from lab.figures import loss_curves` and the like, importing only the module that holds it."""
     if name not in _MODULE:
         raise AttributeError(f"module 'lab.figures' has no attribute {name!r}")
     return getattr(import_module(_MODULE[name]), name)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import shutil
 import socket
@@ -26,21 +27,22 @@ import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterator
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from lab.config import RunConfig
 from lab.errors import StoreError
 from lab.store.fsio import alive, atomic_write, hold, json_bytes, rename_whole
 from lab.store.names import check_run_name, new_run_id, runs_root  # runs_root: part of the store API
 
+if TYPE_CHECKING:  # numpy loads where arrays are read or written: the app's first page lists runs without it
+    import numpy as np
+
 STATUSES = ("running", "done", "stopped", "diverged", "collapsed", "failed", "interrupted")
 
 
 def _finite(record: dict) -> dict:
     """NaN/inf become None so metrics.jsonl stays strict JSON (a diverged epoch keeps its row)."""
-    return {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in record.items()}
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
 
 
 class RunWriter:
@@ -77,11 +79,15 @@ class RunWriter:
 
     def _npz(self, path: Path, arrays: dict[str, np.ndarray]) -> None:
         buf = io.BytesIO()
+        import numpy as np
+
         np.savez(buf, **arrays)
         atomic_write(path, buf.getvalue())
 
     def probe(self, x: np.ndarray, y: np.ndarray, classes: list[str]) -> None:
         """The probe set once per run (its inputs are the same every epoch) and the class names."""
+        import numpy as np
+
         self._npz(self.path / "probe.npz", {"x": x, "y": y, "classes": np.array(classes, dtype=str)})
 
     def snapshot(self, epoch: int, arrays: dict[str, np.ndarray]) -> None:
@@ -255,6 +261,8 @@ def class_names(run: RunRecord | Path) -> list[str] | None:
 
 
 def _load_npz(path: Path, run_name: str, what: str) -> dict[str, np.ndarray]:
+    import numpy as np
+
     try:
         with np.load(path, allow_pickle=False) as z:
             return {k: a.astype(np.float32) if a.dtype == np.float16 else a for k in z.files for a in [z[k]]}
@@ -323,6 +331,8 @@ def cached(run: RunRecord | Path, name: str, compute: Callable[[], np.ndarray]) 
     path = _run_path(run) / "cache" / name
     if ".." in Path(name).parts or Path(name).is_absolute():
         raise StoreError(f"Invalid cache name {name!r}.")
+    import numpy as np
+
     try:
         return np.load(path, allow_pickle=False), True
     except (OSError, ValueError, EOFError):

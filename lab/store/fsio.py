@@ -16,8 +16,6 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import numpy as np
-
 
 def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
     """Write `data` to a temporary sibling, flush it to disk, rename it over `path`, and flush
@@ -48,8 +46,8 @@ def json_bytes(obj: Any) -> bytes:
 def _jsonable(o: Any) -> Any:
     if isinstance(o, (tuple, set)):
         return list(o)
-    if isinstance(o, (np.integer, np.floating)):
-        return o.item()
+    if getattr(o, "shape", None) == () and callable(getattr(o, "item", None)):  # a numpy scalar, without
+        return o.item()  # importing numpy (the app's first page has none)
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
