@@ -38,7 +38,26 @@ EXCEPTION = '[data-testid="stException"]'
 BARE = 'import streamlit as st\n\nst.title("RegLab")\n'  # the floor: Streamlit's own start and page, nothing else
 
 
+def machine_quiet(busy: float = 0.15, timeout: float = 30.0) -> None:
+    """Wait until the machine's CPUs are under `busy` of their time busy over half a second (what an
+    earlier step left running, such as a server's low-priority UMAP compilation, is not the app's
+    start), at most `timeout` seconds."""
+    def ticks() -> tuple[int, int]:
+        cpu = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return sum(cpu), cpu[3] + cpu[4]  # all, idle + iowait
+
+    end, last = time.monotonic() + timeout, ticks()
+    while time.monotonic() < end:
+        time.sleep(0.5)
+        now = ticks()
+        total = now[0] - last[0]
+        if total and 1 - (now[1] - last[1]) / total < busy:
+            return
+        last = now
+
+
 def cold_first_page(b, runs: Path, app: Path = ROOT / "app.py") -> float:
+    machine_quiet()
     t0 = time.perf_counter()
     with served(runs, app=app) as url:
         page = b.new_page(viewport=VIEWPORT)
@@ -50,6 +69,7 @@ def cold_first_page(b, runs: Path, app: Path = ROOT / "app.py") -> float:
 
 
 def cold_first_point(b, runs: Path) -> float:
+    machine_quiet()
     with served(runs) as url:
         page = b.new_page(viewport=VIEWPORT)
         page.goto(url)
@@ -77,6 +97,7 @@ def cold_first_umap(b, runs: Path, run: str) -> float:
 
 def first_play(b, runs: Path, run: str, epochs: int) -> tuple[float, float]:
     """(epochs painted per second, share of the run's epochs painted) of the first Play."""
+    machine_quiet()
     with served(runs) as url:
         page = b.new_page(viewport=VIEWPORT)
         page.goto(f"{url}/similarity?run={run}")
@@ -126,8 +147,10 @@ def class_at_once(b, runs: Path, tabs: int = 8, lesson: str = "mhe", timeout_s: 
 
 
 def cold_bench(quick: bool = False, tabs: int = 8) -> dict:
-    """Every key of this module's docstring: medians over 3 starts (the first page and the first
-    press: single starts ranged 0.6-1.3 s for the press), the first Play's over 1 start when quick, else 3."""
+    """Every key of this module's docstring, each start on a quiet machine (`machine_quiet`): the first
+    page's medians over 5 starts of the app and 5 of the bare one, taken in turns (single starts of either
+    ranged 2.0-3.5 s here), the first press's over 3 (they ranged 0.6-1.3 s), the first Play's over 1
+    start when quick, else 3."""
     from dataclasses import replace
 
     from lab.config import RunConfig
@@ -142,8 +165,9 @@ def cold_bench(quick: bool = False, tabs: int = 8) -> dict:
         bare = Path(tmp) / "bare" / "app.py"
         bare.parent.mkdir()
         bare.write_text(BARE)
-        out = {"cold_first_page_s": statistics.median(cold_first_page(b, runs) for _ in range(3)),
-               "cold_first_page_bare_s": statistics.median(cold_first_page(b, runs, bare) for _ in range(3)),
+        pages = [(cold_first_page(b, runs), cold_first_page(b, runs, bare)) for _ in range(5)]
+        out = {"cold_first_page_s": statistics.median(p[0] for p in pages),
+               "cold_first_page_bare_s": statistics.median(p[1] for p in pages),
                "cold_first_point_s": statistics.median(cold_first_point(b, runs) for _ in range(3)),
                "cold_first_umap_s": cold_first_umap(b, runs, "umap")}
         plays = [first_play(b, runs, f"play-{i}", cfg.epochs) for i in range(starts)]
