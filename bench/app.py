@@ -24,7 +24,8 @@
   (written by any earlier UMAP on the machine, as here by the embedding benchmark). Goal <= 3 s.
   `umap_first_ever_s`: the same with an empty numba cache (the first UMAP after installing). Each
   of these maps a run of its own (a run keeps its maps: a second UMAP of it is read back).
-Each number is the median over repetitions (quick: 1 start, 2 clicks; else 3 and 5).
+Each number is the median over repetitions (quick: 1 start, 2 clicks; else 3 and 5), each server
+started on a quiet machine (`tests.serve.machine_quiet`).
 The server and browser come from tests/serve.py (shared with tests/test_browser.py).
 """
 from __future__ import annotations
@@ -39,7 +40,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
-from tests.serve import PLOT, browser, idle, press_train, served, settled
+from tests.serve import PLOT, browser, idle, machine_quiet, press_train, served, settled
 from ui.nav import EVERY_RUN, PAGES
 
 
@@ -217,9 +218,11 @@ def app_bench(quick: bool = False) -> dict:
         for method in ("ce", lesson.method):
             train(lesson.config(method, lesson.seeds[0], name=f"lesson-{method}"), runs=runs)
         for i in range(starts):
+            machine_quiet()  # what the runs above left (torch's threads) is not the app's start
             with served(runs) as url:
                 cold.append(open_home(b, url))
                 warm.append(open_home(b, url))
+            machine_quiet()
             with served(runs) as url:
                 umap.append(measured(errors, "umap_cold_s", umap_cold, b, url, f"umap-{i}"))
         with numba_cache(tempfile.mkdtemp()), served(runs) as url:

@@ -29,31 +29,13 @@ import time
 from pathlib import Path
 
 from bench.app import numba_cache, play, titled, umap_cold
-from tests.serve import IN_VIEW, ROOT, browser, idle, served
+from tests.serve import IN_VIEW, ROOT, browser, idle, machine_quiet, served
 
 VIEWPORT = {"width": 1400, "height": 1000}
 EXCEPTION = '[data-testid="stException"]'
 
 
 BARE = 'import streamlit as st\n\nst.title("RegLab")\n'  # the floor: Streamlit's own start and page, nothing else
-
-
-def machine_quiet(busy: float = 0.15, timeout: float = 30.0) -> None:
-    """Wait until the machine's CPUs are under `busy` of their time busy over half a second (what an
-    earlier step left running, such as a server's low-priority UMAP compilation, is not the app's
-    start), at most `timeout` seconds."""
-    def ticks() -> tuple[int, int]:
-        cpu = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        return sum(cpu), cpu[3] + cpu[4]  # all, idle + iowait
-
-    end, last = time.monotonic() + timeout, ticks()
-    while time.monotonic() < end:
-        time.sleep(0.5)
-        now = ticks()
-        total = now[0] - last[0]
-        if total and 1 - (now[1] - last[1]) / total < busy:
-            return
-        last = now
 
 
 def cold_first_page(b, runs: Path, app: Path = ROOT / "app.py") -> float:

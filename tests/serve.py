@@ -54,6 +54,24 @@ def settled(pid: int, busy: float = 0.05, timeout: float = 120.0) -> None:
     raise TimeoutError(f"process {pid} still busy after {timeout} s")
 
 
+def machine_quiet(busy: float = 0.15, timeout: float = 30.0) -> None:
+    """Wait until the machine's CPUs are under `busy` of their time busy over half a second (what an
+    earlier step left running, such as a server's low-priority UMAP compilation, is not the app's
+    start), at most `timeout` seconds."""
+    def ticks() -> tuple[int, int]:
+        cpu = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return sum(cpu), cpu[3] + cpu[4]  # all, idle + iowait
+
+    end, last = time.monotonic() + timeout, ticks()
+    while time.monotonic() < end:
+        time.sleep(0.5)
+        now = ticks()
+        total = now[0] - last[0]
+        if total and 1 - (now[1] - last[1]) / total < busy:
+            return
+        last = now
+
+
 @contextmanager
 def served(runs: Path, timeout: float = 60.0, app: Path = ROOT / "app.py") -> Iterator[Server]:
     """`streamlit run app.py` (or another `app`, run in its folder) on a free localhost port with
