@@ -77,18 +77,16 @@ class RunWriter:
             os.close(self._lock)  # closing the descriptor releases the flock
             self._lock = None
 
-    def _npz(self, path: Path, arrays: dict[str, np.ndarray]) -> None:
-        buf = io.BytesIO()
+    def _npz(self, path: Path, arrays: dict[str, np.ndarray | list[str]]) -> None:
         import numpy as np
 
+        buf = io.BytesIO()
         np.savez(buf, **arrays)
         atomic_write(path, buf.getvalue())
 
     def probe(self, x: np.ndarray, y: np.ndarray, classes: list[str]) -> None:
-        """The probe set once per run (its inputs are the same every epoch) and the class names."""
-        import numpy as np
-
-        self._npz(self.path / "probe.npz", {"x": x, "y": y, "classes": np.array(classes, dtype=str)})
+        """The probe set once per run (its inputs are the same every epoch) and the class names (a str array)."""
+        self._npz(self.path / "probe.npz", {"x": x, "y": y, "classes": list(classes)})
 
     def snapshot(self, epoch: int, arrays: dict[str, np.ndarray]) -> None:
         self._npz(self.path / "snapshots" / f"epoch_{epoch:03d}.npz", arrays)
@@ -223,13 +221,8 @@ def list_runs(root: Path) -> list[RunRecord]:
 
 def snapshot_epochs(path: Path) -> list[int]:
     """Epochs whose snapshot file exists, ascending."""
-    found = []
-    for f in (path / "snapshots").glob("epoch_*.npz"):
-        try:
-            found.append(int(f.stem.split("_")[1]))
-        except ValueError:
-            continue
-    return sorted(found)
+    numbers = (f.stem.split("_")[1] for f in (path / "snapshots").glob("epoch_*.npz"))
+    return sorted(int(n) for n in numbers if n.isdecimal())
 
 
 def _run_path(run: RunRecord | Path) -> Path:
