@@ -46,8 +46,8 @@ def json_bytes(obj: Any) -> bytes:
 def _jsonable(o: Any) -> Any:
     if isinstance(o, (tuple, set)):
         return list(o)
-    if getattr(o, "shape", None) == () and callable(getattr(o, "item", None)):  # a numpy scalar, without
-        return o.item()  # importing numpy (the app's first page has none)
+    if getattr(o, "shape", None) == () and callable(getattr(o, "item", None)):  # a numpy (or torch) scalar,
+        return o.item()  # told without importing numpy (the app's first page has none)
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
