@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -191,12 +192,32 @@ def numba_cache(folder: str) -> Iterator[None]:
 
 
 def measured(errors: dict[str, str], key: str, f, *args):
-    """`f(*args)`, or None with the reason kept in `errors[key]` (one stuck page loses one number)."""
+    """`f(*args)`, or None with the reason kept in `errors[key]` (one stuck page loses one number),
+    and where the evidence went (`evidence`) when `args` start with the browser and the server."""
     try:
         return f(*args)
     except Exception as e:
-        errors[key] = f"{type(e).__name__}: {str(e).splitlines()[0]}"
+        errors[key] = f"{type(e).__name__}: {str(e).splitlines()[0]}{evidence(key, *args[:2])}"
         return None
+
+
+def evidence(key: str, b=None, url=None) -> str:
+    """Keep what a failed scenario left: a screenshot and the script state of each page still open
+    (then closed), and the server's log, in a new temporary folder; " (evidence in FOLDER)"."""
+    pages = [p for c in getattr(b, "contexts", []) for p in c.pages]
+    if not pages and getattr(url, "log", None) is None:
+        return ""
+    folder = Path(tempfile.mkdtemp(prefix=f"reglab-bench-{key}-"))
+    for i, page in enumerate(pages):
+        try:
+            page.screenshot(path=str(folder / f"page-{i}.png"), full_page=True)
+            state = page.evaluate("() => document.querySelector('[data-testid=stApp]')?.dataset.testScriptState")
+            (folder / f"page-{i}.txt").write_text(f"{page.url}\nscript state: {state}\n")
+        finally:
+            page.close()
+    if getattr(url, "log", None) is not None and url.log.exists():
+        shutil.copyfile(url.log, folder / "server.log")
+    return f" (evidence in {folder})"
 
 
 def app_bench(quick: bool = False) -> dict:
