@@ -3,6 +3,8 @@ epoch drawn), the pace box (slows a live run, replays a finished one), and a vie
 follows a live run as its epochs land. (AppTest does not fire `run_every` timers: each `run()`
 is one tick.)"""
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -170,3 +172,21 @@ def test_the_live_curves_of_a_training_run_take_the_dark_theme_and_projector_fon
             assert layout["font"]["size"] == round(FONT * PROJECTOR)
     finally:
         live.stop(rid, "someone")
+
+
+def test_a_process_ending_while_the_player_builds_frames_ahead_ends_cleanly():
+    """A frame builder killed inside torch at the interpreter's end aborted the process (rc 134,
+    "terminate called without an active exception"); it now finishes the frame in hand and stops."""
+    code = """
+import time
+import torch
+import ui.player
+def build(epoch):
+    x = torch.randn(400, 400)
+    for _ in range(30):
+        x = torch.tanh(x @ x.T / 400)
+ui.player._prefetch(build, list(range(500)))
+time.sleep(0.3)
+"""
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -22,6 +22,7 @@ only some. The pace is the one chosen on the Train page, or a tick every `TICK` 
 a second; with the time a frame takes to send and paint, a lesson of four figures played 5.0-5.5 here)."""
 from __future__ import annotations
 
+import atexit
 import threading
 import time
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ PACE = "_pace"  # seconds per epoch chosen on the Train page (0: full speed); a 
 TICK = 0.15  # seconds per epoch while playing when no pace is chosen
 _WARMING = "_player_warming"  # the session's newest warm-up of a view's epochs (`_prefetch`)
 SPACING = 0.6  # ticks between the starts of two runs that each move one epoch on (timers jitter)
+_EXITING = threading.Event()  # the process is ending: the frame builders stop (`_stop_builders`)
+_BUILDERS: set[threading.Thread] = set()  # the threads building frames ahead now
 
 
 @dataclass
@@ -97,19 +100,33 @@ def _prefetch(build: Callable[[int], Sequence[Row]], epochs: Sequence[int], newe
         state[_WARMING] = token
 
     def work() -> None:
-        for epoch in epochs:
-            warm.quiet(after=0)
-            if newest and state.get(_WARMING) is not token:
-                return
-            try:
+        try:
+            for epoch in epochs:
+                warm.quiet(after=0)
+                if _EXITING.is_set() or (newest and state.get(_WARMING) is not token):
+                    return
                 with warm.page_running():
                     build(epoch)
-            except Exception:  # noqa: BLE001  the frame's own drawing shows the error when it is asked for
-                return
+        except Exception:  # noqa: BLE001  the frame's own drawing shows the error when it is asked for
+            return
+        finally:
+            _BUILDERS.discard(threading.current_thread())
 
     thread = threading.Thread(target=work, daemon=True, name=PREFETCH)
     add_script_run_ctx(thread, get_script_run_ctx())
+    _BUILDERS.add(thread)
     thread.start()
+
+
+@atexit.register
+def _stop_builders(timeout: float = 10.0) -> None:
+    """At the process's end, let each frame builder finish the frame in hand and stop: one still
+    inside torch when the interpreter ended aborted the process ("terminate called without an active
+    exception", rc 134: a test process whose last test drew a lesson)."""
+    _EXITING.set()
+    end = time.monotonic() + timeout
+    for thread in list(_BUILDERS):
+        thread.join(max(0.0, end - time.monotonic()))
 
 
 def epoch_player(epochs: Sequence[int], build: Callable[[int], Sequence[Row]], key: str,
