@@ -4,7 +4,7 @@ figure's axis titles) and the view, all in one fragment: a step or a tick redraw
 and the slider always shows the epoch drawn.
 
 A page's `build(epoch)` returns the frame as `Row`s of `Panel`s (figures built, nothing shown);
-the player builds the whole frame first and only then sends the slider, the button and every
+the player builds the whole frame first and only then sends the slider, the buttons and every
 figure, one after the other with no work between them, so the browser gets them close together
 and no figure waits for the next one to be built (measured on the phantom lesson while the machine
 was busy: moments where slider, captions and figure titles disagree, 61 of 149 samples before, 25 of

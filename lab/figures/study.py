@@ -102,7 +102,7 @@ def plotly_json(fig: Figure) -> str:
         g.add_scatter(x=x, y=s.mean[ok], customdata=s.std[ok], name=f"{s.label} (n={s.n})", mode="lines",
                       line=dict(color=s.color, dash=s.dash), hovertemplate="%{y:.4g} ± %{customdata:.2g}", **common)
     white(g).update_layout(xaxis_title="epoch", yaxis_title=fig.ytitle, height=420,
-                    margin=dict(t=20, r=20), legend=dict(font=dict(size=11)))
+                           margin=dict(t=20, r=20), legend=dict(font=dict(size=11)))
     return g.to_json()
 
 
